@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up wattsup with every extra and runs the whole test suite: lint, format, types, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh test
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1
+bin=.venv/bin
+echo "== ruff"; "$bin/ruff" check src tests benchmarks
+echo "== ruff format"; "$bin/ruff" format --check src tests benchmarks
+echo "== mypy"; "$bin/mypy"
+echo "== pytest"; "$bin/python" -m pytest "$@"

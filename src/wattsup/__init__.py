@@ -1,0 +1,25 @@
+"""wattsup: what it costs, in energy and carbon, to deploy AI.
+
+The public entry points are :class:`wattsup.meter.Meter` (measure a window of work) and the ``wattsup``
+command line. Heavy dependencies (nvidia-ml-py, torch, SQLAlchemy drivers, plotly, FastAPI, Ray) are
+optional extras and are imported only where they are used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["Measurement", "Meter", "__version__"]
+
+if TYPE_CHECKING:
+    from wattsup.meter import Measurement, Meter
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Meter", "Measurement"):
+        from wattsup import meter
+
+        return getattr(meter, name)
+    raise AttributeError(f"module 'wattsup' has no attribute {name!r}")

@@ -1,0 +1,103 @@
+"""The run record: what one benchmark run was (its configuration), what it measured, and where it ran.
+
+``RunConfig`` identifies a configuration (its hash drives resume and dedup); ``RunRecord`` is what the
+results store keeps. Energies are joules inside; kWh per 1,000 inferences is derived at the edge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wattsup.meter.measurement import JOULES_PER_KWH, Measurement
+
+WeightsSource = Literal["pretrained", "random"]
+RunStatus = Literal["ok", "failed"]
+
+
+class RunConfig(BaseModel):
+    """One benchmark configuration. Two runs with the same ``config_hash`` measured the same thing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task: str
+    model: str = Field(description="Hub id, local directory, or catalog name")
+    weights: WeightsSource = "pretrained"
+    dataset: str = Field(description="dataset profile name, Hub dataset id, or local path")
+    n: int = Field(1000, ge=1, description="inferences per repetition")
+    batch_size: int = Field(1, ge=1)
+    warmup: int = Field(10, ge=0, description="inferences run before metering, not counted")
+    reps: int = Field(3, ge=1)
+    dtype: str = "float32"
+    device: str = "cpu"
+    seed: int = 0
+    max_new_tokens: int | None = Field(None, ge=1, description="fixed generation length (min = max, EOS off)")
+    mode: Literal["task-specific", "zero-shot"] = "task-specific"
+    extra: dict[str, Any] = Field(default_factory=dict, description="task-specific settings")
+
+    def config_hash(self) -> str:
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class Repetition(BaseModel):
+    """One metered repetition of ``n`` inferences: the whole window with its phases."""
+
+    index: int
+    measurement: Measurement
+    inferences: int
+    latencies_s: list[float] = Field(default_factory=list, description="per inference (or batch) latency")
+    output_units: int | None = Field(None, description="tokens generated, images produced, ... in total")
+
+
+class Provenance(BaseModel):
+    """Where and how a run was measured, so a figure can be compared with published ones."""
+
+    hostname: str = ""
+    os: str = ""
+    python: str = ""
+    cpu_model: str = ""
+    cpu_count: int | None = None
+    ram_gb: float | None = None
+    gpus: list[str] = Field(default_factory=list, description="GPU names, e.g. 'NVIDIA H100 80GB HBM3'")
+    gpu_driver: str | None = None
+    cuda: str | None = None
+    libraries: dict[str, str] = Field(default_factory=dict, description="package -> version")
+    sensors: dict[str, str] = Field(default_factory=dict, description="component -> method and sensor")
+    weights_source: str = Field("", description="hub (revision), local path, or 'random (catalog config)'")
+    input_source: str = Field("", description="hub dataset + split + rows, local file, or synthetic profile")
+    wattsup_version: str = ""
+
+
+class RunRecord(BaseModel):
+    """A stored run: configuration, repetitions, provenance and status. Failed runs keep their reason."""
+
+    run_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    config: RunConfig
+    status: RunStatus = "ok"
+    error: str | None = None
+    started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
+    load: Measurement | None = Field(None, description="the model-load window, metered once")
+    repetitions: list[Repetition] = Field(default_factory=list)
+    provenance: Provenance = Field(default_factory=Provenance)
+
+    @property
+    def config_hash(self) -> str:
+        return self.config.config_hash()
+
+    def kwh_per_1k(self, component_prefix: str | None = None, phase: str | None = None) -> list[float]:
+        """kWh per 1,000 inferences for each repetition (whole window, or one phase; all components or
+        those whose name starts with ``component_prefix``, e.g. ``"gpu"``)."""
+        out = []
+        for rep in self.repetitions:
+            m = rep.measurement if phase is None else rep.measurement.phase(phase)
+            e = sum(c.energy_j for c in m.components
+                    if component_prefix is None or c.name.startswith(component_prefix))
+            out.append(e / JOULES_PER_KWH / rep.inferences * 1000.0)
+        return out
