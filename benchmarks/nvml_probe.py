@@ -8,6 +8,7 @@ in benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import subprocess
@@ -55,7 +56,7 @@ def changes(fn, seconds, gap=0.0):
 
 def summarize(ch):
     ts = [(a + b) / 2 for a, b, _ in ch[1:]]
-    d = [y - x for x, y in zip(ts, ts[1:])]
+    d = [y - x for x, y in itertools.pairwise(ts)]
     widths = [b - a for a, b, _ in ch]
     if len(d) < 3:
         return {"n": len(d)}
@@ -78,11 +79,16 @@ def main() -> None:
         "nvml": N.nvmlSystemGetNVMLVersion(),
         "power_limit_w": N.nvmlDeviceGetEnforcedPowerLimit(h) / 1e3,
     }
-    inst = lambda: N.nvmlDeviceGetFieldValues(h, [N.NVML_FI_DEV_POWER_INSTANT])[0].value.uiVal  # noqa: E731
-    avg_f = lambda: N.nvmlDeviceGetFieldValues(h, [N.NVML_FI_DEV_POWER_AVERAGE])[0].value.uiVal  # noqa: E731
-    cnt = lambda: N.nvmlDeviceGetTotalEnergyConsumption(h)  # noqa: E731
-    pu = lambda: N.nvmlDeviceGetPowerUsage(h)  # noqa: E731
-    res["cost_ms"] = {"counter": cost(cnt, 100), "power_usage": cost(pu), "instant_field": cost(inst), "average_field": cost(avg_f)}
+    inst = lambda: N.nvmlDeviceGetFieldValues(h, [N.NVML_FI_DEV_POWER_INSTANT])[0].value.uiVal
+    avg_f = lambda: N.nvmlDeviceGetFieldValues(h, [N.NVML_FI_DEV_POWER_AVERAGE])[0].value.uiVal
+    cnt = lambda: N.nvmlDeviceGetTotalEnergyConsumption(h)
+    pu = lambda: N.nvmlDeviceGetPowerUsage(h)
+    res["cost_ms"] = {
+        "counter": cost(cnt, 100),
+        "power_usage": cost(pu),
+        "instant_field": cost(inst),
+        "average_field": cost(avg_f),
+    }
     for phase in ("idle", "load"):
         proc = None
         if phase == "load":
@@ -129,10 +135,14 @@ def main() -> None:
         r["counter_change_after_power_change_ms"] = lag
         try:
             ts = 0
-            vt, samples = N.nvmlDeviceGetSamples(h, N.NVML_TOTAL_POWER_SAMPLES, ts)
+            _vt, samples = N.nvmlDeviceGetSamples(h, N.NVML_TOTAL_POWER_SAMPLES, ts)
             stamps = [s.timeStamp for s in samples]
-            d = [(b - a) / 1e3 for a, b in zip(stamps, stamps[1:])]
-            r["samples_buffer"] = {"n": len(samples), "interval_ms_median": statistics.median(d) if d else None, "first_vals": [s.sampleValue.uiVal for s in samples[:5]]}
+            d = [(b - a) / 1e3 for a, b in itertools.pairwise(stamps)]
+            r["samples_buffer"] = {
+                "n": len(samples),
+                "interval_ms_median": statistics.median(d) if d else None,
+                "first_vals": [s.sampleValue.uiVal for s in samples[:5]],
+            }
         except N.NVMLError as e:
             r["samples_buffer"] = str(e)
         if proc:

@@ -57,9 +57,15 @@ def closest(name: str, choices: Iterable[str], n: int = 5) -> list[str]:
     return found
 
 
-def finite_number(field: str, value: float, *, minimum: float | None = None, strict_min: bool = False,
-                  maximum: float | None = None) -> float:
-    """Check that ``value`` is a finite number within bounds, else raise :class:`InvalidInput` naming ``field``."""
+def finite_number(
+    field: str,
+    value: float,
+    *,
+    minimum: float | None = None,
+    strict_min: bool = False,
+    maximum: float | None = None,
+) -> float:
+    """Check that ``value`` is a finite number within bounds; else :class:`InvalidInput` naming ``field``."""
     import math
 
     try:

@@ -26,39 +26,37 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     """What it costs, in energy and carbon, to deploy AI."""
 
 
 def _register() -> None:
     # Each module adds its commands to ``app``; imports stay light (heavy libraries load inside commands).
-    # One line per command module: ``from wattsup.cli import X; X.register(app)``.
-    pass
+    from wattsup.cli import bench_cmd, carbon_cmd, measure_cmd, results_cmd
+
+    for module in (measure_cmd, bench_cmd, results_cmd, carbon_cmd):
+        module.register(app)
 
 
 _register()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point. Typed wattsup errors become one clear line on stderr and their exit code."""
+    """Console entry point. Typed wattsup errors become one clear line on stderr and their exit code;
+    usage errors print the usage and exit 2 (click's convention)."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, standalone_mode=True)
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            return int(e.code or 0)
+        typer.echo(str(e.code), err=True)
+        return 1
     except WattsupError as err:
         typer.echo(f"wattsup: error: {err}", err=True)
         return err.exit_code
-    except typer.Exit as e:
-        return int(e.exit_code or 0)
-    except typer.Abort:
-        typer.echo("Aborted.", err=True)
-        return 130
-    except Exception as err:  # click usage errors and the like
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            return err.exit_code
-        raise
     return 0
 
 

@@ -1,5 +1,18 @@
 """Windows over sensors: start/stop, nested named phases, device sync, the background counter timeline."""
 
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement, Method
+from wattsup.meter.meter import Meter, shared_sampler
+from wattsup.meter.sampler import Sampler
+from wattsup.meter.sources import Sources, discover
 
-__all__ = ["JOULES_PER_KWH", "ComponentEnergy", "Measurement", "Method"]
+__all__ = [
+    "JOULES_PER_KWH",
+    "ComponentEnergy",
+    "Measurement",
+    "Meter",
+    "Method",
+    "Sampler",
+    "Sources",
+    "discover",
+    "shared_sampler",
+]

@@ -38,6 +38,7 @@ class Measurement(BaseModel):
     timeline: dict[str, list[tuple[float, float]]] | None = Field(
         default=None, description="per component: (monotonic time s, cumulative J) points, if kept"
     )
+    warnings: list[str] = Field(default_factory=list, description="missing sensors, late readings, ...")
 
     @property
     def total_energy_j(self) -> float:

@@ -1,0 +1,248 @@
+"""``wattsup measure``, ``wattsup doctor`` and ``wattsup monitor``: the meter from the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from wattsup.errors import InvalidInput
+from wattsup.meter import Measurement, Meter, Sampler, discover
+from wattsup.meter.export import write_timeline
+
+err_console = Console(stderr=True)
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+
+def measurement_json(m: Measurement, exit_code: int | None = None) -> dict[str, Any]:
+    """The stable JSON shape of ``wattsup measure --json``."""
+    out: dict[str, Any] = {"duration_s": m.duration_s}
+    if exit_code is not None:
+        out["exit_code"] = exit_code
+    out["total_energy_j"] = m.total_energy_j
+    out["total_error_bound_j"] = m.total_error_bound_j
+    out["components"] = [
+        {
+            "name": c.name,
+            "energy_j": c.energy_j,
+            "method": c.method,
+            "error_bound_j": c.error_bound_j,
+            "mean_power_w": c.energy_j / m.duration_s if m.duration_s > 0 else None,
+            "detail": c.detail,
+        }
+        for c in m.components
+    ]
+    out["warnings"] = m.warnings
+    return out
+
+
+def measurement_table(m: Measurement, title: str) -> Table:
+    """A perf-stat-like table; each component's sensor and estimator are listed under it."""
+    t = Table(title=title, title_justify="left", caption_justify="left")
+    for col, justify in (
+        ("component", "left"),
+        ("energy (J)", "right"),
+        ("± bound (J)", "right"),
+        ("mean power (W)", "right"),
+        ("method", "left"),
+    ):
+        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for c in m.components:
+        p = c.energy_j / m.duration_s if m.duration_s > 0 else float("nan")
+        t.add_row(c.name, f"{c.energy_j:,.3f}", f"{c.error_bound_j:,.3f}", f"{p:,.2f}", c.method)
+    tp = m.total_energy_j / m.duration_s if m.duration_s > 0 else float("nan")
+    t.add_row(
+        "total",
+        f"{m.total_energy_j:,.3f}",
+        f"{m.total_error_bound_j:,.3f}",
+        f"{tp:,.2f}",
+        "+".join(sorted(m.methods)),
+        style="bold",
+    )
+    lines = [f"{m.duration_s:.3f} s elapsed, {m.total_energy_j / 3.6e6:.4g} kWh"]
+    lines += [f"{c.name}: {c.detail}" for c in m.components]
+    if m.mixes_measured_and_modeled:
+        lines.append("note: the total mixes measured and modelled components")
+    t.caption = "\n".join(lines)
+    return t
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(
+        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+        no_args_is_help=True,
+    )
+    def measure(
+        command: list[str] = typer.Argument(..., help="the command to run, after '--'"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the table"),
+        interval: float = typer.Option(
+            0.05,
+            "--interval",
+            help="polling interval (s) of RAPL and power readings; the NVML counter is "
+            "read around each of its own steps",
+        ),
+        timeline: Path | None = typer.Option(
+            None, "--timeline", help="write the power/energy timeline to this .csv or .json file"
+        ),
+        no_gpu: bool = typer.Option(False, "--no-gpu", help="do not meter GPUs"),
+        process_cpu: bool = typer.Option(
+            False,
+            "--process-cpu",
+            help="where the CPU is modelled, charge only the command's share of CPU time",
+        ),
+    ) -> None:
+        """Run COMMAND and report the energy it took, per component (like `perf stat`).
+
+        Output and signals pass through; the exit status is the command's.
+        """
+        if not command:
+            raise InvalidInput(
+                "COMMAND", "give a command to run after '--', e.g. wattsup measure -- python train.py"
+            )
+        if interval <= 0 or interval > 10:
+            raise InvalidInput("--interval", f"must be in (0, 10] seconds, got {interval:g}")
+        exe = shutil.which(command[0])
+        if exe is None:
+            err_console.print(f"wattsup: command not found: {command[0]}")
+            raise typer.Exit(127)
+        from wattsup.meter import sources as src_mod
+
+        src_mod.RAPL_INTERVAL_S = src_mod.SAMPLED_INTERVAL_S = interval
+        found = discover(gpu=not no_gpu, pid=os.getpid() if process_cpu else None)
+        meter = Meter("command", sources=found.tracks, sync=None, timeline=timeline is not None)
+        meter.warnings += [
+            f"{s.component}: {s.reason}" for s in found.statuses if not s.available and s.actionable
+        ]
+        meter.start()
+        proc = subprocess.Popen(command)
+        previous = {s: signal.signal(s, lambda n, f: proc.send_signal(n)) for s in FORWARDED}
+        try:
+            code = proc.wait()
+        finally:
+            for s, h in previous.items():
+                signal.signal(s, h)
+        m = meter.stop()
+        if timeline is not None:
+            write_timeline(m, timeline)
+        if as_json:
+            typer.echo(json.dumps(measurement_json(m, code)))
+        else:
+            err_console.print(measurement_table(m, f"wattsup measure: {' '.join(command)} (exit {code})"))
+            for w in m.warnings:
+                err_console.print(f"[yellow]warning:[/] {w}")
+        raise typer.Exit(code if code >= 0 else 128 - code)
+
+    @app.command()
+    def doctor(as_json: bool = typer.Option(False, "--json")) -> None:
+        """Which energy sensors are available here, and for each missing one why."""
+        found = discover()
+        for tr in found.tracks:
+            tr.close()
+        rows = [
+            {
+                "component": s.component,
+                "source": s.source,
+                "available": s.available,
+                "method": s.method,
+                "detail": s.detail or s.reason,
+                **s.extra,
+            }
+            for s in found.statuses
+        ]
+        if as_json:
+            typer.echo(json.dumps(rows, indent=1))
+            return
+        t = Table(title="wattsup doctor: energy sources on this machine", title_justify="left")
+        for col in ("component", "source", "status", "method", "detail / reason"):
+            t.add_column(col, overflow="fold")
+        for s in found.statuses:
+            t.add_row(
+                s.component,
+                s.source,
+                "[green]ok[/]" if s.available else "[red]missing[/]",
+                s.method or "-",
+                s.detail or s.reason,
+            )
+        Console().print(t)
+
+    @app.command()
+    def monitor(
+        interval: float = typer.Option(1.0, "--interval", help="seconds between updates"),
+        prometheus_port: int | None = typer.Option(
+            None, "--prometheus-port", help="also serve the readings for Prometheus on 127.0.0.1:PORT"
+        ),
+        duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
+        host: str = typer.Option("127.0.0.1", "--host", help="address the Prometheus endpoint binds to"),
+    ) -> None:
+        """Live power per component in the terminal (and for Prometheus with --prometheus-port)."""
+        if interval <= 0:
+            raise InvalidInput("--interval", f"must be positive, got {interval:g}")
+        if prometheus_port is not None and not 0 < prometheus_port < 65536:
+            raise InvalidInput("--prometheus-port", f"must be a TCP port (1-65535), got {prometheus_port}")
+        found = discover()
+        sampler = Sampler(found.tracks)
+        sampler.start()
+        gauges = None
+        if prometheus_port is not None:
+            try:
+                from prometheus_client import Counter, Gauge, start_http_server
+            except ImportError as e:
+                raise InvalidInput(
+                    "--prometheus-port", "needs prometheus-client: pip install 'wattsup[monitor]'"
+                ) from e
+            power = Gauge("wattsup_power_watts", "mean power over the last interval", ["component", "method"])
+            energy = Counter(
+                "wattsup_energy_joules", "energy since the monitor started", ["component", "method"]
+            )
+            gauges = (power, energy)
+            start_http_server(prometheus_port, addr=host)
+            err_console.print(f"serving Prometheus metrics on http://{host}:{prometheus_port}/metrics")
+        from rich.live import Live
+
+        t_start = time.monotonic()
+        last = t_start
+        time.sleep(min(interval, 0.3))
+        stop = False
+
+        def _stop(*_: object) -> None:
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            with Live(console=Console(), refresh_per_second=4, transient=False) as live:
+                while not stop and (duration is None or time.monotonic() - t_start < duration):
+                    time.sleep(interval)
+                    now = time.monotonic()
+                    lag = 0.25  # the NVML counter steps every ~100 ms: read a little behind now
+                    a, b = last - lag, now - lag
+                    last = now
+                    table = Table(
+                        title=f"wattsup monitor (every {interval:g} s, Ctrl-C to stop)", title_justify="left"
+                    )
+                    for col in ("component", "power (W)", "± (W)", "method"):
+                        table.add_column(col)
+                    for tr in sampler.tracks:
+                        if tr.error or tr.covered_until() < b:
+                            table.add_row(tr.name, "…" if not tr.error else "error", "", tr.method)
+                            continue
+                        est = tr.energy(a, b)
+                        p = est.energy_j / (b - a)
+                        table.add_row(tr.name, f"{p:,.1f}", f"{est.bound_j / (b - a):,.1f}", tr.method)
+                        if gauges is not None:
+                            gauges[0].labels(tr.name, tr.method).set(p)
+                            gauges[1].labels(tr.name, tr.method).inc(est.energy_j)
+                    live.update(table)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sampler.stop()

@@ -1,0 +1,204 @@
+"""Builds the tracks for this machine from the sensors, and says why a missing source is missing.
+
+GPU: every visible NVIDIA GPU, the counter (shaped by power samples where the driver keeps them), else
+integrated power readings (``sampled``). CPU: RAPL package zones (``counter``), else the CPU model
+(``modeled``). Memory: RAPL DRAM zones where present, else the RAM model (``modeled``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from wattsup.errors import SensorUnavailable
+from wattsup.meter.timeline import CounterTrack, PolledEnergyTrack, PowerIntegrator, Track
+from wattsup.sensors import models, nvml, rapl
+from wattsup.sensors.base import CounterAccumulator, SensorStatus
+
+RAPL_INTERVAL_S = 0.05
+MODEL_INTERVAL_S = 0.25
+SAMPLED_INTERVAL_S = 0.05
+DEFAULT_GPU_MAX_W = 1500.0
+
+
+@dataclass
+class Sources:
+    tracks: list[Track] = field(default_factory=list)
+    statuses: list[SensorStatus] = field(default_factory=list)
+
+
+def _gpu_tracks(out: Sources, indices: list[int] | None) -> None:
+    try:
+        nv = nvml.acquire()
+    except SensorUnavailable as e:
+        out.statuses.append(SensorStatus("gpu", "nvml", False, reason=str(e)))
+        return
+    try:
+        visible = nvml.visible_indices(nv) if indices is None else indices
+        if not visible:
+            out.statuses.append(
+                SensorStatus("gpu", "nvml", False, reason="no GPU is visible (CUDA_VISIBLE_DEVICES)")
+            )
+        for idx in visible:
+            gpu = nvml.NvmlGpu(nv, idx)
+            out.tracks.append(gpu_track(gpu))
+            out.statuses.append(
+                SensorStatus(
+                    f"gpu:{idx}",
+                    "nvml",
+                    True,
+                    out.tracks[-1].method,
+                    out.tracks[-1].detail,
+                    extra={
+                        "name": gpu.name,
+                        "uuid": gpu.uuid,
+                        "counter": str(gpu.has_counter),
+                        "power_samples": str(gpu.has_samples),
+                    },
+                )
+            )
+            nvml.acquire()  # each track holds a reference, released by its close()
+    finally:
+        nvml.release()
+
+
+class _NvmlCounterTrack(CounterTrack):
+    def close(self) -> None:
+        nvml.release()
+
+
+class _NvmlSampledTrack(PolledEnergyTrack):
+    def close(self) -> None:
+        nvml.release()
+
+
+def gpu_track(gpu: nvml.NvmlGpu) -> Track:
+    """The best track one GPU allows."""
+    max_w = (gpu.power_limit_w or DEFAULT_GPU_MAX_W) * 1.5
+    name = f"gpu:{gpu.index}"
+    if gpu.has_counter:
+        acc = CounterAccumulator(scale_j=1e-3, wrap_range_raw=None, max_power_w=max_w)
+
+        def read_counter() -> float:
+            return acc.update(float(gpu.energy_mj()), time.monotonic())
+
+        read_samples = None
+        if gpu.has_samples:
+            state: dict[str, float | None] = {"since": 0.0, "offset": None}
+
+            def read_samples_fn() -> list[tuple[float, float]]:
+                raw = gpu.power_samples(int(state["since"] or 0))
+                if not raw:
+                    return []
+                now = time.monotonic()
+                if state["offset"] is None:
+                    off = nvml.sample_clock_offset_s(raw[-1][0], now)
+                    # unknown clock: the newest sample was taken about now
+                    state["offset"] = off if off is not None else now - raw[-1][0] / 1e6
+                state["since"] = float(raw[-1][0])
+                off = float(state["offset"] or 0.0)
+                return [(ts / 1e6 + off, w) for ts, w in raw]
+
+            read_samples = read_samples_fn
+        detail = f"{gpu.name}: NVML total-energy counter" + (
+            ", shaped by 20 ms power samples" if read_samples else ""
+        )
+        return _NvmlCounterTrack(name, read_counter, read_samples, detail, max_power_w=max_w)
+    integ = PowerIntegrator(lambda: gpu.power_mw() / 1000.0)
+    return _NvmlSampledTrack(
+        name,
+        integ,
+        SAMPLED_INTERVAL_S,
+        "sampled",
+        f"{gpu.name}: NVML power readings integrated every {SAMPLED_INTERVAL_S * 1000:.0f} ms "
+        "(no energy counter)",
+        relative_bound=0.05,
+    )
+
+
+def _rapl_tracks(out: Sources, root: str | None) -> bool:
+    """Adds RAPL tracks; returns whether a DRAM zone was found (False also when RAPL is unusable)."""
+    try:
+        zones = rapl.discover(root)
+    except SensorUnavailable as e:
+        out.statuses.append(SensorStatus("cpu", "rapl", False, reason=str(e), actionable="chmod" in str(e)))
+        return False
+    has_dram = False
+    for comp in ("cpu", "dram"):
+        group = [z for z in zones if z.component == comp]
+        if not group:
+            continue
+        has_dram |= comp == "dram"
+        accs = [CounterAccumulator(1e-6, z.max_range_uj, max_power_w=2000.0) for z in group]
+
+        def read(
+            t: float, group: list[rapl.RaplZone] = group, accs: list[CounterAccumulator] = accs
+        ) -> float:
+            return sum(a.update(float(z.read_uj()), t) for z, a in zip(group, accs, strict=True))
+
+        detail = f"RAPL {comp} counter, {len(group)} zone(s): " + ", ".join(z.path.name for z in group)
+        out.tracks.append(PolledEnergyTrack(comp, read, RAPL_INTERVAL_S, "counter", detail))
+        out.statuses.append(SensorStatus(comp, "rapl", True, "counter", detail))
+    return has_dram
+
+
+def _cpu_model_track(out: Sources, pid: int | None) -> None:
+    spec = models.cpu_spec(tdp_w=models.cpu_tdp_override())
+    util = models.CpuUtilisation(pid)
+
+    def power() -> float:
+        return spec.tdp_w * models.load_fraction(util.sample())
+
+    scope = "this process tree's share" if pid is not None else "machine-wide utilisation"
+    detail = f"modelled: {spec.model}, {spec.source}; Teads load curve, {scope}"
+    out.tracks.append(
+        PolledEnergyTrack(
+            "cpu",
+            PowerIntegrator(power),
+            MODEL_INTERVAL_S,
+            "modeled",
+            detail,
+            relative_bound=models.MODELED_RELATIVE_BOUND,
+        )
+    )
+    out.statuses.append(SensorStatus("cpu", "model", True, "modeled", detail))
+
+
+def _ram_model_track(out: Sources) -> None:
+    gb = models.ram_installed_gb()
+    w = models.ram_power_w(gb)
+    detail = f"modelled: {gb:.1f} GB installed × {models.RAM_W_PER_GB} W/GB = {w:.1f} W"
+    out.tracks.append(
+        PolledEnergyTrack(
+            "ram",
+            lambda t: w * t,
+            MODEL_INTERVAL_S,
+            "modeled",
+            detail,
+            relative_bound=models.MODELED_RELATIVE_BOUND,
+        )
+    )
+    out.statuses.append(SensorStatus("ram", "model", True, "modeled", detail))
+
+
+def discover(
+    gpu: bool = True,
+    cpu: bool = True,
+    ram: bool = True,
+    gpu_indices: list[int] | None = None,
+    powercap_root: str | None = None,
+    pid: int | None = None,
+) -> Sources:
+    """Every energy source this machine offers, best method first, with reasons for the missing ones."""
+    out = Sources()
+    if gpu:
+        _gpu_tracks(out, gpu_indices)
+    has_dram = False
+    if cpu:
+        before = len(out.tracks)
+        has_dram = _rapl_tracks(out, powercap_root)
+        if not any(t.name == "cpu" for t in out.tracks[before:]):
+            _cpu_model_track(out, pid)
+    if ram and not has_dram:
+        _ram_model_track(out)
+    return out

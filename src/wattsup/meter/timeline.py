@@ -1,0 +1,406 @@
+"""Background-polled timelines of cumulative energy, and the estimators that turn them into windows.
+
+A *track* owns one component (``gpu:0``, ``cpu``, ``dram``, ``ram``). The sampler thread calls
+``poll`` when the track asks to be polled; the meter later asks ``energy(a, b)`` for any window inside
+the observed span. Estimators return the energy with an error bound split in a systematic part (adds
+up over the pieces of an accumulated phase) and a random part (adds in quadrature).
+
+Two kinds of track:
+
+* :class:`PolledEnergyTrack`: a cumulative-energy reading that is fresh at every poll (RAPL, modelled
+  CPU/RAM, integrated power readings). Linear interpolation between polls; the bound is what any power
+  history within the observed power range could give.
+* :class:`CounterTrack`: a counter that only steps every ~100 ms (NVML). Its ticks are found by reading
+  it just before and after each predicted step. Where the driver keeps ~20 ms power samples, a window's
+  energy is the samples' integral over the window, scaled so that the samples integrate to what the
+  counter says over the surrounding ticks (``counter+samples``). Otherwise, linear interpolation
+  between bracketed ticks.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from wattsup.meter.measurement import Method
+
+ALIGN_S = 0.02
+"""Uncertainty of the alignment between the driver's sample timestamps and the counter (one sample)."""
+SPAN_S = 5.0
+"""How far around a window the counter ticks that calibrate the samples are taken from."""
+LOCAL_SPAN_S = 1.0
+"""The shorter span whose calibration, compared with the wide one, shows drift of the samples' scale."""
+MIN_SPAN_S = 0.5
+
+
+@dataclass
+class Estimate:
+    energy_j: float
+    systematic_j: float
+    random_j: float
+
+    @property
+    def bound_j(self) -> float:
+        return self.systematic_j + self.random_j
+
+
+class Track:
+    """Base of every track. Subclasses implement ``poll``, ``covered_until`` and ``energy``."""
+
+    name: str
+    method: Method
+    detail: str
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.error: str | None = None
+
+    def start(self, now: float) -> float:
+        """Take the first reading; returns when to poll next."""
+        return self.poll(now)
+
+    def poll(self, now: float) -> float:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def covered_until(self) -> float:
+        """Windows ending at or before this monotonic time can be finalised."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def energy(self, a: float, b: float) -> Estimate:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def points(self, a: float, b: float) -> list[tuple[float, float]]:
+        """Timeline points (monotonic s, cumulative J from ``a``) between ``a`` and ``b``."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def close(self) -> None:
+        """Release what the track holds (NVML references)."""
+
+
+def _feasible_bound(e0: float, e1: float, t0: float, t1: float, t: float, p_lo: float, p_hi: float) -> float:
+    """Largest error of linear interpolation at ``t`` in [t0, t1] when power stays within [p_lo, p_hi]."""
+    de, span = e1 - e0, t1 - t0
+    if span <= 0:
+        return 0.0
+    a, b = t - t0, t1 - t
+    est = de * a / span
+    lo = max(p_lo * a, de - p_hi * b, 0.0)
+    hi = min(p_hi * a, de - p_lo * b, de)
+    if lo > hi:  # the observed range does not explain this interval: fall back to monotonicity alone
+        lo, hi = 0.0, de
+    return max(est - lo, hi - est, 0.0)
+
+
+class PolledEnergyTrack(Track):
+    """A cumulative-joules reading that is current whenever it is read (RAPL, models, power integrals)."""
+
+    def __init__(
+        self,
+        name: str,
+        read_j: Callable[[float], float],
+        interval_s: float,
+        method: Method,
+        detail: str,
+        relative_bound: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.name, self.method, self.detail = name, method, detail
+        self.read_j = read_j
+        self.interval_s = interval_s
+        self.relative_bound = relative_bound
+        self.t: list[float] = []
+        self.e: list[float] = []
+        self.half: list[float] = []
+
+    def poll(self, now: float) -> float:
+        t0 = time.monotonic()
+        e = self.read_j(t0)
+        t1 = time.monotonic()
+        with self.lock:
+            if self.t and (t0 + t1) / 2 <= self.t[-1]:
+                return now + self.interval_s
+            self.t.append((t0 + t1) / 2)
+            self.e.append(e)
+            self.half.append((t1 - t0) / 2)
+        return now + self.interval_s
+
+    def covered_until(self) -> float:
+        with self.lock:
+            return self.t[-1] if self.t else -math.inf
+
+    def _power(self, i: int) -> float:
+        return (self.e[i + 1] - self.e[i]) / (self.t[i + 1] - self.t[i])
+
+    def _at(self, t: float) -> tuple[float, float]:
+        n = len(self.t)
+        if n == 0:
+            raise ValueError(f"{self.name}: no reading yet")
+        if n == 1:
+            return self.e[0], 0.0
+        i = min(max(bisect.bisect_right(self.t, t) - 1, 0), n - 2)
+        t0, t1, e0, e1 = self.t[i], self.t[i + 1], self.e[i], self.e[i + 1]
+        neighbours = [self._power(j) for j in range(max(i - 1, 0), min(i + 2, n - 1))]
+        p_lo, p_hi = min(neighbours) * 0.9, max(neighbours) * 1.1
+        if t < t0 or t > t1:  # outside the observed span: extrapolate with the edge interval's power
+            p = self._power(i)
+            edge = t0 if t < t0 else t1
+            base = e0 if t < t0 else e1
+            return base + p * (t - edge), abs(t - edge) * p_hi
+        est = e0 + (e1 - e0) * (t - t0) / (t1 - t0)
+        bound = _feasible_bound(e0, e1, t0, t1, t, p_lo, p_hi)
+        bound += p_hi * max(self.half[i], self.half[i + 1])
+        return est, bound
+
+    def energy(self, a: float, b: float) -> Estimate:
+        with self.lock:
+            ea, ba = self._at(a)
+            eb, bb = self._at(b)
+        e = max(eb - ea, 0.0)
+        return Estimate(e, self.relative_bound * e, math.hypot(ba, bb))
+
+    def points(self, a: float, b: float) -> list[tuple[float, float]]:
+        with self.lock:
+            if not self.t:
+                return []
+            base, _ = self._at(a)
+            return [(t, e - base) for t, e in zip(self.t, self.e, strict=True) if a <= t <= b]
+
+
+class PowerIntegrator:
+    """Turns instantaneous power readings (W) into cumulative joules by the trapezoid rule."""
+
+    def __init__(self, read_w: Callable[[], float]) -> None:
+        self.read_w = read_w
+        self.total_j = 0.0
+        self._last: tuple[float, float] | None = None
+
+    def __call__(self, t: float) -> float:
+        p = self.read_w()
+        if self._last is not None:
+            t0, p0 = self._last
+            self.total_j += (p0 + p) / 2 * max(t - t0, 0.0)
+        self._last = (t, p)
+        return self.total_j
+
+
+class CounterTrack(Track):
+    """A stepping energy counter (NVML), optionally shaped by timestamped power samples.
+
+    ``read_counter_j`` returns cumulative joules (already wrap/reset corrected); ``read_samples``
+    returns new (monotonic s, W) samples since the last call, or is ``None`` where there are none.
+    """
+
+    method: Method = "counter"
+
+    def __init__(
+        self,
+        name: str,
+        read_counter_j: Callable[[], float],
+        read_samples: Callable[[], list[tuple[float, float]]] | None,
+        detail: str,
+        period_s: float = 0.1,
+        max_power_w: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.name, self.detail = name, detail
+        self.read_counter_j = read_counter_j
+        self.read_samples = read_samples
+        self.max_power_w = max_power_w
+        self.period_s = period_s
+        # every counter read: start, end, value
+        self._last_read: tuple[float, float, float] | None = None
+        # ticks: bracket [lo, hi] within which the counter stepped to value
+        self.tick_lo: list[float] = []
+        self.tick_hi: list[float] = []
+        self.tick_e: list[float] = []
+        self.tick_m: list[float] = []  # bracket midpoints: the tick time estimates
+        # power samples and their running trapezoid integral
+        self.s_t: list[float] = []
+        self.s_p: list[float] = []
+        self.s_cum: list[float] = [0.0]
+        self._next_samples = 0.0
+        self.reads = 0
+
+    # ----------------------------------------------------------------- polling
+    def _tick_mid(self, i: int) -> float:
+        return self.tick_m[i]
+
+    def _predicted_next_tick(self) -> float | None:
+        n = len(self.tick_e)
+        if n < 3:
+            return None
+        intervals = [self._tick_mid(i + 1) - self._tick_mid(i) for i in range(max(0, n - 9), n - 1)]
+        period = statistics.median(intervals)
+        if 0.005 < period < 2.0:
+            self.period_s = period
+        return self._tick_mid(n - 1) + self.period_s
+
+    def poll(self, now: float) -> float:
+        if self.read_samples is not None and now >= self._next_samples:
+            new = self.read_samples()
+            with self.lock:
+                for t, p in new:
+                    if self.s_t and t <= self.s_t[-1]:
+                        continue
+                    if self.s_t:
+                        self.s_cum.append(self.s_cum[-1] + (self.s_p[-1] + p) / 2 * (t - self.s_t[-1]))
+                    self.s_t.append(t)
+                    self.s_p.append(p)
+            self._next_samples = now + 0.1
+        pred = self._predicted_next_tick()
+        guard = max(0.01, 0.15 * self.period_s)
+        if pred is not None and now < pred - guard and self._last_read is not None:
+            return min(pred - guard, self._next_samples if self.read_samples else math.inf)
+        t0 = time.monotonic()
+        e = self.read_counter_j()
+        t1 = time.monotonic()
+        self.reads += 1
+        with self.lock:
+            last = self._last_read
+            if last is not None and e != last[2]:
+                self.tick_lo.append(last[0])
+                self.tick_hi.append(t1)
+                self.tick_e.append(e)
+                self.tick_m.append((last[0] + t1) / 2)
+            self._last_read = (t0, t1, e)
+        if last is not None and e != last[2]:
+            nxt = self._predicted_next_tick()
+            return (nxt - guard) if nxt is not None else t1 + 0.002
+        return t1 + 0.002  # waiting for the step: read again soon
+
+    def covered_until(self) -> float:
+        with self.lock:
+            if not self.tick_e:
+                return -math.inf
+            t = self.tick_lo[-1]
+            if self.read_samples is not None and self.s_t:
+                t = min(t, self.s_t[-1])
+            return t
+
+    # -------------------------------------------------------------- estimators
+    def _s_at(self, t: float) -> float:
+        i = bisect.bisect_right(self.s_t, t) - 1
+        if i < 0:
+            return self.s_cum[0] - self.s_p[0] * (self.s_t[0] - t)
+        if i >= len(self.s_t) - 1:
+            return self.s_cum[-1] + self.s_p[-1] * (t - self.s_t[-1])
+        t0, t1 = self.s_t[i], self.s_t[i + 1]
+        p0, p1 = self.s_p[i], self.s_p[i + 1]
+        x = t - t0
+        return self.s_cum[i] + p0 * x + (p1 - p0) * x * x / (2 * (t1 - t0))
+
+    def _p_at(self, t: float) -> float:
+        i = min(max(bisect.bisect_right(self.s_t, t) - 1, 0), len(self.s_t) - 1)
+        return self.s_p[i]
+
+    def _scale(self, a: float, b: float, around_s: float) -> tuple[float, float, float] | None:
+        """Counter joules per sample joule over the outermost ticks within ``around_s`` of [a, b] that the
+        samples cover: (k, counter joules over the span, anchor-timing uncertainty in joules)."""
+        mids = self.tick_m
+        i0 = bisect.bisect_left(mids, max(a - around_s, self.s_t[0]))
+        i1 = bisect.bisect_right(mids, min(b + around_s, self.s_t[-1])) - 1
+        if i0 >= len(mids) or i1 < 0 or i1 <= i0 or mids[i1] - mids[i0] < MIN_SPAN_S:
+            return None
+        s_span = self._s_at(mids[i1]) - self._s_at(mids[i0])
+        e_span = self.tick_e[i1] - self.tick_e[i0]
+        if s_span <= 0 or e_span <= 0:
+            return None
+        anchor_j = sum(self._p_at(mids[i]) * (self.tick_hi[i] - self.tick_lo[i]) / 2 for i in (i0, i1))
+        return e_span / s_span, e_span, anchor_j
+
+    def _shaped(self, a: float, b: float) -> Estimate | None:
+        if len(self.s_t) < 3 or len(self.tick_e) < 2 or self.s_t[0] > a or self.s_t[-1] < b:
+            return None
+        wide = self._scale(a, b, SPAN_S)
+        if wide is None:
+            return None
+        k, e_span, anchor_j = wide
+        s_ab = self._s_at(b) - self._s_at(a)
+        e = k * s_ab
+        # systematic: where in its bracket each calibrating tick fell, and drift of the samples' scale
+        sys_j = abs(e) * anchor_j / e_span
+        local = self._scale(a, b, LOCAL_SPAN_S)
+        if local is not None:
+            sys_j += abs(local[0] - k) * abs(s_ab)
+        # random: what the samples cannot see between them, and the clock alignment
+        j0 = bisect.bisect_right(self.s_t, a)
+        j1 = bisect.bisect_left(self.s_t, b)
+        near = self.s_p[max(j0 - 12, 0) : j1 + 12]
+        diffs = [y - x for x, y in itertools.pairwise(near)]
+        sigma = (statistics.median(abs(d) for d in diffs) * 1.4826 / math.sqrt(2)) if diffs else 0.0
+        n_in = max(1, j1 - j0)
+        noise_j = 2 * sigma * (b - a) / math.sqrt(n_in)
+        # a step anywhere between two samples: the trapezoid is off by up to |Δp|·Δt/2 in each interval
+        knots = [a, *self.s_t[j0:j1], b]
+        trap_sq = 0.0
+        for t0, t1 in itertools.pairwise(knots):
+            i = min(max(bisect.bisect_right(self.s_t, t0) - 1, 0), len(self.s_t) - 2)
+            dp = abs(self.s_p[i + 1] - self.s_p[i])
+            trap_sq += (dp * (t1 - t0) / 2) ** 2
+        align_j = ALIGN_S * abs(self._p_at(b) - self._p_at(a))
+        rand_j = k * (math.hypot(noise_j, math.sqrt(trap_sq)) + align_j)
+        return Estimate(max(e, 0.0), sys_j, rand_j)
+
+    def _interp_at(self, t: float) -> tuple[float, float]:
+        mids = self.tick_m
+        n = len(mids)
+        if n == 1:
+            return self.tick_e[0], (self.max_power_w or 0.0) * abs(t - mids[0])
+        i = min(max(bisect.bisect_right(mids, t) - 1, 0), n - 2)
+        t0, t1, e0, e1 = mids[i], mids[i + 1], self.tick_e[i], self.tick_e[i + 1]
+        p_mean = [
+            (self.tick_e[j + 1] - self.tick_e[j]) / (mids[j + 1] - mids[j])
+            for j in range(max(i - 1, 0), min(i + 2, n - 1))
+        ]
+        if self.s_t:
+            j0 = bisect.bisect_left(self.s_t, t0 - 0.03)
+            j1 = bisect.bisect_right(self.s_t, t1 + 0.03)
+            p_mean += self.s_p[j0:j1]
+        p_lo, p_hi = min(p_mean) * 0.9, max(p_mean) * 1.1
+        if self.max_power_w:
+            p_hi = min(p_hi, self.max_power_w * 1.1)
+        half = max(self.tick_hi[i] - self.tick_lo[i], self.tick_hi[i + 1] - self.tick_lo[i + 1]) / 2
+        if t < t0 or t > t1:
+            edge, base = (t0, e0) if t < t0 else (t1, e1)
+            p = (e1 - e0) / (t1 - t0)
+            return base + p * (t - edge), abs(t - edge) * p_hi + p_hi * half
+        est = e0 + (e1 - e0) * (t - t0) / (t1 - t0)
+        return est, _feasible_bound(e0, e1, t0, t1, t, p_lo, p_hi) + p_hi * half
+
+    def _interpolated(self, a: float, b: float) -> Estimate:
+        if not self.tick_e:
+            raise ValueError(f"{self.name}: the energy counter has not stepped yet")
+        ea, ba = self._interp_at(a)
+        eb, bb = self._interp_at(b)
+        return Estimate(max(eb - ea, 0.0), 0.0, ba + bb)
+
+    def energy(self, a: float, b: float) -> Estimate:
+        with self.lock:
+            shaped = self._shaped(a, b) if self.read_samples is not None else None
+            return shaped if shaped is not None else self._interpolated(a, b)
+
+    def estimator(self, a: float, b: float) -> str:
+        with self.lock:
+            return "counter+samples" if self.read_samples is not None and self._shaped(a, b) else "counter"
+
+    def points(self, a: float, b: float) -> list[tuple[float, float]]:
+        with self.lock:
+            if self.read_samples is not None and len(self.s_t) >= 2:
+                est = self._shaped(a, b)
+                if est is not None:
+                    s_ab = self._s_at(b) - self._s_at(a)
+                    k = est.energy_j / s_ab if s_ab > 0 else 1.0
+                    s_a = self._s_at(a)
+                    return [(t, k * (self._s_at(t) - s_a)) for t in self.s_t if a <= t <= b]
+            base = self._interp_at(a)[0] if self.tick_e else 0.0
+            return [
+                (self._tick_mid(i), e - base)
+                for i, e in enumerate(self.tick_e)
+                if a <= self._tick_mid(i) <= b
+            ]
