@@ -1,0 +1,788 @@
+"""The life-cycle footprint of an AI system: operational and embodied carbon of training and inference,
+the cost-parity point, and what-if levers (region, time shifting, utilisation, lifetime, PUE, hardware).
+
+Everything here is a pure function of a :class:`FootprintInput`. Inputs are checked with errors that name
+the command-line flag; an unknown figure is ``None`` and the assumptions say why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wattsup.carbon._data import Bound, default_source, default_value
+from wattsup.carbon.amortisation import (
+    amortised_embodied_kg,
+    check_lifetime,
+    check_utilization,
+    construction_kg,
+    default_lifetime_years,
+    default_utilization,
+    lifetime_source,
+    utilization_source,
+)
+from wattsup.carbon.grid import GridIntensity, grid_intensity
+from wattsup.carbon.hardware import HardwareItem
+from wattsup.carbon.hardware import gpu as find_gpu
+from wattsup.carbon.hardware import host as find_host
+from wattsup.carbon.operational import market_intensity, operational_kg
+from wattsup.carbon.profile import IntensityProfile, best_window
+from wattsup.carbon.pue import default_pue
+from wattsup.errors import InvalidInput, finite_number
+from wattsup.meter.measurement import JOULES_PER_KWH, Measurement
+
+DAYS_PER_YEAR = 365.0
+
+
+class FootprintInput(BaseModel):
+    """Everything a footprint depends on. Field docs name the matching ``wattsup footprint`` flag."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # site
+    region: str | None = Field(default=None, description="--region: where the work runs")
+    intensity_g_per_kwh: float | None = Field(
+        default=None, description="--intensity: location-based gCO2e/kWh"
+    )
+    pue: float | None = Field(
+        default=None, description="--pue (default: the provider's published PUE, else 1.56)"
+    )
+    cfe_fraction: float | None = Field(
+        default=None, description="--cfe: carbon-free share for the market-based figure"
+    )
+    market_intensity_g_per_kwh: float | None = Field(
+        default=None, description="--market-intensity: contractual factor"
+    )
+    profile: IntensityProfile | None = Field(
+        default=None, description="--profile: time-resolved intensity for training"
+    )
+    start: datetime | None = Field(default=None, description="--start: when training starts (with --profile)")
+    # hardware
+    gpu: str | None = Field(default=None, description="--gpu: catalog GPU name")
+    gpus: int = Field(default=1, description="--gpus: GPUs working at once")
+    power_w: float | None = Field(
+        default=None, description="--power-w: mean power per GPU (default: its TDP)"
+    )
+    embodied_bound: Bound = Field(default="central", description="--embodied-bound: low | central | high")
+    gpu_embodied_kg: float | None = Field(default=None, description="--gpu-embodied-kg: override per GPU")
+    host: str = Field(
+        default="auto", description="--host: catalog host, 'auto' (the GPU's default) or 'none'"
+    )
+    host_embodied_kg: float | None = Field(default=None, description="--host-embodied-kg: override per host")
+    gpus_per_host: int | None = Field(default=None, description="--gpus-per-host")
+    lifetime_years: float | None = Field(default=None, description="--lifetime-years (default 5)")
+    utilization: float | None = Field(default=None, description="--utilization in (0, 1] (default 0.85)")
+    construction_share: float | None = Field(default=None, description="--construction-share (default 0.015)")
+    end_of_life_kg_per_gpu: float | None = Field(
+        default=None, description="--eol-kg-per-gpu (default: not included)"
+    )
+    # training
+    training_kwh: float | None = Field(
+        default=None, description="--training-kwh / --energy-kwh: measured energy"
+    )
+    training_gpu_hours: float | None = Field(default=None, description="--gpu-hours")
+    training_hours: float | None = Field(default=None, description="--hours: wall-clock hours (x --gpus)")
+    finetune_kwh: float = Field(
+        default=0.0, description="--finetune-kwh: added to training, counted in parity"
+    )
+    # inference
+    kwh_per_1k: float | None = Field(default=None, description="--kwh-per-1k: energy per 1,000 inferences")
+    queries_per_day: float | None = Field(default=None, description="--queries-per-day")
+    years: float | None = Field(default=None, description="--years: deployment duration")
+    inference_gpu_hours: float | None = Field(
+        default=None, description="--inference-gpu-hours (default: energy / power)"
+    )
+
+    @property
+    def has_training(self) -> bool:
+        return any(v is not None for v in (self.training_kwh, self.training_gpu_hours, self.training_hours))
+
+    @property
+    def has_inference(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.kwh_per_1k, self.queries_per_day, self.years, self.inference_gpu_hours)
+        )
+
+
+class PhaseFootprint(BaseModel):
+    """Operational and embodied carbon of one phase (kgCO2e)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phase: Literal["training", "inference"]
+    energy_kwh: float = Field(description="IT energy")
+    energy_basis: str
+    facility_energy_kwh: float = Field(description="IT energy x PUE")
+    gpu_hours: float | None
+    gpu_hours_basis: str
+    intensity_g_per_kwh: float = Field(description="effective location-based intensity (profile mean if any)")
+    inferences: float | None = None
+    operational_kgco2e: float = Field(description="location-based")
+    operational_market_kgco2e: float | None = Field(
+        description="market-based; None when no CFE or contract given"
+    )
+    embodied_hardware_kgco2e: float | None
+    construction_kgco2e: float
+    end_of_life_kgco2e: float | None
+    embodied_kgco2e: float | None = Field(
+        description="hardware + construction (+ end of life); None if hardware unknown"
+    )
+    total_kgco2e: float | None
+
+
+class Assumptions(BaseModel):
+    """What a footprint assumed, with sources: shown next to every figure."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: str | None
+    region_name: str | None
+    intensity_g_per_kwh: float | None
+    intensity_source: str
+    intensity_year: int | None
+    intensity_licence: str | None
+    intensity_via: list[str] = Field(default_factory=list)
+    market_intensity_g_per_kwh: float | None
+    market_basis: str
+    pue: float
+    pue_source: str
+    gpu: str | None
+    gpus: int
+    power_w: float | None
+    power_basis: str
+    embodied_bound: Bound
+    gpu_embodied_kg: float | None
+    gpu_embodied_source: str
+    host: str | None
+    host_embodied_kg: float | None
+    host_embodied_source: str
+    gpus_per_host: int | None
+    embodied_per_gpu_kg: float | None
+    lifetime_years: float
+    lifetime_source: str
+    utilization: float
+    utilization_source: str
+    construction_share: float
+    construction_source: str
+    end_of_life: str
+    profile: str | None
+    notes: list[str] = Field(default_factory=list)
+
+
+class Footprint(BaseModel):
+    """kgCO2e split operational/embodied x training/inference, with the assumptions used."""
+
+    model_config = ConfigDict(frozen=True)
+
+    operational_kgco2e: float
+    operational_market_kgco2e: float | None
+    embodied_kgco2e: float | None
+    total_kgco2e: float | None
+    training: PhaseFootprint | None
+    inference: PhaseFootprint | None
+    parity_inferences: float | None = Field(
+        default=None,
+        description="(training + fine-tuning energy) / energy per inference (Power Hungry Processing)",
+    )
+    parity_days: float | None = None
+    parity_inferences_carbon: float | None = Field(default=None, description="same parity on total carbon")
+    assumptions: Assumptions
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class WhatIf(BaseModel):
+    """One alternative scenario and how it compares with the base footprint."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    changes: dict[str, str]
+    footprint: Footprint
+    total_kgco2e: float | None
+    delta_kgco2e: float | None
+    delta_fraction: float | None
+    basis: Literal["total", "operational", "none"] = Field(
+        default="total",
+        description="what the delta compares: totals, or operational when embodied is unknown in both",
+    )
+    window: tuple[datetime, datetime] | None = None
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _check_optional(field: str, value: float | None, **bounds: Any) -> None:
+    if value is not None:
+        finite_number(field, value, **bounds)
+
+
+def validate_input(inp: FootprintInput) -> None:
+    """Raise :class:`InvalidInput` naming the flag of the first bad value."""
+    _check_optional("--intensity", inp.intensity_g_per_kwh, minimum=0)
+    _check_optional("--pue", inp.pue, minimum=1.0)
+    _check_optional("--cfe", inp.cfe_fraction, minimum=0, maximum=1)
+    _check_optional("--market-intensity", inp.market_intensity_g_per_kwh, minimum=0)
+    _check_optional("--power-w", inp.power_w, minimum=0, strict_min=True)
+    _check_optional("--gpu-embodied-kg", inp.gpu_embodied_kg, minimum=0)
+    _check_optional("--host-embodied-kg", inp.host_embodied_kg, minimum=0)
+    _check_optional("--construction-share", inp.construction_share, minimum=0, maximum=0.5)
+    _check_optional("--eol-kg-per-gpu", inp.end_of_life_kg_per_gpu, minimum=0)
+    _check_optional("--training-kwh", inp.training_kwh, minimum=0)
+    _check_optional("--gpu-hours", inp.training_gpu_hours, minimum=0)
+    _check_optional("--hours", inp.training_hours, minimum=0)
+    finite_number("--finetune-kwh", inp.finetune_kwh, minimum=0)
+    _check_optional("--kwh-per-1k", inp.kwh_per_1k, minimum=0)
+    _check_optional("--queries-per-day", inp.queries_per_day, minimum=0)
+    _check_optional("--years", inp.years, minimum=0, strict_min=True)
+    _check_optional("--inference-gpu-hours", inp.inference_gpu_hours, minimum=0)
+    if inp.lifetime_years is not None:
+        check_lifetime(inp.lifetime_years)
+    if inp.utilization is not None:
+        check_utilization(inp.utilization)
+    if inp.gpus < 1:
+        raise InvalidInput("--gpus", f"must be at least 1, got {inp.gpus}")
+    if inp.gpus_per_host is not None and inp.gpus_per_host < 1:
+        raise InvalidInput("--gpus-per-host", f"must be at least 1, got {inp.gpus_per_host}")
+    if inp.region is not None and inp.intensity_g_per_kwh is not None:
+        raise InvalidInput("--intensity", "give --region or --intensity, not both")
+    if inp.training_gpu_hours is not None and inp.training_hours is not None:
+        raise InvalidInput("--hours", "give --gpu-hours or --hours (wall-clock, x --gpus), not both")
+    if not inp.has_training and not inp.has_inference:
+        raise InvalidInput(
+            "--energy-kwh",
+            "nothing to assess: give training (--energy-kwh/--training-kwh or --gpu-hours) and/or inference "
+            "(--kwh-per-1k with --queries-per-day and --years)",
+        )
+    if inp.has_inference:
+        for flag, v in (
+            ("--kwh-per-1k", inp.kwh_per_1k),
+            ("--queries-per-day", inp.queries_per_day),
+            ("--years", inp.years),
+        ):
+            if v is None:
+                raise InvalidInput(
+                    flag, "inference needs --kwh-per-1k, --queries-per-day and --years together"
+                )
+    if inp.finetune_kwh and not inp.has_training:
+        raise InvalidInput(
+            "--finetune-kwh", "fine-tuning is counted with training: give the training energy too"
+        )
+    if inp.profile is not None and inp.start is None:
+        raise InvalidInput("--start", "an intensity profile needs the start time of the run (--start)")
+
+
+# ---------------------------------------------------------------- resolution
+
+
+class _Site(BaseModel):
+    grid: GridIntensity | None
+    intensity: float | None
+    intensity_source: str
+    pue: float
+    pue_source: str
+
+
+class _Hardware(BaseModel):
+    gpu: HardwareItem | None
+    power_w: float | None
+    power_basis: str
+    gpu_kg: float | None
+    gpu_source: str
+    host: HardwareItem | None
+    host_kg: float | None
+    host_source: str
+    gpus_per_host: int | None
+    per_gpu_kg: float | None
+    lifetime_years: float
+    utilization: float
+    notes: list[str]
+
+
+def _site(inp: FootprintInput) -> _Site:
+    grid = grid_intensity(inp.region) if inp.region is not None else None
+    if inp.intensity_g_per_kwh is not None:
+        intensity: float | None = inp.intensity_g_per_kwh
+        source = "given (--intensity)"
+    elif grid is not None:
+        intensity = grid.intensity_g_per_kwh
+        via = f" via {' > '.join(grid.via)}" if grid.via else ""
+        source = f"{grid.source} ({grid.year}, {grid.licence}){via}"
+    else:
+        intensity, source = None, "none given"
+    needs_annual = inp.has_inference or (inp.has_training and inp.profile is None)
+    if intensity is None and needs_annual:
+        raise InvalidInput("--region", "give --region CODE or --intensity G_PER_KWH (gCO2e/kWh) for the grid")
+    if inp.pue is not None:
+        pue, pue_source = inp.pue, "given (--pue)"
+    else:
+        pv = default_pue(grid.provider if grid is not None else None)
+        pue, pue_source = pv.pue, f"{pv.key}: {pv.citation}"
+    return _Site(grid=grid, intensity=intensity, intensity_source=source, pue=pue, pue_source=pue_source)
+
+
+def _hardware(inp: FootprintInput) -> _Hardware:
+    notes: list[str] = []
+    item = find_gpu(inp.gpu) if inp.gpu is not None else None
+    if inp.power_w is not None:
+        power, power_basis = inp.power_w, "given (--power-w)"
+    elif item is not None and item.tdp_w is not None:
+        power, power_basis = (
+            item.tdp_w,
+            f"TDP of {item.name} (an upper bound; pass --power-w for the measured mean)",
+        )
+    else:
+        power, power_basis = None, "unknown (no --power-w or --gpu)"
+    gpu_kg: float | None
+    if inp.gpu_embodied_kg is not None:
+        gpu_kg, gpu_source = inp.gpu_embodied_kg, "given (--gpu-embodied-kg)"
+    elif item is not None:
+        est = item.estimate(inp.embodied_bound)
+        gpu_kg = est.kgco2e
+        gpu_source = f"{inp.embodied_bound}: {est.source} ({est.year}; {est.method}; scope {est.scope})"
+        if est.scope == "gpu+host-share":
+            notes.append(
+                f"the {inp.embodied_bound} {item.name} value already includes part of a host; the host "
+                "share is added as well, so this case is conservative"
+            )
+    else:
+        gpu_kg, gpu_source = None, "unknown: give --gpu NAME or --gpu-embodied-kg"
+    host_item: HardwareItem | None = None
+    if inp.host == "none":
+        host_kg: float | None = 0.0
+        host_source = "excluded (--host none)"
+    else:
+        if inp.host == "auto":
+            if item is not None and item.default_host is not None:
+                host_item = find_host(item.default_host)
+        else:
+            host_item = find_host(inp.host)
+        if inp.host_embodied_kg is not None:
+            host_kg, host_source = inp.host_embodied_kg, "given (--host-embodied-kg)"
+        elif host_item is not None:
+            est = host_item.estimate(inp.embodied_bound)
+            host_kg = est.kgco2e
+            host_source = f"{host_item.name}, {inp.embodied_bound}: {est.source} ({est.year}; {est.method})"
+        else:
+            host_kg, host_source = None, "unknown: give --host NAME, --host-embodied-kg or --host none"
+    gph = inp.gpus_per_host
+    if gph is None:
+        gph = (host_item.gpus_per_host if host_item is not None else None) or (
+            item.gpus_per_host if item is not None else None
+        )
+    if gph is None and host_kg:
+        gph = 8
+        notes.append("8 GPUs per host assumed (pass --gpus-per-host)")
+    per_gpu: float | None = None
+    if gpu_kg is not None and host_kg is not None:
+        per_gpu = gpu_kg + (host_kg / gph if host_kg and gph else 0.0)
+    lifetime = inp.lifetime_years if inp.lifetime_years is not None else default_lifetime_years()
+    util = inp.utilization if inp.utilization is not None else default_utilization()
+    return _Hardware(
+        gpu=item,
+        power_w=power,
+        power_basis=power_basis,
+        gpu_kg=gpu_kg,
+        gpu_source=gpu_source,
+        host=host_item,
+        host_kg=host_kg,
+        host_source=host_source,
+        gpus_per_host=gph,
+        per_gpu_kg=per_gpu,
+        lifetime_years=lifetime,
+        utilization=util,
+        notes=notes,
+    )
+
+
+def _market(intensity: float, inp: FootprintInput, site: _Site) -> tuple[float | None, str]:
+    if inp.market_intensity_g_per_kwh is not None:
+        return inp.market_intensity_g_per_kwh, "contractual factor (--market-intensity)"
+    if inp.cfe_fraction is not None:
+        return market_intensity(
+            intensity, cfe_fraction=inp.cfe_fraction
+        ), f"CFE share {inp.cfe_fraction:g} (--cfe)"
+    g = site.grid
+    if g is not None and g.cfe_fraction is not None and inp.intensity_g_per_kwh is None:
+        return (
+            market_intensity(intensity, cfe_fraction=g.cfe_fraction),
+            f"provider CFE share {g.cfe_fraction:g}: {g.cfe_source}",
+        )
+    return None, "unknown: no --cfe or --market-intensity given (location-based only)"
+
+
+def _phase(
+    phase: Literal["training", "inference"],
+    *,
+    energy_kwh: float,
+    energy_basis: str,
+    gpu_hours: float | None,
+    gpu_hours_basis: str,
+    intensity: float,
+    inp: FootprintInput,
+    site: _Site,
+    hw: _Hardware,
+    share: float,
+    inferences: float | None = None,
+) -> PhaseFootprint:
+    op = operational_kg(energy_kwh, intensity, site.pue)
+    m_int, _ = _market(intensity, inp, site)
+    op_m = None if m_int is None else energy_kwh * site.pue * m_int / 1000.0
+    emb_hw = None
+    eol = None
+    if hw.per_gpu_kg is not None and gpu_hours is not None:
+        emb_hw = amortised_embodied_kg(hw.per_gpu_kg, gpu_hours, hw.lifetime_years, hw.utilization)
+    if inp.end_of_life_kg_per_gpu is not None and gpu_hours is not None:
+        eol = amortised_embodied_kg(inp.end_of_life_kg_per_gpu, gpu_hours, hw.lifetime_years, hw.utilization)
+    constr = construction_kg(op, share)
+    embodied = None if emb_hw is None else emb_hw + constr + (eol or 0.0)
+    return PhaseFootprint(
+        phase=phase,
+        energy_kwh=energy_kwh,
+        energy_basis=energy_basis,
+        facility_energy_kwh=energy_kwh * site.pue,
+        gpu_hours=gpu_hours,
+        gpu_hours_basis=gpu_hours_basis,
+        intensity_g_per_kwh=intensity,
+        inferences=inferences,
+        operational_kgco2e=op,
+        operational_market_kgco2e=op_m,
+        embodied_hardware_kgco2e=emb_hw,
+        construction_kgco2e=constr,
+        end_of_life_kgco2e=eol,
+        embodied_kgco2e=embodied,
+        total_kgco2e=None if embodied is None else op + embodied,
+    )
+
+
+def _hours_from_energy(energy_kwh: float, hw: _Hardware) -> tuple[float | None, str]:
+    if hw.power_w is None:
+        return None, "unknown (no power to turn energy into GPU-hours): embodied not computed"
+    return energy_kwh / (hw.power_w / 1000.0), f"energy / {hw.power_w:g} W per GPU"
+
+
+def _training(
+    inp: FootprintInput, site: _Site, hw: _Hardware, share: float, notes: list[str]
+) -> PhaseFootprint:
+    gpu_hours: float | None = None
+    hours_basis = ""
+    if inp.training_gpu_hours is not None:
+        gpu_hours, hours_basis = inp.training_gpu_hours, "given (--gpu-hours)"
+    elif inp.training_hours is not None:
+        gpu_hours, hours_basis = (
+            inp.gpus * inp.training_hours,
+            f"{inp.gpus} GPUs x {inp.training_hours:g} h (--hours)",
+        )
+    if inp.training_kwh is not None:
+        energy, basis = inp.training_kwh, "given (measured)"
+        if gpu_hours is None:
+            gpu_hours, hours_basis = _hours_from_energy(energy, hw)
+    else:
+        if gpu_hours is None or hw.power_w is None:
+            raise InvalidInput(
+                "--power-w", "turning --gpu-hours into energy needs --power-w or a --gpu with a TDP"
+            )
+        energy = gpu_hours * hw.power_w / 1000.0
+        basis = f"GPU-hours x {hw.power_w:g} W ({hw.power_basis})"
+    if inp.finetune_kwh:
+        energy += inp.finetune_kwh
+        basis += f" + fine-tuning {inp.finetune_kwh:g} kWh"
+        if gpu_hours is not None:
+            extra, _ = _hours_from_energy(inp.finetune_kwh, hw)
+            if extra is None:
+                notes.append("fine-tuning hardware time unknown: its embodied share is not included")
+            else:
+                gpu_hours += extra
+    intensity = site.intensity
+    if inp.profile is not None and inp.start is not None:
+        wall = (
+            inp.training_hours
+            if inp.training_hours is not None
+            else (gpu_hours / inp.gpus if gpu_hours is not None else None)
+        )
+        if wall is None or wall <= 0:
+            raise InvalidInput("--hours", "a profile needs the run's duration: give --hours or --gpu-hours")
+        intensity = inp.profile.mean_intensity(inp.start, inp.start + timedelta(hours=wall))
+        notes.append(
+            f"training intensity: mean of {inp.profile.source} over {wall:g} h from {inp.start.isoformat()}"
+        )
+    assert intensity is not None  # _site guarantees it when no profile is given
+    return _phase(
+        "training",
+        energy_kwh=energy,
+        energy_basis=basis,
+        gpu_hours=gpu_hours,
+        gpu_hours_basis=hours_basis or "unknown",
+        intensity=intensity,
+        inp=inp,
+        site=site,
+        hw=hw,
+        share=share,
+    )
+
+
+def _inference(inp: FootprintInput, site: _Site, hw: _Hardware, share: float) -> PhaseFootprint:
+    assert inp.kwh_per_1k is not None and inp.queries_per_day is not None and inp.years is not None
+    assert site.intensity is not None
+    inferences = inp.queries_per_day * DAYS_PER_YEAR * inp.years
+    energy = inp.kwh_per_1k * inferences / 1000.0
+    basis = f"{inp.kwh_per_1k:g} kWh/1k x {inp.queries_per_day:g}/day x {DAYS_PER_YEAR:g} d x {inp.years:g} y"
+    if inp.inference_gpu_hours is not None:
+        gpu_hours: float | None = inp.inference_gpu_hours
+        hours_basis = "given (--inference-gpu-hours)"
+    else:
+        gpu_hours, hours_basis = _hours_from_energy(energy, hw)
+    return _phase(
+        "inference",
+        energy_kwh=energy,
+        energy_basis=basis,
+        gpu_hours=gpu_hours,
+        gpu_hours_basis=hours_basis,
+        intensity=site.intensity,
+        inp=inp,
+        site=site,
+        hw=hw,
+        share=share,
+        inferences=inferences,
+    )
+
+
+def _sum(values: list[float | None]) -> float | None:
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
+
+
+def parity_inferences(
+    training_kwh: float, kwh_per_inference: float, finetune_kwh: float = 0.0
+) -> float | None:
+    """Power Hungry Processing's cost parity: inferences whose energy equals training + fine-tuning.
+    ``None`` when an inference costs nothing (parity is never reached)."""
+    t = finite_number("--training-kwh", training_kwh, minimum=0)
+    f = finite_number("--finetune-kwh", finetune_kwh, minimum=0)
+    per = finite_number("--kwh-per-1k", kwh_per_inference, minimum=0)
+    return None if per == 0 else (t + f) / per
+
+
+def footprint(inp: FootprintInput) -> Footprint:
+    """The life-cycle footprint of a training run and/or an inference deployment."""
+    validate_input(inp)
+    site = _site(inp)
+    hw = _hardware(inp)
+    share = (
+        inp.construction_share if inp.construction_share is not None else default_value("construction_share")
+    )
+    notes = list(hw.notes)
+    training = _training(inp, site, hw, share, notes) if inp.has_training else None
+    inference = _inference(inp, site, hw, share) if inp.has_inference else None
+    phases = [p for p in (training, inference) if p is not None]
+    operational = sum(p.operational_kgco2e for p in phases)
+    market = _sum([p.operational_market_kgco2e for p in phases])
+    embodied = _sum([p.embodied_kgco2e for p in phases])
+    if embodied is None:
+        notes.append("embodied carbon unknown (no hardware or no hardware time): total not computed")
+    parity = parity_days = parity_carbon = None
+    if training is not None and inference is not None:
+        assert inp.kwh_per_1k is not None and inp.queries_per_day is not None
+        parity = parity_inferences(training.energy_kwh, inp.kwh_per_1k / 1000.0)
+        if parity is not None and inp.queries_per_day > 0:
+            parity_days = parity / inp.queries_per_day
+        if training.total_kgco2e is not None and inference.total_kgco2e and inference.inferences:
+            parity_carbon = training.total_kgco2e / (inference.total_kgco2e / inference.inferences)
+    grid = site.grid
+    m_int, m_basis = _market(site.intensity, inp, site) if site.intensity is not None else (None, "unknown")
+    eol = (
+        f"{inp.end_of_life_kg_per_gpu:g} kg per GPU (--eol-kg-per-gpu), amortised like embodied"
+        if inp.end_of_life_kg_per_gpu is not None
+        else "not included: none of the catalog's sources gives an end-of-life value"
+    )
+    assumptions = Assumptions(
+        region=grid.code if grid is not None else None,
+        region_name=grid.name if grid is not None else None,
+        intensity_g_per_kwh=site.intensity,
+        intensity_source=site.intensity_source,
+        intensity_year=grid.year if grid is not None and inp.intensity_g_per_kwh is None else None,
+        intensity_licence=grid.licence if grid is not None and inp.intensity_g_per_kwh is None else None,
+        intensity_via=grid.via if grid is not None else [],
+        market_intensity_g_per_kwh=m_int,
+        market_basis=m_basis,
+        pue=site.pue,
+        pue_source=site.pue_source,
+        gpu=hw.gpu.name if hw.gpu is not None else None,
+        gpus=inp.gpus,
+        power_w=hw.power_w,
+        power_basis=hw.power_basis,
+        embodied_bound=inp.embodied_bound,
+        gpu_embodied_kg=hw.gpu_kg,
+        gpu_embodied_source=hw.gpu_source,
+        host=hw.host.name if hw.host is not None else ("none" if inp.host == "none" else None),
+        host_embodied_kg=hw.host_kg,
+        host_embodied_source=hw.host_source,
+        gpus_per_host=hw.gpus_per_host,
+        embodied_per_gpu_kg=hw.per_gpu_kg,
+        lifetime_years=hw.lifetime_years,
+        lifetime_source="given (--lifetime-years)" if inp.lifetime_years is not None else lifetime_source(),
+        utilization=hw.utilization,
+        utilization_source="given (--utilization)" if inp.utilization is not None else utilization_source(),
+        construction_share=share,
+        construction_source=(
+            "given (--construction-share)"
+            if inp.construction_share is not None
+            else default_source("construction_share")
+        ),
+        end_of_life=eol,
+        profile=inp.profile.source if inp.profile is not None else None,
+        notes=notes,
+    )
+    return Footprint(
+        operational_kgco2e=operational,
+        operational_market_kgco2e=market,
+        embodied_kgco2e=embodied,
+        total_kgco2e=None if embodied is None else operational + embodied,
+        training=training,
+        inference=inference,
+        parity_inferences=parity,
+        parity_days=parity_days,
+        parity_inferences_carbon=parity_carbon,
+        assumptions=assumptions,
+    )
+
+
+def footprint_from_measurement(measurement: Measurement, **kwargs: Any) -> Footprint:
+    """The footprint of one metered job: its energy and wall time become the training phase."""
+    return footprint(
+        FootprintInput(
+            training_kwh=measurement.total_energy_j / JOULES_PER_KWH,
+            training_hours=measurement.duration_s / 3600.0,
+            **kwargs,
+        )
+    )
+
+
+def kwh_per_1k(measurement: Measurement, inferences: int) -> float:
+    """kWh per 1,000 inferences from a metered window that ran ``inferences`` of them."""
+    if inferences <= 0:
+        raise InvalidInput("inferences", f"must be at least 1, got {inferences}")
+    return measurement.total_energy_j / JOULES_PER_KWH / inferences * 1000.0
+
+
+# ---------------------------------------------------------------- what-if levers
+
+LEVERS = ("region", "intensity", "pue", "utilization", "lifetime", "gpu", "speedup", "deadline")
+
+
+def scenario(
+    inp: FootprintInput,
+    *,
+    region: str | None = None,
+    intensity_g_per_kwh: float | None = None,
+    pue: float | None = None,
+    utilization: float | None = None,
+    lifetime_years: float | None = None,
+    gpu: str | None = None,
+    speedup: float | None = None,
+    deadline: datetime | None = None,
+) -> tuple[FootprintInput, tuple[datetime, datetime] | None]:
+    """The input of an alternative scenario (and the chosen run window when shifting in time)."""
+    changes: dict[str, Any] = {}
+    window: tuple[datetime, datetime] | None = None
+    if region is not None or intensity_g_per_kwh is not None:
+        if region is not None and intensity_g_per_kwh is not None:
+            raise InvalidInput("--what-if", "change region or intensity, not both")
+        changes.update(
+            region=region,
+            intensity_g_per_kwh=intensity_g_per_kwh,
+            profile=None,
+            start=None,
+            cfe_fraction=inp.cfe_fraction,
+            market_intensity_g_per_kwh=inp.market_intensity_g_per_kwh,
+        )
+    if pue is not None:
+        changes["pue"] = finite_number("--what-if pue", pue, minimum=1.0)
+    if utilization is not None:
+        changes["utilization"] = check_utilization(utilization)
+    if lifetime_years is not None:
+        changes["lifetime_years"] = check_lifetime(lifetime_years)
+    if gpu is not None or speedup is not None:
+        changes.update(_hardware_change(inp, gpu, speedup))
+    if deadline is not None:
+        if inp.profile is None or inp.start is None:
+            raise InvalidInput("--deadline", "shifting in time needs --profile and --start")
+        base_hw = _hardware(inp)
+        hours = inp.training_hours
+        if hours is None:
+            gh = inp.training_gpu_hours
+            if gh is None and inp.training_kwh is not None and base_hw.power_w is not None:
+                gh = inp.training_kwh / (base_hw.power_w / 1000.0)
+            if gh is None:
+                raise InvalidInput(
+                    "--hours", "shifting in time needs the run's duration: give --hours or --gpu-hours"
+                )
+            hours = gh / inp.gpus
+        w = best_window(inp.profile, hours, deadline=deadline, earliest=inp.start)
+        changes["start"] = w.start
+        window = (w.start, w.end)
+    return inp.model_copy(update=changes), window
+
+
+def _hardware_change(inp: FootprintInput, gpu: str | None, speedup: float | None) -> dict[str, Any]:
+    s = 1.0 if speedup is None else finite_number("--what-if speedup", speedup, minimum=0, strict_min=True)
+    old = find_gpu(inp.gpu) if inp.gpu is not None else None
+    new = find_gpu(gpu) if gpu is not None else old
+    p_old = inp.power_w if inp.power_w is not None else (old.tdp_w if old is not None else None)
+    p_new = p_old
+    if new is not None and new is not old and new.tdp_w is not None:
+        p_new = new.tdp_w
+        if inp.power_w is not None and old is not None and old.tdp_w:
+            p_new = new.tdp_w * inp.power_w / old.tdp_w  # same load relative to the TDP
+    if (p_old is None or p_new is None) and new is not old:
+        raise InvalidInput("--what-if", "changing the GPU needs the current power: give --gpu or --power-w")
+    energy_scale = (p_new / p_old if p_old and p_new else 1.0) / s
+
+    def scaled(v: float | None, k: float) -> float | None:
+        return None if v is None else v * k
+
+    return {
+        "gpu": new.name if new is not None else None,
+        "gpu_embodied_kg": None if new is not old else inp.gpu_embodied_kg,
+        "power_w": p_new if inp.power_w is not None else None,
+        "training_kwh": scaled(inp.training_kwh, energy_scale),
+        "training_gpu_hours": scaled(inp.training_gpu_hours, 1.0 / s),
+        "training_hours": scaled(inp.training_hours, 1.0 / s),
+        "finetune_kwh": inp.finetune_kwh * energy_scale,
+        "kwh_per_1k": scaled(inp.kwh_per_1k, energy_scale),
+        "inference_gpu_hours": scaled(inp.inference_gpu_hours, 1.0 / s),
+    }
+
+
+def what_if(
+    inp: FootprintInput, base: Footprint | None = None, label: str | None = None, **changes: Any
+) -> WhatIf:
+    """Recompute the footprint with some levers changed (see :func:`scenario`) and compare with the base."""
+    base = base or footprint(inp)
+    alt_inp, window = scenario(inp, **changes)
+    alt = footprint(alt_inp)
+    delta = None
+    frac = None
+    basis: Literal["total", "operational", "none"] = "none"
+    if alt.total_kgco2e is not None and base.total_kgco2e is not None:
+        delta, basis = alt.total_kgco2e - base.total_kgco2e, "total"
+        frac = delta / base.total_kgco2e if base.total_kgco2e else None
+    elif alt.total_kgco2e is None and base.total_kgco2e is None:
+        delta, basis = alt.operational_kgco2e - base.operational_kgco2e, "operational"
+        frac = delta / base.operational_kgco2e if base.operational_kgco2e else None
+    shown = {
+        k: (v.isoformat() if isinstance(v, datetime) else str(v)) for k, v in changes.items() if v is not None
+    }
+    return WhatIf(
+        label=label or ", ".join(f"{k}={v}" for k, v in shown.items()),
+        changes=shown,
+        footprint=alt,
+        total_kgco2e=alt.total_kgco2e,
+        delta_kgco2e=delta,
+        delta_fraction=frac,
+        basis=basis,
+        window=window,
+    )

@@ -1,0 +1,237 @@
+"""The command line: JSON contract, readable text, and one-line errors (exit code 2) naming the flag."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wattsup.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_footprint_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "footprint",
+        "--training-kwh",
+        "50000",
+        "--gpu",
+        "H100",
+        "--gpus",
+        "8",
+        "--region",
+        "FR",
+        "--kwh-per-1k",
+        "0.05",
+        "--queries-per-day",
+        "1000000",
+        "--years",
+        "2",
+        "--json",
+    )
+    assert code == 0
+    d = json.loads(out)
+    for key in (
+        "operational_kgco2e",
+        "embodied_kgco2e",
+        "total_kgco2e",
+        "training",
+        "inference",
+        "parity_inferences",
+        "assumptions",
+    ):
+        assert key in d
+    for phase in ("training", "inference"):
+        assert d[phase]["operational_kgco2e"] > 0 and d[phase]["embodied_kgco2e"] > 0
+    assert d["parity_inferences"] == pytest.approx(1e9)
+    assert d["assumptions"]["region"] == "FRA"
+
+
+def test_bloom_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "footprint",
+        "--gpu-hours",
+        "1082990",
+        "--power-w",
+        "400",
+        "--intensity",
+        "57",
+        "--pue",
+        "1",
+        "--gpu",
+        "A100",
+        "--gpu-embodied-kg",
+        "150",
+        "--host",
+        "host-apollo6500",
+        "--lifetime-years",
+        "6",
+        "--utilization",
+        "0.85",
+        "--construction-share",
+        "0",
+        "--json",
+    )
+    assert code == 0
+    d = json.loads(out)
+    assert d["operational_kgco2e"] / 1000 == pytest.approx(24.7, rel=0.02)
+    assert d["embodied_kgco2e"] / 1000 == pytest.approx(11.2, rel=0.02)
+
+
+def test_footprint_text_shows_assumptions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "footprint",
+        "--energy-kwh",
+        "120",
+        "--gpu",
+        "A100",
+        "--region",
+        "aws:us-west-2",
+        "--embodied-bound",
+        "high",
+        "--what-if",
+        "region=SE",
+        "--what-if",
+        "utilization=1",
+    )
+    assert code == 0
+    for text in (
+        "Life-cycle carbon",
+        "Assumptions",
+        "aws:us-west-2",
+        "NWPP",
+        "eGRID2022",
+        "PUE",
+        "1.15",
+        "A100-SXM4-80GB",
+        "(high)",
+        "lifetime",
+        "utilisation",
+        "What if",
+        "region=SE",
+    ):
+        assert text in out, text
+
+
+def test_energy_only_footprint_says_embodied_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "footprint", "--energy-kwh", "10", "--region", "DE", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["embodied_kgco2e"] is None and d["total_kgco2e"] is None
+    assert d["operational_kgco2e"] == pytest.approx(10 * 1.56 * 381.0 / 1000)
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["--energy-kwh", "-5", "--region", "FR"], "--energy-kwh"),
+        (["--energy-kwh", "nan", "--region", "FR"], "--energy-kwh"),
+        (["--energy-kwh", "inf", "--region", "FR"], "--energy-kwh"),
+        (["--energy-kwh", "1", "--region", "FR", "--utilization", "0"], "--utilization"),
+        (["--energy-kwh", "1", "--region", "FR", "--utilization", "1.5"], "--utilization"),
+        (["--energy-kwh", "1", "--region", "FR", "--lifetime-years", "0"], "--lifetime-years"),
+        (["--energy-kwh", "1", "--region", "FR", "--lifetime-years", "-2"], "--lifetime-years"),
+        (["--energy-kwh", "1", "--region", "FR", "--pue", "0.5"], "--pue"),
+        (["--energy-kwh", "1", "--intensity", "-1"], "--intensity"),
+        (["--energy-kwh", "1", "--region", "FR", "--embodied-bound", "max"], "--embodied-bound"),
+        (["--energy-kwh", "1", "--region", "FR", "--what-if", "colour=red"], "--what-if"),
+        (["--energy-kwh", "1"], "--region"),
+        (["--kwh-per-1k", "1", "--region", "FR", "--queries-per-day", "5"], "--years"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], args: list[str], flag: str) -> None:
+    code, _out, err = run(capsys, "footprint", *args)
+    assert code == 2
+    assert err.startswith("wattsup: error: ") and flag in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_unknown_region_and_gpu(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "footprint", "--energy-kwh", "1", "--region", "Frnace")
+    assert code == 2 and "France" in err
+    code, _, err = run(capsys, "footprint", "--energy-kwh", "1", "--region", "FR", "--gpu", "H1000")
+    assert code == 2 and "H100" in err
+
+
+def test_grid_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "grid", "FR")
+    assert code == 0 and "56" in out and "2023" in out and "CC BY 4.0" in out
+    code, out, _ = run(capsys, "grid", "gcp:europe-west1", "--json")
+    d = json.loads(out)
+    assert d["intensity_g_per_kwh"] == 122 and d["year"] == 2023 and d["source"] and d["licence"]
+    code, out, _ = run(capsys, "grid", "--list", "--kind", "ca-province", "--json")
+    assert code == 0 and len(json.loads(out)) == 13
+    code, _, err = run(capsys, "grid", "Germny")
+    assert code == 2 and "Germany" in err
+
+
+def test_hardware_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "hardware", "H100")
+    assert code == 0 and "164" in out and "NVIDIA" in out and "spread" in out
+    code, out, _ = run(capsys, "hardware", "a100", "--json")
+    d = json.loads(out)
+    assert d["name"] == "A100-SXM4-80GB" and {e["bound"] for e in d["estimates"]} >= {
+        "low",
+        "central",
+        "high",
+    }
+    code, out, _ = run(capsys, "hardware", "8xH100-SXM", "--json")
+    assert json.loads(out)["embodied_kgco2e"]["central"] == pytest.approx(8 * 164 + 5700)
+    code, out, _ = run(capsys, "hardware", "--list")
+    assert code == 0 and "MI300X" in out
+    code, out, _ = run(capsys, "hardware", "--dies", "814@5", "--memory-gb", "80", "--tdp-w", "700", "--json")
+    assert json.loads(out)["total_kg"] == pytest.approx(164, rel=0.01)
+    code, _, err = run(capsys, "hardware", "H1000")
+    assert code == 2 and "H100" in err
+    code, _, err = run(capsys, "hardware", "--dies", "banana")
+    assert code == 2 and "--dies" in err
+
+
+def test_profile_and_deadline(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    values = [500, 500, 400, 100, 100, 100, 450, 500]
+    lines = ["timestamp,g_per_kwh"] + [f"2024-05-01T{h:02d}:00:00Z,{v}" for h, v in enumerate(values)]
+    path = tmp_path / "grid.csv"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = run(
+        capsys,
+        "footprint",
+        "--energy-kwh",
+        "30",
+        "--hours",
+        "3",
+        "--profile",
+        str(path),
+        "--start",
+        "2024-05-01T00:00:00Z",
+        "--deadline",
+        "2024-05-01T08:00:00Z",
+        "--json",
+    )
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["training"]["intensity_g_per_kwh"] == pytest.approx(1400 / 3)
+    shift = d["what_if"][0]
+    assert shift["window"][0].startswith("2024-05-01T03:00")
+    assert shift["delta_fraction"] < -0.7
+    code, _, err = run(
+        capsys,
+        "footprint",
+        "--energy-kwh",
+        "30",
+        "--hours",
+        "3",
+        "--profile",
+        str(tmp_path / "missing.csv"),
+        "--start",
+        "2024-05-01T00:00:00Z",
+    )
+    assert code == 2 and "--profile" in err
