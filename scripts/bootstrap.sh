@@ -21,8 +21,8 @@ if ! .venv/bin/python -c 'import torch' 2>/dev/null; then
   "${pip[@]}" torch==2.13.0
 fi
 case "$profile" in
-  main) extras="gpu,bench,monitor" ;;
-  test) extras="gpu,bench,monitor,postgres,analysis,web,dev" ;;
+  main) extras="gpu,bench,diffusion,monitor" ;;
+  test) extras="gpu,bench,diffusion,monitor,postgres,analysis,web,ray,dev" ;;
   *) echo "usage: scripts/bootstrap.sh main|test" >&2; exit 2 ;;
 esac
 "${pip[@]}" -e ".[${extras}]"

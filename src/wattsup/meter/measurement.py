@@ -22,7 +22,7 @@ class ComponentEnergy(BaseModel):
     energy_j: float
     method: Method
     error_bound_j: float = Field(ge=0, description="the true value lies within ±bound (≥95% of windows)")
-    detail: str = Field("", description="which sensor and estimator produced the figure")
+    detail: str = Field(default="", description="which sensor and estimator produced the figure")
 
 
 class Measurement(BaseModel):

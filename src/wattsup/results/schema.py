@@ -29,14 +29,16 @@ class RunConfig(BaseModel):
     model: str = Field(description="Hub id, local directory, or catalog name")
     weights: WeightsSource = "pretrained"
     dataset: str = Field(description="dataset profile name, Hub dataset id, or local path")
-    n: int = Field(1000, ge=1, description="inferences per repetition")
-    batch_size: int = Field(1, ge=1)
-    warmup: int = Field(10, ge=0, description="inferences run before metering, not counted")
-    reps: int = Field(3, ge=1)
+    n: int = Field(default=1000, ge=1, description="inferences per repetition")
+    batch_size: int = Field(default=1, ge=1)
+    warmup: int = Field(default=10, ge=0, description="inferences run before metering, not counted")
+    reps: int = Field(default=3, ge=1)
     dtype: str = "float32"
     device: str = "cpu"
     seed: int = 0
-    max_new_tokens: int | None = Field(None, ge=1, description="fixed generation length (min = max, EOS off)")
+    max_new_tokens: int | None = Field(
+        default=None, ge=1, description="fixed generation length (min = max, EOS off)"
+    )
     mode: Literal["task-specific", "zero-shot"] = "task-specific"
     extra: dict[str, Any] = Field(default_factory=dict, description="task-specific settings")
 
@@ -52,7 +54,9 @@ class Repetition(BaseModel):
     measurement: Measurement
     inferences: int
     latencies_s: list[float] = Field(default_factory=list, description="per inference (or batch) latency")
-    output_units: int | None = Field(None, description="tokens generated, images produced, ... in total")
+    output_units: int | None = Field(
+        default=None, description="tokens generated, images produced, ... in total"
+    )
 
 
 class Provenance(BaseModel):
@@ -69,8 +73,12 @@ class Provenance(BaseModel):
     cuda: str | None = None
     libraries: dict[str, str] = Field(default_factory=dict, description="package -> version")
     sensors: dict[str, str] = Field(default_factory=dict, description="component -> method and sensor")
-    weights_source: str = Field("", description="hub (revision), local path, or 'random (catalog config)'")
-    input_source: str = Field("", description="hub dataset + split + rows, local file, or synthetic profile")
+    weights_source: str = Field(
+        default="", description="hub (revision), local path, or 'random (catalog config)'"
+    )
+    input_source: str = Field(
+        default="", description="hub dataset + split + rows, local file, or synthetic profile"
+    )
     wattsup_version: str = ""
 
 
@@ -83,13 +91,26 @@ class RunRecord(BaseModel):
     error: str | None = None
     started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
-    load: Measurement | None = Field(None, description="the model-load window, metered once")
+    load: Measurement | None = Field(default=None, description="the model-load window, metered once")
     repetitions: list[Repetition] = Field(default_factory=list)
     provenance: Provenance = Field(default_factory=Provenance)
+    n_params: int | None = Field(default=None, ge=0, description="model parameter count, if known")
 
     @property
     def config_hash(self) -> str:
         return self.config.config_hash()
+
+    @property
+    def hardware(self) -> str | None:
+        """What ran the work: the GPU named by the device (``cuda:1`` → the second GPU), else the CPU model;
+        ``None`` when provenance does not say."""
+        device = self.config.device.lower()
+        gpus = self.provenance.gpus
+        if gpus and not device.startswith("cpu"):
+            _, _, index = device.partition(":")
+            i = int(index) if index.isdigit() else 0
+            return gpus[i] if i < len(gpus) else gpus[0]
+        return self.provenance.cpu_model or None
 
     def kwh_per_1k(self, component_prefix: str | None = None, phase: str | None = None) -> list[float]:
         """kWh per 1,000 inferences for each repetition (whole window, or one phase; all components or
@@ -97,7 +118,10 @@ class RunRecord(BaseModel):
         out = []
         for rep in self.repetitions:
             m = rep.measurement if phase is None else rep.measurement.phase(phase)
-            e = sum(c.energy_j for c in m.components
-                    if component_prefix is None or c.name.startswith(component_prefix))
+            e = sum(
+                c.energy_j
+                for c in m.components
+                if component_prefix is None or c.name.startswith(component_prefix)
+            )
             out.append(e / JOULES_PER_KWH / rep.inferences * 1000.0)
         return out

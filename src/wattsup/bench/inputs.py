@@ -1,0 +1,522 @@
+"""Inputs of a run: a packaged synthetic profile (offline, deterministic given the seed), a local file or
+folder (CSV, JSONL, Parquet, images, WAV audio), or a Hub dataset (the first N rows of a split, streamed, as
+the study did; online only).
+
+Every example is a dict of fields that tasks name: ``text``, ``text_pair``, ``question``, ``context``,
+``image`` (encoded image bytes, decoded by the task's preprocess phase, as a dataset's image column is decoded
+on access) and ``audio`` (float32 samples at ``sampling_rate``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import json
+import math
+import os
+import random
+import wave
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from wattsup.errors import InvalidInput, NotFound, WattsupError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+AUDIO_EXTENSIONS = (".wav",)
+STUDY_IMAGE_SIZE = (640, 480)
+TOKENS_PER_WORD = 1.1
+"""Tokens per synthetic word (words plus punctuation) for the synthetic and typical real tokenizers alike."""
+
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "text": (
+        "text",
+        "sentence",
+        "sentence1",
+        "review",
+        "content",
+        "document",
+        "article",
+        "dialogue",
+        "passage",
+        "prompt",
+        "Prompt",
+        "tokens",
+        "input",
+    ),
+    "text_pair": ("text_pair", "sentence2", "sentence_b", "pair"),
+    "question": ("question", "query"),
+    "context": ("context", "passage", "support", "document"),
+    "image": ("image", "img", "image_path", "path", "file", "filename"),
+    "audio": ("audio", "path", "file", "filename"),
+}
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "text": ("text",),
+    "pair": ("text", "text_pair"),
+    "qa": ("question", "context"),
+    "image": ("image",),
+    "audio": ("audio",),
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A packaged synthetic stand-in for one dataset."""
+
+    name: str
+    aliases: tuple[str, ...]
+    tasks: tuple[str, ...]
+    kind: str
+    hub: dict[str, Any] | None
+    lengths: dict[str, dict[str, Any]] = field(default_factory=dict)
+    image: dict[str, Any] | None = None
+    audio: dict[str, Any] | None = None
+    notes: str = ""
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return KIND_FIELDS[self.kind]
+
+
+@dataclass
+class InputSet:
+    """The examples of a run and where they came from (``source`` goes into the record's provenance)."""
+
+    examples: Sequence[dict[str, Any]]
+    source: str
+    kind: str  # "synthetic", "local" or "hub"
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self.examples[i % len(self.examples)]
+
+
+@functools.cache
+def load_profiles() -> dict[str, Profile]:
+    raw = json.loads(
+        resources.files("wattsup.data").joinpath("bench/datasets.json").read_text(encoding="utf-8")
+    )
+    out: dict[str, Profile] = {}
+    for p in raw["profiles"]:
+        out[p["name"]] = Profile(
+            name=p["name"],
+            aliases=tuple(p.get("aliases", ())),
+            tasks=tuple(p["tasks"]),
+            kind=p["kind"],
+            hub=p.get("hub"),
+            lengths=p.get("lengths", {}),
+            image=p.get("image"),
+            audio=p.get("audio"),
+            notes=p.get("notes", ""),
+        )
+    return out
+
+
+def find_profile(name: str) -> Profile | None:
+    profiles = load_profiles()
+    low = name.lower()
+    for p in profiles.values():
+        if low == p.name.lower() or low in (a.lower() for a in p.aliases):
+            return p
+    return None
+
+
+def get_profile(name: str) -> Profile:
+    p = find_profile(name)
+    if p is None:
+        raise NotFound(
+            "dataset",
+            name,
+            list(load_profiles()),
+            hint="Give a profile name ('wattsup tasks' lists them), a local path, or hub:ID.",
+        )
+    return p
+
+
+DEFAULT_DATASETS = {"text-generation": "wikitext"}
+"""Tasks whose first study dataset is not the first profile that lists them."""
+
+
+def default_dataset(task: str) -> str:
+    """The task's first dataset in the study's table (or its own profile, beyond the study)."""
+    if task in DEFAULT_DATASETS:
+        return DEFAULT_DATASETS[task]
+    for p in load_profiles().values():
+        if task in p.tasks:
+            return p.name
+    raise NotFound("task", task, sorted({t for p in load_profiles().values() for t in p.tasks}))
+
+
+# ------------------------------------------------------------------------------------------ sampling
+def _seed_for(seed: int, *parts: str) -> int:
+    h = hashlib.sha256("\x1f".join((str(seed), *parts)).encode()).digest()
+    return int.from_bytes(h[:8], "big")
+
+
+def sample_length(spec: dict[str, Any], rng: random.Random) -> float:
+    """One draw from a length distribution: ``quantiles`` (21 points, 0..100%), ``lognormal``, ``uniform``."""
+    if "quantiles" in spec:
+        q = spec["quantiles"]
+        u = rng.random() * (len(q) - 1)
+        i = min(int(u), len(q) - 2)
+        return float(q[i] + (q[i + 1] - q[i]) * (u - i))
+    if "lognormal" in spec:
+        p = spec["lognormal"]
+        v = math.exp(math.log(p["median"]) + p["sigma"] * rng.gauss(0.0, 1.0))
+        return float(min(max(v, p["min"]), p["max"]))
+    if "uniform" in spec:
+        p = spec["uniform"]
+        return rng.uniform(p["min"], p["max"])
+    raise WattsupError(f"unknown length distribution {sorted(spec)}")
+
+
+def synthetic_text(n_tokens: float, rng: random.Random) -> str:
+    """English-like text of about ``n_tokens`` tokens from the packaged word list (Zipf-weighted)."""
+    from wattsup.bench.tokenizer import word_list
+
+    words = word_list()
+    weights = _zipf_weights(len(words))
+    n_words = max(1, round(n_tokens / TOKENS_PER_WORD))
+    chosen = rng.choices(words, cum_weights=weights, k=n_words)
+    out: list[str] = []
+    start = True
+    for i, w in enumerate(chosen):
+        out.append(w.capitalize() if start else w)
+        start = False
+        if i < n_words - 1 and rng.random() < 0.07:
+            out[-1] += ","
+        elif rng.random() < 0.06 or i == n_words - 1:
+            out[-1] += "."
+            start = True
+    return " ".join(out)
+
+
+@functools.cache
+def _zipf_weights(n: int) -> list[float]:
+    acc, out = 0.0, []
+    for r in range(1, n + 1):
+        acc += 1.0 / r
+        out.append(acc)
+    return out
+
+
+def synthetic_image(width: int, height: int, rng: random.Random) -> bytes:
+    """A smooth random colour image (a photo-like spectrum, not noise), JPEG-encoded at quality 95."""
+    import numpy as np
+    from PIL import Image
+
+    gen = np.random.default_rng(rng.getrandbits(63))
+    small = gen.integers(0, 256, size=(6, 8, 3), dtype=np.uint8)
+    img = Image.fromarray(small, "RGB").resize((width, height), Image.Resampling.BICUBIC)
+    arr = np.asarray(img, dtype=np.int16) + gen.integers(-12, 13, size=(height, width, 3), dtype=np.int16)
+    buf = io.BytesIO()
+    Image.fromarray(arr.clip(0, 255).astype(np.uint8), "RGB").save(buf, format="JPEG", quality=95)
+    return buf.getvalue()
+
+
+def synthetic_audio(duration_s: float, sampling_rate: int, rng: random.Random) -> Any:
+    """Speech-like audio: a few voiced harmonics with a syllable-rate envelope and a little noise, float32."""
+    import numpy as np
+
+    gen = np.random.default_rng(rng.getrandbits(63))
+    t = np.arange(int(duration_s * sampling_rate), dtype=np.float32) / sampling_rate
+    f0 = gen.uniform(90, 220)
+    sig = sum((0.6 / k) * np.sin(2 * np.pi * f0 * k * t + gen.uniform(0, 6.28)) for k in range(1, 6))
+    env = 0.5 * (1 + np.sin(2 * np.pi * gen.uniform(3, 5) * t))
+    noise = 0.02 * gen.standard_normal(t.shape[0])
+    return (0.3 * sig * env + noise).astype(np.float32)
+
+
+def synthetic_examples(profile: Profile, n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` examples drawn from ``profile``; the same seed gives the same examples, byte for byte."""
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        rng = random.Random(_seed_for(seed, profile.name, str(i)))
+        ex: dict[str, Any] = {}
+        if profile.kind in ("text", "pair", "qa"):
+            for fld in profile.fields:
+                ex[fld] = synthetic_text(sample_length(profile.lengths[fld], rng), rng)
+        elif profile.kind == "image":
+            assert profile.image is not None
+            ex["image"] = synthetic_image(int(profile.image["width"]), int(profile.image["height"]), rng)
+        elif profile.kind == "audio":
+            assert profile.audio is not None
+            sr = int(profile.audio["sampling_rate"])
+            ex["audio"] = synthetic_audio(sample_length(profile.audio["duration_s"], rng), sr, rng)
+            ex["sampling_rate"] = sr
+        out.append(ex)
+    return out
+
+
+# --------------------------------------------------------------------------------------- resolution
+def resolve_inputs(
+    dataset: str,
+    task_fields: tuple[str, ...],
+    task: str,
+    n: int,
+    seed: int,
+    *,
+    columns: dict[str, str] | None = None,
+    resize: bool = True,
+) -> InputSet:
+    """The first ``n`` examples of ``dataset`` for a task that needs ``task_fields``.
+
+    ``dataset``: a profile name or alias (synthetic), an existing local path, or ``hub:ID[:CONFIG][@SPLIT]``
+    (also ``hub:PROFILE`` for the study's dataset behind a profile). ``columns`` maps a field to a column.
+    """
+    if dataset.startswith("hub:"):
+        return _hub_inputs(dataset[4:], task_fields, n, columns or {}, resize)
+    path = Path(dataset).expanduser()
+    if path.exists():
+        return _local_inputs(path, task_fields, n, columns or {}, resize)
+    profile = get_profile(dataset)
+    missing = [f for f in task_fields if f not in profile.fields]
+    if missing:
+        raise InvalidInput(
+            "dataset",
+            f"profile {profile.name!r} has no {', '.join(repr(m) for m in missing)} "
+            f"field, which task {task!r} needs (it has {', '.join(profile.fields)})",
+        )
+    examples = synthetic_examples(profile, n, seed)
+    return InputSet(
+        examples,
+        f"synthetic profile {profile.name!r} (wattsup packaged statistics, seed {seed}, {n} rows)",
+        "synthetic",
+    )
+
+
+def _pick_columns(
+    available: list[str], task_fields: tuple[str, ...], columns: dict[str, str], where: str
+) -> dict[str, str]:
+    chosen: dict[str, str] = {}
+    for fld in task_fields:
+        if fld in columns:
+            if columns[fld] not in available:
+                raise InvalidInput(
+                    "column",
+                    f"{where} has no column {columns[fld]!r} (for {fld!r}); it has {', '.join(available)}",
+                )
+            chosen[fld] = columns[fld]
+            continue
+        for alias in COLUMN_ALIASES.get(fld, (fld,)):
+            if alias in available and alias not in chosen.values():
+                chosen[fld] = alias
+                break
+        else:
+            raise InvalidInput(
+                "dataset",
+                f"{where} has no column for {fld!r} (looked for "
+                f"{', '.join(COLUMN_ALIASES.get(fld, (fld,)))}); it has "
+                f"{', '.join(available)}. Map one with --column {fld}=NAME",
+            )
+    return chosen
+
+
+def _as_text(v: Any) -> str:
+    if isinstance(v, list):
+        return " ".join(str(x) for x in v)
+    return "" if v is None else str(v)
+
+
+def _encode_image(img: Any, resize: bool) -> bytes:
+    from PIL import Image
+
+    if isinstance(img, bytes | bytearray) and not resize:
+        return bytes(img)
+    if isinstance(img, bytes | bytearray):
+        img = Image.open(io.BytesIO(img))
+    if isinstance(img, dict):
+        if img.get("bytes") is not None and not resize:
+            return bytes(img["bytes"])
+        img = (
+            Image.open(io.BytesIO(img["bytes"])) if img.get("bytes") is not None else Image.open(img["path"])
+        )
+    if isinstance(img, str | Path):
+        if not resize:
+            return Path(img).read_bytes()
+        img = Image.open(img)
+    img = img.convert("RGB")
+    if resize:  # as the study did before its query window: nearest-neighbour to 640x480
+        img = img.resize(STUDY_IMAGE_SIZE, resample=Image.Resampling.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=95)
+    return buf.getvalue()
+
+
+def read_wav(path: Path, sampling_rate: int = 16000) -> Any:
+    """Mono float32 samples of a PCM WAV file, linearly resampled to ``sampling_rate``."""
+    import numpy as np
+
+    with wave.open(str(path), "rb") as w:
+        width, channels, rate = w.getsampwidth(), w.getnchannels(), w.getframerate()
+        frames = w.readframes(w.getnframes())
+    if width not in (1, 2, 4):
+        raise InvalidInput(
+            "dataset", f"{path}: {8 * width}-bit WAV is not supported (use 8, 16 or 32-bit PCM)"
+        )
+    dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
+    x = np.frombuffer(frames, dtype=dtype).astype(np.float32)
+    x = (x - 128.0) / 128.0 if width == 1 else x / float(2 ** (8 * width - 1))
+    if channels > 1:
+        x = x.reshape(-1, channels).mean(axis=1)
+    if rate != sampling_rate and len(x) > 1:
+        n_out = int(len(x) * sampling_rate / rate)
+        x = np.interp(np.linspace(0, len(x) - 1, n_out), np.arange(len(x)), x).astype(np.float32)
+    return x
+
+
+def _local_inputs(
+    path: Path, task_fields: tuple[str, ...], n: int, columns: dict[str, str], resize: bool
+) -> InputSet:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        if "image" in task_fields:
+            imgs = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS][:n]
+            if not imgs:
+                raise InvalidInput("dataset", f"{path} holds no image files ({', '.join(IMAGE_EXTENSIONS)})")
+            return InputSet(
+                [{"image": _encode_image(p, resize)} for p in imgs],
+                f"local image folder {path} (first {len(imgs)} files in name order"
+                f"{', resized to 640x480' if resize else ''})",
+                "local",
+            )
+        if "audio" in task_fields:
+            wavs = [p for p in files if p.suffix.lower() in AUDIO_EXTENSIONS][:n]
+            if not wavs:
+                raise InvalidInput(
+                    "dataset", f"{path} holds no .wav files (other audio formats: convert to WAV)"
+                )
+            return InputSet(
+                [{"audio": read_wav(p), "sampling_rate": 16000} for p in wavs],
+                f"local audio folder {path} (first {len(wavs)} WAV files in name order, 16 kHz)",
+                "local",
+            )
+        raise InvalidInput("dataset", f"{path} is a folder; text tasks need a CSV, JSONL or Parquet file")
+    rows = _read_table(path, n)
+    if not rows:
+        raise InvalidInput("dataset", f"{path} has no rows")
+    chosen = _pick_columns(list(rows[0]), task_fields, columns, str(path))
+    examples = []
+    for r in rows:
+        ex: dict[str, Any] = {}
+        for fld, col in chosen.items():
+            v = r[col]
+            if fld == "image":
+                p = Path(str(v))
+                ex["image"] = _encode_image(p if p.is_absolute() else path.parent / p, resize)
+            elif fld == "audio":
+                p = Path(str(v))
+                ex["audio"] = read_wav(p if p.is_absolute() else path.parent / p)
+                ex["sampling_rate"] = 16000
+            else:
+                ex[fld] = _as_text(v)
+        examples.append(ex)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return InputSet(
+        examples,
+        f"local file {path} (sha256 {digest}, first {len(examples)} rows, columns {chosen})",
+        "local",
+    )
+
+
+def _read_table(path: Path, n: int) -> list[dict[str, Any]]:
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        import csv
+
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
+            return [dict(r) for _, r in zip(range(n), reader, strict=False)]
+    if suffix in (".jsonl", ".ndjson"):
+        out = []
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    out.append(json.loads(line))
+                if len(out) >= n:
+                    break
+        return out
+    if suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, list):
+            raise InvalidInput("dataset", f"{path}: a JSON file must hold a list of objects (or use JSONL)")
+        return [dict(r) for r in data[:n]]
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        return [dict(r) for r in table.slice(0, n).to_pylist()]
+    raise InvalidInput(
+        "dataset",
+        f"{path}: unsupported file type {suffix!r} (use CSV, TSV, JSONL, JSON or "
+        "Parquet, or a folder of images or WAV files)",
+    )
+
+
+def _hub_inputs(
+    spec: str, task_fields: tuple[str, ...], n: int, columns: dict[str, str], resize: bool
+) -> InputSet:
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        raise WattsupError(
+            f"hub:{spec} needs the network, but HF_HUB_OFFLINE is set; use a synthetic profile "
+            "or a local file instead"
+        )
+    split = None
+    if "@" in spec:
+        spec, split = spec.rsplit("@", 1)
+    profile = find_profile(spec)
+    config = None
+    if profile is not None:
+        if profile.hub is None:
+            raise InvalidInput("dataset", f"{profile.name}: {profile.notes or 'no Hub source is recorded'}")
+        ds_id, config = profile.hub["id"], profile.hub.get("config")
+        split = split or profile.hub["split"]
+        columns = {**profile.hub.get("columns", {}), **columns}
+    else:
+        ds_id = spec
+        if spec.count(":") == 1:
+            ds_id, config = spec.split(":")
+    split = split or "test"
+    try:
+        import datasets
+    except ImportError as e:
+        raise WattsupError("Hub datasets need the 'datasets' package: pip install 'wattsup[bench]'") from e
+    try:
+        stream = datasets.load_dataset(ds_id, config, split=split, streaming=True)
+        if "image" in task_fields:
+            img_col = columns.get("image", "image")
+            if img_col in (stream.features or {}):
+                stream = stream.cast_column(img_col, datasets.Image(decode=False))
+        rows = [dict(r) for r in stream.take(n)]
+    except Exception as e:  # the datasets library raises many types for a missing or gated dataset
+        raise WattsupError(
+            f"could not stream {ds_id!r} ({config or 'default'}, split {split!r}) from the Hub: "
+            f"{type(e).__name__}: {e}"
+        ) from e
+    if not rows:
+        raise InvalidInput("dataset", f"{ds_id} split {split!r} has no rows")
+    chosen = _pick_columns(list(rows[0]), task_fields, columns, f"hub dataset {ds_id!r}")
+    examples = []
+    for r in rows:
+        ex: dict[str, Any] = {}
+        for fld, col in chosen.items():
+            v = r[col]
+            if fld == "image":
+                ex["image"] = _encode_image(v, resize)
+            elif fld == "audio":
+                ex["audio"] = v["array"] if isinstance(v, dict) and "array" in v else v
+                ex["sampling_rate"] = int(v.get("sampling_rate", 16000)) if isinstance(v, dict) else 16000
+            else:
+                ex[fld] = _as_text(v)
+        examples.append(ex)
+    return InputSet(
+        examples,
+        f"hub dataset {ds_id!r} config {config!r} split {split!r}, first {len(examples)} "
+        f"rows (streamed){', images resized to 640x480' if resize else ''}",
+        "hub",
+    )

@@ -1,0 +1,214 @@
+"""One run, in this process: load (metered once), warm up, then ``reps`` metered windows of ``n`` inferences.
+
+This is what the isolated worker executes; call :func:`wattsup.bench.runner.run_isolated` to run a
+configuration in a subprocess of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from wattsup import __version__
+from wattsup.bench.inputs import InputSet, default_dataset, resolve_inputs
+from wattsup.bench.tasks import get_task_info, task_class
+from wattsup.bench.tasks.base import Task, no_phase
+from wattsup.meter import Measurement, Meter
+from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
+
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, done, total) as a run advances: stages 'load', 'warmup', 'rep N'."""
+
+
+def normalise(config: RunConfig) -> RunConfig:
+    """The canonical form of a configuration: task name resolved from aliases, zero-shot mode for a
+    multi-purpose catalog model on one of its prompted tasks, default dataset and generation length filled
+    in, so that equal runs hash equally."""
+    from wattsup.bench.catalog import load_catalog
+    from wattsup.bench.tasks.zero_shot import NEW_TOKENS
+
+    info = get_task_info(config.task)
+    update: dict[str, Any] = {"task": info.name}
+    mode = config.mode
+    entry = load_catalog().find(config.model)
+    if entry is not None and info.name in entry.zero_shot_tasks and entry.task != info.name:
+        mode = update["mode"] = "zero-shot"
+    if not config.dataset:
+        update["dataset"] = default_dataset(info.name)
+    if config.max_new_tokens is None:
+        n = NEW_TOKENS.get(info.name) if mode == "zero-shot" else info.max_new_tokens
+        if n is not None:
+            update["max_new_tokens"] = n
+    return config.model_copy(update=update)
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _sync_for(device: str) -> Callable[[], Any] | None:
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.synchronize
+    return None
+
+
+def host_provenance() -> Provenance:
+    """What can be said about this machine without a model: host, OS, Python, CPU, RAM, GPUs, libraries."""
+    import importlib.metadata as md
+
+    import psutil
+
+    libs = {}
+    for pkg in ("torch", "transformers", "tokenizers", "datasets", "diffusers", "pillow", "numpy"):
+        try:
+            libs[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            continue
+    gpus: list[str] = []
+    cuda = None
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        cuda = torch.version.cuda
+    return Provenance(
+        hostname=platform.node(),
+        os=platform.platform(),
+        python=platform.python_version(),
+        cpu_model=_cpu_model(),
+        cpu_count=os.cpu_count(),
+        ram_gb=round(psutil.virtual_memory().total / 1e9, 1),
+        gpus=gpus,
+        gpu_driver=_driver_version(),
+        cuda=cuda,
+        libraries=libs,
+        wattsup_version=__version__,
+    )
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _driver_version() -> str | None:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            v = pynvml.nvmlSystemGetDriverVersion()
+            return v.decode() if isinstance(v, bytes) else str(v)
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception:  # no NVML, no driver: unknown
+        return None
+
+
+def sensors_of(m: Measurement) -> dict[str, str]:
+    return {c.name: f"{c.method}: {c.detail}" for c in m.components}
+
+
+def load_inputs(task: Task, config: RunConfig) -> InputSet:
+    return resolve_inputs(
+        config.dataset,
+        task.fields,
+        task.name,
+        config.n,
+        config.seed,
+        columns=config.extra.get("columns"),
+        resize=bool(config.extra.get("resize", True)),
+    )
+
+
+def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
+    """Run ``config`` here and return its record. Errors propagate (the worker records them)."""
+    import torch
+
+    config = normalise(config)
+    report = progress or (lambda stage, done, total: None)
+    started = datetime.now(UTC)
+    seed_everything(config.seed)
+    task: Task = task_class(config.task, config.mode)(config)
+    inputs = load_inputs(task, config)
+    sync = _sync_for(config.device)
+
+    report("load", 0, 1)
+    load_meter = Meter(name="load", sync=sync)
+    load_meter.start()
+    task.load()
+    load = load_meter.stop()
+    report("load", 1, 1)
+
+    batches = [
+        [inputs[i] for i in range(s, min(s + config.batch_size, config.n))]
+        for s in range(0, config.n, config.batch_size)
+    ]
+    reps: list[Repetition] = []
+    with torch.inference_mode():
+        warm = [
+            [inputs[i] for i in range(s, min(s + config.batch_size, config.warmup))]
+            for s in range(0, config.warmup, config.batch_size)
+        ]
+        for i, batch in enumerate(warm):
+            task.run(batch, no_phase)
+            report("warmup", i + 1, len(warm))
+        for r in range(config.reps):
+            meter = Meter(name="inference", sync=sync)
+            latencies: list[float] = []
+            units = 0
+            meter.start()
+            for i, batch in enumerate(batches):
+                t0 = time.perf_counter()
+                res = task.run(batch, meter.phase)
+                latencies.append(time.perf_counter() - t0 - res.excluded_s)
+                units += res.units
+                report(f"rep {r + 1}", i + 1, len(batches))
+            m = task.finalize(meter.stop())
+            reps.append(
+                Repetition(
+                    index=r, measurement=m, inferences=config.n, latencies_s=latencies, output_units=units
+                )
+            )
+
+    prov = host_provenance()
+    prov.sensors = sensors_of(reps[0].measurement if reps else load)
+    notes = task.provenance
+    prov.weights_source = "; ".join(
+        v
+        for v in (
+            notes.get("weights", ""),
+            f"{int(notes['parameters']):,} parameters" if "parameters" in notes else "",
+            f"tokenizer: {notes['tokenizer']}" if "tokenizer" in notes else "",
+            f"processor: {notes['processor']}" if "processor" in notes else "",
+        )
+        if v
+    )
+    prov.input_source = inputs.source
+    return RunRecord(
+        config=config,
+        status="ok",
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        load=load,
+        repetitions=reps,
+        provenance=prov,
+    )

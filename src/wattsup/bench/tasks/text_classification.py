@@ -1,0 +1,34 @@
+"""Text classification (sentiment): one forward pass, softmax over the labels."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from wattsup.bench.tasks.base import BatchResult, PhaseFn, Task
+
+
+def label_names(config: Any, ids: list[int]) -> list[str]:
+    id2label = getattr(config, "id2label", None) or {}
+    return [str(id2label.get(i, f"LABEL_{i}")) for i in ids]
+
+
+class TextClassification(Task):
+    name: ClassVar[str] = "text-classification"
+    aliases: ClassVar[tuple[str, ...]] = ("sentiment", "text_classif", "text-classif")
+    description: ClassVar[str] = "label a text (the study: sentiment of IMDB, Rotten Tomatoes, SST-2)"
+
+    def run(self, batch: list[dict[str, Any]], phase: PhaseFn) -> BatchResult:
+        with phase("preprocess"):
+            enc = self.tokenize([ex["text"] for ex in batch])
+            inputs = self.model_inputs(enc)
+        with phase("forward"):
+            logits = self.model(**inputs).logits
+        with phase("postprocess"):
+            probs = logits.float().softmax(-1)
+            best = probs.argmax(-1).tolist()
+            scores = probs.max(-1).values.tolist()
+            out = [
+                {"label": lab, "score": s}
+                for lab, s in zip(label_names(self.model_config, best), scores, strict=True)
+            ]
+        return BatchResult(units=int(enc["attention_mask"].sum()), outputs=out)

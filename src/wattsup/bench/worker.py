@@ -1,0 +1,86 @@
+"""The isolated worker: ``python -m wattsup.bench.worker CONFIG_JSON [--out PATH] [--entry MODULE:FUNCTION]``.
+
+Runs one configuration (a RunConfig as a JSON file path or inline JSON) and writes its RunRecord as JSON to
+``--out`` (or standard output). An exception becomes a failed RunRecord carrying the reason, and the exit
+status is 1; a crash, an out-of-memory kill or a timeout leaves no record, and the runner writes the failure.
+``--entry`` names the function that executes a RunConfig (default ``wattsup.bench.protocol:execute``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from wattsup.results.schema import RunConfig, RunRecord
+
+DEFAULT_ENTRY = "wattsup.bench.protocol:execute"
+
+
+def load_entry(spec: str) -> Callable[[RunConfig], RunRecord]:
+    module, _, name = spec.partition(":")
+    if not module or not name:
+        raise SystemExit(f"--entry must be MODULE:FUNCTION, got {spec!r}")
+    fn: Callable[[RunConfig], RunRecord] = getattr(importlib.import_module(module), name)
+    return fn
+
+
+def parse_config(arg: str) -> RunConfig:
+    text = arg if arg.lstrip().startswith("{") else Path(arg).read_text(encoding="utf-8")
+    return RunConfig.model_validate(json.loads(text))
+
+
+def failure_reason(err: BaseException) -> str:
+    """One line for people: the error's type and message (the traceback goes to stderr)."""
+    name = type(err).__name__
+    msg = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    if "out of memory" in str(err).lower() or name == "OutOfMemoryError":
+        return f"out of memory: {name}: {msg}"
+    return f"{name}: {msg}" if msg else name
+
+
+def write(record: RunRecord, out: str | None) -> None:
+    text = record.model_dump_json()
+    if out:
+        tmp = Path(out + ".part")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    else:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m wattsup.bench.worker", description=__doc__.splitlines()[0])
+    ap.add_argument("config", help="RunConfig as a JSON file path or inline JSON")
+    ap.add_argument("--out", help="write the RunRecord JSON here (default: standard output)")
+    ap.add_argument("--entry", default=DEFAULT_ENTRY, help="MODULE:FUNCTION that runs a RunConfig")
+    args = ap.parse_args(argv)
+    config = parse_config(args.config)
+    started = datetime.now(UTC)
+    try:
+        record = load_entry(args.entry)(config)
+    except Exception as err:  # any failure of the run becomes a failed record with its reason
+        traceback.print_exc(file=sys.stderr)
+        write(
+            RunRecord(
+                config=config,
+                status="failed",
+                error=failure_reason(err),
+                started_at=started,
+                finished_at=datetime.now(UTC),
+            ),
+            args.out,
+        )
+        return 1
+    write(record, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

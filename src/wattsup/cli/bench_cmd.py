@@ -1,0 +1,452 @@
+"""``wattsup bench``, ``wattsup suite``, ``wattsup tasks`` and ``wattsup models``: thin wrappers over
+:mod:`wattsup.bench`. Heavy libraries (torch, transformers) load only in the worker processes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from wattsup.cli.results_cmd import DbOption
+from wattsup.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from wattsup.results import RunConfig, RunRecord
+
+WEIGHTS = ("pretrained", "random")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench_cmd)
+    app.command("suite")(suite_cmd)
+    app.command("tasks")(tasks_cmd)
+    app.command("models")(models_cmd)
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+
+
+def _columns(pairs: list[str] | None) -> dict[str, str]:
+    out = {}
+    for p in pairs or []:
+        field, sep, col = p.partition("=")
+        if not sep or not field or not col:
+            raise InvalidInput("--column", f"expected FIELD=NAME (e.g. text=review), got {p!r}")
+        out[field.strip()] = col.strip()
+    return out
+
+
+def _check_choice(flag: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InvalidInput(flag, f"must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _fmt(v: float | None, fmt: str = ".3g") -> str:
+    return "unknown" if v is None else format(v, fmt)
+
+
+def _store(db: str | None, record: RunRecord) -> str:
+    from wattsup.results import Store
+
+    with Store.open(db) as store:
+        if record.status == "ok":
+            store.add(record)
+        else:
+            store.record_failure(
+                record.config,
+                record.error or "failed",
+                provenance=record.provenance,
+                started_at=record.started_at,
+                run_id=record.run_id,
+            )
+        return store.location
+
+
+def bench_cmd(
+    task: Annotated[str, typer.Argument(help="Task name or alias; see 'wattsup tasks'.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Hub id, local folder, or catalog name.")],
+    dataset: Annotated[
+        str | None,
+        typer.Option(
+            "--dataset",
+            "-d",
+            help="Profile name (synthetic, offline), local file or folder, or hub:ID[:CONFIG][@SPLIT]. "
+            "Default: the task's first study dataset, as a synthetic profile.",
+        ),
+    ] = None,
+    n: Annotated[int, typer.Option("-n", help="Inferences per repetition.", min=1)] = 1000,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1,
+    reps: Annotated[int, typer.Option("--reps", min=1, help="Metered repetitions.")] = 3,
+    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Unmetered inferences first.")] = 10,
+    weights: Annotated[
+        str, typer.Option("--weights", help="pretrained or random (catalog architecture, no download).")
+    ] = "pretrained",
+    device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
+    dtype: Annotated[str, typer.Option("--dtype", help="float32, float16 or bfloat16.")] = "float32",
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    max_new_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-new-tokens", min=1, help="Fixed output length (min = max, EOS off). Default: the task's."
+        ),
+    ] = None,
+    zero_shot: Annotated[
+        bool,
+        typer.Option(
+            "--zero-shot",
+            help="Prompt a multi-purpose model for the task (automatic for catalog multi-purpose models).",
+        ),
+    ] = False,
+    column: Annotated[
+        list[str] | None,
+        typer.Option("--column", help="FIELD=NAME: which column feeds a field (repeatable)."),
+    ] = None,
+    trust_remote_code: Annotated[
+        bool,
+        typer.Option("--trust-remote-code", help="Allow the model's own code from the Hub (never implied)."),
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds before the run is stopped.")
+    ] = None,
+    db: DbOption = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run in the store.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Measure the energy of N inferences of a model on a task, in a subprocess of its own."""
+    from wattsup.bench import make_config, record_json
+    from wattsup.bench.runner import run_isolated
+
+    _check_choice("--weights", weights, WEIGHTS)
+    extra: dict[str, Any] = {}
+    if column:
+        extra["columns"] = _columns(column)
+    if trust_remote_code:
+        extra["trust_remote_code"] = True
+    config = make_config(
+        task,
+        model,
+        dataset,
+        n=n,
+        batch_size=batch_size,
+        reps=reps,
+        warmup=warmup,
+        weights=weights,
+        device=device,
+        dtype=dtype,
+        seed=seed,
+        max_new_tokens=max_new_tokens,
+        zero_shot=zero_shot,
+        extra=extra,
+    )
+    console = _console()
+    if not as_json:
+        console.print(
+            f"[bold]{config.task}[/] · {config.model} ({config.weights}) · {config.dataset} · "
+            f"n={config.n} × {config.reps} reps on {config.device}"
+        )
+    record = run_isolated(config, timeout_s=timeout)
+    where = None if no_store else _store(db, record)
+    data = record_json(record)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+    else:
+        _print_run(console, data, where)
+    if record.status != "ok":
+        raise typer.Exit(1)
+
+
+def _print_run(console: Console, data: dict[str, Any], where: str | None) -> None:
+    from rich.table import Table
+
+    if data["status"] != "ok":
+        console.print(f"[red]failed[/]: {data['error']}")
+        return
+    t = Table(title=f"run {data['run_id'][:12]}", show_header=True)
+    t.add_column("figure")
+    t.add_column("mean", justify="right")
+    t.add_column("95% interval", justify="right")
+    lo, hi = data["energy_kwh_per_1k_ci95"]
+    t.add_row(
+        "kWh per 1,000 inferences",
+        _fmt(data["energy_kwh_per_1k"]),
+        f"{_fmt(lo)} – {_fmt(hi)}" if lo is not None else "one rep",
+    )
+    t.add_row("  GPU only", _fmt(data["gpu_energy_kwh_per_1k"]), "")
+    for name, v in data["phases"].items():
+        t.add_row(f"  phase {name}", _fmt(v), "")
+    if data.get("energy_j_per_unit"):
+        t.add_row(f"J per {data['unit']}", _fmt(data["energy_j_per_unit"]["mean"]), "")
+    for key, label in (
+        ("latency_p50_s", "latency p50 (s)"),
+        ("latency_p95_s", "latency p95 (s)"),
+        ("throughput_per_s", "inferences per second"),
+    ):
+        if data.get(key):
+            t.add_row(label, _fmt(data[key]["mean"]), "")
+    console.print(t)
+    console.print(f"inputs: {data['input_source']}")
+    console.print(f"weights: {data['weights_source']}")
+    console.print("sensors: " + ", ".join(f"{k} ({v})" for k, v in data.get("components", {}).items()))
+    if where:
+        console.print(f"stored in {where}")
+
+
+def suite_cmd(
+    name: Annotated[
+        str, typer.Argument(help="quick (tiny models, CPU, minutes) or paper (study models, GPU).")
+    ],
+    tasks: Annotated[list[str] | None, typer.Option("--tasks", help="Only these tasks (repeatable).")] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="Default: cpu for quick, cuda for paper.")
+    ] = None,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Default: random for quick, pretrained for paper.")
+    ] = None,
+    n: Annotated[int | None, typer.Option("-n", min=1, help="Override the suite's n.")] = None,
+    reps: Annotated[int | None, typer.Option("--reps", min=1)] = None,
+    hub_inputs: Annotated[
+        bool,
+        typer.Option(
+            "--hub-inputs", help="Stream the study's datasets from the Hub instead of the synthetic profiles."
+        ),
+    ] = False,
+    region: Annotated[
+        str, typer.Option("--region", help="Grid region for gCO2e (see 'wattsup carbon').")
+    ] = "WORLD",
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", help="Seconds per run before it is stopped.")
+    ] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON lines.")] = False,
+) -> None:
+    """Run a named suite, resuming: configurations already completed in the store are skipped."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from wattsup.bench import record_json, suite_configs
+    from wattsup.bench.api import validate
+    from wattsup.bench.protocol import normalise
+    from wattsup.bench.runner import run_isolated
+    from wattsup.bench.suites import SUITES, needs_missing_extra
+    from wattsup.carbon.grid import grid_intensity
+    from wattsup.results import Store
+
+    if weights is not None:
+        _check_choice("--weights", weights, WEIGHTS)
+    intensity = grid_intensity(region)
+    configs = [
+        normalise(c)
+        for c in suite_configs(
+            name, tasks, device=device, weights=weights, n=n, reps=reps, hub_inputs=hub_inputs
+        )
+    ]
+    for c in configs:
+        validate(c)
+    console = _console()
+    per_run_timeout = timeout if timeout is not None else float(SUITES[name]["timeout_s"])
+    results: list[tuple[RunConfig, dict[str, Any] | None, str]] = []
+    with Store.open(db) as store:
+        todo, skipped = [], []
+        for c in configs:
+            extra = needs_missing_extra(c)
+            if store.has_completed(c):
+                skipped.append(c)
+                results.append((c, None, "done before"))
+            elif extra is not None:
+                results.append((c, None, f"skipped: needs the '{extra}' extra"))
+            else:
+                todo.append(c)
+        if not as_json:
+            console.print(
+                f"suite [bold]{name}[/]: {len(configs)} runs, {len(skipped)} already in "
+                f"{store.location}, {len(configs) - len(todo) - len(skipped)} skipped"
+            )
+        started = time.monotonic()
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=as_json,
+            transient=False,
+        ) as bar:
+            job = bar.add_task("starting", total=len(todo))
+            for c in todo:
+                bar.update(job, description=f"{c.task} · {c.model}")
+                record = run_isolated(c, timeout_s=per_run_timeout)
+                if record.status == "ok":
+                    store.add(record)
+                else:
+                    store.record_failure(
+                        c,
+                        record.error or "failed",
+                        provenance=record.provenance,
+                        started_at=record.started_at,
+                        run_id=record.run_id,
+                    )
+                data = record_json(record)
+                results.append((c, data, "ok" if record.status == "ok" else "failed"))
+                if as_json:
+                    typer.echo(json.dumps(data, default=str))
+                bar.advance(job)
+        elapsed = time.monotonic() - started
+    order = {c.config_hash(): i for i, c in enumerate(configs)}
+    results.sort(key=lambda r: order[r[0].config_hash()])
+    if not as_json:
+        _print_suite(console, results, intensity.intensity_g_per_kwh, intensity.label, elapsed)
+    if any(s == "failed" for _, _, s in results):
+        raise typer.Exit(1)
+
+
+def _print_suite(
+    console: Console,
+    results: list[tuple[RunConfig, dict[str, Any] | None, str]],
+    g_per_kwh: float,
+    region: str,
+    elapsed_s: float,
+) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"kWh and gCO2e per 1,000 inferences (grid: {region}, {g_per_kwh:g} g/kWh)")
+    for col, just in (
+        ("task", "left"),
+        ("model", "left"),
+        ("status", "left"),
+        ("kWh / 1k", "right"),
+        ("± 95%", "right"),
+        ("gCO2e / 1k", "right"),
+        ("GPU kWh / 1k", "right"),
+    ):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for c, data, status in results:
+        label = c.task + (" (zero-shot)" if c.mode == "zero-shot" else "")
+        if data is None or data["energy_kwh_per_1k"] is None:
+            reason = status if data is None else f"failed: {data['error']}"
+            t.add_row(label, c.model, reason[:70], "", "", "", "")
+            continue
+        kwh = data["energy_kwh_per_1k"]
+        lo, hi = data["energy_kwh_per_1k_ci95"]
+        half = None if lo is None else (hi - lo) / 2
+        t.add_row(
+            label,
+            c.model,
+            status,
+            _fmt(kwh),
+            _fmt(half),
+            _fmt(kwh * g_per_kwh),
+            _fmt(data["gpu_energy_kwh_per_1k"]),
+        )
+    console.print(t)
+    console.print(
+        f"{len(results)} runs in {elapsed_s:.0f} s; CPU and RAM figures are modelled where no "
+        "hardware counter was readable (see 'wattsup show RUN_ID')."
+    )
+
+
+def tasks_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the tasks, what they measure and their synthetic input profiles."""
+    from rich.table import Table
+
+    from wattsup.bench.inputs import load_profiles
+    from wattsup.bench.tasks import TASKS
+
+    profiles = load_profiles()
+    rows: list[dict[str, Any]] = []
+    for info in TASKS:
+        rows.append(
+            {
+                "task": info.name,
+                "aliases": list(info.aliases),
+                "description": info.description,
+                "unit": info.unit,
+                "max_new_tokens": info.max_new_tokens,
+                "in_study": info.in_study,
+                "datasets": [p.name for p in profiles.values() if info.name in p.tasks],
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    t = Table(title="tasks (zero-shot mode: text-classification, question-answering, summarization)")
+    for col in ("task", "what", "unit", "dataset profiles"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["task"], r["description"], r["unit"], ", ".join(r["datasets"]))
+    _console().print(t)
+
+
+def models_cmd(
+    task: Annotated[str | None, typer.Option("--task", help="Only models for this task.")] = None,
+    family: Annotated[
+        str | None,
+        typer.Option("--family", help="study-task-specific, study-multi-purpose, popular or tiny."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the model catalog (every entry also runs with --weights random, no download)."""
+    from rich.table import Table
+
+    from wattsup.bench.catalog import load_catalog
+    from wattsup.bench.tasks import get_task_info
+
+    families = ("study-task-specific", "study-multi-purpose", "popular", "tiny")
+    if family is not None:
+        _check_choice("--family", family, families)
+    name = get_task_info(task).name if task else None
+    entries = load_catalog().for_task(name, family)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "id": e.id,
+                        "tasks": e.tasks(),
+                        "family": e.family,
+                        "model_type": e.model_type,
+                        "num_parameters": e.num_parameters,
+                        "parameters_source": e.parameters_source,
+                        "random_weights": e.random_weights,
+                    }
+                    for e in entries
+                ],
+                indent=2,
+            )
+        )
+        return
+    t = Table(title=f"{len(entries)} catalog models" + (f" for {name}" if name else ""))
+    for col, just in (
+        ("model", "left"),
+        ("tasks", "left"),
+        ("family", "left"),
+        ("architecture", "left"),
+        ("parameters", "right"),
+    ):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for e in entries:
+        t.add_row(
+            e.id,
+            ", ".join(e.tasks()),
+            e.family,
+            e.model_type,
+            f"{e.num_parameters:,}" if e.num_parameters else "",
+        )
+    _console().print(t)

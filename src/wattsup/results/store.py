@@ -1,0 +1,636 @@
+"""The results store: every run, with its full record, in a SQL database.
+
+A SQLite file by default (in the user's data directory), or any SQLAlchemy URL: PostgreSQL for a team.
+Writes are one transaction per record (or per chunk in :meth:`Store.add_many`) and idempotent on
+``run_id``, so concurrent writers lose nothing and duplicate nothing, and a killed suite leaves only
+whole records behind. Resume asks :meth:`Store.has_completed`: a configuration counts as done once it
+has an ``ok`` run; failed runs are kept (with their reason) and retried.
+
+Open one :class:`Store` per process; after ``fork`` the child drops the parent's pooled connections.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.sql.elements import ColumnElement
+
+from wattsup.errors import InvalidInput, NotFound
+from wattsup.results.migrations import StoreError, check_not_newer, current_version, ensure_schema
+from wattsup.results.rows import RunSummary, phase_rows, run_row
+from wattsup.results.schema import Provenance, RunConfig, RunRecord
+from wattsup.results.tables import (
+    PHASE_EXPORT_COLUMNS,
+    RUN_COLUMNS,
+    SCHEMA_VERSION,
+    phases,
+    run_records,
+    runs,
+)
+
+ENV_VAR = "WATTSUP_DB"
+"""The environment variable that names the store when ``--db`` is not given."""
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long a SQLite writer waits for another's lock before the retry loop takes over."""
+
+RETRY_FOR_S = 120.0
+"""How long a write keeps retrying a locked SQLite file, a deadlock or a serialisation failure."""
+
+T = TypeVar("T")
+_DEFAULT_SOURCE = "default store"
+_WRITE = "wattsup_write"
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be opened: no server there, no driver, a file that is not a database, ..."""
+
+
+def default_db_path() -> Path:
+    """The default store: ``runs.db`` in the user's data directory (``~/.local/share/wattsup`` on Linux)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("wattsup") / "runs.db"
+
+
+def resolve_url(url: str | None) -> tuple[URL, str]:
+    """The SQLAlchemy URL of a store and the name of the setting it came from (``--db`` or ``WATTSUP_DB``).
+
+    ``None`` or ``""`` means ``$WATTSUP_DB``, else the default SQLite file. A value without ``://`` is a
+    file path; ``postgresql://`` and ``postgres://`` use the psycopg (3) driver.
+    """
+    source = "--db"
+    if url is None or not url.strip():
+        env = os.environ.get(ENV_VAR, "").strip()
+        if not env:
+            return URL.create("sqlite", database=str(default_db_path())), _DEFAULT_SOURCE
+        url, source = env, ENV_VAR
+    url = url.strip()
+    if "://" not in url:
+        path = Path(os.path.expandvars(url)).expanduser()
+        return URL.create("sqlite", database=str(path)), source
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)  # never echo a password
+        raise InvalidInput(source, f"{shown!r} is not a database URL; {_URL_HELP}") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed, source
+
+
+_URL_HELP = (
+    "give a file path (runs.db), sqlite:///PATH, or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
+)
+
+
+def _display(url: URL) -> str:
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return url.database
+    return url.render_as_string(hide_password=True)
+
+
+def _is_memory(url: URL) -> bool:
+    db = url.database or ""
+    return db in ("", ":memory:") or "mode=memory" in db or url.query.get("mode") == "memory"
+
+
+def _create_engine(url: URL, source: str) -> Engine:
+    backend = url.get_backend_name()
+    kwargs: dict[str, Any] = {}
+    memory = False
+    if backend == "sqlite":
+        memory = _is_memory(url)
+        if memory:
+            kwargs.update(poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False})
+        else:
+            path = Path(url.database or "")
+            if not str(path).startswith("file:"):
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as err:
+                    raise StoreUnavailable(
+                        f"{source} {path}: cannot create its directory ({err.strerror}); give --db a path "
+                        "in a writable directory"
+                    ) from None
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
+    elif backend == "postgresql":
+        kwargs["pool_pre_ping"] = True
+        if url.get_driver_name() in ("psycopg", "psycopg2") and "connect_timeout" not in url.query:
+            kwargs["connect_args"] = {"connect_timeout": 10}
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except NoSuchModuleError:
+        raise InvalidInput(source, f"unknown kind of database {url.drivername!r}; {_URL_HELP}") from None
+    except ImportError as err:
+        extra = " (pip install 'wattsup[postgres]')" if backend == "postgresql" else ""
+        raise StoreUnavailable(
+            f"{source} {_display(url)}: the database driver is not installed ({err}); install it{extra}"
+        ) from None
+    if backend == "sqlite" and url.get_driver_name() == "pysqlite":
+        _sqlite_setup(engine, wal=not memory)
+    return engine
+
+
+def _sqlite_setup(engine: Engine, *, wal: bool) -> None:
+    """WAL (readers never block the writer), a busy timeout, foreign keys, and transactions that start
+    as the SQL says: ``BEGIN IMMEDIATE`` for writes, so writers queue on the lock instead of failing."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cur.execute("PRAGMA foreign_keys = ON")
+            if wal:
+                cur.execute("PRAGMA journal_mode = WAL")
+                cur.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
+
+
+def _retryable(err: DBAPIError) -> bool:
+    if err.connection_invalidated:
+        return True
+    orig = err.orig
+    if getattr(orig, "sqlstate", None) in ("40001", "40P01"):  # serialization failure, deadlock (PostgreSQL)
+        return True
+    text = str(orig).lower()
+    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
+
+
+def _glob_to_like(pattern: str) -> str:
+    out = []
+    for ch in pattern:
+        if ch in "\\%_":
+            out.append("\\" + ch)
+        elif ch == "*":
+            out.append("%")
+        elif ch == "?":
+            out.append("_")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _match(column: ColumnElement[Any], values: str | Sequence[str]) -> ColumnElement[bool]:
+    items = [values] if isinstance(values, str) else list(values)
+    exact = [v for v in items if "*" not in v and "?" not in v]
+    parts: list[ColumnElement[bool]] = [
+        column.ilike(_glob_to_like(v), escape="\\") for v in items if v not in exact
+    ]
+    if exact:
+        parts.append(column.in_(exact))
+    return sa.or_(*parts)
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs: each field given narrows the selection (AND); a field may list several values (OR).
+    A value with ``*`` or ``?`` is a case-insensitive glob (``--model 'bert*'``); others match exactly."""
+
+    task: str | Sequence[str] | None = None
+    model: str | Sequence[str] | None = None
+    dataset: str | Sequence[str] | None = None
+    status: str | Sequence[str] | None = None
+    hardware: str | Sequence[str] | None = None
+    device: str | Sequence[str] | None = None
+    config_hash: str | Sequence[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        for name in ("task", "model", "dataset", "status", "hardware", "device", "config_hash"):
+            values = getattr(self, name)
+            if values is not None and (isinstance(values, str) or len(values) > 0):
+                out.append(_match(runs.c[name], values))
+        if self.since is not None:
+            out.append(runs.c.started_at >= self.since)
+        if self.until is not None:
+            out.append(runs.c.started_at < self.until)
+        return out
+
+
+def _clauses(filters: RunFilter | None) -> list[ColumnElement[bool]]:
+    return filters.clauses() if filters is not None else []
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+class Store:
+    """A results store. Open it with :meth:`Store.open`; use it as a context manager or :meth:`close` it."""
+
+    def __init__(self, engine: Engine, *, location: str, source: str = "--db") -> None:
+        self._engine = engine
+        self.location = location
+        """Where the store is, for people: a file path or the URL without its password."""
+        self.source = source
+        ref = weakref.ref(self)
+
+        def _after_fork() -> None:
+            store = ref()
+            if store is not None:
+                store._engine.dispose(close=False)
+
+        os.register_at_fork(after_in_child=_after_fork)
+
+    # -- opening -------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Open (creating or upgrading the schema if needed) the store at ``url``: a SQLAlchemy URL or a
+        file path; ``None`` means ``$WATTSUP_DB``, else the default SQLite file (:func:`default_db_path`).
+        Raises :class:`~wattsup.errors.InvalidInput` for a malformed URL and :class:`StoreUnavailable`
+        when the database cannot be reached, each naming ``--db`` and what to do."""
+        parsed, source = resolve_url(url)
+        engine = _create_engine(parsed, source)
+        store = cls(engine, location=_display(parsed), source=source)
+        try:
+            store._prepare()
+        except DBAPIError as err:
+            engine.dispose()
+            raise store._unavailable(err) from None
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    def _prepare(self) -> None:
+        found = self._run(current_version, write=False)
+        if found == SCHEMA_VERSION:
+            return
+        if found is not None:
+            check_not_newer(found, self._where)
+        self._run(lambda conn: ensure_schema(conn, self._where), write=True)
+
+    @property
+    def _where(self) -> str:
+        return (
+            f"the store {self.location}"
+            if self.source == _DEFAULT_SOURCE
+            else f"{self.source} {self.location}"
+        )
+
+    def _unavailable(self, err: DBAPIError) -> StoreUnavailable:
+        reason = _first_line(err.orig if err.orig is not None else err)
+        if self.dialect == "sqlite":
+            advice = (
+                "check that the path is a wattsup SQLite store (or a new file) in a writable directory, "
+                "or give --db another path"
+            )
+        else:
+            advice = (
+                "check that the server is running and that the host, port, user, password and database "
+                "in the URL are right (a local test server: scripts/postgres.sh start); or leave --db and "
+                f"{ENV_VAR} unset to use the local SQLite file {default_db_path()}"
+            )
+        return StoreUnavailable(f"{self._where}: cannot open the store ({reason}); {advice}")
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"``, ``"postgresql"``, ..."""
+        return self._engine.dialect.name
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, for SQL the store has no method for (e.g. aggregate summaries)."""
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.location!r})"
+
+    def schema_version(self) -> int | None:
+        return self._run(current_version, write=False)
+
+    # -- the transaction loop ------------------------------------------------------------------------
+
+    def _run(self, fn: Callable[[Connection], T], *, write: bool) -> T:
+        """Run ``fn`` in one transaction, committed if ``write``; retried on a locked SQLite file, a
+        deadlock or a serialisation failure (the work is idempotent, so a retry is safe)."""
+        deadline = time.monotonic() + RETRY_FOR_S
+        attempt = 0
+        while True:
+            try:
+                with self._engine.connect() as conn:
+                    if write:
+                        conn.execution_options(**{_WRITE: True})
+                        with conn.begin():
+                            return fn(conn)
+                    return fn(conn)
+            except DBAPIError as err:
+                if not _retryable(err) or time.monotonic() >= deadline:
+                    raise
+            attempt += 1
+            time.sleep(min(1.0, 0.01 * 2**attempt) * (0.5 + random.random()))
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def add(self, record: RunRecord, *, replace: bool = False) -> bool:
+        """Store one record in one transaction. Idempotent on ``run_id``: a record already stored is left
+        as it is (returns ``False``) unless ``replace``, which swaps it for this one. Returns whether
+        this call wrote it."""
+        row = run_row(record)
+        blob = record.model_dump_json()
+        rows = phase_rows(record)
+
+        def tx(conn: Connection) -> bool:
+            if replace:
+                _delete(conn, record.run_id)
+            if not _insert_runs(conn, [row]):
+                return False
+            _insert_many(conn, run_records, [{"run_id": record.run_id, "record_json": blob}])
+            _insert_many(conn, phases, rows)
+            return True
+
+        return self._run(tx, write=True)
+
+    def add_many(self, records: Iterable[RunRecord], *, chunk_size: int = 1000) -> int:
+        """Store many records fast: one multi-row transaction per ``chunk_size`` records. Idempotent on
+        ``run_id`` like :meth:`add`. Returns how many were new."""
+        added = 0
+        stored_at = datetime.now(UTC)
+        for chunk in _chunks(records, chunk_size):
+            unique = {r.run_id: r for r in reversed(chunk)}  # the first of duplicates within a chunk wins
+            ordered = [unique[k] for k in sorted(unique)]  # one lock order for every writer: no deadlocks
+            # Everything is built before the transaction: the write lock is held only for the inserts.
+            run_rows = [run_row(r, stored_at=stored_at) for r in ordered]
+            blobs = {r.run_id: r.model_dump_json() for r in ordered}
+            by_run = {r.run_id: phase_rows(r) for r in ordered}
+
+            def tx(
+                conn: Connection,
+                run_rows: list[dict[str, Any]] = run_rows,
+                blobs: dict[str, str] = blobs,
+                by_run: dict[str, list[dict[str, Any]]] = by_run,
+            ) -> int:
+                new = _insert_runs(conn, run_rows)
+                _insert_many(
+                    conn, run_records, [{"run_id": k, "record_json": v} for k, v in blobs.items() if k in new]
+                )
+                _insert_many(
+                    conn, phases, [p for run_id, rows in by_run.items() if run_id in new for p in rows]
+                )
+                return len(new)
+
+            added += self._run(tx, write=True)
+        return added
+
+    def record_failure(
+        self,
+        config: RunConfig,
+        reason: str,
+        *,
+        provenance: Provenance | None = None,
+        started_at: datetime | None = None,
+        run_id: str | None = None,
+    ) -> RunRecord:
+        """Store a failed run of ``config`` with its reason (an exception message, "out of memory", ...),
+        and return it. Failed runs do not count as completed: a resumed suite retries them."""
+        now = datetime.now(UTC)
+        fields: dict[str, Any] = {
+            "config": config,
+            "status": "failed",
+            "error": reason,
+            "started_at": started_at or now,
+            "finished_at": now,
+            "provenance": provenance or Provenance(),
+        }
+        if run_id is not None:
+            fields["run_id"] = run_id
+        record = RunRecord(**fields)
+        self.add(record)
+        return record
+
+    def delete(self, run_id: str) -> bool:
+        """Delete one run and its phases; returns whether it was there."""
+
+        return self._run(lambda conn: _delete(conn, run_id), write=True)
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def get(self, run_id: str) -> RunRecord:
+        """The full record of a run; :class:`~wattsup.errors.NotFound` (with close ids) if there is none."""
+        blob = self._run(
+            lambda conn: conn.scalar(
+                sa.select(run_records.c.record_json).where(run_records.c.run_id == run_id)
+            ),
+            write=False,
+        )
+        if blob is None:
+            raise self._not_found(run_id)
+        return RunRecord.model_validate_json(blob)
+
+    def resolve(self, run_id: str) -> str:
+        """The full id of a run given its id or a unique prefix of it (as ``git`` does with commits)."""
+        key = run_id.strip()
+        if not key:
+            raise InvalidInput("RUN_ID", "is empty; list runs with 'wattsup runs'")
+
+        def look(conn: Connection) -> list[str]:
+            stmt = sa.select(runs.c.run_id).where(runs.c.run_id >= key).order_by(runs.c.run_id).limit(6)
+            return list(conn.scalars(stmt))
+
+        following = self._run(look, write=False)
+        matches = [r for r in following if r.startswith(key)]
+        if (matches and matches[0] == key) or len(matches) == 1:
+            return matches[0]
+        if matches:
+            shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+            raise InvalidInput("RUN_ID", f"{key!r} is the start of several runs ({shown}); give more of it")
+        raise self._not_found(key, following)
+
+    def _not_found(self, key: str, following: list[str] | None = None) -> NotFound:
+        def near(conn: Connection) -> list[str]:
+            before = (
+                sa.select(runs.c.run_id).where(runs.c.run_id < key).order_by(runs.c.run_id.desc()).limit(5)
+            )
+            after = sa.select(runs.c.run_id).where(runs.c.run_id >= key).order_by(runs.c.run_id).limit(5)
+            return list(conn.scalars(before)) + (
+                following if following is not None else list(conn.scalars(after))
+            )
+
+        db = "" if self.source == _DEFAULT_SOURCE else f" --db {self.location}"
+        # Neighbours in id order, cut to the length typed: a mistyped prefix is offered its likely fix.
+        choices = [c[: len(key)] for c in self._run(near, write=False)]
+        return NotFound("run", key, choices, hint=f"(list runs with 'wattsup runs{db}')")
+
+    def list_runs(
+        self, filters: RunFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> list[RunSummary]:
+        """Runs matching ``filters``, newest first, as summaries (the headline columns, no phases)."""
+        stmt = (
+            sa.select(*(runs.c[c] for c in RUN_COLUMNS))
+            .where(*_clauses(filters))
+            .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+            .offset(offset)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        result = self._run(lambda conn: conn.execute(stmt).mappings().all(), write=False)
+        return [RunSummary.from_row(r) for r in result]
+
+    def count(self, filters: RunFilter | None = None) -> int:
+        stmt = sa.select(sa.func.count()).select_from(runs).where(*_clauses(filters))
+        return int(self._run(lambda conn: conn.scalar(stmt), write=False) or 0)
+
+    def completed_hashes(self, filters: RunFilter | None = None) -> set[str]:
+        """The config hashes that have at least one ``ok`` run: what a resumed suite skips."""
+        stmt = sa.select(runs.c.config_hash).where(runs.c.status == "ok", *_clauses(filters)).distinct()
+        return set(self._run(lambda conn: list(conn.scalars(stmt)), write=False))
+
+    def has_completed(self, config: RunConfig | str) -> bool:
+        """Whether ``config`` (or a config hash) already has an ``ok`` run. Failed runs don't count."""
+        key = config if isinstance(config, str) else config.config_hash()
+        stmt = sa.select(runs.c.run_id).where(runs.c.config_hash == key, runs.c.status == "ok").limit(1)
+        return self._run(lambda conn: conn.scalar(stmt), write=False) is not None
+
+    def iter_records(self, filters: RunFilter | None = None, *, chunk_size: int = 500) -> Iterator[RunRecord]:
+        """Every matching record, in ``run_id`` order, read ``chunk_size`` at a time (each chunk its own
+        short read, so an export never holds a transaction open)."""
+        stmt = sa.select(runs.c.run_id, run_records.c.record_json).select_from(_WITH_RECORDS)
+        for chunk in self._keyset(stmt.where(*_clauses(filters)), runs.c.run_id, chunk_size):
+            for row in chunk:
+                yield RunRecord.model_validate_json(row["record_json"])
+
+    def iter_run_rows(
+        self, filters: RunFilter | None = None, *, chunk_size: int = 5000, full: bool = False
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Chunks of flat run rows (:data:`~wattsup.results.tables.RUN_COLUMNS`, plus ``record_json``
+        if ``full``), in ``run_id`` order."""
+        stmt = sa.select(*(runs.c[c] for c in RUN_COLUMNS))
+        if full:
+            stmt = stmt.add_columns(run_records.c.record_json).select_from(_WITH_RECORDS)
+        yield from self._keyset(stmt.where(*_clauses(filters)), runs.c.run_id, chunk_size)
+
+    def iter_phase_rows(
+        self, filters: RunFilter | None = None, *, chunk_size: int = 20000
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Chunks of phase rows (:data:`~wattsup.results.tables.PHASE_EXPORT_COLUMNS`) of matching runs."""
+        from_runs = {"config_hash", "task", "model", "hardware"}
+        cols = [phases.c.id, *((runs.c if c in from_runs else phases.c)[c] for c in PHASE_EXPORT_COLUMNS)]
+        stmt = sa.select(*cols).select_from(phases.join(runs, phases.c.run_id == runs.c.run_id))
+        stmt = stmt.where(*_clauses(filters))
+        for chunk in self._keyset(stmt, phases.c.id, chunk_size):
+            for row in chunk:
+                del row["id"]
+            yield chunk
+
+    def phases_of(self, run_id: str) -> list[dict[str, Any]]:
+        """The stored phase rows of one run, in order (load window first, then each repetition)."""
+        stmt = (
+            sa.select(*(c for c in phases.c if c.name != "id"))
+            .where(phases.c.run_id == run_id)
+            .order_by(phases.c.id)
+        )
+        return [dict(r) for r in self._run(lambda conn: conn.execute(stmt).mappings().all(), write=False)]
+
+    def _keyset(
+        self, stmt: sa.Select[Any], key: sa.Column[Any], chunk_size: int
+    ) -> Iterator[list[dict[str, Any]]]:
+        last: Any = None
+        while True:
+            page = stmt if last is None else stmt.where(key > last)
+            page = page.order_by(key).limit(chunk_size)
+
+            def read(conn: Connection, page: sa.Select[Any] = page) -> list[dict[str, Any]]:
+                return [dict(r) for r in conn.execute(page).mappings()]
+
+            rows = self._run(read, write=False)
+            if not rows:
+                return
+            last = rows[-1][key.name]
+            yield rows
+            if len(rows) < chunk_size:
+                return
+
+
+def _insert_runs(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the rows whose ``run_id`` is new; returns the ids inserted. Safe against a concurrent writer
+    inserting the same ids (``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL)."""
+    if not rows:
+        return set()
+    name = conn.dialect.name
+    if name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        stmt: Any = sqlite.insert(runs).on_conflict_do_nothing(index_elements=["run_id"])
+        return set(conn.scalars(stmt.returning(runs.c.run_id), rows))
+    if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        stmt = postgresql.insert(runs).on_conflict_do_nothing(index_elements=["run_id"])
+        return set(conn.scalars(stmt.returning(runs.c.run_id), rows))
+    ids = [r["run_id"] for r in rows]
+    existing = set(conn.scalars(sa.select(runs.c.run_id).where(runs.c.run_id.in_(ids))))
+    new = [r for r in rows if r["run_id"] not in existing]
+    if new:
+        conn.execute(runs.insert(), new)
+    return {r["run_id"] for r in new}
+
+
+_WITH_RECORDS = runs.join(run_records, run_records.c.run_id == runs.c.run_id)
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def _insert_many(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows. The bulk path: a plain DBAPI ``executemany`` on SQLite and PostgreSQL, whose
+    paramstyles are known (SQLAlchemy's per-row parameter processing costs more than the database's
+    work there); SQLAlchemy's own insert elsewhere."""
+    if not rows:
+        return
+    mark = _PLACEHOLDER.get(conn.dialect.paramstyle)
+    if mark is None or conn.dialect.name not in ("sqlite", "postgresql"):
+        conn.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+    conn.exec_driver_sql(sql, [tuple(r[c] for c in names) for r in rows])
+
+
+def _delete(conn: Connection, run_id: str) -> bool:
+    """Delete a run, its record and its phases (explicitly: not every backend enforces ON DELETE)."""
+    conn.execute(phases.delete().where(phases.c.run_id == run_id))
+    conn.execute(run_records.delete().where(run_records.c.run_id == run_id))
+    return conn.execute(runs.delete().where(runs.c.run_id == run_id)).rowcount > 0

@@ -1,0 +1,46 @@
+"""Tiny worker entry points for the runner tests: each takes a RunConfig and behaves as its name says."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from wattsup.meter.measurement import ComponentEnergy, Measurement
+from wattsup.results.schema import Repetition, RunConfig, RunRecord
+
+
+def ok(config: RunConfig) -> RunRecord:
+    m = Measurement(
+        name="inference",
+        start_s=0.0,
+        duration_s=2.0,
+        components=[ComponentEnergy(name="cpu", energy_j=36.0, method="modeled", error_bound_j=1.0)],
+    )
+    reps = [
+        Repetition(index=i, measurement=m, inferences=config.n, latencies_s=[0.1] * config.n)
+        for i in range(config.reps)
+    ]
+    return RunRecord(config=config, repetitions=reps)
+
+
+def raises(config: RunConfig) -> RunRecord:
+    raise RuntimeError("the model refused to load")
+
+
+def oom(config: RunConfig) -> RunRecord:
+    raise MemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+
+def exits(config: RunConfig) -> RunRecord:
+    os._exit(3)
+
+
+def killed(config: RunConfig) -> RunRecord:
+    os.kill(os.getpid(), signal.SIGKILL)
+    raise AssertionError("unreachable")
+
+
+def hangs(config: RunConfig) -> RunRecord:
+    time.sleep(600)
+    raise AssertionError("unreachable")
