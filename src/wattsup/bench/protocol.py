@@ -172,7 +172,7 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
             task.run(batch, no_phase)
             report("warmup", i + 1, len(warm))
         for r in range(config.reps):
-            meter = Meter(name="inference", sync=sync)
+            meter = Meter(name="inference", sync=sync, sync_phase_enter=False)
             latencies: list[float] = []
             units = 0
             meter.start()

@@ -68,7 +68,7 @@ SUITES: dict[str, dict[str, Any]] = {
         "reps": 3,
         "warmup": 1,
         "weights": "random",
-        "device": "cpu",
+        "device": "auto",
         "timeout_s": 120.0,
     },
     "paper": {
@@ -92,6 +92,13 @@ def needs_missing_extra(config: RunConfig) -> str | None:
     return None
 
 
+def default_device() -> str:
+    """``cuda`` where torch sees a GPU, else ``cpu``: the quick suite runs on whatever hardware is here."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def suite_configs(
     name: str,
     tasks: list[str] | None = None,
@@ -108,6 +115,9 @@ def suite_configs(
     if name not in SUITES:
         raise NotFound("suite", name, list(SUITES))
     s = SUITES[name]
+    dev = device or s["device"]
+    if dev == "auto":
+        dev = default_device()
     wanted = {get_task_info(t).name for t in tasks} if tasks else None
     out = []
     for r in s["runs"]:
@@ -123,7 +133,7 @@ def suite_configs(
                     n=n or s["n"],
                     reps=reps or s["reps"],
                     warmup=s["warmup"],
-                    device=device or s["device"],
+                    device=dev,
                     dtype=dtype,
                     seed=seed,
                     max_new_tokens=r.max_new_tokens,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Method = Literal["counter", "sampled", "modeled"]
-"""How a component's energy was obtained: a hardware energy counter, integrated power samples, or a model."""
+from wattsup.sensors.base import Method
+
+__all__ = ["JOULES_PER_KWH", "ComponentEnergy", "Measurement", "Method"]
 
 JOULES_PER_KWH = 3.6e6
 

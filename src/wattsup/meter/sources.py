@@ -40,8 +40,13 @@ def _gpu_tracks(out: Sources, indices: list[int] | None) -> None:
                 SensorStatus("gpu", "nvml", False, reason="no GPU is visible (CUDA_VISIBLE_DEVICES)")
             )
         for idx in visible:
-            gpu = nvml.NvmlGpu(nv, idx)
-            out.tracks.append(gpu_track(gpu))
+            try:
+                gpu = nvml.NvmlGpu(nv, idx)
+                track = gpu_track(gpu)
+            except nv.NVMLError as e:
+                out.statuses.append(SensorStatus(f"gpu:{idx}", "nvml", False, reason=f"NVML error: {e}"))
+                continue
+            out.tracks.append(track)
             out.statuses.append(
                 SensorStatus(
                     f"gpu:{idx}",
@@ -62,14 +67,29 @@ def _gpu_tracks(out: Sources, indices: list[int] | None) -> None:
         nvml.release()
 
 
-class _NvmlCounterTrack(CounterTrack):
+class _HoldsNvml(Track):
+    """Holds one NVML reference while sampled: taken again by start() after a close(), released once."""
+
+    _held = True
+
+    def start(self, now: float) -> float:
+        if not self._held:
+            nvml.acquire()
+            self._held = True
+        return super().start(now)
+
     def close(self) -> None:
-        nvml.release()
+        if self._held:
+            self._held = False
+            nvml.release()
 
 
-class _NvmlSampledTrack(PolledEnergyTrack):
-    def close(self) -> None:
-        nvml.release()
+class _NvmlCounterTrack(_HoldsNvml, CounterTrack):
+    pass
+
+
+class _NvmlSampledTrack(_HoldsNvml, PolledEnergyTrack):
+    pass
 
 
 def gpu_track(gpu: nvml.NvmlGpu) -> Track:
@@ -84,20 +104,31 @@ def gpu_track(gpu: nvml.NvmlGpu) -> Track:
 
         read_samples = None
         if gpu.has_samples:
-            state: dict[str, float | None] = {"since": 0.0, "offset": None}
+            state: dict[str, float | None] = {"last": None, "offset": None, "fixed": None}
 
             def read_samples_fn() -> list[tuple[float, float]]:
-                raw = gpu.power_samples(int(state["since"] or 0))
+                # The driver's clock may step (CLOCK_REALTIME: NTP, date, VM resume): the offset is
+                # worked out again at every read, and "since" is the last sample's monotonic time on it.
+                now = time.monotonic()
+                last, prev_off = state["last"], state["offset"]
+                since = 0 if last is None or prev_off is None else max(int((last - prev_off) * 1e6), 0)
+                raw = gpu.power_samples(since)
+                if not raw and since:
+                    raw = gpu.power_samples(0)  # the clock went back: take the buffer again
                 if not raw:
                     return []
-                now = time.monotonic()
-                if state["offset"] is None:
-                    off = nvml.sample_clock_offset_s(raw[-1][0], now)
-                    # unknown clock: the newest sample was taken about now
-                    state["offset"] = off if off is not None else now - raw[-1][0] / 1e6
-                state["since"] = float(raw[-1][0])
-                off = float(state["offset"] or 0.0)
-                return [(ts / 1e6 + off, w) for ts, w in raw]
+                off = nvml.sample_clock_offset_s(raw[-1][0], now)
+                if off is None:  # unknown clock: the newest sample was taken about now (fixed once)
+                    fixed = state["fixed"]
+                    if fixed is None:
+                        fixed = state["fixed"] = now - raw[-1][0] / 1e6
+                    off = fixed
+                state["offset"] = off
+                out = [(ts / 1e6 + off, w) for ts, w in raw]
+                out = [(t, w) for t, w in out if t <= now + 0.005 and (last is None or t > last)]
+                if out:
+                    state["last"] = out[-1][0]
+                return out
 
             read_samples = read_samples_fn
         detail = f"{gpu.name}: NVML total-energy counter" + (

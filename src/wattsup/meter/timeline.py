@@ -278,10 +278,11 @@ class CounterTrack(Track):
         with self.lock:
             if not self.tick_e:
                 return -math.inf
-            t = self.tick_lo[-1]
             if self.read_samples is not None and self.s_t:
-                t = min(t, self.s_t[-1])
-            return t
+                return min(self.tick_lo[-1], self.s_t[-1])
+            # interpolation: the interval that holds a window's end needs a neighbour after it, so that
+            # the power range of the bound sees the power after a step in it
+            return self.tick_lo[-2] if len(self.tick_lo) >= 2 else -math.inf
 
     # -------------------------------------------------------------- estimators
     def _s_at(self, t: float) -> float:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
-from wattsup.meter.measurement import Method
+Method = Literal["counter", "sampled", "modeled"]
+"""How a component's energy was obtained: a hardware energy counter, integrated power samples, or a model."""
 
 __all__ = ["CounterAccumulator", "Method", "SensorStatus"]
 

@@ -62,7 +62,14 @@ def discover(root: Path | str | None = None) -> list[RaplZone]:
         parts = pkg.name.split(":")
         if len(parts) != 2 or not parts[1].isdigit():
             continue
-        socket = int(parts[1])
+        try:
+            name = _read(pkg / "name")
+        except OSError:
+            continue
+        if not name.startswith("package"):  # psys: the whole platform, which includes the packages
+            continue
+        suffix = name.rpartition("-")[2]
+        socket = int(suffix) if suffix.isdigit() else int(parts[1])
         candidates = [(pkg, "package")]
         for child in sorted(pkg.parent.glob(f"{pkg.name}:*")):
             try:
