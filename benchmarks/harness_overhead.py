@@ -3,9 +3,9 @@ work with the same model and inputs, on the CPU or a GPU.
 
 Both run in this process, interleaved (harness, loop, harness, loop, ...). The harness is
 ``wattsup.bench.protocol.execute`` (reps=1; its metered window has a preprocess, forward and postprocess
-phase per inference); the loop tokenises, runs the model and reads the top label of each input with no
-phases, inside one Meter window, and builds the same label/score outputs. Compares time and energy per inference (total, and GPU where there is
-one). Prints JSON and writes $OUT/harness_overhead.json.
+phase per inference); the loop tokenises, runs the model and builds the same label/score outputs with
+no phases, inside one Meter window. Compares time and energy per inference (total, and GPU where there
+is one). Prints JSON and writes $OUT/harness_overhead_DEVICE.json.
 
 Usage: python benchmarks/harness_overhead.py [cpu|cuda] [N] [PAIRS]
 """
