@@ -1,0 +1,82 @@
+"""Uncertainty: bootstrap intervals of task means, and warnings where a figure adds measured and modelled
+components (a counter-measured GPU plus a modelled CPU is part measurement, part estimate)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from wattsup.analysis.query import Source, check_metric, clauses, fetch, methods_mix, model_level
+from wattsup.analysis.stats import bootstrap_ci
+from wattsup.analysis.types import DEFAULT_METRIC, Metric, MixWarning, Selection, TaskInterval
+from wattsup.results.tables import runs
+
+__all__ = ["bootstrap_ci", "mixed_method_warnings", "task_intervals"]
+
+
+def task_intervals(
+    source: Source,
+    selection: Selection | None = None,
+    metric: Metric = DEFAULT_METRIC,
+    *,
+    confidence: float = 0.95,
+    resamples: int = 2000,
+    seed: int = 0,
+) -> list[TaskInterval]:
+    """Per task, a percentile bootstrap interval of the mean over models (models resampled: the spread
+    is between models, as in the summary's standard deviation). ``None`` below two models."""
+    check_metric(metric)
+    m = model_level(selection, metric)
+    rows = fetch(source, sa.select(m.c.task, m.c.model, m.c.kwh).order_by(m.c.task, m.c.model))
+    by_task: dict[str, list[float]] = {}
+    for r in rows:
+        if r["kwh"] is not None:
+            by_task.setdefault(r["task"], []).append(float(r["kwh"]))
+    out = []
+    for task in sorted(by_task):
+        values = by_task[task]
+        ci = (
+            bootstrap_ci(values, confidence=confidence, resamples=resamples, seed=seed)
+            if len(values) >= 2
+            else None
+        )
+        out.append(TaskInterval(task=task, models=len(values), interval=ci, unit=metric.unit))
+    return out
+
+
+def mixed_method_warnings(source: Source, selection: Selection | None = None) -> list[MixWarning]:
+    """One warning per (task, model) whose runs add measured (``counter``/``sampled``) and modelled
+    components into their total; the message names the components and methods."""
+    stmt = (
+        sa.select(runs.c.task, runs.c.model, runs.c.sensor_methods, sa.func.count().label("runs"))
+        .where(*clauses(selection), runs.c.has_modeled.is_(True))
+        .group_by(runs.c.task, runs.c.model, runs.c.sensor_methods)
+        .order_by(runs.c.task, runs.c.model)
+    )
+    merged: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    for r in fetch(source, stmt):
+        methods = r["sensor_methods"] or ""
+        if not methods_mix(methods):
+            continue
+        n, seen = merged.get((r["task"], r["model"]), (0, set()))
+        seen.add(methods)
+        merged[(r["task"], r["model"])] = (n + int(r["runs"]), seen)
+    out = []
+    for (task, model), (n, seen) in merged.items():
+        methods = "; ".join(sorted(seen))
+        modeled = sorted(
+            {item.rpartition("=")[0] for s in seen for item in s.split() if item.endswith("modeled")}
+        )
+        out.append(
+            MixWarning(
+                task=task,
+                model=model,
+                runs=n,
+                methods=methods,
+                message=(
+                    f"{model} on {task}: {n} run(s) add measured and modelled energy "
+                    f"({', '.join(modeled)} modelled: an estimate, not a measurement); compare "
+                    "--component gpu for measured figures only"
+                ),
+            )
+        )
+    return out

@@ -1,0 +1,246 @@
+"""Import optimum-benchmark reports, the format the AI Energy Score publishes its measurements in.
+
+A report is JSON: either a whole benchmark (``benchmark.json``: ``{"config": ..., "report": ...}``) or
+just its report (``benchmark_report.json``), with a ``benchmark_config.json`` next to it if there is one.
+The report holds one entry per target (``load_model``, ``prefill``, ``decode``, ``forward``, ``call``,
+...), each with ``energy: {unit: "kWh", cpu, ram, gpu, total}`` measured by CodeCarbon.
+
+A report becomes one run with one repetition of ``scenario.num_samples`` inferences: the window is the sum
+of the inference targets (``prefill`` + ``decode`` for text generation, where optimum-benchmark's decode
+is generate − prefill; ``forward``; ``call`` for diffusion), which are its phases; ``load_model`` is the
+model-load window. Dataset loading and preprocessing are not inference and are left out (the report's
+``warnings`` say so). GPU energy is labelled ``sampled`` and CPU/RAM ``modeled`` unless overridden, as for
+CodeCarbon logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from wattsup.errors import InvalidInput
+from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement
+from wattsup.results.importers.codecarbon import _BOUNDS, ImportOptions, ImportReport, check_options
+from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
+from wattsup.results.store import Store
+
+INFERENCE_TARGETS = ("prefill", "decode", "forward", "call")
+"""Report targets that are inference work, in the order they ran."""
+SKIPPED_TARGETS = ("load_dataset", "preprocess_dataset")
+
+
+def report_files(paths: Iterable[str | Path]) -> list[Path]:
+    """JSON reports named, directories searched recursively for ``benchmark.json`` and
+    ``benchmark_report.json``."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            found = sorted(
+                q for q in p.rglob("*.json") if q.name in ("benchmark.json", "benchmark_report.json")
+            )
+            if not found:
+                raise InvalidInput("PATH", f"{p} holds no benchmark.json or benchmark_report.json")
+            out.extend(found)
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise InvalidInput("PATH", f"{p} does not exist")
+    if not out:
+        raise InvalidInput("PATH", "give at least one report file or directory")
+    return list(dict.fromkeys(out))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InvalidInput("PATH", f"{path}: cannot read it as JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("PATH", f"{path}: expected a JSON object")
+    return data
+
+
+def _split(path: Path, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    if "report" in data and isinstance(data["report"], dict):
+        config = data.get("config") if isinstance(data.get("config"), dict) else {}
+        return config or {}, data["report"]
+    sibling = path.with_name("benchmark_config.json")
+    config = _load(sibling) if sibling.is_file() else {}
+    return config, data
+
+
+def _components(energy: dict[str, Any], options: ImportOptions, where: str) -> list[ComponentEnergy]:
+    unit = str(energy.get("unit", "kWh"))
+    if unit != "kWh":
+        raise InvalidInput("PATH", f"{where}: energy unit {unit!r}, expected kWh")
+    out = []
+    for name in ("gpu", "cpu", "ram"):
+        v = energy.get(name)
+        if v is None:
+            continue
+        j = float(v) * JOULES_PER_KWH
+        if j < 0:
+            raise InvalidInput("PATH", f"{where}: {name} energy is negative")
+        method = options.gpu_method if name == "gpu" else options.cpu_method if name == "cpu" else "modeled"
+        out.append(
+            ComponentEnergy(
+                name=name,
+                energy_j=j,
+                method=method,
+                error_bound_j=_BOUNDS[method] * j,
+                detail=f"optimum-benchmark (CodeCarbon) {name} energy",
+            )
+        )
+    return out
+
+
+def _duration(target: dict[str, Any]) -> float:
+    lat = target.get("latency")
+    if isinstance(lat, dict):
+        values = lat.get("values")
+        if isinstance(values, list) and values:
+            return float(sum(float(v) for v in values))
+    return 0.0
+
+
+def _measurement(
+    name: str, target: dict[str, Any], start: float, options: ImportOptions, where: str
+) -> Measurement:
+    energy = target.get("energy")
+    comps = _components(energy, options, f"{where} {name}") if isinstance(energy, dict) else []
+    return Measurement(name=name, start_s=start, duration_s=_duration(target), components=comps)
+
+
+def read_report(path: Path, options: ImportOptions, report: ImportReport) -> RunRecord | None:
+    """One optimum-benchmark report as a run record (``None``, counted in ``report``, if unusable)."""
+    data = _load(path)
+    config, targets = _split(path, data)
+    backend = _dict(config.get("backend"))
+    scenario = _dict(config.get("scenario"))
+    env = _dict(config.get("environment"))
+    from wattsup.bench.tasks import get_task_info
+
+    task_name = options.task or backend.get("task")
+    if not task_name:
+        report.skip("task unknown (the report has no config.backend.task; give --task)")
+        return None
+    task = get_task_info(str(task_name)).name
+    model = options.model or backend.get("model")
+    if not model:
+        report.skip("model unknown (the report has no config.backend.model; give --model)")
+        return None
+    dataset = options.dataset or scenario.get("dataset_name")
+    if not dataset:
+        report.skip("dataset unknown (the report has no config.scenario.dataset_name; give --dataset)")
+        return None
+    n = scenario.get("num_samples") or options.inferences
+    phases = []
+    offset = 0.0
+    for name in INFERENCE_TARGETS:
+        t = targets.get(name)
+        if isinstance(t, dict) and isinstance(t.get("energy"), dict):
+            m = _measurement(name, t, offset, options, str(path))
+            phases.append(m)
+            offset += m.duration_s
+    if not phases:
+        report.skip("no inference target with energy (prefill, decode, forward or call)")
+        return None
+    for name in SKIPPED_TARGETS:
+        if isinstance(targets.get(name), dict) and targets[name].get("energy") is not None:
+            report.warnings.append(f"{path}: {name} energy left out (not inference)")
+    totals: dict[str, ComponentEnergy] = {}
+    for p in phases:
+        for c in p.components:
+            prev = totals.get(c.name)
+            totals[c.name] = (
+                c
+                if prev is None
+                else prev.model_copy(
+                    update={
+                        "energy_j": prev.energy_j + c.energy_j,
+                        "error_bound_j": prev.error_bound_j + c.error_bound_j,
+                    }
+                )
+            )
+    window = Measurement(start_s=0.0, duration_s=offset, components=list(totals.values()), phases=phases)
+    load = None
+    lm = targets.get("load_model")
+    if isinstance(lm, dict) and isinstance(lm.get("energy"), dict):
+        load = _measurement("load_model", lm, 0.0, options, str(path))
+    gen = _dict(scenario.get("generate_kwargs"))
+    device = str(backend.get("device", options.device))
+    if device == "cuda":
+        ids = str(backend.get("device_ids") or "0").split(",")[0]
+        device = f"cuda:{ids}"
+    input_shapes = _dict(scenario.get("input_shapes"))
+    cfg = RunConfig(
+        task=task,
+        model=str(model),
+        weights="random" if backend.get("no_weights") else "pretrained",
+        dataset=str(dataset),
+        n=int(n),
+        batch_size=int(input_shapes.get("batch_size", 1) or 1),
+        warmup=int(scenario.get("warmup_runs", 0) or 0),
+        reps=1,
+        dtype=str(backend.get("torch_dtype") or "unknown"),
+        device=device,
+        max_new_tokens=int(gen["max_new_tokens"]) if gen.get("max_new_tokens") else None,
+        extra={"source": f"optimum-benchmark report ({scenario.get('name', 'scenario unknown')})"},
+    )
+    raw_gpus = env.get("gpu")
+    gpus: list[Any] = raw_gpus if isinstance(raw_gpus, list) else []
+    prov = Provenance(
+        os=str(env.get("platform", "")),
+        python=str(env.get("python_version", "")),
+        cpu_model=str(env.get("cpu", "")),
+        cpu_count=int(env["cpu_count"]) if isinstance(env.get("cpu_count"), int) else None,
+        ram_gb=float(env["cpu_ram_mb"]) / 1024 if isinstance(env.get("cpu_ram_mb"), int | float) else None,
+        gpus=[str(g) for g in gpus],
+        libraries={
+            k.removesuffix("_version"): str(v) for k, v in env.items() if k.endswith("_version") and v
+        },
+        sensors={"source": f"imported from optimum-benchmark report {path}"},
+        weights_source=f"hub: {model}"
+        + (" (random weights: no_weights)" if backend.get("no_weights") else ""),
+        input_source=f"imported from optimum-benchmark report {path}",
+    )
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    stat = path.stat()
+    return RunRecord(
+        run_id=f"ob-{digest}",
+        config=cfg,
+        started_at=datetime.fromtimestamp(stat.st_mtime - offset, UTC),
+        finished_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+        load=load,
+        repetitions=[Repetition(index=0, measurement=window, inferences=int(n))],
+        provenance=prov,
+    )
+
+
+def import_optimum(
+    store: Store | None, paths: Iterable[str | Path], options: ImportOptions | None = None
+) -> tuple[list[RunRecord], ImportReport]:
+    """Read optimum-benchmark / AI Energy Score reports; store them if ``store`` is given. The run id is
+    a hash of the report file, so importing it again adds nothing."""
+    opts = options or ImportOptions()
+    check_options(opts)
+    report = ImportReport()
+    records = []
+    for path in report_files(paths):
+        report.files += 1
+        rec = read_report(path, opts, report)
+        if rec is not None:
+            records.append(rec)
+    report.runs = len(records)
+    if store is not None and records:
+        report.added = store.add_many(records)
+    return records, report

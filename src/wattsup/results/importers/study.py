@@ -1,0 +1,127 @@
+"""The file naming of the Power Hungry Processing study's logs (Luccioni, Jernite, Strubell, FAccT 2024):
+``emissions/complete/<task>_<dataset>[_resized|_15][_bloomz].csv``. See
+``shared/data/power-hungry-processing/README.md`` and docs/recipes/power-hungry-processing.md.
+
+- The task comes from the prefix; ``zeroshot_*`` files hold multi-purpose models prompted for the task
+  (mode ``zero-shot``); ``_bloomz`` only says which family a file holds.
+- The dataset comes from the rest, mapped to wattsup's dataset profile names (``tomatoes`` →
+  ``rotten_tomatoes``, ``CPPE`` → ``cppe-5``, ...).
+- Image inputs: the study's protocol resizes images to 640×480, and its published tables use the
+  ``_resized`` files. Those runs get the plain dataset name (``coco``); runs on images at their native
+  size (files without ``_resized`` of a task that has resized variants) get ``<dataset>_native``
+  (``coco_native``), so a summary can leave them out with ``--exclude-dataset '*_native'``.
+- ``summarize_*_15``: summaries of 15 new tokens (``max_new_tokens`` 15).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STUDY = "Power Hungry Processing (Luccioni, Jernite, Strubell, FAccT 2024)"
+
+PREFIXES: dict[str, tuple[str, str]] = {
+    "zeroshot_sentiment": ("text-classification", "zero-shot"),
+    "zeroshot_summarize": ("summarization", "zero-shot"),
+    "zeroshot_qa": ("question-answering", "zero-shot"),
+    "text_classif": ("text-classification", "task-specific"),
+    "token_classif": ("token-classification", "task-specific"),
+    "obj_detection": ("object-detection", "task-specific"),
+    "image_class": ("image-classification", "task-specific"),
+    "summarize": ("summarization", "task-specific"),
+    "fillmask": ("fill-mask", "task-specific"),
+    "textgen": ("text-generation", "task-specific"),
+    "qa": ("question-answering", "task-specific"),
+    "itt": ("image-to-text", "task-specific"),
+    "tti": ("text-to-image", "task-specific"),
+}
+"""File-name prefix → (wattsup task, mode). Longest prefixes are tried first."""
+
+DATASETS: dict[str, str] = {
+    "imdb": "imdb",
+    "tomatoes": "rotten_tomatoes",
+    "rotten_tomatoes": "rotten_tomatoes",
+    "sst2": "sst2",
+    "sst": "sst2",
+    "conll2003": "conll2003",
+    "record": "record",
+    "wikiann": "wikiann",
+    "squad": "squad",
+    "squadv2": "squad_v2",
+    "squad2": "squad_v2",
+    "sciq": "sciq",
+    "bookcorpus": "bookcorpus",
+    "c4": "c4",
+    "oscar": "oscar",
+    "wikitext": "wikitext",
+    "cnn": "cnn_dailymail",
+    "samsum": "samsum",
+    "xsum": "xsum",
+    "cifar10": "cifar10",
+    "cifar100": "cifar100",
+    "imagenet": "imagenet-1k",
+    "visualgenome": "visual_genome",
+    "cppe": "cppe-5",
+    "coco": "coco",
+    "redcaps": "red_caps",
+    "diffusiondb": "diffusiondb",
+    "imagereward": "imagereward",
+    "sd_prompts": "sd_prompts",
+}
+"""The study's dataset tokens → wattsup dataset profile names."""
+
+RESIZED_TASKS = ("image-classification", "object-detection", "image-to-text")
+"""Tasks whose study logs come in native-size and ``_resized`` (640×480) variants."""
+
+NATIVE_SUFFIX = "_native"
+
+
+@dataclass(frozen=True)
+class StudyName:
+    """What a study log's file name says."""
+
+    task: str
+    mode: str
+    dataset: str
+    max_new_tokens: int | None
+    images: str | None = None
+    """``"resized to 640x480"`` or ``"native size"`` for image tasks; ``None`` otherwise."""
+
+
+def parse_name(stem: str) -> StudyName | None:
+    """Parse a study log's file stem (``obj_detection_CPPE_resized``); ``None`` if it is not one."""
+    lowered = stem.lower()
+    for prefix in sorted(PREFIXES, key=len, reverse=True):
+        if not lowered.startswith(prefix + "_"):
+            continue
+        task, mode = PREFIXES[prefix]
+        rest = lowered[len(prefix) + 1 :]
+        resized = False
+        tokens: int | None = None
+        changed = True
+        while changed:
+            changed = False
+            for suffix in ("_bloomz", "_flan", "_resized", "_15"):
+                if rest.endswith(suffix):
+                    rest = rest[: -len(suffix)]
+                    resized |= suffix == "_resized"
+                    if suffix == "_15":
+                        tokens = 15
+                    changed = True
+        dataset = DATASETS.get(rest)
+        if dataset is None:
+            return None
+        images = None
+        if task in RESIZED_TASKS:
+            images = "resized to 640x480" if resized else "native size"
+            if not resized:
+                dataset += NATIVE_SUFFIX
+        return StudyName(task, mode, dataset, tokens, images)
+    return None
+
+
+def lengths_dataset(stem: str) -> str | None:
+    """The dataset of a study ``lengths/complete/<dataset>[_flan].csv`` file, as a profile name."""
+    lowered = stem.lower()
+    if lowered.endswith("_flan"):
+        lowered = lowered[: -len("_flan")]
+    return DATASETS.get(lowered)

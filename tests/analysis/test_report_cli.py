@@ -1,0 +1,217 @@
+"""The report (HTML, PNG, Markdown) and the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from analysis_factories import MIXED, record
+
+from wattsup.analysis import Metric, ReportOptions, Scenario, Selection
+from wattsup.cli import main
+from wattsup.errors import InvalidInput
+from wattsup.report import build_report
+from wattsup.results import Store
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Store:
+    store = Store.open(str(tmp_path / "runs.db"))
+    recs = []
+    for i in range(6):
+        recs.append(
+            record(
+                "text-classification",
+                f"org/bert-{i}",
+                0.001 * (i + 1),
+                n_params=10**8 * (i + 1),
+                phases={"load model": 0.4, "query model": 0.6},
+                split=MIXED,
+            )
+        )
+        recs.append(
+            record(
+                "text-classification",
+                f"google/flan-t5-{i}",
+                0.02 * (i + 1),
+                mode="zero-shot",
+                n_params=10**9 * (i + 1),
+                output_units=1000 * (i + 1),
+                phases={"load model": 0.1, "query model": 0.9},
+            )
+        )
+        recs.append(record("text-to-image", f"sd-{i}", 1.0 + i, n_params=10**9, phases={"query model": 1.0}))
+    store.add_many(recs)
+    return store
+
+
+def _script_sources(html: str) -> list[str]:
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Scripts(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("script", "link"):
+                found.extend(v or "" for k, v in attrs if k in ("src", "href"))
+
+    Scripts().feed(html)
+    return found
+
+
+def test_report_files(filled: Store, tmp_path: Path) -> None:
+    opts = ReportOptions(
+        selection=Selection(),
+        metric=Metric(),
+        scenario=Scenario(region="FRA", training_kwh=1e4, queries_per_day=1e5, years=2),
+        title="Test report",
+    )
+    files = build_report(filled, tmp_path / "out", opts, location="test.db")
+    assert set(files.figures) == {
+        "energy_by_task",
+        "energy_vs_params",
+        "multi_vs_task",
+        "phases",
+        "output_length",
+        "lifecycle",
+    }
+    for p in files.figures.values():
+        assert p.read_bytes()[:8] == PNG and p.stat().st_size > 10_000
+    html = files.html.read_text()
+    assert _script_sources(html) == []  # offline: plotly.js is embedded, no <script src=...>
+    assert len(html) > 3_000_000  # plotly.js itself
+    assert "Plotly.newPlot" in html and "Test report" in html and "text-to-image" in html
+    md = files.markdown.read_text()
+    assert "| task | models | runs | mean |" in md and "## Life cycle of a deployment" in md
+    assert "![energy_by_task](figures/energy_by_task.png)" in md
+    assert files.csv.read_text().startswith("task,")
+    filled.close()
+
+
+def test_report_without_data_for_some_figures(tmp_path: Path) -> None:
+    with Store.open(str(tmp_path / "one.db")) as store:
+        store.add(record("t", "m", 1.0))
+        files = build_report(store, tmp_path / "out", ReportOptions(scenario=Scenario(region="nowhere-land")))
+        assert "energy_by_task" in files.figures and "multi_vs_task" not in files.figures
+        assert any("life-cycle figure not drawn" in n and "nowhere-land" in n for n in files.notes)
+        with pytest.raises(InvalidInput, match="--db"):
+            build_report(store, tmp_path / "out2", ReportOptions(selection=Selection(task="none")))
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_summary_and_leaderboard(filled: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    db = filled.location
+    code, out, err = _run(["summary", "--by", "task", "--json", "--db", db], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert [set(d) for d in data] == [
+        {"task", "mean_kwh", "std_kwh", "median_kwh", "min_kwh", "max_kwh", "models"}
+    ] * 2
+    assert "measured and modelled" in err  # the warning goes to stderr, the JSON stays clean
+    code, out, _ = _run(
+        ["summary", "--phase", "query model", "--component", "gpu", "--ci", "--db", db], capsys
+    )
+    assert code == 0 and "text-to-image" in out and "95% CI" in out
+    code, out, _ = _run(["summary", "--by", "model", "--db", db, "--task", "text-to-image"], capsys)
+    assert code == 0 and "sd-5" in out
+    code, out, _ = _run(["leaderboard", "text-classification", "--db", db, "--mode", "task-specific"], capsys)
+    assert code == 0 and "★★★★★" in out
+    for sub in (
+        ["params"],
+        ["modes"],
+        ["lengths"],
+        ["ratings"],
+        ["warnings"],
+        ["parity", "--training-kwh", "100"],
+    ):
+        code, out, _ = _run(["analyze", *sub, "--db", db], capsys)
+        assert code == 0 and out.strip(), sub
+    code, out, _ = _run(
+        ["analyze", "lifecycle", "--region", "FRA", "--task", "text-to-image", "--json", "--db", db], capsys
+    )
+    assert code == 0 and json.loads(out)["kwh_per_1k"] == pytest.approx(3.5)
+    filled.close()
+
+
+def test_cli_errors_name_the_flag(filled: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = filled.location
+    for args, flag in (
+        (["summary", "--by", "dataset"], "--by"),
+        (["summary", "--component", "disk"], "--component"),
+        (["summary", "--mode", "general"], "--mode"),
+        (["summary", "--format", "csv"], "--format"),
+        (["label", "sd-0", "--task", "text-to-image", "--out", str(tmp_path / "x.gif")], "--out"),
+        (["analyze", "lifecycle", "--task", "text-to-image"], "--region"),
+    ):
+        code, _, err = _run([*args, "--db", db], capsys)
+        assert code == 2 and flag in err, (args, err)
+    filled.close()
+
+
+def test_cli_label_report_and_compare(
+    filled: Store, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = filled.location
+    code, out, _ = _run(
+        ["label", "sd-0", "--task", "text-to-image", "--out", str(tmp_path / "sd.png"), "--db", db], capsys
+    )
+    assert code == 0 and "5 stars" in out and (tmp_path / "sd.png").read_bytes()[:8] == PNG
+    code, out, _ = _run(
+        ["label", "sd-5", "--task", "text-to-image", "--out", str(tmp_path / "sd.svg"), "--db", db], capsys
+    )
+    assert code == 0 and "1 stars" in out and (tmp_path / "sd.svg").read_text().startswith("<svg")
+    code, out, err = _run(
+        ["report", "--out", str(tmp_path / "rep"), "--region", "USA", "--training-kwh", "5000", "--db", db],
+        capsys,
+    )
+    assert code == 0 and (tmp_path / "rep" / "report.html").is_file(), err
+    ids = [r.run_id for r in filled.list_runs(limit=2)]
+    code, out, _ = _run(["compare", *ids, "--db", db], capsys)
+    assert code == 0 and "× first" in out
+    code, out, _ = _run(["summary", "--db", db, "--out", str(tmp_path / "s.parquet")], capsys)
+    assert code == 0 and (tmp_path / "s.parquet").is_file()
+    filled.close()
+
+
+def test_cli_import_codecarbon(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    header = (
+        "timestamp,project_name,run_id,duration,cpu_energy,gpu_energy,ram_energy,energy_consumed,"
+        "codecarbon_version"
+    )
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "emissions.csv").write_text(
+        header + "\n2024-01-01T00:00:00,gpt2,abc,5,0.001,0.002,0.0005,0.0035,2.8.0\n"
+    )
+    db = str(tmp_path / "runs.db")
+    code, _, err = _run(["import", "codecarbon", str(logs), "--db", db], capsys)
+    assert code == 2 and "--task" in err  # the file name says nothing: the task must be given
+    code, out, _ = _run(
+        [
+            "import",
+            "codecarbon",
+            str(logs),
+            "--task",
+            "text-generation",
+            "--dataset",
+            "wikitext",
+            "--inferences",
+            "500",
+            "--db",
+            db,
+            "--json",
+        ],
+        capsys,
+    )
+    assert code == 0 and json.loads(out)["added"] == 1
+    code, out, _ = _run(["summary", "--json", "--db", db], capsys)
+    (row,) = json.loads(out)
+    assert row["task"] == "text-generation" and row["mean_kwh"] == pytest.approx(0.0035 * 1000 / 500)
