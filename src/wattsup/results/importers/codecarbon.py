@@ -15,8 +15,8 @@ Energy columns become components: ``gpu_energy`` → ``gpu`` (CodeCarbon 2.x and
 total-energy counter, ``nvmlDeviceGetTotalEnergyConsumption``, on Volta and newer: method ``counter``;
 ``--gpu-method sampled`` for logs from GPUs without it), ``cpu_energy`` → ``cpu`` and ``ram_energy`` →
 ``ram`` (CodeCarbon's estimates: a TDP model or constant, and watts per GB of RAM: method ``modeled``).
-An empty column is an unknown component (left out, never a zero). Methods can be overridden (``--gpu-method``, ``--cpu-method``), e.g. when
-RAPL was readable.
+An empty column is an unknown component (left out, never a zero). Methods can be overridden
+(``--gpu-method``, ``--cpu-method``), e.g. when RAPL was readable.
 
 Task and dataset come from ``--task``/``--dataset``, else from the name of the run's plain log when it
 follows the Power Hungry Processing naming (:mod:`wattsup.results.importers.study`). A run whose task or
