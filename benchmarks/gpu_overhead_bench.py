@@ -73,17 +73,23 @@ def main() -> None:
     variants = ["none", "window", "phases", "codecarbon"]
     rows = []
     for i in range(ROUNDS):
-        order = variants[i % 4:] + variants[: i % 4]
+        order = variants[i % 4 :] + variants[: i % 4]
         rows.append({v: run(v) for v in order})
     rng = random.Random(0)
-    out: dict[str, object] = {"device": torch.cuda.get_device_name(0), "rounds": ROUNDS, "segment_s": SEG_S,
-                              "rows": rows}
+    out: dict[str, object] = {
+        "device": torch.cuda.get_device_name(0),
+        "rounds": ROUNDS,
+        "segment_s": SEG_S,
+        "rows": rows,
+    }
     for v in variants[1:]:
         slow = [1 - r[v] / r["none"] for r in rows]
         boots = sorted(statistics.median(rng.choices(slow, k=len(slow))) for _ in range(2000))
-        out[v] = {"median_slowdown_pct": round(100 * statistics.median(slow), 3),
-                  "ci95_pct": [round(100 * boots[50], 3), round(100 * boots[1949], 3)],
-                  "range_pct": [round(100 * min(slow), 3), round(100 * max(slow), 3)]}
+        out[v] = {
+            "median_slowdown_pct": round(100 * statistics.median(slow), 3),
+            "ci95_pct": [round(100 * boots[50], 3), round(100 * boots[1949], 3)],
+            "range_pct": [round(100 * min(slow), 3), round(100 * max(slow), 3)],
+        }
         print(v, out[v], flush=True)
     print("none it/s median", statistics.median(r["none"] for r in rows))
     with open(os.path.join(os.environ.get("OUT", "."), "gpu_overhead_bench.json"), "w") as f:

@@ -16,4 +16,5 @@ if [ -z "${WATTSUP_TEST_PG_URL:-}" ]; then
     echo "scripts/postgres.sh failed: PostgreSQL tests will skip (and fail under CI=true)" >&2
   fi
 fi
+echo "== chromium"; scripts/chromium.sh || echo "scripts/chromium.sh failed: browser tests will skip (and fail under CI=true)" >&2
 echo "== pytest"; "$bin/python" -m pytest "$@"

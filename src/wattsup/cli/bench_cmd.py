@@ -205,7 +205,8 @@ def suite_cmd(
     ],
     tasks: Annotated[list[str] | None, typer.Option("--tasks", help="Only these tasks (repeatable).")] = None,
     device: Annotated[
-        str | None, typer.Option("--device", help="Default: cuda if torch sees a GPU, else cpu, for quick; cuda for paper.")
+        str | None,
+        typer.Option("--device", help="Default: cuda if torch sees a GPU, else cpu (quick); cuda (paper)."),
     ] = None,
     weights: Annotated[
         str | None, typer.Option("--weights", help="Default: random for quick, pretrained for paper.")

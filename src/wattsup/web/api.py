@@ -1,0 +1,301 @@
+"""The JSON API under ``/api/``: everything the pages show, from the analysis API (documented at
+``/api/docs``, schema at ``/api/openapi.json``). Handlers are plain functions (FastAPI runs them in its
+thread pool) that validate parameters, call one analysis function and return its pydantic models."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+
+from wattsup import analysis
+from wattsup.analysis.types import (
+    Comparison,
+    EnergyLabel,
+    Facets,
+    LifecycleBreakdown,
+    MixWarning,
+    ModeComparison,
+    ModelEnergy,
+    ParamFit,
+    ParityRow,
+    RunDetails,
+    StarRating,
+    StudyTask,
+    TaskSummary,
+)
+from wattsup.errors import InvalidInput
+from wattsup.web import views
+from wattsup.web.cache import Ask
+from wattsup.web.params import (
+    MAX_COMPARE,
+    LeaderboardDep,
+    LifecycleDep,
+    ManyText,
+    MetricDep,
+    Name,
+    Opt,
+    RunId,
+    SelectionDep,
+    kept,
+    many,
+)
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+def get_ask(request: Request) -> Ask:
+    ask: Ask = request.app.state.ask
+    return ask
+
+
+AskDep = Annotated[Ask, Depends(get_ask)]
+RunIdPath = Annotated[RunId, PathParam(description="a run id or a unique prefix of one")]
+
+
+@router.get("/facets", response_model=Facets, summary="Values present in the store, for filter menus")
+def facets(ask: AskDep, selection: SelectionDep) -> Facets:
+    return ask(analysis.facets, selection)
+
+
+@router.get("/summary", response_model=list[TaskSummary], summary="Per task: statistics over models")
+def summary(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[TaskSummary]:
+    return ask(analysis.summary_by_task, selection, metric)
+
+
+@router.get("/models", response_model=list[ModelEnergy], summary="Per task and model: mean energy")
+def models(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[ModelEnergy]:
+    return ask(analysis.model_energies, selection, metric)
+
+
+@router.get(
+    "/leaderboard",
+    response_model=views.Leaderboard,
+    summary="A task's models from least to most energy, with star ratings",
+)
+def leaderboard(
+    ask: AskDep, selection: SelectionDep, metric: MetricDep, view: LeaderboardDep
+) -> views.Leaderboard:
+    task = view.task
+    if task is None:
+        task = views.default_task(ask(analysis.facets, selection), None)
+    return ask(views.leaderboard, selection, metric, view, task)
+
+
+@router.get("/ratings", response_model=list[StarRating], summary="Star ratings per task and hardware class")
+def ratings(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[StarRating]:
+    return ask(analysis.star_ratings, selection, metric)
+
+
+@router.get("/study", response_model=list[StudyTask], summary="The study's main figure: energy per task")
+def study(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[StudyTask]:
+    return ask(analysis.study_figure, selection, metric)
+
+
+@router.get(
+    "/energy-vs-params", response_model=list[ParamFit], summary="Energy against parameter count, per task"
+)
+def energy_vs_params(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[ParamFit]:
+    return ask(analysis.energy_vs_params, selection, metric)
+
+
+@router.get(
+    "/multi-vs-task",
+    response_model=list[ModeComparison],
+    summary="Multi-purpose (zero-shot) against task-specific models, per task",
+)
+def multi_vs_task(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[ModeComparison]:
+    return ask(analysis.multi_vs_task, selection, metric)
+
+
+@router.get(
+    "/warnings",
+    response_model=list[MixWarning],
+    summary="Figures that add measured and modelled components",
+)
+def warnings(ask: AskDep, selection: SelectionDep) -> list[MixWarning]:
+    return ask(analysis.mixed_method_warnings, selection)
+
+
+# ---------------------------------------------------------------- runs
+
+
+@router.get("/runs", response_model=views.RunList, summary="Stored runs, newest first")
+def runs(
+    ask: AskDep,
+    task: Annotated[ManyText, many("task (repeatable; globs)")] = None,
+    model: Annotated[ManyText, many("model (repeatable; globs)")] = None,
+    hardware: Annotated[ManyText, many("hardware (repeatable; globs)")] = None,
+    status: Annotated[
+        list[Annotated[Literal["ok", "failed"] | None, Opt]] | None, many("ok or failed")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many runs")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="skip this many runs")] = 0,
+) -> views.RunList:
+    return ask(
+        views.run_list,
+        task=kept(task),
+        model=kept(model),
+        hardware=kept(hardware),
+        status=kept(status),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/runs/{run_id}", response_model=RunDetails, summary="One run: phases, repetitions, provenance")
+def run(ask: AskDep, run_id: RunIdPath) -> RunDetails:
+    return ask(analysis.run_details, run_id)
+
+
+@router.get(
+    "/runs/{run_id}/timeline", response_model=views.Timeline, summary="A run's power timeline, if it kept one"
+)
+def run_timeline(ask: AskDep, run_id: RunIdPath) -> views.Timeline:
+    return ask(views.timeline, run_id)
+
+
+# ---------------------------------------------------------------- comparisons
+
+
+@router.get(
+    "/compare/models",
+    response_model=views.ModelComparison,
+    summary="Two or more models side by side (give model= two or more times)",
+)
+def compare_models(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> views.ModelComparison:
+    models = [selection.model] if isinstance(selection.model, str) else list(selection.model or [])
+    if len(models) > MAX_COMPARE:
+        raise InvalidInput("model", f"compare at most {MAX_COMPARE} models at once, got {len(models)}")
+    return ask(views.compare_models, tuple(models), selection, metric)
+
+
+@router.get(
+    "/compare/runs", response_model=Comparison, summary="Two or more runs side by side, phase by phase"
+)
+def compare_runs(
+    ask: AskDep,
+    metric: MetricDep,
+    run: Annotated[
+        list[RunId], Query(min_length=2, max_length=MAX_COMPARE, description="run ids (2 or more)")
+    ],
+) -> Comparison:
+    return ask(analysis.compare_runs, tuple(run), metric)
+
+
+# ---------------------------------------------------------------- life cycle
+
+
+@router.get(
+    "/lifecycle",
+    response_model=LifecycleBreakdown,
+    summary="Life-cycle carbon of a deployment: operational and embodied, training and inference",
+)
+def lifecycle(
+    ask: AskDep, params: LifecycleDep, selection: SelectionDep, metric: MetricDep
+) -> LifecycleBreakdown:
+    result: LifecycleBreakdown = ask(views.lifecycle, params, selection, metric)
+    return result
+
+
+@router.get(
+    "/parity",
+    response_model=list[ParityRow],
+    summary="Cost parity per model: inferences whose energy equals training",
+)
+def parity(
+    ask: AskDep,
+    selection: SelectionDep,
+    metric: MetricDep,
+    training_kwh: Annotated[float, Query(ge=0, le=1e12, allow_inf_nan=False, description="training energy")],
+    finetune_kwh: Annotated[float, Query(ge=0, le=1e12, allow_inf_nan=False)] = 0.0,
+    queries_per_day: Annotated[float | None, Query(gt=0, le=1e13, allow_inf_nan=False)] = None,
+) -> list[ParityRow]:
+    return ask(
+        analysis.parity,
+        training_kwh,
+        selection,
+        metric,
+        finetune_kwh=finetune_kwh,
+        queries_per_day=queries_per_day,
+    )
+
+
+@router.get("/regions", response_model=list[views.Region], summary="Grid regions and their carbon intensity")
+def regions() -> list[views.Region]:
+    return views.regions()
+
+
+@router.get("/gpus", response_model=list[views.Gpu], summary="GPUs of the embodied-carbon catalog")
+def gpus() -> list[views.Gpu]:
+    return views.gpus()
+
+
+# ---------------------------------------------------------------- labels
+
+
+LabelModel = Annotated[Name, Query(description="the model id")]
+LabelTask = Annotated[Name, Query(description="the task")]
+
+
+def _label(
+    ask: Ask, model: str, task: str, selection: analysis.Selection, metric: analysis.Metric
+) -> EnergyLabel:
+    # ``model`` names the label's model; the rating compares it with every model of the selection.
+    return ask(analysis.energy_label, model, task, replace(selection, model=None), metric)
+
+
+def _filename(label: EnergyLabel, suffix: str) -> str:
+    # a file name of letters, digits, dots and dashes only: nothing of the model id reaches the header raw
+    slug = re.sub(r"[^A-Za-z0-9._]+", "-", f"{label.model}-{label.task}").strip("-.")[:120] or "label"
+    return f"wattsup-label-{slug}{suffix}"
+
+
+@router.get("/label", response_model=EnergyLabel, summary="What a model's energy label shows")
+def label(
+    ask: AskDep, selection: SelectionDep, metric: MetricDep, model: LabelModel, task: LabelTask
+) -> EnergyLabel:
+    return _label(ask, model, task, selection, metric)
+
+
+@router.get(
+    "/label.svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+    summary="A model's energy label as SVG (download=true to save it)",
+)
+def label_svg(
+    ask: AskDep,
+    selection: SelectionDep,
+    metric: MetricDep,
+    model: LabelModel,
+    task: LabelTask,
+    download: bool = False,
+) -> Response:
+    found = _label(ask, model, task, selection, metric)
+    headers = {"Cache-Control": "no-store"}
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="{_filename(found, ".svg")}"'
+    return Response(analysis.label_svg(found), media_type="image/svg+xml", headers=headers)
+
+
+@router.get(
+    "/label.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+    summary="A model's energy label as PNG, to download",
+)
+def label_png(
+    ask: AskDep, selection: SelectionDep, metric: MetricDep, model: LabelModel, task: LabelTask
+) -> Response:
+    found = _label(ask, model, task, selection, metric)
+    body = ask.memo(views.label_png, found)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{_filename(found, ".png")}"',
+        "Cache-Control": "no-store",
+    }
+    return Response(body, media_type="image/png", headers=headers)
