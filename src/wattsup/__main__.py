@@ -1,0 +1,7 @@
+"""``python -m wattsup``: the same as the ``wattsup`` command."""
+
+import sys
+
+from wattsup.cli import main
+
+sys.exit(main())
