@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from wattsup.analysis.types import COMPONENTS, LOAD_PHASE, Metric, Selection, Values
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH
-from wattsup.results.store import RunFilter, Store
+from wattsup.results.store import RunFilter, Store, match
 from wattsup.results.tables import phases, runs
 
 Source: TypeAlias = Store | Engine
@@ -63,31 +63,6 @@ def _items(values: Values | Sequence[str]) -> list[str]:
     if values is None:
         return []
     return [values] if isinstance(values, str) else [v for v in values if v is not None]
-
-
-def _glob_like(pattern: str) -> str:
-    out = []
-    for ch in pattern:
-        if ch in "\\%_":
-            out.append("\\" + ch)
-        elif ch == "*":
-            out.append("%")
-        elif ch == "?":
-            out.append("_")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def match(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[bool]:
-    """``column`` equals one of ``values`` (case-insensitive glob for values with ``*``/``?``)."""
-    exact = [v for v in values if "*" not in v and "?" not in v]
-    parts: list[ColumnElement[bool]] = [
-        column.ilike(_glob_like(v), escape="\\") for v in values if v not in exact
-    ]
-    if exact:
-        parts.append(column.in_(exact))
-    return sa.or_(*parts)
 
 
 def clauses(selection: Selection | None) -> list[ColumnElement[bool]]:

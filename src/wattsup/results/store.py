@@ -177,7 +177,8 @@ def _retryable(err: DBAPIError) -> bool:
     return "database is locked" in text or "database table is locked" in text or "database is busy" in text
 
 
-def _glob_to_like(pattern: str) -> str:
+def glob_to_like(pattern: str) -> str:
+    """A shell-style glob (``*``, ``?``) as a SQL LIKE pattern with ``\\`` as the escape character."""
     out = []
     for ch in pattern:
         if ch in "\\%_":
@@ -191,11 +192,12 @@ def _glob_to_like(pattern: str) -> str:
     return "".join(out)
 
 
-def _match(column: ColumnElement[Any], values: str | Sequence[str]) -> ColumnElement[bool]:
+def match(column: ColumnElement[Any], values: str | Sequence[str]) -> ColumnElement[bool]:
+    """``column`` equals one of ``values`` (case-insensitive glob for values with ``*`` or ``?``)."""
     items = [values] if isinstance(values, str) else list(values)
     exact = [v for v in items if "*" not in v and "?" not in v]
     parts: list[ColumnElement[bool]] = [
-        column.ilike(_glob_to_like(v), escape="\\") for v in items if v not in exact
+        column.ilike(glob_to_like(v), escape="\\") for v in items if v not in exact
     ]
     if exact:
         parts.append(column.in_(exact))
@@ -222,7 +224,7 @@ class RunFilter:
         for name in ("task", "model", "dataset", "status", "hardware", "device", "config_hash"):
             values = getattr(self, name)
             if values is not None and (isinstance(values, str) or len(values) > 0):
-                out.append(_match(runs.c[name], values))
+                out.append(match(runs.c[name], values))
         if self.since is not None:
             out.append(runs.c.started_at >= self.since)
         if self.until is not None:
