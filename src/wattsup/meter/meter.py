@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import functools
 import math
+import os
 import sys
 import threading
 import time
@@ -46,6 +47,19 @@ WARMUP_S = 0.25
 _shared: Sampler | None = None
 _shared_sources: Sources | None = None
 _shared_lock = threading.Lock()
+_shared_cpu_pid: int | None = None
+
+
+def scope_cpu_to_process(pid: int | None = None) -> None:
+    """Charge the shared timeline's modelled CPU with process ``pid``'s tree share of CPU time (default:
+    this process) instead of the machine's utilisation. For a process that runs one job on a shared host
+    (a sweep run); call it before the first Meter. Where RAPL is readable the counter is used as before
+    (it is whole-socket)."""
+    global _shared_cpu_pid
+    with _shared_lock:
+        if _shared is not None:
+            raise WattsupError("the shared timeline is already running; scope the CPU before the first Meter")
+        _shared_cpu_pid = os.getpid() if pid is None else pid
 
 
 def shared_sampler() -> tuple[Sampler, Sources]:
@@ -53,7 +67,7 @@ def shared_sampler() -> tuple[Sampler, Sources]:
     global _shared, _shared_sources
     with _shared_lock:
         if _shared is None:
-            _shared_sources = discover()
+            _shared_sources = discover(pid=_shared_cpu_pid)
             _shared = Sampler(_shared_sources.tracks)
             _shared.start()
             atexit.register(_shared.stop)

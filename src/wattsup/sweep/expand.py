@@ -1,0 +1,247 @@
+"""From a sweep file to the list of configurations it declares: blocks merged with the top-level defaults,
+axes multiplied out, configurations normalised (as ``wattsup bench`` does, so equal runs hash equally),
+exclusions applied, duplicates dropped, and every remaining configuration validated by the harness."""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wattsup.errors import InvalidInput, NotFound
+from wattsup.results.schema import RunConfig
+from wattsup.sweep.spec import (
+    Block,
+    Exclusion,
+    KeyPath,
+    Located,
+    Problem,
+    SweepFile,
+    SweepFileError,
+    format_path,
+    load_file,
+    load_text,
+)
+
+_GLOB = set("*?[")
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """The configurations a sweep file declares, in file order, each once."""
+
+    spec: SweepFile
+    source: str
+    configs: list[RunConfig]
+    combinations: int = 0
+    """Combinations before exclusions and de-duplication."""
+    excluded: int = 0
+    duplicates: int = 0
+    """Combinations equal (same config hash) to an earlier one, dropped."""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Axis:
+    values: list[Any]
+    path: KeyPath | None
+    """Where the values were written (None: the harness's default)."""
+
+    def at(self, i: int) -> KeyPath | None:
+        return None if self.path is None else (*self.path, i)
+
+
+def load_sweep(path: str | Path) -> Expansion:
+    """Read, validate and expand a sweep file; :class:`SweepFileError` lists every problem with its line."""
+    spec, located = load_file(path)
+    return expand(spec, located, str(path))
+
+
+def expand_text(text: str, source: str = "<sweep>") -> Expansion:
+    spec, located = load_text(text, source)
+    return expand(spec, located, source)
+
+
+def _blocks(spec: SweepFile) -> list[tuple[KeyPath, Block]]:
+    if spec.matrix:
+        return [(("matrix", i), b) for i, b in enumerate(spec.matrix)]
+    return [((), spec)]
+
+
+def _axis(spec: SweepFile, prefix: KeyPath, block: Block, key: str, default: list[Any]) -> _Axis:
+    own = getattr(block, key)
+    if own is not None:
+        return _Axis(list(own), (*prefix, key))
+    top = getattr(spec, key)
+    if top is not None:
+        return _Axis(list(top), (key,))
+    return _Axis(default, None)
+
+
+def _setting(spec: SweepFile, block: Block, key: str) -> Any:
+    own = getattr(block, key)
+    return own if own is not None else getattr(spec, key)
+
+
+def _text_match(value: str, patterns: list[str]) -> bool:
+    v = value.lower()
+    return any(fnmatch.fnmatchcase(v, p.lower()) if _GLOB & set(p) else v == p.lower() for p in patterns)
+
+
+def _rule_matches(rule: dict[str, list[Any]], cfg: RunConfig) -> bool:
+    fields = {
+        "task": cfg.task,
+        "model": cfg.model,
+        "dataset": cfg.dataset,
+        "batch_size": cfg.batch_size,
+        "dtype": cfg.dtype,
+        "reps": cfg.reps,
+        "weights": cfg.weights,
+        "seed": cfg.seed,
+        "device": cfg.device,
+        "mode": cfg.mode,
+    }
+    for key, wanted in rule.items():
+        value = fields[key]
+        if isinstance(value, str):
+            if not _text_match(value, [str(w) for w in wanted]):
+                return False
+        elif value not in wanted:
+            return False
+    return True
+
+
+def _resolve_rules(
+    rules: list[Exclusion], located: Located, problems: list[Problem]
+) -> list[dict[str, list[Any]]]:
+    """Exclusions with task aliases resolved (``qa`` → ``question-answering``); unknown tasks are problems."""
+    from wattsup.bench.tasks import get_task_info
+
+    out = []
+    for i, rule in enumerate(rules):
+        keys = rule.keys()
+        if "task" in keys:
+            resolved = []
+            for j, t in enumerate(keys["task"]):
+                if _GLOB & set(t):
+                    resolved.append(t)
+                    continue
+                try:
+                    resolved.append(get_task_info(t).name)
+                except NotFound as err:
+                    problems.append(located.problem(("exclude", i, "task", j), str(err)))
+            keys["task"] = resolved
+        out.append(keys)
+    return out
+
+
+def _message(err: InvalidInput | NotFound) -> str:
+    text = str(err)
+    return text.removeprefix(f"{err.field}: ") if isinstance(err, InvalidInput) else text
+
+
+def expand(spec: SweepFile, located: Located, source: str = "<sweep>") -> Expansion:
+    """Every configuration ``spec`` declares, normalised, filtered and validated (see the module doc)."""
+    from wattsup.bench.api import validate
+    from wattsup.bench.protocol import normalise
+    from wattsup.bench.tasks import get_task_info
+
+    problems: list[Problem] = []
+
+    def problem(path: KeyPath | None, message: str) -> None:
+        p = located.problem(path or (), message)
+        if p not in problems:
+            problems.append(p)
+
+    rules = _resolve_rules(spec.exclude, located, problems)
+    used = [False] * len(rules)
+    seen: set[str] = set()
+    configs: list[RunConfig] = []
+    checked: dict[tuple[str, ...], Exception | None] = {}
+    combinations = excluded = duplicates = 0
+
+    for prefix, block in _blocks(spec):
+        tasks = _axis(spec, prefix, block, "tasks", [])
+        models = _axis(spec, prefix, block, "models", [])
+        missing = [k for k, a in (("tasks", tasks), ("models", models)) if a.path is None]
+        if missing:
+            where = f"in {format_path(prefix)} or at the top level" if prefix else "at the top level"
+            problem(prefix, f"no {' or '.join(repr(m) for m in missing)} {where}: say what to run")
+            continue
+        task_names: list[tuple[int, str]] = []
+        for i, t in enumerate(tasks.values):
+            try:
+                task_names.append((i, get_task_info(t).name))
+            except NotFound as err:
+                problem(tasks.at(i), str(err))
+        axes = {
+            "models": models,
+            "datasets": _axis(spec, prefix, block, "datasets", [""]),
+            "batch_sizes": _axis(spec, prefix, block, "batch_sizes", [1]),
+            "dtypes": _axis(spec, prefix, block, "dtypes", ["float32"]),
+            "reps": _axis(spec, prefix, block, "reps", [3]),
+            "weights": _axis(spec, prefix, block, "weights", ["pretrained"]),
+            "seeds": _axis(spec, prefix, block, "seeds", [0]),
+        }
+        settings = {k: _setting(spec, block, k) for k in ("n", "warmup", "device", "max_new_tokens", "extra")}
+        zero_shot = bool(_setting(spec, block, "zero_shot"))
+        index_sets = [range(len(a.values)) for a in axes.values()]
+        for ti, task in task_names:
+            for idx in itertools.product(*index_sets):
+                combinations += 1
+                mi, di, bi, dti, ri, wi, si = idx
+                model = axes["models"].values[mi]
+                raw: dict[str, Any] = {
+                    "task": task,
+                    "model": model,
+                    "dataset": axes["datasets"].values[di],
+                    "batch_size": axes["batch_sizes"].values[bi],
+                    "dtype": axes["dtypes"].values[dti],
+                    "reps": axes["reps"].values[ri],
+                    "weights": axes["weights"].values[wi],
+                    "seed": axes["seeds"].values[si],
+                    "mode": "zero-shot" if zero_shot else "task-specific",
+                    **{k: v for k, v in settings.items() if v is not None},
+                }
+                cfg = normalise(RunConfig.model_validate(raw))
+                hit = [k for k, rule in enumerate(rules) if _rule_matches(rule, cfg)]
+                if hit:
+                    for k in hit:
+                        used[k] = True
+                    excluded += 1
+                    continue
+                key = (cfg.task, cfg.model, cfg.weights, cfg.dataset, cfg.mode)
+                if key not in checked:
+                    try:
+                        validate(cfg)
+                        checked[key] = None
+                    except (NotFound, InvalidInput) as err:
+                        checked[key] = err
+                        field_name = err.kind if isinstance(err, NotFound) else err.field
+                        at = {
+                            "task": tasks.at(ti),
+                            "model": axes["models"].at(mi),
+                            "dataset": axes["datasets"].at(di) or tasks.at(ti),
+                            "weights": axes["weights"].at(wi) or axes["models"].at(mi),
+                        }.get(field_name, prefix)
+                        problem(at, _message(err))
+                if checked[key] is not None:
+                    continue
+                h = cfg.config_hash()
+                if h in seen:
+                    duplicates += 1
+                    continue
+                seen.add(h)
+                configs.append(cfg)
+    if problems:
+        raise SweepFileError(source, problems)
+    warnings = []
+    for k, matched in enumerate(used):
+        if not matched:
+            line = located.line(("exclude", k))
+            warnings.append(f"{source}:{line}: exclude[{k}] matches no configuration (a typo?)")
+    if not configs:
+        warnings.append(f"{source}: every configuration is excluded: nothing to run")
+    return Expansion(spec, source, configs, combinations, excluded, duplicates, warnings)

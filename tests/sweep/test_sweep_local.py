@@ -1,0 +1,179 @@
+"""The local executor and the CLI: every run stored once, resume, bounded retries, dry runs, the worker
+that stops when its parent dies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import FAKE_ENTRY
+from sweep_helpers import attempts, seeds_sweep
+from typer.testing import CliRunner
+
+from wattsup.cli import app
+from wattsup.results import RunFilter, Store
+from wattsup.sweep import plan, run_sweep
+
+
+def stored(db: str, **filters: str) -> list[tuple[str, str]]:
+    with Store.open(db) as s:
+        return [(r.config_hash, r.status) for r in s.list_runs(RunFilter(**filters), limit=None)]
+
+
+def test_local_sweep_stores_each_run_and_a_second_invocation_runs_nothing(
+    sweep_file: Callable[..., Path], db: str, fake_env: Callable[..., dict[str, str]], markers: Path
+) -> None:
+    f = sweep_file(seeds_sweep(3))
+    result = run_sweep(f, db=db, entry=FAKE_ENTRY, env=fake_env())
+    assert (result.ok, result.failed, result.not_run) == (3, 0, 0)
+    assert all(o.attempts == 1 for o in result.outcomes)
+    runs = stored(db)
+    assert len(runs) == 3 and {s for _, s in runs} == {"ok"}
+    assert {h for h, _ in runs} == {c.config_hash() for c in result.plan.todo}
+
+    again = run_sweep(f, db=db, entry=FAKE_ENTRY, env=fake_env())
+    assert again.plan.todo == [] and len(again.plan.done) == 3 and again.outcomes == []
+    assert len(stored(db)) == 3
+    assert all(attempts(markers, h) == 1 for h, _ in runs)
+
+
+def test_a_failing_run_is_retried_a_bounded_number_of_times_then_recorded_once(
+    sweep_file: Callable[..., Path], db: str, fake_env: Callable[..., dict[str, str]], markers: Path
+) -> None:
+    f = sweep_file(seeds_sweep(3, extra="retries: 2\n"))
+    result = run_sweep(f, db=db, entry=FAKE_ENTRY, env=fake_env({1: "fail"}))
+    assert (result.ok, result.failed) == (2, 1)
+    (bad,) = [o for o in result.outcomes if o.status == "failed"]
+    assert bad.config.seed == 1 and bad.attempts == 3
+    assert attempts(markers, bad.config.config_hash()) == 3
+    assert bad.error == "RuntimeError: the model refused to load (all 3 attempts failed)"
+    failed = stored(db, status="failed")
+    assert failed == [(bad.config.config_hash(), "failed")]
+    with Store.open(db) as s:
+        assert s.get(bad.run_id).error == bad.error
+
+    # Failed configurations are not done: the next invocation tries them again (and only them).
+    again = run_sweep(f, db=db, entry=FAKE_ENTRY, env=fake_env(), retries=0)
+    assert [c.seed for c in again.plan.todo] == [1] and again.ok == 1
+    assert len(stored(db, status="ok")) == 3
+
+
+def test_a_run_that_fails_once_is_stored_once_as_ok(
+    sweep_file: Callable[..., Path], db: str, fake_env: Callable[..., dict[str, str]]
+) -> None:
+    f = sweep_file(seeds_sweep(2))
+    result = run_sweep(f, db=db, entry=FAKE_ENTRY, env=fake_env({0: "fail_once"}))
+    assert result.ok == 2 and [o.attempts for o in result.outcomes] == [2, 1]
+    assert sorted(s for _, s in stored(db)) == ["ok", "ok"]  # the failed first attempt is not recorded
+
+
+def test_local_records_say_how_the_host_was_shared(
+    sweep_file: Callable[..., Path], db: str, fake_env: Callable[..., dict[str, str]]
+) -> None:
+    result = run_sweep(sweep_file(seeds_sweep(1)), db=db, entry=FAKE_ENTRY, env=fake_env())
+    with Store.open(db) as s:
+        note = s.get(result.outcomes[0].run_id).provenance.sensors["sharing"]
+    assert note.startswith("executor local; 1 run at most at once on this host")
+    assert "one sweep run at a time on this host (local executor)" in note
+
+
+def test_plan_is_a_dry_run(sweep_file: Callable[..., Path], db: str) -> None:
+    p = plan(sweep_file(seeds_sweep(4)), db)
+    assert len(p.todo) == 4 and p.done == []
+    assert stored(db) == []
+
+
+def test_wrong_options_are_refused(sweep_file: Callable[..., Path], db: str) -> None:
+    from wattsup.errors import InvalidInput
+
+    f = sweep_file(seeds_sweep(1))
+    with pytest.raises(InvalidInput, match="--executor"):
+        run_sweep(f, db=db, executor="slurm")
+    with pytest.raises(InvalidInput, match="--address"):
+        run_sweep(f, db=db, address="localhost:6379")
+    with pytest.raises(InvalidInput, match="--workers"):
+        run_sweep(f, db=db, workers=2)
+
+
+def test_the_worker_stops_when_its_parent_dies() -> None:
+    child = "import time; from wattsup.sweep.worker import watch_parent; watch_parent(0.1); time.sleep(60)"
+    parent = (
+        "import os, subprocess, sys, time\n"
+        "env = {**os.environ, 'WATTSUP_SWEEP_PARENT_PID': str(os.getpid())}\n"
+        f"p = subprocess.Popen([sys.executable, '-c', {child!r}], env=env)\n"
+        "print(p.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    pid = int(proc.stdout.readline())
+    assert psutil.pid_exists(pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    else:
+        psutil.Process(pid).kill()
+        pytest.fail("the orphaned worker kept running")
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+
+runner = CliRunner()
+
+
+def test_cli_dry_run_lists_the_runs_and_writes_nothing(sweep_file: Callable[..., Path], db: str) -> None:
+    f = sweep_file(seeds_sweep(2, extra="batch_sizes: [1, 2]\n"))
+    res = runner.invoke(app, ["sweep", str(f), "--db", db, "--dry-run", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert (data["configurations"], data["to_run"], data["already_done"]) == (4, 4, 0)
+    assert {(r["seed"], r["batch_size"]) for r in data["runs"]} == {(s, b) for s in (0, 1) for b in (1, 2)}
+    res = runner.invoke(app, ["sweep", str(f), "--db", db, "--dry-run"])
+    assert res.exit_code == 0 and "4 to run" in res.stdout and "dry run: nothing was run" in res.stdout
+    assert stored(db) == []
+
+
+def test_cli_reports_file_problems_with_lines(
+    sweep_file: Callable[..., Path], db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wattsup.cli import main
+
+    f = sweep_file("tasks: text-classification\nmodels: tiny/bert-classifier\nbatch_size: 2\n")
+    assert main(["sweep", str(f), "--db", db]) == 2
+    err = capsys.readouterr().err
+    assert f"wattsup: error: {f}: 1 problem:\n  {f}:3: batch_size: unknown key 'batch_size'" in err
+    ok = sweep_file(seeds_sweep(1), "ok.yaml")
+    assert main(["sweep", str(ok), "--db", db, "--address", "x:1"]) == 2
+    assert "--address: names a Ray cluster: use it with --executor ray" in capsys.readouterr().err
+    assert stored(db) == []
+
+
+@pytest.mark.slow
+def test_cli_runs_tiny_models_locally_then_resumes(sweep_file: Callable[..., Path], db: str) -> None:
+    f = sweep_file(
+        "name: tiny-local\nweights: random\nn: 2\nreps: 1\nwarmup: 0\nretries: 0\n"
+        "matrix:\n  - {tasks: text-classification, models: tiny/bert-classifier, datasets: [imdb, sst2]}\n"
+    )
+    res = runner.invoke(app, ["sweep", str(f), "--db", db])
+    assert res.exit_code == 0, res.output
+    assert "tiny-local (local): 2 ok, 0 failed, 0 done before" in res.stdout
+    with Store.open(db) as s:
+        runs = s.list_runs(limit=None)
+        assert len(runs) == 2 and all(r.status == "ok" and r.energy_kwh_per_1k for r in runs)
+    res = runner.invoke(app, ["sweep", str(f), "--db", db, "--json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert (summary["already_done"], summary["ran"]) == (2, 0)
