@@ -25,6 +25,7 @@ import math
 import statistics
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,7 +51,7 @@ class Estimate:
         return self.systematic_j + self.random_j
 
 
-class Track:
+class Track(ABC):
     """Base of every track. Subclasses implement ``poll``, ``covered_until`` and ``energy``."""
 
     name: str
@@ -65,19 +66,21 @@ class Track:
         """Take the first reading; returns when to poll next."""
         return self.poll(now)
 
+    @abstractmethod
     def poll(self, now: float) -> float:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Take a reading; returns the monotonic time at which to poll next."""
 
+    @abstractmethod
     def covered_until(self) -> float:
         """Windows ending at or before this monotonic time can be finalised."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
+    @abstractmethod
     def energy(self, a: float, b: float) -> Estimate:
-        raise NotImplementedError  # pragma: no cover - abstract
+        """Energy between monotonic times ``a`` and ``b``, with its error bound."""
 
+    @abstractmethod
     def points(self, a: float, b: float) -> list[tuple[float, float]]:
         """Timeline points (monotonic s, cumulative J from ``a``) between ``a`` and ``b``."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     def close(self) -> None:
         """Release what the track holds (NVML references)."""
