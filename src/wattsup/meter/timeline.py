@@ -82,7 +82,7 @@ class Track(ABC):
     def points(self, a: float, b: float) -> list[tuple[float, float]]:
         """Timeline points (monotonic s, cumulative J from ``a``) between ``a`` and ``b``."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: most tracks hold nothing to release
         """Release what the track holds (NVML references)."""
 
 
