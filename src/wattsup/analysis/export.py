@@ -10,22 +10,14 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel
 
-from wattsup.errors import InvalidInput, WattsupError
-
-FORMATS: tuple[str, ...] = ("csv", "parquet", "json", "jsonl")
-_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json", ".jsonl": "jsonl"}
-
-
-def format_for(out: str | Path) -> str | None:
-    return _SUFFIXES.get(Path(out).suffix.lower())
+from wattsup.errors import WattsupError
+from wattsup.results.exporters import choose_format, write_output
 
 
 def _plain(v: Any) -> Any:
@@ -82,41 +74,18 @@ def write_rows(rows: list[dict[str, Any]], fmt: str, fh: IO[str]) -> None:
 def export_rows(rows: Sequence[BaseModel | dict[str, Any]], out: str | Path, fmt: str | None = None) -> int:
     """Write ``rows`` to ``out`` (``"-"``: standard output, text formats only) as ``fmt`` (default: from
     the file name's suffix). Returns the number of rows written."""
-    chosen = fmt or format_for(out)
-    if chosen is None:
-        raise InvalidInput(
-            "--format", f"give one of {', '.join(FORMATS)} (the name {str(out)!r} does not say)"
-        )
-    if chosen not in FORMATS:
-        raise InvalidInput("--format", f"must be one of {', '.join(FORMATS)}, got {chosen!r}")
+    chosen = choose_format(out, fmt)
     plain = _rows(rows)
-    if str(out) == "-":
-        if chosen == "parquet":
-            raise InvalidInput("--out", "Parquet is binary: give a file path, not '-'")
-        write_rows(plain, chosen, sys.stdout)
+
+    def text(fh: IO[str]) -> int:
+        write_rows(plain, chosen, fh)
         return len(plain)
-    path = Path(out).expanduser()
-    if path.is_dir():
-        raise InvalidInput(
-            "--out", f"{path} is a directory; give a file path such as {path / ('summary.' + chosen)}"
-        )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise InvalidInput("--out", f"cannot create {path.parent} ({err.strerror})") from None
-    partial = path.with_name(path.name + ".partial")
-    try:
-        if chosen == "parquet":
-            _parquet(plain, partial)
-        else:
-            with partial.open("w", encoding="utf-8", newline="") as fh:
-                write_rows(plain, chosen, fh)
-        os.replace(partial, path)
-    except OSError as err:
-        raise InvalidInput("--out", f"cannot write {path} ({err.strerror})") from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return len(plain)
+
+    def parquet(path: Path) -> int:
+        _parquet(plain, path)
+        return len(plain)
+
+    return write_output(out, chosen, "summary", text, parquet)
 
 
 def _parquet(rows: list[dict[str, Any]], path: Path) -> None:

@@ -12,7 +12,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal, get_args
@@ -67,6 +67,24 @@ def export(
     (``record_json``; a nested ``record`` object in JSON). Returns the number of rows written."""
     if table not in TABLES:
         raise InvalidInput("--table", f"must be one of {', '.join(TABLES)}, got {table!r}")
+    chosen = choose_format(out, fmt)
+    if full and table != "runs":
+        raise InvalidInput("--full", "applies to runs only (phases are rows of the runs' records)")
+    cols = columns(table, full=full)  # type: ignore[arg-type]
+    chunks: Iterator[list[dict[str, Any]]] = (
+        store.iter_run_rows(filters, full=full) if table == "runs" else store.iter_phase_rows(filters)
+    )
+    return write_output(
+        out,
+        chosen,
+        table,
+        lambda fh: _write_text(chosen, cols, chunks, fh),
+        lambda path: _write_parquet(path, cols, chunks),
+    )
+
+
+def choose_format(out: str | Path, fmt: str | None) -> str:
+    """The output format: ``fmt``, else the file name's suffix; an error naming --format otherwise."""
     chosen = fmt or format_for(out)
     if chosen is None:
         raise InvalidInput(
@@ -74,20 +92,27 @@ def export(
         )
     if chosen not in FORMATS:
         raise InvalidInput("--format", f"must be one of {', '.join(FORMATS)}, got {chosen!r}")
-    if full and table != "runs":
-        raise InvalidInput("--full", "applies to runs only (phases are rows of the runs' records)")
-    cols = columns(table, full=full)  # type: ignore[arg-type]
-    chunks: Iterator[list[dict[str, Any]]] = (
-        store.iter_run_rows(filters, full=full) if table == "runs" else store.iter_phase_rows(filters)
-    )
+    return chosen
+
+
+def write_output(
+    out: str | Path,
+    chosen: str,
+    stem: str,
+    write_text: Callable[[IO[str]], int],
+    write_parquet: Callable[[Path], int],
+) -> int:
+    """Write to ``out`` (``"-"``: standard output, text formats only) through the writer for ``chosen``.
+    A file appears only once complete (written to ``NAME.partial``, then renamed), so a failed export
+    leaves no truncated file. ``stem`` names the example file in the error for a directory."""
     if str(out) == "-":
         if chosen == "parquet":
             raise InvalidInput("--out", "Parquet is binary: give a file path, not '-'")
-        return _write_text(chosen, cols, chunks, sys.stdout)
+        return write_text(sys.stdout)
     path = Path(out).expanduser()
     if path.is_dir():
         raise InvalidInput(
-            "--out", f"{path} is a directory; give a file path such as {path / ('runs.' + chosen)}"
+            "--out", f"{path} is a directory; give a file path such as {path / (stem + '.' + chosen)}"
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,10 +121,10 @@ def export(
     partial = path.with_name(path.name + ".partial")
     try:
         if chosen == "parquet":
-            n = _write_parquet(partial, cols, chunks)
+            n = write_parquet(partial)
         else:
             with partial.open("w", encoding="utf-8", newline="") as fh:
-                n = _write_text(chosen, cols, chunks, fh)
+                n = write_text(fh)
         os.replace(partial, path)
     except OSError as err:
         raise InvalidInput("--out", f"cannot write {path} ({err.strerror})") from None
