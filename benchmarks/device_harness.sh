@@ -1,19 +1,50 @@
 #!/usr/bin/env bash
-# Issue 4 on a GPU machine through the device tool: harness overhead against a minimal loop, the quick
-# suite on CUDA (every task's code path), then as much of the paper suite (random weights, n=1000,
-# 1 rep) as the time left allows. Everything lands in $OUT.
+# GPU benchmarks on a machine lent by the device tool, one stage per call (each call is at most 10 minutes):
+#
+#   benchmarks/device_harness.sh overhead            GPU tests, meter overhead (issue 2), harness overhead (issue 4)
+#   benchmarks/device_harness.sh paper TASK...       the paper suite for these tasks (random weights, n=1000, 1 rep)
+#   benchmarks/device_harness.sh image N             text-to-image, N images (scaled to kWh per 1,000)
+#
+# Paper-suite results go to a store under /tmp that outlives a call while the machine stays warm (the
+# suite resumes: completed configurations are skipped), and every call exports the whole store to $OUT
+# as JSON lines (full records) and a CSV of phases. Carry .whl (wheels of what the machine lacks).
 set -u
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl >/dev/null 2>&1 || { echo "wheel install failed"; exit 1; }
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+  >/dev/null 2>&1 || { echo "wheel install failed"; exit 1; }
 export PYTHONPATH=/tmp/site:$PWD/src
 OUT=${OUT:-.}
-deadline=$(( $(date +%s) + ${BUDGET_S:-470} ))
+DB=/tmp/wattsup-paper.db
+deadline=$(( $(date +%s) + ${BUDGET_S:-560} ))
 left() { echo $(( deadline - $(date +%s) )); }
-nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | tee "$OUT/gpu.txt"
-echo "== harness overhead (cuda)"; timeout 150 python3 benchmarks/harness_overhead.py cuda 1000 5 > "$OUT/harness_overhead_cuda.log" 2>&1; tail -12 "$OUT/harness_overhead_cuda.log"
 wattsup() { python3 -c 'import sys; from wattsup.cli import main; sys.exit(main())' "$@"; }
-echo "== quick suite on cuda ($(left) s left)"; timeout $(( $(left) - 200 )) bash -c "$(declare -f wattsup); wattsup suite quick --device cuda --db $OUT/quick.db" > "$OUT/quick.log" 2>&1; tail -25 "$OUT/quick.log"
-echo "== paper suite, random weights, n=1000, 1 rep ($(left) s left)"
-timeout $(( $(left) - 15 )) bash -c "$(declare -f wattsup); wattsup suite paper --weights random --reps 1 --db $OUT/paper.db --tasks text-classification token-classification question-answering fill-mask image-classification object-detection text-generation" > "$OUT/paper.log" 2>&1; tail -25 "$OUT/paper.log"
-wattsup runs --db "$OUT/paper.db" --json > "$OUT/paper_runs.json" 2>/dev/null; wattsup export --db "$OUT/paper.db" --out "$OUT/paper_runs.csv" >/dev/null 2>&1
-echo done
+nvidia-smi --query-gpu=name,driver_version,power.limit,clocks.max.sm --format=csv,noheader | tee -a "$OUT/gpu.txt"
+stage=${1:-overhead}; shift || true
+case $stage in
+  overhead)
+    echo "== GPU tests"; timeout 90 python3 -m pytest -q -p no:cacheprovider tests/meter/test_gpu_real.py > "$OUT/gpu_tests.txt" 2>&1
+    tail -3 "$OUT/gpu_tests.txt"
+    echo "== meter overhead ($(left) s left)"
+    BENCH_ROUNDS=${BENCH_ROUNDS:-30} timeout 240 python3 benchmarks/gpu_overhead_bench.py > "$OUT/gpu_overhead.log" 2>&1
+    tail -9 "$OUT/gpu_overhead.log"
+    echo "== harness overhead ($(left) s left)"
+    timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead.py cuda 1000 6 > "$OUT/harness_overhead_cuda.log" 2>&1
+    tail -22 "$OUT/harness_overhead_cuda.log"
+    ;;
+  paper)
+    args=(); for t in "$@"; do args+=(--tasks "$t"); done
+    echo "== paper suite: $* ($(left) s left)"
+    timeout $(( $(left) - 25 )) bash -c "$(declare -f wattsup); wattsup suite paper --weights random --reps 1 --timeout 420 --db $DB ${args[*]}" > "$OUT/paper.log" 2>&1
+    tail -30 "$OUT/paper.log"
+    ;;
+  image)
+    echo "== text-to-image, ${1:-20} images ($(left) s left)"
+    timeout $(( $(left) - 25 )) bash -c "$(declare -f wattsup); wattsup bench text-to-image --model runwayml/stable-diffusion-v1-5 --dataset diffusiondb --weights random -n ${1:-20} --reps 1 --device cuda --db $DB --json" > "$OUT/image.log" 2>&1
+    tail -c 3000 "$OUT/image.log"
+    ;;
+  *) echo "unknown stage $stage"; exit 2 ;;
+esac
+wattsup export --db "$DB" --full --out "$OUT/paper_runs.jsonl" > /dev/null 2>&1
+wattsup export --db "$DB" --table phases --out "$OUT/paper_phases.csv" > /dev/null 2>&1
+wattsup runs --db "$DB" 2>/dev/null | tail -25
+echo "done ($(left) s left)"

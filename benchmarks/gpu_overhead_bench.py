@@ -1,16 +1,22 @@
 """Overhead of metering a Python-bound GPU inference loop (issue 2), on one NVIDIA GPU.
 
 The loop: a small transformer encoder layer, batch 1, synchronised every iteration (launch-bound, so
-any CPU or GIL cost of a meter shows up). Variants, interleaved in rotating order over many rounds of
-short segments (slow drifts of the GPU clock cancel in adjacent segments):
+any CPU or GIL cost of a meter shows up). The loop runs without pause for the whole benchmark: each
+segment is [switch the variant on] [settle: untimed iterations] [timed iterations] [switch it off], so
+the GPU never idles long enough to change clocks between timed parts, and switching costs (thread
+start, CodeCarbon's hardware probe, the meter's wait for the counter to tick past the window's end)
+stay out of the timing. Variants, in rotating order over many rounds:
 
-* ``none``: no meter at all;
-* ``window``: a wattsup Meter (own sampler thread, timeline on) open around the segment;
-* ``phases``: the same, plus a ``forward`` phase around every inference (two clock reads per edge);
+* ``none`` and ``none2``: no meter (``none2`` against ``none`` is an A/A comparison: the noise floor);
+* ``window``: a wattsup Meter (its own sampler thread, timeline on) open around the segment;
+* ``phases``: the same, plus a ``forward`` phase around every inference;
 * ``codecarbon``: CodeCarbon's EmissionsTracker at measure_power_secs=1 running around the segment.
 
-Reports the median over rounds of each variant's slowdown against ``none`` of the same round, with a
-bootstrap 95% interval. Writes $OUT/gpu_overhead_bench.json.
+Reports, per variant, the median over rounds of its slowdown against ``none`` of the same round with
+a bootstrap 95% interval, and the CPU time the wattsup sampler thread used per second of window (an
+upper bound on the time it can hold the interpreter lock). Writes $OUT/gpu_overhead_bench.json.
+
+Usage: python benchmarks/gpu_overhead_bench.py   (BENCH_ROUNDS, default 40; BENCH_SEGMENT_S, default 0.4)
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ import logging
 import os
 import random
 import statistics
+import threading
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -29,8 +38,21 @@ from wattsup.meter import Meter, discover
 
 warnings.simplefilter("ignore")
 logging.disable(logging.WARNING)
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "25"))
-SEG_S = 0.5
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
+SEG_S = float(os.environ.get("BENCH_SEGMENT_S", "0.4"))
+SETTLE_S = 0.15
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_s(native_id: int) -> float:
+    """User + system CPU seconds of one thread of this process (from /proc)."""
+    with open(f"/proc/self/task/{native_id}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def sampler_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "wattsup-sampler"]
 
 
 def main() -> None:
@@ -38,60 +60,99 @@ def main() -> None:
 
     layer = torch.nn.TransformerEncoderLayer(256, 4, 1024, batch_first=True).cuda().eval()
     x = torch.randn(1, 16, 256, device="cuda")
+    meter: dict[str, Meter | None] = {"m": None}
+    phases = {"on": False}
 
-    def loop(meter: Meter | None, phases: bool) -> float:
+    def step() -> None:
+        m = meter["m"]
+        if phases["on"] and m is not None:
+            with m.phase("forward"):
+                layer(x)
+        else:
+            layer(x)
+            torch.cuda.synchronize()
+
+    def spin(seconds: float) -> tuple[int, float]:
         n = 0
-        t = time.perf_counter()
-        with torch.inference_mode():
-            while time.perf_counter() - t < SEG_S:
-                if phases and meter is not None:
-                    with meter.phase("forward"):
-                        layer(x)
-                else:
-                    layer(x)
-                    torch.cuda.synchronize()
-                n += 1
-        return n / (time.perf_counter() - t)
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            step()
+            n += 1
+        return n, time.perf_counter() - t0
 
-    def run(variant: str) -> float:
-        if variant == "none":
-            return loop(None, False)
-        if variant == "codecarbon":
-            tr = EmissionsTracker(measure_power_secs=1, save_to_file=False, log_level="error")
-            tr.start()
-            r = loop(None, False)
-            tr.stop()
-            return r
+    def segment() -> float:
+        spin(SETTLE_S)
+        n, dt = spin(SEG_S)
+        return n / dt
+
+    sampler_cpu: list[tuple[float, float]] = []  # (thread CPU s, window s) per window segment
+
+    def with_meter(use_phases: bool) -> float:
         m = Meter("overhead", sources=discover().tracks, sync="auto", timeline=True)
         m.start()
-        r = loop(m, variant == "phases")
-        m.stop()
-        return r
+        meter["m"], phases["on"] = m, use_phases
+        th = sampler_threads()[-1]
+        assert th.native_id is not None
+        c0, t0 = thread_cpu_s(th.native_id), time.perf_counter()
+        try:
+            rate = segment()
+            if not use_phases:
+                sampler_cpu.append((thread_cpu_s(th.native_id) - c0, time.perf_counter() - t0))
+        finally:
+            meter["m"], phases["on"] = None, False
+            m.stop()
+        return rate
 
-    for _ in range(4):
-        loop(None, False)
-    variants = ["none", "window", "phases", "codecarbon"]
-    rows = []
-    for i in range(ROUNDS):
-        order = variants[i % 4 :] + variants[: i % 4]
-        rows.append({v: run(v) for v in order})
+    def with_codecarbon() -> float:
+        tr = EmissionsTracker(measure_power_secs=1, save_to_file=False, log_level="error")
+        tr.start()
+        try:
+            return segment()
+        finally:
+            tr.stop()
+
+    runs: dict[str, Callable[[], float]] = {
+        "none": segment,
+        "none2": segment,
+        "window": lambda: with_meter(False),
+        "phases": lambda: with_meter(True),
+        "codecarbon": with_codecarbon,
+    }
+    variants = list(runs)
+    with torch.inference_mode():
+        spin(2.0)  # warm-up: kernels, clocks
+        rows = []
+        for i in range(ROUNDS):
+            k = i % len(variants)
+            order = variants[k:] + variants[:k]
+            rows.append({v: runs[v]() for v in order})
+            if i % 10 == 9:
+                print(f"round {i + 1}/{ROUNDS}", flush=True)
     rng = random.Random(0)
-    out: dict[str, object] = {
+    out: dict[str, Any] = {
         "device": torch.cuda.get_device_name(0),
+        "torch": torch.__version__,
         "rounds": ROUNDS,
         "segment_s": SEG_S,
+        "settle_s": SETTLE_S,
+        "loop_it_per_s_median": statistics.median(r["none"] for r in rows),
         "rows": rows,
     }
     for v in variants[1:]:
         slow = [1 - r[v] / r["none"] for r in rows]
-        boots = sorted(statistics.median(rng.choices(slow, k=len(slow))) for _ in range(2000))
+        boots = sorted(statistics.median(rng.choices(slow, k=len(slow))) for _ in range(4000))
         out[v] = {
             "median_slowdown_pct": round(100 * statistics.median(slow), 3),
-            "ci95_pct": [round(100 * boots[50], 3), round(100 * boots[1949], 3)],
+            "ci95_pct": [round(100 * boots[100], 3), round(100 * boots[3899], 3)],
+            "mean_slowdown_pct": round(100 * statistics.fmean(slow), 3),
             "range_pct": [round(100 * min(slow), 3), round(100 * max(slow), 3)],
         }
         print(v, out[v], flush=True)
-    print("none it/s median", statistics.median(r["none"] for r in rows))
+    cpu = sum(c for c, _ in sampler_cpu)
+    wall = sum(w for _, w in sampler_cpu)
+    out["sampler_thread_cpu_ms_per_s"] = round(1e3 * cpu / wall, 3) if wall else None
+    print("none it/s median", out["loop_it_per_s_median"])
+    print("sampler thread CPU ms per s of window", out["sampler_thread_cpu_ms_per_s"])
     with open(os.path.join(os.environ.get("OUT", "."), "gpu_overhead_bench.json"), "w") as f:
         json.dump(out, f, indent=1)
 

@@ -6,6 +6,7 @@ configuration in a subprocess of its own.
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import random
@@ -175,13 +176,16 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
             meter = Meter(name="inference", sync=sync, sync_phase_enter=False)
             latencies: list[float] = []
             units = 0
+            stage = f"rep {r + 1}"
+            # garbage left by loading and earlier repetitions is collected now, not in the window
+            gc.collect()
             meter.start()
             for i, batch in enumerate(batches):
                 t0 = time.perf_counter()
                 res = task.run(batch, meter.phase)
                 latencies.append(time.perf_counter() - t0 - res.excluded_s)
                 units += res.units
-                report(f"rep {r + 1}", i + 1, len(batches))
+                report(stage, i + 1, len(batches))
             m = task.finalize(meter.stop())
             reps.append(
                 Repetition(

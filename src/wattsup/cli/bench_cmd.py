@@ -220,7 +220,7 @@ def suite_cmd(
         ),
     ] = False,
     region: Annotated[
-        str, typer.Option("--region", help="Grid region for gCO2e (see 'wattsup carbon').")
+        str, typer.Option("--region", help="Grid region for gCO2e (see 'wattsup grid').")
     ] = "WORLD",
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Seconds per run before it is stopped.")
