@@ -47,6 +47,9 @@ def test_provenance_says_where_everything_came_from(gen_record: RunRecord) -> No
     assert {"torch", "transformers"} <= set(p.libraries)
     assert p.sensors and p.python and p.cpu_count
     assert p.wattsup_version
+    # the parameter count goes to the record's column too (size classes, the parameters figure)
+    assert gen_record.n_params is not None and gen_record.n_params > 0
+    assert f"{gen_record.n_params:,} parameters" in p.weights_source
 
 
 def test_record_survives_json_and_summarises(gen_record: RunRecord) -> None:

@@ -210,6 +210,7 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
     return RunRecord(
         config=config,
         status="ok",
+        n_params=int(notes["parameters"]) if "parameters" in notes else None,
         started_at=started,
         finished_at=datetime.now(UTC),
         load=load,
