@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU benchmarks on a machine lent by the device tool, one stage per call (each call is at most 10 minutes):
 #
-#   benchmarks/device_harness.sh overhead            GPU tests, meter overhead (issue 2), harness overhead (issue 4)
+#   benchmarks/device_harness.sh overhead            GPU tests, meter overhead (issue 2), harness overhead (issue 4,
+#                                                    block-interleaved; harness_overhead.py compares whole windows)
 #   benchmarks/device_harness.sh paper TASK...       the paper suite for these tasks (random weights, n=1000, 1 rep)
 #   benchmarks/device_harness.sh image N             text-to-image, N images (scaled to kWh per 1,000)
 #
@@ -27,9 +28,9 @@ case $stage in
     echo "== meter overhead ($(left) s left)"
     BENCH_ROUNDS=${BENCH_ROUNDS:-30} timeout 240 python3 benchmarks/gpu_overhead_bench.py > "$OUT/gpu_overhead.log" 2>&1
     tail -9 "$OUT/gpu_overhead.log"
-    echo "== harness overhead ($(left) s left)"
-    timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead.py cuda 1000 6 > "$OUT/harness_overhead_cuda.log" 2>&1
-    tail -22 "$OUT/harness_overhead_cuda.log"
+    echo "== harness overhead, block-interleaved ($(left) s left)"
+    timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead_blocks.py cuda 150 50 > "$OUT/harness_overhead_blocks.log" 2>&1
+    tail -24 "$OUT/harness_overhead_blocks.log"
     ;;
   paper)
     args=(); for t in "$@"; do args+=(--tasks "$t"); done

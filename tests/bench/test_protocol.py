@@ -74,3 +74,27 @@ def test_normalise_fills_defaults_and_detects_zero_shot() -> None:
     )
     assert c.config_hash() == same.config_hash()
     assert normalise(RunConfig(task="summarization", model="x/y", dataset="")).max_new_tokens == 15
+
+
+def test_progress_reports_every_stage_in_order() -> None:
+    seen: list[tuple[str, int, int]] = []
+    execute(
+        RunConfig(
+            task="text-classification",
+            model="tiny/bert-classifier",
+            weights="random",
+            dataset="",
+            n=3,
+            reps=2,
+            warmup=2,
+        ),
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
+    assert seen == [
+        ("load", 0, 1),
+        ("load", 1, 1),
+        ("warmup", 1, 2),
+        ("warmup", 2, 2),
+        *[("rep 1", i, 3) for i in (1, 2, 3)],
+        *[("rep 2", i, 3) for i in (1, 2, 3)],
+    ]

@@ -6,6 +6,7 @@ configuration in a subprocess of its own.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import platform
@@ -19,7 +20,7 @@ from typing import Any
 from wattsup import __version__
 from wattsup.bench.inputs import InputSet, default_dataset, resolve_inputs
 from wattsup.bench.tasks import get_task_info, task_class
-from wattsup.bench.tasks.base import Task, no_phase
+from wattsup.bench.tasks.base import PhaseFn, Task, no_phase
 from wattsup.meter import Measurement, Meter
 from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
 
@@ -140,6 +141,28 @@ def load_inputs(task: Task, config: RunConfig) -> InputSet:
     )
 
 
+def run_batches(
+    task: Task,
+    batches: list[list[dict[str, Any]]],
+    phase: PhaseFn,
+    latencies: list[float],
+    done: Callable[[int, int], None] | None = None,
+) -> int:
+    """The metered loop's body: run ``batches`` one after the other, appending each batch's latency
+    (less the time the task excludes, such as the separate prefill pass) to ``latencies``; returns the
+    output units produced. ``done`` is called with (batches finished, batches) after each one."""
+    units = 0
+    clock = time.perf_counter
+    for i, batch in enumerate(batches):
+        t0 = clock()
+        res = task.run(batch, phase)
+        latencies.append(clock() - t0 - res.excluded_s)
+        units += res.units
+        if done is not None:
+            done(i + 1, len(batches))
+    return units
+
+
 def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
     """Run ``config`` here and return its record. Errors propagate (the worker records them)."""
     import torch
@@ -175,17 +198,11 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
         for r in range(config.reps):
             meter = Meter(name="inference", sync=sync, sync_phase_enter=False)
             latencies: list[float] = []
-            units = 0
             stage = f"rep {r + 1}"
             # garbage left by loading and earlier repetitions is collected now, not in the window
             gc.collect()
             meter.start()
-            for i, batch in enumerate(batches):
-                t0 = time.perf_counter()
-                res = task.run(batch, meter.phase)
-                latencies.append(time.perf_counter() - t0 - res.excluded_s)
-                units += res.units
-                report(stage, i + 1, len(batches))
+            units = run_batches(task, batches, meter.phase, latencies, functools.partial(report, stage))
             m = task.finalize(meter.stop())
             reps.append(
                 Repetition(
