@@ -31,6 +31,7 @@ from unittest import mock
 
 import torch
 
+from minimal_loop import classify
 from wattsup.bench.api import make_config
 from wattsup.bench.protocol import execute, load_inputs, seed_everything
 from wattsup.bench.tasks import task_class
@@ -71,19 +72,10 @@ def main() -> None:
     stub_load(task)
     texts = [inputs[i]["text"] for i in range(n)]
     tok, net = task.tokenizer, task.model
-    id2label = getattr(net.config, "id2label", None) or {}
 
     def loop() -> float:
         with torch.inference_mode(), Meter("loop", sync=None) as m:
-            for t in texts:
-                enc = tok([t], truncation=True, padding=True, return_tensors="pt")
-                logits = net(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
-                probs = logits.float().softmax(-1)
-                best, scores = probs.argmax(-1).tolist(), probs.max(-1).values.tolist()
-                [
-                    {"label": id2label.get(i, f"LABEL_{i}"), "score": sc}
-                    for i, sc in zip(best, scores, strict=True)
-                ]
+            classify(tok, net, texts, "cpu")
         assert m.measurement is not None
         return m.measurement.duration_s / n
 

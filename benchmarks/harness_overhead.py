@@ -30,6 +30,7 @@ from unittest import mock
 
 import torch
 
+from minimal_loop import classify
 from wattsup.bench.api import make_config
 from wattsup.bench.protocol import _sync_for, execute, load_inputs, seed_everything
 from wattsup.bench.tasks import task_class
@@ -55,22 +56,12 @@ def main() -> None:
         task.load()
         texts = [inputs[i]["text"] for i in range(n)]
         tok, net = task.tokenizer, task.model
-        id2label = getattr(net.config, "id2label", None) or {}
         with torch.inference_mode():
             for t in texts[:10]:
                 net(**tok([t], truncation=True, padding=True, return_tensors="pt").to(device))
             gc.collect()
             with Meter("loop", sync=sync) as m:
-                for t in texts:
-                    enc = tok([t], truncation=True, padding=True, return_tensors="pt").to(device)
-                    logits = net(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
-                    # the same outputs as the harness's task: label and score of the top class
-                    probs = logits.float().softmax(-1)
-                    best, scores = probs.argmax(-1).tolist(), probs.max(-1).values.tolist()
-                    [
-                        {"label": id2label.get(i, f"LABEL_{i}"), "score": sc}
-                        for i, sc in zip(best, scores, strict=True)
-                    ]
+                classify(tok, net, texts, device)
         meas = m.measurement
         assert meas is not None
         gpu = (

@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from minimal_loop import classify
 from wattsup.bench.api import make_config
 from wattsup.bench.protocol import _sync_for, load_inputs, run_batches, seed_everything
 from wattsup.bench.tasks import task_class
@@ -60,19 +61,10 @@ def main() -> None:
     task.load()
     examples = [inputs[i] for i in range(n)]
     tok, net = task.tokenizer, task.model
-    id2label = getattr(net.config, "id2label", None) or {}
     sync = _sync_for(device)
 
     def loop_block(block_examples: list[dict[str, Any]]) -> None:
-        for ex in block_examples:
-            enc = tok([ex["text"]], truncation=True, padding=True, return_tensors="pt").to(device)
-            logits = net(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits
-            probs = logits.float().softmax(-1)
-            best, scores = probs.argmax(-1).tolist(), probs.max(-1).values.tolist()
-            [
-                {"label": id2label.get(i, f"LABEL_{i}"), "score": sc}
-                for i, sc in zip(best, scores, strict=True)
-            ]
+        classify(tok, net, (ex["text"] for ex in block_examples), device)
 
     times: list[dict[str, float]] = []
     with torch.inference_mode():

@@ -261,6 +261,21 @@ def test_resume_counts_ok_runs_only(store: Store) -> None:
     assert store.count(RunFilter(config_hash=failing.config_hash())) == 2  # the failure stays on record
 
 
+def test_keep_stores_a_runners_record_whatever_its_status(store: Store) -> None:
+    ok = make_record(1)
+    store.keep(ok)
+    store.keep(ok)  # idempotent on run_id
+    assert store.get(ok.run_id) == ok and store.count() == 1
+    crashed = make_record(2).model_copy(
+        update={"status": "failed", "error": None, "repetitions": [], "load": None}
+    )
+    store.keep(crashed)
+    kept = store.get(crashed.run_id)
+    assert kept.status == "failed" and kept.error == "failed"  # a failure always has a reason
+    assert kept.config == crashed.config and kept.started_at == crashed.started_at
+    assert not store.has_completed(crashed.config)  # a resumed suite retries it
+
+
 # -- schema and migrations -------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from wattsup.cli import ui
 from wattsup.cli.results_cmd import DbOption
 from wattsup.errors import InvalidInput
 
@@ -84,20 +85,8 @@ def register(app: typer.Typer) -> None:
 # ---------------------------------------------------------------- helpers
 
 
-def _console() -> Any:
-    import sys
-
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
-
-
 def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def _num(v: float | None, fmt: str = ".4g") -> str:
-    return "unknown" if v is None else format(v, fmt)
 
 
 def _selection(
@@ -382,15 +371,12 @@ def summary_cmd(
             data.append(obj)
         _echo_json(data)
         return
-    console = _console()
+    console = ui.console()
     if not rows:
         _empty(console, location)
         return
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False, title=f"{rows[0].unit}, over models")
-    for col in ("task", "models", "runs", "mean", "std", "median", "min", "max"):
-        table.add_column(col, justify="left" if col == "task" else "right")
+    cols = ("task", "models", "runs", "mean", "std", "median", "min", "max")
+    table = ui.plain_table(cols, title=f"{rows[0].unit}, over models", right=cols[1:])
     if ci:
         table.add_column("95% CI", justify="right")
     for r in rows:
@@ -398,11 +384,11 @@ def summary_cmd(
             r.task,
             str(r.models),
             str(r.runs),
-            _num(r.mean_kwh),
-            _num(r.std_kwh),
-            _num(r.median_kwh),
-            _num(r.min_kwh),
-            _num(r.max_kwh),
+            ui.num(r.mean_kwh),
+            ui.num(r.std_kwh),
+            ui.num(r.median_kwh),
+            ui.num(r.min_kwh),
+            ui.num(r.max_kwh),
         ]
         if ci:
             iv = intervals.get(r.task)
@@ -417,24 +403,22 @@ def summary_cmd(
 
 
 def _print_models(models: Any, location: str, unit: str) -> None:
-    from rich.table import Table
-
-    console = _console()
+    console = ui.console()
     if not models:
         _empty(console, location)
         return
-    table = Table(box=None, header_style="bold", pad_edge=False, title=unit)
-    for col in ("task", "model", "mode", "energy", "± sd", "runs", "datasets", "parameters", "hardware"):
-        table.add_column(
-            col, justify="right" if col in ("energy", "± sd", "runs", "datasets", "parameters") else "left"
-        )
+    table = ui.plain_table(
+        ("task", "model", "mode", "energy", "± sd", "runs", "datasets", "parameters", "hardware"),
+        title=unit,
+        right=("energy", "± sd", "runs", "datasets", "parameters"),
+    )
     for m in models:
         table.add_row(
             m.task,
             m.model,
             m.mode,
-            _num(m.kwh),
-            _num(m.std_kwh, ".2g"),
+            ui.num(m.kwh),
+            ui.num(m.std_kwh, ".2g"),
             str(m.runs),
             str(m.datasets),
             f"{m.n_params:,}" if m.n_params else "unknown",
@@ -475,23 +459,23 @@ def leaderboard_cmd(
     if as_json:
         _echo_json([r.model_dump(mode="json") for r in rows])
         return
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False, title=f"{task_name}: {metric.unit}")
-    for col in ("rank", "model", "mode", "energy", "stars", "class", "runs", "parameters"):
-        table.add_column(col, justify="right" if col in ("rank", "energy", "runs", "parameters") else "left")
+    table = ui.plain_table(
+        ("rank", "model", "mode", "energy", "stars", "class", "runs", "parameters"),
+        title=f"{task_name}: {metric.unit}",
+        right=("rank", "energy", "runs", "parameters"),
+    )
     for r in rows:
         table.add_row(
             str(r.rank),
             r.model,
             r.mode,
-            _num(r.kwh),
+            ui.num(r.kwh),
             "★" * r.stars if r.stars else "not rated",
             r.hardware_class,
             str(r.runs),
             f"{r.n_params:,}" if r.n_params else "unknown",
         )
-    _console().print(table)
+    ui.console().print(table)
 
 
 # ---------------------------------------------------------------- analyze
@@ -533,24 +517,21 @@ def params_cmd(
         fits = energy_vs_params(store, sel, _metric(phase, component), params=mapping)
     if not _emit(fits, as_json, out, fmt):
         return
-    from rich.table import Table
-
-    table = Table(
-        box=None, header_style="bold", pad_edge=False, title="log10(energy) = slope·log10(parameters) + b"
+    table = ui.plain_table(
+        ("task", "models", "slope", "r", "r²", "Spearman", "no parameter count"),
+        title="log10(energy) = slope·log10(parameters) + b",
     )
-    for col in ("task", "models", "slope", "r", "r²", "Spearman", "no parameter count"):
-        table.add_column(col)
     for f in fits:
         table.add_row(
             f.task,
             str(f.n),
-            _num(f.slope, ".3g"),
-            _num(f.r, ".3f"),
-            _num(f.r2, ".3f"),
-            _num(f.spearman, ".3f"),
+            ui.num(f.slope, ".3g"),
+            ui.num(f.r, ".3f"),
+            ui.num(f.r2, ".3f"),
+            ui.num(f.spearman, ".3f"),
             ", ".join(f.missing_params) or "-",
         )
-    _console().print(table)
+    ui.console().print(table)
 
 
 @analyze_app.command("modes")
@@ -579,35 +560,29 @@ def modes_cmd(
         rows = multi_vs_task(store, sel, _metric(phase, component))
     if not _emit(rows, as_json, out, fmt):
         return
-    from rich.table import Table
-
-    table = Table(
-        box=None,
-        header_style="bold",
-        pad_edge=False,
+    table = ui.plain_table(
+        ("task", "dataset", "task-specific", "multi-purpose", "ratio", "models"),
         title="mean over models; ratio = multi-purpose / task-specific",
     )
-    for col in ("task", "dataset", "task-specific", "multi-purpose", "ratio", "models"):
-        table.add_column(col)
     for c in rows:
         table.add_row(
             c.task,
             "(all)",
-            _num(c.task_specific_kwh),
-            _num(c.multi_purpose_kwh),
-            _num(c.ratio, ".3g"),
+            ui.num(c.task_specific_kwh),
+            ui.num(c.multi_purpose_kwh),
+            ui.num(c.ratio, ".3g"),
             f"{c.task_specific_models} / {c.multi_purpose_models}",
         )
         for d in c.per_dataset:
             table.add_row(
                 "",
                 d.dataset,
-                _num(d.task_specific_kwh),
-                _num(d.multi_purpose_kwh),
-                _num(d.ratio, ".3g"),
+                ui.num(d.task_specific_kwh),
+                ui.num(d.multi_purpose_kwh),
+                ui.num(d.ratio, ".3g"),
                 f"{d.task_specific_models} / {d.multi_purpose_models}",
             )
-    _console().print(table)
+    ui.console().print(table)
 
 
 @analyze_app.command("lengths")
@@ -633,14 +608,14 @@ def lengths_cmd(
         fits = output_length_vs_energy(store, sel, _metric(phase, component))
     if not _emit(fits, as_json, out, fmt):
         return
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False, title="energy = slope·tokens + intercept")
-    for col in ("family", "points", "slope (per token)", "intercept", "r"):
-        table.add_column(col)
+    table = ui.plain_table(
+        ("family", "points", "slope (per token)", "intercept", "r"), title="energy = slope·tokens + intercept"
+    )
     for f in fits:
-        table.add_row(f.family, str(f.n), _num(f.slope, ".3g"), _num(f.intercept, ".3g"), _num(f.r, ".3f"))
-    _console().print(table)
+        table.add_row(
+            f.family, str(f.n), ui.num(f.slope, ".3g"), ui.num(f.intercept, ".3g"), ui.num(f.r, ".3f")
+        )
+    ui.console().print(table)
     if not fits:
         typer.echo("no run records its output length (output_units); import with --lengths", err=True)
 
@@ -677,20 +652,16 @@ def parity_cmd(
         )
     if not _emit(rows, as_json, out, fmt):
         return
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("task", "model", "kWh/1k", "parity inferences", "parity days"):
-        table.add_column(col)
+    table = ui.plain_table(("task", "model", "kWh/1k", "parity inferences", "parity days"))
     for r in rows:
         table.add_row(
             r.task,
             r.model,
-            _num(r.kwh_per_1k),
-            _num(r.parity_inferences, ",.4g"),
-            _num(r.parity_days, ",.4g"),
+            ui.num(r.kwh_per_1k),
+            ui.num(r.parity_inferences, ",.4g"),
+            ui.num(r.parity_days, ",.4g"),
         )
-    _console().print(table)
+    ui.console().print(table)
 
 
 ScenarioRegion = Annotated[
@@ -754,19 +725,22 @@ def lifecycle_cmd(
     if as_json:
         _echo_json(b.model_dump(mode="json"))
         return
-    console = _console()
-    console.print(f"{_num(b.kwh_per_1k)} kWh per 1,000 inferences ({b.kwh_source}); GPU {b.gpu or 'unknown'}")
+    console = ui.console()
     console.print(
-        f"training:  operational {_num(b.training_operational_kg, ',.4g')} kgCO2e, "
-        f"embodied {_num(b.training_embodied_kg, ',.4g')} kgCO2e"
+        f"{ui.num(b.kwh_per_1k)} kWh per 1,000 inferences ({b.kwh_source}); GPU {b.gpu or 'unknown'}"
     )
     console.print(
-        f"inference: operational {_num(b.inference_operational_kg, ',.4g')} kgCO2e, "
-        f"embodied {_num(b.inference_embodied_kg, ',.4g')} kgCO2e"
+        f"training:  operational {ui.num(b.training_operational_kg, ',.4g')} kgCO2e, "
+        f"embodied {ui.num(b.training_embodied_kg, ',.4g')} kgCO2e"
     )
     console.print(
-        f"total {_num(b.total_kg, ',.4g')} kgCO2e; energy parity after {_num(b.parity_inferences, ',.4g')} "
-        f"inferences ({_num(b.parity_days, ',.4g')} days)"
+        f"inference: operational {ui.num(b.inference_operational_kg, ',.4g')} kgCO2e, "
+        f"embodied {ui.num(b.inference_embodied_kg, ',.4g')} kgCO2e"
+    )
+    console.print(
+        f"total {ui.num(b.total_kg, ',.4g')} kgCO2e; "
+        f"energy parity after {ui.num(b.parity_inferences, ',.4g')} "
+        f"inferences ({ui.num(b.parity_days, ',.4g')} days)"
     )
     for n in b.notes:
         console.print(f"note: {n}")
@@ -800,22 +774,18 @@ def ratings_cmd(
         )
     if not _emit(rows, as_json, out, fmt):
         return
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("task", "class", "model", "energy", "stars", "rank", "note"):
-        table.add_column(col)
+    table = ui.plain_table(("task", "class", "model", "energy", "stars", "rank", "note"))
     for r in rows:
         table.add_row(
             r.task,
             r.hardware_class + (f" / {r.size_class}" if r.size_class else ""),
             r.model,
-            _num(r.kwh),
+            ui.num(r.kwh),
             "★" * r.stars if r.stars else "-",
             f"{r.rank}/{r.group_size}",
             r.note,
         )
-    _console().print(table)
+    ui.console().print(table)
 
 
 @analyze_app.command("warnings")
@@ -863,11 +833,7 @@ def compare_cmd(
     if as_json:
         _echo_json(c.model_dump(mode="json"))
         return
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False, title=c.unit)
-    for col in ("run", "task", "model", "dataset", "hardware", "energy", "× first"):
-        table.add_column(col)
+    table = ui.plain_table(("run", "task", "model", "dataset", "hardware", "energy", "× first"), title=c.unit)
     for r in c.runs:
         table.add_row(
             r.run_id[:12],
@@ -875,18 +841,17 @@ def compare_cmd(
             r.model,
             r.dataset,
             r.hardware or "unknown",
-            _num(r.kwh),
-            _num(r.ratio_to_first, ".3g"),
+            ui.num(r.kwh),
+            ui.num(r.ratio_to_first, ".3g"),
         )
-    console = _console()
+    console = ui.console()
     console.print(table)
     if c.phases:
-        pt = Table(box=None, header_style="bold", pad_edge=False, title="phases")
-        pt.add_column("phase")
+        pt = ui.plain_table(("phase",), title="phases")
         for r in c.runs:
             pt.add_column(r.run_id[:12], justify="right")
         for p in c.phases:
-            pt.add_row(p.phase, *(_num(v) for v in p.kwh))
+            pt.add_row(p.phase, *(ui.num(v) for v in p.kwh))
         console.print(pt)
     for w in c.warnings:
         typer.echo(f"warning: {w}", err=True)
@@ -923,7 +888,7 @@ def label_cmd(
         )
     path = write_label(label, out)
     stars = f"{label.stars} stars" if label.stars is not None else "not rated"
-    typer.echo(f"wrote {path}: {label.model} on {label.task}, {_num(label.kwh)} {label.unit}, {stars}")
+    typer.echo(f"wrote {path}: {label.model} on {label.task}, {ui.num(label.kwh)} {label.unit}, {stars}")
 
 
 def report_cmd(

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from wattsup.cli import ui
 from wattsup.cli.results_cmd import DbOption
 from wattsup.errors import InvalidInput
 
@@ -26,12 +26,6 @@ def register(app: typer.Typer) -> None:
     app.command("suite")(suite_cmd)
     app.command("tasks")(tasks_cmd)
     app.command("models")(models_cmd)
-
-
-def _console() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _columns(pairs: list[str] | None) -> dict[str, str]:
@@ -57,16 +51,7 @@ def _store(db: str | None, record: RunRecord) -> str:
     from wattsup.results import Store
 
     with Store.open(db) as store:
-        if record.status == "ok":
-            store.add(record)
-        else:
-            store.record_failure(
-                record.config,
-                record.error or "failed",
-                provenance=record.provenance,
-                started_at=record.started_at,
-                run_id=record.run_id,
-            )
+        store.keep(record)
         return store.location
 
 
@@ -146,7 +131,7 @@ def bench_cmd(
         zero_shot=zero_shot,
         extra=extra,
     )
-    console = _console()
+    console = ui.console()
     if not as_json:
         console.print(
             f"[bold]{config.task}[/] · {config.model} ({config.weights}) · {config.dataset} · "
@@ -257,7 +242,7 @@ def suite_cmd(
     ]
     for c in configs:
         validate(c)
-    console = _console()
+    console = ui.console()
     per_run_timeout = timeout if timeout is not None else float(SUITES[name]["timeout_s"])
     results: list[tuple[RunConfig, dict[str, Any] | None, str]] = []
     with Store.open(db) as store:
@@ -292,16 +277,7 @@ def suite_cmd(
             for c in todo:
                 bar.update(job, description=f"{c.task} · {c.model}")
                 record = run_isolated(c, timeout_s=per_run_timeout)
-                if record.status == "ok":
-                    store.add(record)
-                else:
-                    store.record_failure(
-                        c,
-                        record.error or "failed",
-                        provenance=record.provenance,
-                        started_at=record.started_at,
-                        run_id=record.run_id,
-                    )
+                store.keep(record)
                 data = record_json(record)
                 results.append((c, data, "ok" if record.status == "ok" else "failed"))
                 if as_json:
@@ -392,7 +368,7 @@ def tasks_cmd(
         t.add_column(col)
     for r in rows:
         t.add_row(r["task"], r["description"], r["unit"], ", ".join(r["datasets"]))
-    _console().print(t)
+    ui.console().print(t)
 
 
 def models_cmd(
@@ -450,4 +426,4 @@ def models_cmd(
             e.model_type,
             f"{e.num_parameters:,}" if e.num_parameters else "",
         )
-    _console().print(t)
+    ui.console().print(t)

@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from wattsup.cli import ui
 from wattsup.errors import InvalidInput, finite_number
 
 BOUND_CHOICES = ("low", "central", "high")
@@ -47,12 +48,6 @@ def _big(v: float | None) -> str:
     if v is None:
         return "unknown"
     return f"{v:,.0f}" if v >= 1000 else f"{v:,.3g}"
-
-
-def _console() -> Any:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True, width=120)
 
 
 def _bound(value: str) -> str:
@@ -277,7 +272,7 @@ def footprint_cmd(
 def _print_footprint(result: Any, scenarios: list[Any]) -> None:
     from rich.table import Table
 
-    con = _console()
+    con = ui.console(width=120, soft_wrap=True)
     t = Table(title="Life-cycle carbon (kgCO2e)", title_justify="left")
     for col in ("phase", "energy", "operational (location)", "operational (market)", "embodied", "total"):
         t.add_column(col, justify="left" if col == "phase" else "right")
@@ -385,13 +380,13 @@ def grid_cmd(
             t.add_column(col, overflow="fold")
         for r in rows:
             t.add_row(r.code, r.name, f"{r.intensity_g_per_kwh:g}", str(r.year), r.source)
-        _console().print(t)
+        ui.console(width=120, soft_wrap=True).print(t)
         return
     g = grid_intensity(region)
     if as_json:
         _echo_json(g.model_dump(mode="json"))
         return
-    con = _console()
+    con = ui.console(width=120, soft_wrap=True)
     con.print(
         f"[b]{g.code}[/b] {g.name}: [b]{g.intensity_g_per_kwh:g} gCO2e/kWh[/b] ({g.year}, location-based)"
     )
@@ -458,7 +453,7 @@ def hardware_cmd(
         if as_json:
             _echo_json(est.model_dump(mode="json"))
             return
-        con = _console()
+        con = ui.console(width=120, soft_wrap=True)
         con.print(f"[b]parametric estimate: {_kg(est.total_kg)}[/b] ({est.method})")
         con.print(
             f"dies {_kg(est.dies_kg)}, packaging {_kg(est.packaging_kg)}, memory {_kg(est.memory_kg)}, "
@@ -503,13 +498,13 @@ def hardware_cmd(
                 f"{hi:.4g}",
                 f"{hi / lo:.1f}x",
             )
-        _console().print(t)
+        ui.console(width=120, soft_wrap=True).print(t)
         return
     item = lookup(name)
     if as_json:
         _echo_json(item.model_dump(mode="json") if isinstance(item, HardwareItem) else _server_dict(item))
         return
-    con = _console()
+    con = ui.console(width=120, soft_wrap=True)
     from rich.table import Table
 
     if isinstance(item, HardwareItem):

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from wattsup.cli import ui
 from wattsup.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from wattsup.results import RunFilter, RunRecord, RunSummary
 
 DbOption = Annotated[
@@ -54,15 +53,6 @@ def register(app: typer.Typer) -> None:
 # ---------------------------------------------------------------- helpers
 
 
-def _console() -> Console:
-    import sys
-
-    from rich.console import Console
-
-    # A terminal's own width; piped or captured output gets room for the wide runs table.
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
-
-
 def _filters(
     task: list[str] | None, model: list[str] | None, status: list[str] | None, hardware: list[str] | None
 ) -> RunFilter:
@@ -72,10 +62,6 @@ def _filters(
         if s not in STATUSES and "*" not in s and "?" not in s:
             raise InvalidInput("--status", f"must be one of {', '.join(STATUSES)}, got {s!r}")
     return RunFilter(task=task or None, model=model or None, status=status or None, hardware=hardware or None)
-
-
-def _num(v: float | None, fmt: str = ".4g") -> str:
-    return "unknown" if v is None else format(v, fmt)
 
 
 def _when(v: datetime | None) -> str:
@@ -124,7 +110,7 @@ def runs_cmd(
     if as_json:
         _echo_json([r.to_dict() for r in found])
         return
-    console = _console()
+    console = ui.console()
     if not found:
         console.print(
             f"no runs match in {location}" if filters.clauses() else f"no runs stored in {location}"
@@ -136,9 +122,8 @@ def runs_cmd(
 
 
 def _runs_table(found: list[RunSummary]) -> Any:
-    from rich.table import Table
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
+    table = ui.plain_table()
     table.add_column("run", no_wrap=True)
     table.add_column("started (UTC)", no_wrap=True)
     table.add_column("status")
@@ -163,8 +148,8 @@ def _runs_table(found: list[RunSummary]) -> Any:
             r.device,
             str(r.batch_size),
             f"{r.n}×{r.reps}",
-            _num(r.energy_kwh_per_1k) if r.status == "ok" else "",
-            _num(r.energy_kwh_per_1k_std, ".2g") if r.energy_kwh_per_1k_std is not None else "",
+            ui.num(r.energy_kwh_per_1k) if r.status == "ok" else "",
+            ui.num(r.energy_kwh_per_1k_std, ".2g") if r.energy_kwh_per_1k_std is not None else "",
             _methods(r.sensor_methods),
         )
     return table
@@ -195,7 +180,7 @@ def _show(record: RunRecord) -> None:
 
     from wattsup.results.rows import headline, phase_table
 
-    console = _console()
+    console = ui.console()
     status = "[green]ok[/]" if record.status == "ok" else f"[red]{record.status}[/]"
     console.print(f"[bold]run {record.run_id}[/]  {status}  config {record.config_hash}")
     if record.error:
@@ -223,18 +208,18 @@ def _show(record: RunRecord) -> None:
             ("repetitions measured", str(h["reps_measured"])),
             (
                 "kWh per 1,000 inferences",
-                f"{_num(h['energy_kwh_per_1k'])}"
-                f" (sd {_num(h['energy_kwh_per_1k_std'], '.2g')},"
-                f" error bound ±{_num(h['error_bound_kwh_per_1k'], '.2g')})",
+                f"{ui.num(h['energy_kwh_per_1k'])}"
+                f" (sd {ui.num(h['energy_kwh_per_1k_std'], '.2g')},"
+                f" error bound ±{ui.num(h['error_bound_kwh_per_1k'], '.2g')})",
             ),
             (
                 "  gpu / cpu / ram",
-                " / ".join(_num(h[f"{c}_energy_kwh_per_1k"]) for c in ("gpu", "cpu", "ram")),
+                " / ".join(ui.num(h[f"{c}_energy_kwh_per_1k"]) for c in ("gpu", "cpu", "ram")),
             ),
-            ("window duration s", _num(h["duration_s"])),
-            ("inferences per s", _num(h["inferences_per_s"])),
-            ("output units per rep", None if h["output_units"] is None else _num(h["output_units"])),
-            ("model load J", None if record.load is None else _num(record.load.total_energy_j)),
+            ("window duration s", ui.num(h["duration_s"])),
+            ("inferences per s", ui.num(h["inferences_per_s"])),
+            ("output units per rep", None if h["output_units"] is None else ui.num(h["output_units"])),
+            ("model load J", None if record.load is None else ui.num(record.load.total_energy_j)),
             ("parameters", None if record.n_params is None else f"{record.n_params:,}"),
             ("sensors", h["sensor_methods"]),
         ],
@@ -262,10 +247,10 @@ def _show(record: RunRecord) -> None:
                 "  " * r["depth"] + label,
                 r["component"],
                 r["method"],
-                _num(r["energy_j"]),
-                _num(r["error_bound_j"], ".2g"),
-                "" if r["kwh_per_1k"] is None else _num(r["kwh_per_1k"]),
-                _num(r["duration_s"]),
+                ui.num(r["energy_j"]),
+                ui.num(r["error_bound_j"], ".2g"),
+                "" if r["kwh_per_1k"] is None else ui.num(r["kwh_per_1k"]),
+                ui.num(r["duration_s"]),
             )
         console.print(t)
     prov = record.provenance

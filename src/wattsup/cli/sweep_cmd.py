@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from wattsup.cli import ui
 from wattsup.cli.results_cmd import DbOption
 
 if TYPE_CHECKING:
@@ -23,13 +23,6 @@ FAILURES_SHOWN = 50
 
 def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep_cmd)
-
-
-def _console(stderr: bool = False) -> Console:
-    from rich.console import Console
-
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(highlight=False, soft_wrap=False, stderr=stderr, width=None if stream.isatty() else 160)
 
 
 def sweep_cmd(
@@ -71,7 +64,7 @@ def sweep_cmd(
     from wattsup.sweep.progress import RichReporter
 
     expansion = load_sweep(file)
-    note = _console(stderr=True)
+    note = ui.console(stderr=True)
     for w in expansion.warnings:
         note.print(f"[yellow]warning[/]: {w}")
     if dry_run:
@@ -79,9 +72,9 @@ def sweep_cmd(
         if as_json:
             typer.echo(json.dumps(_plan_json(p), indent=2))
         else:
-            _print_plan(_console(), p)
+            _print_plan(ui.console(), p)
         return
-    console = _console()
+    console = ui.console()
     result = run_sweep(
         expansion,
         executor=executor,

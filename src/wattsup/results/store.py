@@ -419,6 +419,20 @@ class Store:
             added += self._run(tx, write=True)
         return added
 
+    def keep(self, record: RunRecord) -> None:
+        """Store a run as a runner returned it: an ok record whole, a failed one with its reason (a
+        resumed suite retries it). Idempotent on ``run_id``."""
+        if record.status == "ok":
+            self.add(record)
+            return
+        self.record_failure(
+            record.config,
+            record.error or "failed",
+            provenance=record.provenance,
+            started_at=record.started_at,
+            run_id=record.run_id,
+        )
+
     def record_failure(
         self,
         config: RunConfig,

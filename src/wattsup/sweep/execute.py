@@ -182,20 +182,6 @@ def failure_reason(reasons: list[str], attempts: int) -> str:
     return text + (f"; earlier: {' | '.join(earlier)})" if earlier else ")")
 
 
-def store_record(store: Store, record: RunRecord) -> None:
-    """Keep a finished run: an ok record whole, a failed one with its reason. Idempotent on ``run_id``."""
-    if record.status == "ok":
-        store.add(record)
-    else:
-        store.record_failure(
-            record.config,
-            record.error or "failed",
-            provenance=record.provenance,
-            started_at=record.started_at,
-            run_id=record.run_id,
-        )
-
-
 def energy_of(record: RunRecord) -> float | None:
     per_rep = record.kwh_per_1k()
     return sum(per_rep) / len(per_rep) if per_rep else None
@@ -252,7 +238,7 @@ def run_local(
             assert record is not None
             if record.status != "ok":
                 record = record.model_copy(update={"error": failure_reason(reasons, len(reasons))})
-            store_record(store, record)
+            store.keep(record)
             outcome = outcome_of(record, len(reasons) + (record.status == "ok"), time.monotonic() - started)
             result.outcomes.append(outcome)
             reporter.finished(outcome)

@@ -43,7 +43,6 @@ from wattsup.sweep.execute import (
     energy_of,
     failure_reason,
     outcome_of,
-    store_record,
     worker_env,
 )
 from wattsup.sweep.spec import RayOptions
@@ -404,11 +403,11 @@ def _collect(
                 error=failure_reason([_reason(err)], options.attempts),
                 provenance=Provenance(),
             )
-        store_record(store, record)
+        store.keep(record)
         return outcome_of(record, options.attempts, took)
     data = json.loads(payload)
     if ALREADY_DONE in data:
         return Outcome(config, "ok", str(data[ALREADY_DONE]), None, None, took)
     record = RunRecord.model_validate(data)
-    store_record(store, record)
+    store.keep(record)
     return Outcome(config, "ok", record.run_id, None, None, took, energy_of(record))

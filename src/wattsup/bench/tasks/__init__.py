@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wattsup.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from wattsup.bench.tasks.base import Task
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,7 @@ def get_task_info(name: str) -> TaskInfo:
     )
 
 
-def task_class(name: str, mode: str = "task-specific") -> type:
+def task_class(name: str, mode: str = "task-specific") -> type[Task]:
     """The Task class for ``name`` (imports the task's module, and with it torch)."""
     info = get_task_info(name)
     if mode == "zero-shot":
@@ -199,7 +203,7 @@ def task_class(name: str, mode: str = "task-specific") -> type:
 
         return zero_shot_task(info.name)
     module = importlib.import_module(f"wattsup.bench.tasks.{info.module}")
-    cls: type = getattr(module, info.cls)
+    cls: type[Task] = getattr(module, info.cls)
     return cls
 
 
