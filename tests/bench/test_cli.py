@@ -120,3 +120,10 @@ def test_suite_resumes_from_the_store(capsys: pytest.CaptureFixture[str], tmp_pa
     assert main(argv) == 0
     second = capsys.readouterr().out
     assert "1 already in" in second and "done before" in second
+
+    def kwh_cell(out: str) -> str:
+        (row,) = [line for line in out.splitlines() if line.startswith("│") and "tiny/roberta-mlm" in line]
+        return row.split("│")[4].strip()
+
+    # the skipped configuration shows its stored figures, not an empty row
+    assert kwh_cell(second) == kwh_cell(first) and float(kwh_cell(first)) > 0

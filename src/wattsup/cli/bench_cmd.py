@@ -229,7 +229,7 @@ def suite_cmd(
     from wattsup.bench.runner import run_isolated
     from wattsup.bench.suites import SUITES, needs_missing_extra
     from wattsup.carbon.grid import grid_intensity
-    from wattsup.results import Store
+    from wattsup.results import RunFilter, Store
 
     if weights is not None:
         _check_choice("--weights", weights, WEIGHTS)
@@ -251,7 +251,9 @@ def suite_cmd(
             extra = needs_missing_extra(c)
             if store.has_completed(c):
                 skipped.append(c)
-                results.append((c, None, "done before"))
+                # the stored figures, so that a resumed suite's table is whole
+                (latest,) = store.list_runs(RunFilter(config_hash=c.config_hash(), status="ok"), limit=1)
+                results.append((c, record_json(store.get(latest.run_id)), "done before"))
             elif extra is not None:
                 results.append((c, None, f"skipped: needs the '{extra}' extra"))
             else:
