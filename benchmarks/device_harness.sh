@@ -4,6 +4,10 @@
 #   benchmarks/device_harness.sh overhead            GPU tests, meter overhead (issue 2), harness overhead (issue 4,
 #                                                    block-interleaved; harness_overhead.py compares whole windows)
 #   benchmarks/device_harness.sh paper TASK...       the paper suite for these tasks (random weights, n=1000, 1 rep)
+#   benchmarks/device_harness.sh harness             harness overhead only (issue 4, block-interleaved)
+#   benchmarks/device_harness.sh bench TASK DATASET MODEL...
+#                                                    one paper-suite configuration per model (random weights,
+#                                                    n=1000, 1 rep), e.g. the zero-shot models on one task
 #   benchmarks/device_harness.sh image N             text-to-image, N images (scaled to kWh per 1,000)
 #
 # Paper-suite results go to a store under /tmp that outlives a call while the machine stays warm (the
@@ -31,6 +35,19 @@ case $stage in
     echo "== harness overhead, block-interleaved ($(left) s left)"
     timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead_blocks.py cuda 150 50 > "$OUT/harness_overhead_blocks.log" 2>&1
     tail -24 "$OUT/harness_overhead_blocks.log"
+    ;;
+  harness)
+    echo "== harness overhead, block-interleaved ($(left) s left)"
+    timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead_blocks.py cuda "${1:-150}" "${2:-50}" > "$OUT/harness_overhead_blocks.log" 2>&1
+    tail -24 "$OUT/harness_overhead_blocks.log"
+    ;;
+  bench)
+    task=$1 dataset=$2; shift 2
+    for model in "$@"; do
+      echo "== $task $model on $dataset ($(left) s left)"
+      timeout $(( $(left) - 25 )) bash -c "$(declare -f wattsup); wattsup bench $task --model $model --dataset $dataset --weights random -n 1000 --reps 1 --device cuda --timeout $(( $(left) - 30 )) --db $DB --json" >> "$OUT/bench.log" 2>&1
+      tail -c 1500 "$OUT/bench.log"
+    done
     ;;
   paper)
     args=(); for t in "$@"; do args+=(--tasks "$t"); done
