@@ -4,7 +4,9 @@
 #   benchmarks/device_harness.sh overhead            GPU tests, meter overhead (issue 2), harness overhead (issue 4,
 #                                                    block-interleaved; harness_overhead.py compares whole windows)
 #   benchmarks/device_harness.sh paper TASK...       the paper suite for these tasks (random weights, n=1000, 1 rep)
-#   benchmarks/device_harness.sh harness             harness overhead only (issue 4, block-interleaved)
+#   benchmarks/device_harness.sh tests               the real-GPU tests (tests/meter/test_gpu_real.py)
+#   benchmarks/device_harness.sh harness [R B [detail]]  harness overhead only (issue 4, block-interleaved;
+#                                                    detail: with the no-sync and no-phase controls)
 #   benchmarks/device_harness.sh bench TASK DATASET MODEL...
 #                                                    one paper-suite configuration per model (random weights,
 #                                                    n=1000, 1 rep), e.g. the zero-shot models on one task
@@ -36,9 +38,13 @@ case $stage in
     timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead_blocks.py cuda 150 50 > "$OUT/harness_overhead_blocks.log" 2>&1
     tail -24 "$OUT/harness_overhead_blocks.log"
     ;;
+  tests)
+    echo "== GPU tests"; timeout 120 python3 -m pytest -q -p no:cacheprovider tests/meter/test_gpu_real.py > "$OUT/gpu_tests.txt" 2>&1
+    tail -5 "$OUT/gpu_tests.txt"
+    ;;
   harness)
     echo "== harness overhead, block-interleaved ($(left) s left)"
-    timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead_blocks.py cuda "${1:-150}" "${2:-50}" > "$OUT/harness_overhead_blocks.log" 2>&1
+    timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead_blocks.py cuda "${1:-150}" "${2:-50}" ${3:-} > "$OUT/harness_overhead_blocks.log" 2>&1
     tail -24 "$OUT/harness_overhead_blocks.log"
     ;;
   bench)

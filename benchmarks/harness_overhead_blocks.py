@@ -13,7 +13,14 @@ the same label/score outputs. Both see the same inputs in each round.
 Reports the median over rounds of harness/loop − 1 for time and energy (total and GPU), with
 bootstrap 95% intervals. Writes $OUT/harness_overhead_blocks_DEVICE.json.
 
-Usage: python benchmarks/harness_overhead_blocks.py [cpu|cuda] [ROUNDS] [BLOCK]
+The harness's phase edges are what ``execute`` uses: CUDA events (``Meter(phase_edges="events")``).
+``detail`` (fourth argument) adds three controls: ``harness_sync`` (edges as a device sync at each
+phase exit, the harness before 2026-11-27), ``harness_nosync`` (edges on the host's clock alone, no
+device sync or event: the phase bookkeeping) and
+``harness_nophase`` (phases no-ops: ``run_batches`` and the task's code alone). The kinds run in a
+rotating order.
+
+Usage: python benchmarks/harness_overhead_blocks.py [cpu|cuda] [ROUNDS] [BLOCK] [detail]
        (defaults: cuda 150 50; on the CPU, e.g. cpu 30 4)
 """
 
@@ -51,6 +58,8 @@ def main() -> None:
     device = sys.argv[1] if len(sys.argv) > 1 else "cuda"
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 150
     block = int(sys.argv[3]) if len(sys.argv) > 3 else 50
+    detail = len(sys.argv) > 4 and sys.argv[4] == "detail"
+    kinds = ["harness", "loop"] + (["harness_sync", "harness_nosync", "harness_nophase"] if detail else [])
     n = min(1000, rounds * block)
     cfg = make_config(
         "text-classification", MODEL, "imdb", n=n, reps=1, warmup=10, weights="random", device=device
@@ -71,17 +80,37 @@ def main() -> None:
         for ex in examples[:20]:  # warm-up of both paths
             task.run([ex], no_phase)
             loop_block([ex])
-        meter = Meter("overhead", sync=sync, sync_phase_enter=False)
+        meter = Meter("overhead", sync=sync, phase_edges="events")  # as execute meters
         meter.start()
         for r in range(rounds):
             s = (r * block) % n
             chunk = examples[s : s + block]
             row: dict[str, float] = {}
-            for kind in ("harness", "loop") if r % 2 == 0 else ("loop", "harness"):
+            # rotate the order (two kinds: alternate), so no kind always follows the same one
+            order = kinds[r % len(kinds) :] + kinds[: r % len(kinds)]
+            for kind in order:
                 with meter.phase(f"{kind}{r}"):
                     t0 = time.perf_counter()
                     if kind == "harness":
-                        run_batches(task, [[ex] for ex in chunk], meter.phase, [])
+                        run_batches(task, [[ex] for ex in chunk], meter.phase, meter.mark)
+                    elif kind == "harness_sync":
+                        # phase edges as device syncs (each exit), as the harness had them before
+                        saved = meter._clock
+                        meter._clock, meter.sync_phase_enter = None, False
+                        try:
+                            run_batches(task, [[ex] for ex in chunk], meter.phase)
+                        finally:
+                            meter._clock, meter.sync_phase_enter = saved, True
+                    elif kind == "harness_nosync":
+                        # phase edges on the host's clock alone: no device sync, no CUDA event
+                        saved = meter._sync, meter._clock
+                        meter._sync, meter._clock = None, None
+                        try:
+                            run_batches(task, [[ex] for ex in chunk], meter.phase)
+                        finally:
+                            meter._sync, meter._clock = saved
+                    elif kind == "harness_nophase":
+                        run_batches(task, [[ex] for ex in chunk], no_phase)
                     else:
                         loop_block(chunk)
                     if sync is not None:
@@ -96,6 +125,7 @@ def main() -> None:
     phases = {p.name: p for p in m.phases}
     rng = random.Random(0)
     t_ratio = [t["harness"] / t["loop"] - 1 for t in times]
+    others = {k: [t[k] / t["loop"] - 1 for t in times] for k in kinds[2:]}
     out: dict[str, Any] = {
         "device": torch.cuda.get_device_name(0) if device.startswith("cuda") else device,
         "torch": torch.__version__,
@@ -108,15 +138,21 @@ def main() -> None:
         "time_overhead_pct_median": round(100 * statistics.median(t_ratio), 3),
         "time_overhead_pct_ci95": ci(t_ratio, rng),
     }
+    for k, ratios in others.items():
+        out[f"{k}_ms_per_inference_median"] = round(1e3 * statistics.median(t[k] for t in times), 4)
+        out[f"{k}_time_overhead_pct_median"] = round(100 * statistics.median(ratios), 3)
+        out[f"{k}_time_overhead_pct_ci95"] = ci(ratios, rng)
     for label, gpu_only in (("energy", False), ("gpu_energy", True)):
         if gpu_only and not device.startswith("cuda"):
             continue
-        ratios = [
-            energy(phases[f"harness{r}"], gpu_only) / energy(phases[f"loop{r}"], gpu_only) - 1
-            for r in range(rounds)
-        ]
-        out[f"{label}_overhead_pct_median"] = round(100 * statistics.median(ratios), 3)
-        out[f"{label}_overhead_pct_ci95"] = ci(ratios, rng)
+        for k in ["harness", *kinds[2:]]:
+            ratios = [
+                energy(phases[f"{k}{r}"], gpu_only) / energy(phases[f"loop{r}"], gpu_only) - 1
+                for r in range(rounds)
+            ]
+            prefix = "" if k == "harness" else f"{k}_"
+            out[f"{prefix}{label}_overhead_pct_median"] = round(100 * statistics.median(ratios), 3)
+            out[f"{prefix}{label}_overhead_pct_ci95"] = ci(ratios, rng)
     out["sensor_methods"] = {c.name: c.method for c in m.components}
     out["rows"] = times
     print(json.dumps({k: v for k, v in out.items() if k != "rows"}, indent=1))
