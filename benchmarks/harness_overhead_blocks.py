@@ -13,12 +13,11 @@ the same label/score outputs. Both see the same inputs in each round.
 Reports the median over rounds of harness/loop − 1 for time and energy (total and GPU), with
 bootstrap 95% intervals. Writes $OUT/harness_overhead_blocks_DEVICE.json.
 
-The harness's phase edges are what ``execute`` uses: CUDA events (``Meter(phase_edges="events")``).
-``detail`` (fourth argument) adds three controls: ``harness_sync`` (edges as a device sync at each
-phase exit, the harness before 2026-11-27), ``harness_nosync`` (edges on the host's clock alone, no
-device sync or event: the phase bookkeeping) and
-``harness_nophase`` (phases no-ops: ``run_batches`` and the task's code alone). The kinds run in a
-rotating order.
+The harness's meter is set as ``execute`` sets it: a device sync at each phase exit but the
+``preprocess`` one. ``detail`` (fourth argument) adds three controls: ``harness_allsync`` (a sync at
+every phase exit, preprocess too: the harness before 2026-11-27), ``harness_nosync`` (edges on the
+host's clock alone: the phase bookkeeping) and ``harness_nophase`` (phases no-ops: ``run_batches``
+and the task's code alone). The kinds run in a rotating order.
 
 Usage: python benchmarks/harness_overhead_blocks.py [cpu|cuda] [ROUNDS] [BLOCK] [detail]
        (defaults: cuda 150 50; on the CPU, e.g. cpu 30 4)
@@ -59,7 +58,7 @@ def main() -> None:
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 150
     block = int(sys.argv[3]) if len(sys.argv) > 3 else 50
     detail = len(sys.argv) > 4 and sys.argv[4] == "detail"
-    kinds = ["harness", "loop"] + (["harness_sync", "harness_nosync", "harness_nophase"] if detail else [])
+    kinds = ["harness", "loop"] + (["harness_allsync", "harness_nosync", "harness_nophase"] if detail else [])
     n = min(1000, rounds * block)
     cfg = make_config(
         "text-classification", MODEL, "imdb", n=n, reps=1, warmup=10, weights="random", device=device
@@ -80,7 +79,8 @@ def main() -> None:
         for ex in examples[:20]:  # warm-up of both paths
             task.run([ex], no_phase)
             loop_block([ex])
-        meter = Meter("overhead", sync=sync, phase_edges="events")  # as execute meters
+        # set as execute sets it
+        meter = Meter("overhead", sync=sync, sync_phase_enter=False, host_phases=("preprocess",))
         meter.start()
         for r in range(rounds):
             s = (r * block) % n
@@ -92,25 +92,21 @@ def main() -> None:
                 with meter.phase(f"{kind}{r}"):
                     t0 = time.perf_counter()
                     if kind == "harness":
-                        run_batches(task, [[ex] for ex in chunk], meter.phase, meter.mark)
-                    elif kind == "harness_sync":
-                        # phase edges as device syncs (each exit), as the harness had them before
-                        saved = meter._clock
-                        meter._clock, meter.sync_phase_enter = None, False
+                        run_batches(task, [[ex] for ex in chunk], meter.phase, [])
+                    elif kind == "harness_allsync":
+                        meter.host_phases = frozenset()  # a sync leaving every phase
                         try:
-                            run_batches(task, [[ex] for ex in chunk], meter.phase)
+                            run_batches(task, [[ex] for ex in chunk], meter.phase, [])
                         finally:
-                            meter._clock, meter.sync_phase_enter = saved, True
+                            meter.host_phases = frozenset({"preprocess"})
                     elif kind == "harness_nosync":
-                        # phase edges on the host's clock alone: no device sync, no CUDA event
-                        saved = meter._sync, meter._clock
-                        meter._sync, meter._clock = None, None
+                        saved, meter._sync = meter._sync, None  # phase edges on the host's clock alone
                         try:
-                            run_batches(task, [[ex] for ex in chunk], meter.phase)
+                            run_batches(task, [[ex] for ex in chunk], meter.phase, [])
                         finally:
-                            meter._sync, meter._clock = saved
+                            meter._sync = saved
                     elif kind == "harness_nophase":
-                        run_batches(task, [[ex] for ex in chunk], no_phase)
+                        run_batches(task, [[ex] for ex in chunk], no_phase, [])
                     else:
                         loop_block(chunk)
                     if sync is not None:

@@ -63,36 +63,3 @@ def test_discover_reports_gpu_status() -> None:
     for t in src.tracks:
         t.close()
     assert os.environ.get("CUDA_VISIBLE_DEVICES") != ""
-
-
-def test_event_phase_edges_match_synced_edges_without_syncing() -> None:
-    """A phase that only launches kernels lasts as long as they run, with CUDA-event edges as with
-    syncs; the events mode synchronises at the window's edges alone."""
-    a = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
-    for _ in range(3):
-        a @ a
-    torch.cuda.synchronize()
-    results = {}
-    for edges in ("sync", "events", "sync", "events"):
-        syncs = []
-
-        def sync() -> None:
-            syncs.append(1)  # noqa: B023 - called while this iteration's list is current
-            torch.cuda.synchronize()
-
-        m = Meter(sync=sync, phase_edges=edges)
-        with m:
-            with m.phase("forward"):
-                for _ in range(60):
-                    a @ a
-            with m.phase("post"):
-                time.sleep(0.01)
-        results[edges] = (m.measurement, len(syncs))
-    (sync_m, sync_n), (ev_m, ev_n) = results["sync"], results["events"]
-    assert ev_n == 2 and sync_n == 2 + 4
-    fwd_sync, fwd_ev = sync_m.phase("forward").duration_s, ev_m.phase("forward").duration_s
-    assert fwd_sync > 0.02  # the kernels ran for tens of milliseconds, long after their launches returned
-    assert fwd_ev == pytest.approx(fwd_sync, rel=0.15)
-    assert ev_m.phase("forward").component("gpu:0").energy_j > 0
-    # the host slept while the kernels ran: its 10 ms are inside "forward", not after it
-    assert ev_m.phase("post").duration_s < 0.012

@@ -270,6 +270,35 @@ def test_sync_phase_enter_false_syncs_only_on_exits(fake_clock: FakeClock) -> No
     assert m.measurement is not None and m.measurement.phase("p").duration_s == pytest.approx(0.3)
 
 
+def test_host_phases_do_not_sync_on_exit_and_leave_queued_work_to_the_next_phase(
+    fake_clock: FakeClock,
+) -> None:
+    cpu, _ = steady("cpu", 10.0)
+    s = ManualSampler([cpu], fake_clock)
+    queued = {"until": 0.0}  # a device queue: sync waits for it
+
+    def sync() -> None:
+        if queued["until"] > fake_clock.now:
+            s.advance_to(queued["until"])
+
+    m = Meter(sources=s, sync=sync, sync_phase_enter=False, host_phases=("preprocess",))
+    with m:
+        for _ in range(2):
+            with m.phase("preprocess"):
+                s.advance(0.01)
+                queued["until"] = fake_clock.now + 0.002  # an input copy still in flight
+            with m.phase("forward"):
+                queued["until"] += 0.1  # the kernels, queued behind the copy
+            with m.phase("postprocess"):
+                s.advance(0.001)
+    meas = m.measurement
+    assert meas is not None
+    assert meas.phase("preprocess").duration_s == pytest.approx(0.02)  # host time only
+    assert meas.phase("forward").duration_s == pytest.approx(0.204)  # the copies and the kernels
+    assert meas.phase("postprocess").duration_s == pytest.approx(0.002)
+    assert meas.duration_s == pytest.approx(0.226)
+
+
 def test_auto_sync_synchronises_cuda_only_when_torch_initialised_it(
     fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,8 +12,8 @@ import os
 import platform
 import random
 import sys
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +22,6 @@ from wattsup.bench.inputs import InputSet, default_dataset, resolve_inputs
 from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.base import PhaseFn, Task, no_phase
 from wattsup.meter import Measurement, Meter
-from wattsup.meter.edges import Mark, host_mark
 from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
 
 Progress = Callable[[str, int, int], None]
@@ -142,42 +141,26 @@ def load_inputs(task: Task, config: RunConfig) -> InputSet:
     )
 
 
-@dataclass
-class Span:
-    """One batch of the metered loop: its start and end edges, and the time its task excludes from the
-    latency (such as a separate prefill pass)."""
-
-    start: Mark
-    end: Mark
-    excluded_s: float
-
-    @property
-    def latency_s(self) -> float:
-        """Final once the window that took the marks has stopped."""
-        return self.end.time - self.start.time - self.excluded_s
-
-
 def run_batches(
     task: Task,
     batches: list[list[dict[str, Any]]],
     phase: PhaseFn,
-    mark: Callable[[], Mark] = host_mark,
+    latencies: list[float],
     done: Callable[[int, int], None] | None = None,
-) -> tuple[int, list[Span]]:
-    """The metered loop's body: run ``batches`` one after the other; returns the output units produced
-    and each batch's span. ``mark`` takes the spans' edges (``Meter.mark``: they include the device's
-    work, and are final when the window stops). ``done`` is called with (batches finished, batches)
-    after each one."""
+) -> int:
+    """The metered loop's body: run ``batches`` one after the other, appending each batch's latency
+    (less the time the task excludes, such as the separate prefill pass) to ``latencies``; returns the
+    output units produced. ``done`` is called with (batches finished, batches) after each one."""
     units = 0
-    spans: list[Span] = []
+    clock = time.perf_counter
     for i, batch in enumerate(batches):
-        start = mark()
+        t0 = clock()
         res = task.run(batch, phase)
-        spans.append(Span(start, mark(), res.excluded_s))
+        latencies.append(clock() - t0 - res.excluded_s)
         units += res.units
         if done is not None:
             done(i + 1, len(batches))
-    return units, spans
+    return units
 
 
 def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
@@ -213,24 +196,19 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
             task.run(batch, no_phase)
             report("warmup", i + 1, len(warm))
         for r in range(config.reps):
-            # phase edges are CUDA events, not device syncs: a sync per edge slowed a 5 ms inference
-            # by ~3% (benchmarks/RESULTS.md); on the CPU they are the host's clock
-            meter = Meter(name="inference", sync=sync, phase_edges="events")
+            # no device sync entering a phase, nor leaving "preprocess" (host work and input copies):
+            # each sync costs a 5 ms GPU inference ~0.5-1% (benchmarks/RESULTS.md)
+            meter = Meter(name="inference", sync=sync, sync_phase_enter=False, host_phases=("preprocess",))
+            latencies: list[float] = []
             stage = f"rep {r + 1}"
             # garbage left by loading and earlier repetitions is collected now, not in the window
             gc.collect()
             meter.start()
-            units, spans = run_batches(
-                task, batches, meter.phase, meter.mark, functools.partial(report, stage)
-            )
+            units = run_batches(task, batches, meter.phase, latencies, functools.partial(report, stage))
             m = task.finalize(meter.stop())
             reps.append(
                 Repetition(
-                    index=r,
-                    measurement=m,
-                    inferences=config.n,
-                    latencies_s=[s.latency_s for s in spans],
-                    output_units=units,
+                    index=r, measurement=m, inferences=config.n, latencies_s=latencies, output_units=units
                 )
             )
 

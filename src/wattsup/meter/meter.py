@@ -8,10 +8,8 @@
                 ...
     print(m.measurement.total_energy_j)
 
-Edges are timestamps only: starting or ending a window or a phase costs a clock read and either a
-device sync or, with ``phase_edges="events"``, a marker in the device's queue that is put on the host's
-clock when the window ends (:mod:`wattsup.meter.edges`: exact attribution without stopping the device).
-Energy is worked out when the outermost window stops, once every sensor has
+Edges are timestamps only: starting or ending a window or a phase costs two clock reads and the
+optional device sync. Energy is worked out when the outermost window stops, once every sensor has
 observed past its end (the NVML counter steps every ~100 ms, so ``stop`` waits about that long).
 
 By default all meters of a process share one timeline that keeps running (see :func:`shared_sampler`),
@@ -28,13 +26,12 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from wattsup.errors import WattsupError
-from wattsup.meter.edges import DeviceClock, Mark, cuda_clock
 from wattsup.meter.measurement import ComponentEnergy, Measurement
 from wattsup.meter.sampler import Sampler
 from wattsup.meter.sources import Sources, discover
@@ -43,7 +40,6 @@ from wattsup.meter.timeline import CounterTrack, Estimate, Track
 P = ParamSpec("P")
 R = TypeVar("R")
 SyncArg = Callable[[], Any] | Literal["auto"] | None
-PhaseEdges = Literal["sync", "events"]
 
 FINALISE_TIMEOUT_S = 3.0
 WARMUP_S = 0.25
@@ -89,15 +85,9 @@ def _auto_sync() -> None:
 @dataclass
 class _Node:
     name: str
-    edges: list[tuple[Mark, Mark]] = field(default_factory=list)
-    intervals: list[tuple[float, float]] = field(default_factory=list)  # the edges' times, once resolved
+    intervals: list[tuple[float, float]] = field(default_factory=list)
     children: list[_Node] = field(default_factory=list)
-    open_since: Mark | None = None
-
-    def settle(self) -> None:
-        self.intervals = [(a.time, b.time) for a, b in self.edges]
-        for c in self.children:
-            c.settle()
+    open_since: float | None = None
 
     def child(self, name: str) -> _Node:
         for c in self.children:
@@ -116,11 +106,10 @@ class Meter:
     is read, so work queued on an accelerator is attributed to the right window; ``"auto"`` synchronises
     CUDA when torch has initialised it. ``sync_phase_enter=False`` skips the sync when a phase is entered
     (each exit still syncs): right when phases follow each other with no device work queued between
-    them, as in the benchmark harness, and it saves a device round trip per phase.
-    ``phase_edges="events"``: phase edges (and :meth:`mark`) record a CUDA event instead of synchronising,
-    and are put on the host's clock when the window stops (:mod:`wattsup.meter.edges`): the same
-    attribution without blocking the host, for work on the current CUDA stream. Windows still
-    synchronise at start and stop. Without CUDA in use it is the same as ``"sync"``.
+    them, as in the benchmark harness, and it saves a device round trip per phase. ``host_phases``: names
+    of phases whose exit does not sync either — phases that queue no device work worth attributing
+    (tokenising and copying inputs); whatever they do queue is charged to the phase after them. Each
+    sync costs a 5 ms GPU inference about 0.5–1% of its time (benchmarks/RESULTS.md).
     ``timeline``: keep each component's cumulative-energy points.
     """
 
@@ -131,15 +120,11 @@ class Meter:
         sync: SyncArg = "auto",
         timeline: bool = False,
         sync_phase_enter: bool = True,
-        phase_edges: PhaseEdges = "sync",
+        host_phases: Collection[str] = (),
     ) -> None:
-        if phase_edges not in ("sync", "events"):
-            raise WattsupError(f"phase_edges must be 'sync' or 'events', got {phase_edges!r}")
         self.name = name
         self.sync_phase_enter = sync_phase_enter
-        self.phase_edges = phase_edges
-        self._clock: DeviceClock | None = None
-        self._marks: list[Mark] = []
+        self.host_phases = frozenset(host_phases)
         self._sync: Callable[[], Any] | None = _auto_sync if sync == "auto" else sync
         self.keep_timeline = timeline
         self._own_sampler = False
@@ -159,23 +144,10 @@ class Meter:
         self.measurement: Measurement | None = None
 
     # ------------------------------------------------------------------ edges
-    def _edge(self, sync: bool = True) -> Mark:
-        if self._clock is not None:
-            m = self._clock.mark(time.monotonic())
-        else:
-            if sync and self._sync is not None:
-                self._sync()
-            t = time.monotonic()
-            m = Mark(host=t, time=t)
-        self._marks.append(m)
-        return m
-
-    def mark(self) -> Mark:
-        """An edge outside the phases (a latency's start or end, say): its ``time`` is final once the
-        window stops; until then it is the host's clock."""
-        if self._root is None:
-            raise WattsupError("start the meter before taking a mark (use 'with Meter() as m:')")
-        return self._edge()
+    def _now(self) -> float:
+        if self._sync is not None:
+            self._sync()
+        return time.monotonic()
 
     def start(self) -> Meter:
         if self._root is not None:
@@ -184,14 +156,7 @@ class Meter:
             self.sampler.start()
             if self._own_sampler:
                 time.sleep(WARMUP_S)
-        self._clock = None
-        self._marks = []
-        opened = self._edge()
-        if self.phase_edges == "events":
-            self._clock = cuda_clock(self._sync)
-            if self._clock is not None:
-                self._clock.anchor()  # the device is idle: the window's start edge synchronised it
-        self._root = _Node(self.name, open_since=opened)
+        self._root = _Node(self.name, open_since=self._now())
         self._stack = [self._root]
         self.measurement = None
         return self
@@ -204,7 +169,7 @@ class Meter:
         node = self._stack[-1].child(name)
         if node.open_since is not None:
             raise WattsupError(f"phase {name!r} is already open; phases of the same name cannot overlap")
-        node.open_since = self._edge(sync=self.sync_phase_enter)
+        node.open_since = self._now() if self.sync_phase_enter else time.monotonic()
         self._stack.append(node)
         try:
             yield
@@ -214,8 +179,8 @@ class Meter:
                     f"phase {name!r} closed while {self._stack[-1].name!r}, opened inside it, is still open; "
                     "phases must close in the reverse order they were opened"
                 )
-            end = self._edge()
-            node.edges.append((node.open_since, end))
+            end = time.monotonic() if name in self.host_phases else self._now()
+            node.intervals.append((node.open_since, end))
             node.open_since = None
             self._stack.pop()
 
@@ -225,17 +190,11 @@ class Meter:
         if len(self._stack) > 1:
             raise WattsupError(f"phase {self._stack[-1].name!r} is still open; close it before stop()")
         root = self._root
-        clock, self._clock = self._clock, None
-        closing = self._edge()  # synchronises: every device marker is reached
+        end = self._now()
         assert root.open_since is not None
-        root.edges.append((root.open_since, closing))
+        root.intervals.append((root.open_since, end))
         root.open_since = None
         self._root = None
-        if clock is not None:
-            clock.resolve(self._marks)
-        self._marks = []
-        root.settle()
-        end = root.intervals[-1][1]
         late = self.sampler.wait_covered(end, FINALISE_TIMEOUT_S)
         notes = list(self.warnings)
         notes += [
