@@ -26,28 +26,28 @@ deadline=$(( $(date +%s) + ${BUDGET_S:-560} ))
 left() { echo $(( deadline - $(date +%s) )); }
 wattsup() { python3 -c 'import sys; from wattsup.cli import main; sys.exit(main())' "$@"; }
 nvidia-smi --query-gpu=name,driver_version,power.limit,clocks.max.sm --format=csv,noheader | tee -a "$OUT/gpu.txt"
+gpu_tests() {
+  echo "== GPU tests"; timeout 120 python3 -m pytest -q -p no:cacheprovider tests/meter/test_gpu_real.py > "$OUT/gpu_tests.txt" 2>&1
+  tail -5 "$OUT/gpu_tests.txt"
+}
+harness_overhead() {  # ROUNDS BLOCK [detail]
+  echo "== harness overhead, block-interleaved ($(left) s left)"
+  timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead_blocks.py cuda "$1" "$2" ${3:-} > "$OUT/harness_overhead_blocks.log" 2>&1
+  tail -24 "$OUT/harness_overhead_blocks.log"
+}
 stage=${1:-overhead}; shift || true
 case $stage in
   overhead)
-    echo "== GPU tests"; timeout 90 python3 -m pytest -q -p no:cacheprovider tests/meter/test_gpu_real.py > "$OUT/gpu_tests.txt" 2>&1
-    tail -3 "$OUT/gpu_tests.txt"
+    gpu_tests
     echo "== meter overhead ($(left) s left)"
     BENCH_ROUNDS=${BENCH_ROUNDS:-30} timeout 240 python3 benchmarks/gpu_overhead_bench.py > "$OUT/gpu_overhead.log" 2>&1
     tail -9 "$OUT/gpu_overhead.log"
-    echo "== harness overhead, block-interleaved ($(left) s left)"
-    timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead_blocks.py cuda 150 50 > "$OUT/harness_overhead_blocks.log" 2>&1
-    tail -24 "$OUT/harness_overhead_blocks.log"
+    harness_overhead 150 50
     ;;
-  tests)
-    echo "== GPU tests"; timeout 120 python3 -m pytest -q -p no:cacheprovider tests/meter/test_gpu_real.py > "$OUT/gpu_tests.txt" 2>&1
-    tail -5 "$OUT/gpu_tests.txt"
-    ;;
-  harness)
-    echo "== harness overhead, block-interleaved ($(left) s left)"
-    timeout $(( $(left) - 5 )) python3 benchmarks/harness_overhead_blocks.py cuda "${1:-150}" "${2:-50}" ${3:-} > "$OUT/harness_overhead_blocks.log" 2>&1
-    tail -24 "$OUT/harness_overhead_blocks.log"
-    ;;
+  tests) gpu_tests ;;
+  harness) harness_overhead "${1:-150}" "${2:-50}" "${3:-}" ;;
   bench)
+    [ $# -ge 3 ] || { echo "usage: $0 bench TASK DATASET MODEL..."; exit 2; }
     task=$1 dataset=$2; shift 2
     for model in "$@"; do
       echo "== $task $model on $dataset ($(left) s left)"
