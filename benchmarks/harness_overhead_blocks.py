@@ -80,7 +80,9 @@ def main() -> None:
             task.run([ex], no_phase)
             loop_block([ex])
         # set as execute sets it
-        meter = Meter("overhead", sync=sync, sync_phase_enter=False, host_phases=("preprocess",))
+        meter = Meter(
+            "overhead", sync=sync, sync_phases=True, sync_phase_enter=False, host_phases=("preprocess",)
+        )
         meter.start()
         for r in range(rounds):
             s = (r * block) % n

@@ -55,7 +55,7 @@ class Sim:
         assert late == [], "the track never observed past the window"
         tr = self.tracks[gpu]
         est = tr.energy(a, b)
-        estimator = tr.estimator(a, b) if hasattr(tr, "estimator") else tr.method
+        estimator = tr.estimator(a, b) or tr.method
         return Window(a, b, est, self.fake.true_joules(gpu, a, b), estimator)
 
 

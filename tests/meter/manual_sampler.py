@@ -62,7 +62,7 @@ class ManualSampler(Sampler):
         before = self.clock.now
         if self.before_poll is not None:
             self.before_poll(before)
-        nxt = self._safe_poll(i, self.tracks[i], before)
+        nxt = self._safe_poll(i, self._all[i], before)
         if nxt <= before and self.clock.now == before:
             nxt = before + MIN_LOOP_S
         self._next[i] = nxt
@@ -77,13 +77,16 @@ class ManualSampler(Sampler):
             pass
         self.clock.advance_to(t)
 
-    def poke(self) -> None:
+    def poke(self, t: float | None = None) -> None:
         now = self.clock.now
+        if t is not None:
+            for tr in self._all:
+                tr.need_cover(t)
         self._next = [min(n, now) for n in self._next]
 
     def wait_covered(self, t: float, timeout_s: float) -> list[Track]:
         deadline = self.clock.now + timeout_s
-        self.poke()
+        self.poke(t)
         while True:
             late = [tr for tr in self.tracks if tr.error is None and tr.covered_until() < t]
             if not late or self.clock.now >= deadline or not self.running:

@@ -243,7 +243,7 @@ def test_sync_is_called_at_every_edge_before_the_clock(fake_clock: FakeClock) ->
         fake_clock.advance(0.001)  # waiting for the device takes time; the edge is after it
         synced.append(fake_clock.now)
 
-    m = Meter(sources=s, sync=sync)
+    m = Meter(sources=s, sync=sync, sync_phases=True)
     with m:
         with m.phase("a"):
             s.advance(0.1)
@@ -257,11 +257,25 @@ def test_sync_is_called_at_every_edge_before_the_clock(fake_clock: FakeClock) ->
     assert meas.duration_s == pytest.approx(synced[-1] - synced[0])
 
 
+def test_phase_edges_are_timestamps_only_by_default(fake_clock: FakeClock) -> None:
+    """The cheap default: the window's start and stop sync the device, phase edges only read the clock."""
+    cpu, _ = steady("cpu", 10.0)
+    s = ManualSampler([cpu], fake_clock)
+    synced: list[float] = []
+    m = Meter(sources=s, sync=lambda: synced.append(fake_clock.now))
+    with m:
+        for _ in range(3):
+            with m.phase("p"), m.phase("q"):
+                s.advance(0.1)
+    assert len(synced) == 2
+    assert m.measurement is not None and m.measurement.phase("q").duration_s == pytest.approx(0.3)
+
+
 def test_sync_phase_enter_false_syncs_only_on_exits(fake_clock: FakeClock) -> None:
     cpu, _ = steady("cpu", 10.0)
     s = ManualSampler([cpu], fake_clock)
     synced: list[float] = []
-    m = Meter(sources=s, sync=lambda: synced.append(fake_clock.now), sync_phase_enter=False)
+    m = Meter(sources=s, sync=lambda: synced.append(fake_clock.now), sync_phases=True, sync_phase_enter=False)
     with m:
         for _ in range(3):
             with m.phase("p"):
@@ -281,7 +295,7 @@ def test_host_phases_do_not_sync_on_exit_and_leave_queued_work_to_the_next_phase
         if queued["until"] > fake_clock.now:
             s.advance_to(queued["until"])
 
-    m = Meter(sources=s, sync=sync, sync_phase_enter=False, host_phases=("preprocess",))
+    m = Meter(sources=s, sync=sync, sync_phases=True, sync_phase_enter=False, host_phases=("preprocess",))
     with m:
         for _ in range(2):
             with m.phase("preprocess"):
@@ -318,7 +332,7 @@ def test_auto_sync_synchronises_cuda_only_when_torch_initialised_it(
     initialised["yes"] = True
     with Meter(sources=s) as m, m.phase("x"):
         s.advance(0.1)
-    assert calls == ["sync"] * 4
+    assert calls == ["sync"] * 2  # the window's start and stop; phase edges do not sync by default
     monkeypatch.delitem(sys.modules, "torch")
     with Meter(sources=s):  # no torch imported: nothing to do
         s.advance(0.1)

@@ -11,6 +11,7 @@ import pytest
 from fake_nvml import FakeClock, FakeGpu, FakeNvml, Power
 from fake_powercap import PowercapTree, deny_reads, server_tree
 from gpu_sim import T0, gpu_simulation
+from sensor_fixtures import inner
 
 from wattsup.meter import sources
 from wattsup.meter.timeline import CounterTrack, PolledEnergyTrack
@@ -56,7 +57,7 @@ def test_gpus_cpu_and_ram(two_gpus: FakeNvml, no_rapl: str) -> None:
         ("cpu", "modeled"),
         ("ram", "modeled"),
     ]
-    g0, g1 = found.tracks[:2]
+    g0, g1 = (inner(t) for t in found.tracks[:2])
     assert isinstance(g0, CounterTrack) and g0.read_samples is not None
     assert "NVML total-energy counter, shaped by 20 ms power samples" in g0.detail
     assert g0.max_power_w == pytest.approx(700 * 1.5)
@@ -80,7 +81,7 @@ def test_gpus_cpu_and_ram(two_gpus: FakeNvml, no_rapl: str) -> None:
 def test_counter_without_samples(fake_nvml: MakeNvml, no_rapl: str) -> None:
     fake_nvml([FakeGpu(samples=False, power_limit_mw=None)])
     found = sources.discover(cpu=False, ram=False, gpu_indices=[0])
-    (g,) = found.tracks
+    (g,) = (inner(t) for t in found.tracks)
     assert isinstance(g, CounterTrack) and g.read_samples is None
     assert "shaped" not in g.detail
     assert g.max_power_w == pytest.approx(sources.DEFAULT_GPU_MAX_W * 1.5)
@@ -206,7 +207,8 @@ def test_process_scope(no_rapl: str) -> None:
     import os
 
     found = sources.discover(gpu=False, ram=False, pid=os.getpid())
-    assert "this process tree's share" in found.tracks[0].detail
+    assert "this process tree's CPU time" in found.tracks[0].detail
+    assert found.host is not None  # a process tree is metered: the host load is recorded beside it
 
 
 # --------------------------------------------------------------------------- GPU tracks over time

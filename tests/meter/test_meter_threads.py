@@ -168,7 +168,9 @@ def test_models_on_a_machine_without_gpu_or_rapl(bare_machine: str, fast_warmup:
 
 @pytest.fixture
 def fresh_shared(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The process-wide timeline, built anew for this test and stopped after it."""
+    """The process-wide timeline, built anew for this test and stopped after it; in a thread of this process,
+    where the fakes live (tests/meter/test_meter_process.py meters through the sampler process)."""
+    monkeypatch.setenv("WATTSUP_SAMPLER", "thread")
     monkeypatch.setattr(meter, "_shared", None)
     monkeypatch.setattr(meter, "_shared_sources", None)
     yield
@@ -186,8 +188,11 @@ def test_default_meter_on_a_bare_machine(
     meas = m.measurement
     assert meas is not None
     assert {c.name: c.method for c in meas.components} == {"cpu": "modeled", "ram": "modeled"}
-    assert meas.warnings == []
-    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    # how busy the rest of this shared host is is not the test's to decide (test_meter_host.py fakes it)
+    assert [w for w in meas.warnings if not w.startswith("busy host:")] == []
+    assert not [
+        w for w in recwarn if issubclass(w.category, RuntimeWarning) and "busy host:" not in str(w.message)
+    ]
     shared = meter._shared
     assert shared is not None and shared.running  # keeps running between windows
     with Meter() as m2:
@@ -205,8 +210,9 @@ def test_default_meter_repeats_the_rapl_permission_hint(
         with pytest.warns(RuntimeWarning, match=r"sudo chmod a\+r"), Meter() as m:
             pass
         meas = m.measurement
-        assert meas is not None and len(meas.warnings) == 1
-        assert meas.warnings[0].startswith("cpu: RAPL zones exist but cannot be read")
+        notes = [w for w in meas.warnings if not w.startswith("busy host:")] if meas else []
+        assert meas is not None and len(notes) == 1
+        assert notes[0].startswith("cpu: RAPL zones exist but cannot be read")
         assert meas.component("cpu").method == "modeled"
 
 

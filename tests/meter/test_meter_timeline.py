@@ -13,7 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from manual_sampler import FunctionTrack, ManualSampler
 
-from wattsup.meter.timeline import CounterTrack, PolledEnergyTrack, PowerIntegrator, _feasible_bound
+from wattsup.meter.timeline import (
+    BRACKET_EVERY,
+    CounterTrack,
+    PolledEnergyTrack,
+    PowerIntegrator,
+    _feasible_bound,
+)
 
 PROPS = settings(deadline=None, derandomize=True)
 """Deterministic (derandomized) and free of time limits: the machine running the tests is shared."""
@@ -356,19 +362,35 @@ def test_gpu_counter_needs_a_step() -> None:
 
 
 def test_gpu_counter_learns_the_period_and_reads_sparingly() -> None:
+    """Where power samples carry the shape, only every BRACKET_EVERY-th counter step is bracketed (a read
+    busy-waits ~3.6 ms on an H100): a few reads a second, so the sampler costs ~2% of a core at most."""
     with gpu_simulation(FakeGpu(power=300.0, counter_period_s=0.1)) as sim:
         sim.run_to(T0 + 5.0)
         tr = sim.tracks[0]
-        assert isinstance(tr, CounterTrack)
+        assert isinstance(tr, CounterTrack) and tr.bracket_every == BRACKET_EVERY
         assert tr.period_s == pytest.approx(0.1, abs=0.005)
-        assert len(tr.tick_e) in range(48, 51)  # every step found
-        # each step costs a few reads around the predicted time, not a read every few milliseconds
-        assert tr.reads < 6 * len(tr.tick_e)
+        reads, ticks = tr.reads, len(tr.tick_e)
+        sim.run_to(T0 + 15.0)
+        per_s = (tr.reads - reads) / 10.0
+        assert len(tr.tick_e) - ticks in range(9, 12)  # one step bracketed a second
+        assert per_s <= 6  # each costs a few reads around the predicted time
+        # the period is still right when the brackets are ten steps apart
+        assert tr.period_s == pytest.approx(0.1, abs=0.002)
         # the tick brackets contain the true step times
         base = T0 + 0.037
         for lo, hi in zip(tr.tick_lo, tr.tick_hi, strict=True):
             k = math.floor((hi - base) / 0.1)
             assert lo <= base + k * 0.1 <= hi
+
+
+def test_gpu_counter_without_samples_brackets_every_step() -> None:
+    """Interpolation between ticks needs each one: without samples every step is bracketed."""
+    with gpu_simulation(FakeGpu(power=300.0, samples=False, counter_period_s=0.1)) as sim:
+        sim.run_to(T0 + 5.0)
+        tr = sim.tracks[0]
+        assert isinstance(tr, CounterTrack) and tr.bracket_every == 1
+        assert len(tr.tick_e) in range(48, 51)
+        assert tr.reads < 6 * len(tr.tick_e)
 
 
 def test_gpu_counter_reset_keeps_the_total_monotonic() -> None:

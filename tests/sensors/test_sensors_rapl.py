@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fake_powercap import DRAM_RANGE_UJ, PACKAGE_RANGE_UJ, PowercapTree, deny_reads, server_tree
+from sensor_fixtures import inner
 
 from wattsup.errors import SensorUnavailable
 from wattsup.meter import sources
@@ -121,7 +122,7 @@ def test_psys_zone_is_not_a_package(tmp_path: Path) -> None:
 def test_tracks_sum_the_sockets(tmp_path: Path) -> None:
     tree = server_tree(tmp_path)
     found = sources.discover(gpu=False, powercap_root=str(tmp_path))
-    tracks = {t.name: t for t in found.tracks}
+    tracks = {t.name: inner(t) for t in found.tracks}
     assert set(tracks) == {"cpu", "dram"}  # DRAM measured: no RAM model
     cpu, dram = tracks["cpu"], tracks["dram"]
     assert isinstance(cpu, PolledEnergyTrack) and isinstance(dram, PolledEnergyTrack)
@@ -144,7 +145,7 @@ def test_tracks_sum_the_sockets(tmp_path: Path) -> None:
 
 def test_package_counter_wraps(tmp_path: Path) -> None:
     tree = server_tree(tmp_path, sockets=1, dram=False)
-    cpu = next(t for t in sources.discover(gpu=False, ram=False, powercap_root=str(tmp_path)).tracks)
+    cpu = inner(sources.discover(gpu=False, ram=False, powercap_root=str(tmp_path)).tracks[0])
     tree.set("intel-rapl:0", PACKAGE_RANGE_UJ - 30_000_000)
     assert isinstance(cpu, PolledEnergyTrack)
     base = cpu.read_j(10.0)
@@ -157,7 +158,7 @@ def test_package_counter_wraps(tmp_path: Path) -> None:
 def test_counter_reset_counts_from_zero(tmp_path: Path) -> None:
     """A zone whose counter restarts (driver reload): the new value is the energy since the reset."""
     tree = server_tree(tmp_path, sockets=1, dram=False)
-    cpu = sources.discover(gpu=False, ram=False, powercap_root=str(tmp_path)).tracks[0]
+    cpu = inner(sources.discover(gpu=False, ram=False, powercap_root=str(tmp_path)).tracks[0])
     assert isinstance(cpu, PolledEnergyTrack)
     tree.set("intel-rapl:0", 150_000_000_000)
     cpu.read_j(0.0)
@@ -170,9 +171,11 @@ def test_counter_reset_counts_from_zero(tmp_path: Path) -> None:
 
 
 def test_failing_zone_read_raises_at_poll(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A zone that becomes unreadable after discovery makes the track's poll raise (the sampler drops it)."""
+    """A zone that becomes unreadable after discovery makes the sensor's own track raise at poll (its guard
+    then fills from the CPU model: tests/meter/test_meter_faults.py)."""
     tree = server_tree(tmp_path, sockets=1, dram=False)
-    cpu = sources.discover(gpu=False, ram=False, powercap_root=str(tmp_path)).tracks[0]
+    cpu = inner(sources.discover(gpu=False, ram=False, powercap_root=str(tmp_path)).tracks[0])
+    assert isinstance(cpu, PolledEnergyTrack)
     cpu.poll(0.0)
     deny_reads(monkeypatch, tree.energy_file("intel-rapl:0"))
     with pytest.raises(PermissionError):

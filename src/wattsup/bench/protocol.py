@@ -198,7 +198,13 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
         for r in range(config.reps):
             # no device sync entering a phase, nor leaving "preprocess" (host work and input copies):
             # each sync costs a 5 ms GPU inference ~0.5-1% (benchmarks/RESULTS.md)
-            meter = Meter(name="inference", sync=sync, sync_phase_enter=False, host_phases=("preprocess",))
+            meter = Meter(
+                name="inference",
+                sync=sync,
+                sync_phases=True,
+                sync_phase_enter=False,
+                host_phases=("preprocess",),
+            )
             latencies: list[float] = []
             stage = f"rep {r + 1}"
             # garbage left by loading and earlier repetitions is collected now, not in the window

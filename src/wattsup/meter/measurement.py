@@ -24,6 +24,16 @@ class ComponentEnergy(BaseModel):
     method: Method
     error_bound_j: float = Field(ge=0, description="the true value lies within ±bound (≥95% of windows)")
     detail: str = Field(default="", description="which sensor and estimator produced the figure")
+    filled_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="seconds of the window no working sensor observed, filled by a fallback (see detail)",
+    )
+
+    @property
+    def partial(self) -> bool:
+        """Part of the window was filled because the sensor stalled or was lost: an estimate there."""
+        return self.filled_s > 0
 
 
 class Measurement(BaseModel):
@@ -40,6 +50,15 @@ class Measurement(BaseModel):
         default=None, description="per component: (monotonic time s, cumulative J) points, if kept"
     )
     warnings: list[str] = Field(default_factory=list, description="missing sensors, late readings, ...")
+    background_cpu_share: float | None = Field(
+        default=None,
+        description="other processes' share of the host's CPU time during the window (0-1), if known",
+    )
+
+    @property
+    def partial(self) -> bool:
+        """Some component was filled over part of the window (a sensor stalled or was lost)."""
+        return any(c.partial for c in self.components)
 
     @property
     def total_energy_j(self) -> float:

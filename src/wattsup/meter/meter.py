@@ -8,70 +8,131 @@
                 ...
     print(m.measurement.total_energy_j)
 
-Edges are timestamps only: starting or ending a window or a phase costs two clock reads and the
-optional device sync. Energy is worked out when the outermost window stops, once every sensor has
-observed past its end (the NVML counter steps every ~100 ms, so ``stop`` waits about that long).
+Edges are timestamps only: a phase edge costs two clock reads; a window's start and stop also
+synchronise the device (``sync``) and tell the sampler (a pipe write). Energy is worked out when the
+outermost window stops, once every sensor has observed past its end (the NVML counter steps every
+~100 ms, so ``stop`` waits about that long).
 
-By default all meters of a process share one timeline that keeps running (see :func:`shared_sampler`),
-so back-to-back windows cost no start-up and the counter calibration sees a long history.
+By default all meters of a process share one sampler that keeps running in a process of its own
+(:mod:`wattsup.meter.process`): the measured program's threads and GIL cannot delay its readings, and
+back-to-back windows cost no start-up. ``WATTSUP_SAMPLER=thread`` runs it in a thread of this process
+instead (where no child process may be started).
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
-import math
 import os
 import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar
 
 from wattsup.errors import WattsupError
-from wattsup.meter.measurement import ComponentEnergy, Measurement
+from wattsup.meter.measurement import Measurement
+from wattsup.meter.process import ProcessSampler, SamplerProcessError
 from wattsup.meter.sampler import Sampler
 from wattsup.meter.sources import Sources, discover
-from wattsup.meter.timeline import CounterTrack, Estimate, Track
+from wattsup.meter.timeline import Track
+from wattsup.meter.window import Node
 
 P = ParamSpec("P")
 R = TypeVar("R")
 SyncArg = Callable[[], Any] | Literal["auto"] | None
 
-FINALISE_TIMEOUT_S = 3.0
 WARMUP_S = 0.25
 
-_shared: Sampler | None = None
+_shared: WindowSampler | None = None
 _shared_sources: Sources | None = None
 _shared_lock = threading.Lock()
 _shared_cpu_pid: int | None = None
+_shared_cpu_machine = False
+
+
+class WindowSampler(Protocol):
+    """What a Meter needs of a sampler: the in-process :class:`Sampler` and :class:`ProcessSampler`."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def pin(self, t: float) -> None: ...
+
+    def unpin(self, t: float) -> None: ...
+
+    def measure(
+        self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()
+    ) -> Measurement: ...
 
 
 def scope_cpu_to_process(pid: int | None = None) -> None:
-    """Charge the shared timeline's modelled CPU with process ``pid``'s tree share of CPU time (default:
-    this process) instead of the machine's utilisation. For a process that runs one job on a shared host
-    (a sweep run); call it before the first Meter. Where RAPL is readable the counter is used as before
-    (it is whole-socket)."""
-    global _shared_cpu_pid
+    """Charge the shared sampler's CPU figure to process ``pid``'s tree (default: this process), which is
+    already the default for this process; call it before the first Meter."""
+    global _shared_cpu_pid, _shared_cpu_machine
     with _shared_lock:
         if _shared is not None:
-            raise WattsupError("the shared timeline is already running; scope the CPU before the first Meter")
+            raise WattsupError("the shared sampler is already running; scope the CPU before the first Meter")
         _shared_cpu_pid = os.getpid() if pid is None else pid
+        _shared_cpu_machine = False
 
 
-def shared_sampler() -> tuple[Sampler, Sources]:
-    """The process-wide timeline over every source :func:`discover` finds, started on first use."""
+def scope_cpu_to_machine() -> None:
+    """Charge the whole machine's CPU (every process) to the shared sampler's windows, as CodeCarbon's
+    machine mode does; the figure is labelled machine-wide. Call it before the first Meter."""
+    global _shared_cpu_machine
+    with _shared_lock:
+        if _shared is not None:
+            raise WattsupError("the shared sampler is already running; scope the CPU before the first Meter")
+        _shared_cpu_machine = True
+
+
+def _forget_shared_after_fork() -> None:
+    global _shared, _shared_sources
+    _shared, _shared_sources = None, None
+
+
+os.register_at_fork(after_in_child=_forget_shared_after_fork)
+
+
+def _start_shared() -> tuple[WindowSampler, Sources]:
+    pid = None if _shared_cpu_machine else (_shared_cpu_pid or os.getpid())
+    mode = os.environ.get("WATTSUP_SAMPLER", "process")
+    if mode not in ("process", "thread"):
+        raise WattsupError(f"WATTSUP_SAMPLER must be 'process' or 'thread', got {mode!r}")
+    if mode == "process":
+        proc = ProcessSampler(cpu_pid=pid)
+        try:
+            proc.start()
+        except SamplerProcessError as e:
+            warnings.warn(
+                f"{e}; metering from a thread of this process instead", RuntimeWarning, stacklevel=3
+            )
+        else:
+            atexit.register(proc.stop)
+            return proc, Sources(statuses=proc.statuses)
+    found = discover(pid=pid)
+    sampler = Sampler(found.tracks, found.host)
+    sampler.start()
+    atexit.register(sampler.stop)
+    time.sleep(WARMUP_S)  # a first counter tick and a few samples before the first window
+    return sampler, found
+
+
+def shared_sampler() -> tuple[WindowSampler, Sources]:
+    """The process-wide sampler over every source :func:`discover` finds, started on first use (in a
+    process of its own unless ``WATTSUP_SAMPLER=thread``). Its CPU figure is this process tree's own CPU
+    time unless :func:`scope_cpu_to_machine` was called."""
     global _shared, _shared_sources
     with _shared_lock:
-        if _shared is None:
-            _shared_sources = discover(pid=_shared_cpu_pid)
-            _shared = Sampler(_shared_sources.tracks)
-            _shared.start()
-            atexit.register(_shared.stop)
-            time.sleep(WARMUP_S)  # a first counter tick and a few samples before the first window
+        if _shared is None or not _shared.running:
+            _shared, _shared_sources = _start_shared()
         assert _shared_sources is not None
         return _shared, _shared_sources
 
@@ -82,53 +143,43 @@ def _auto_sync() -> None:
         torch.cuda.synchronize()
 
 
-@dataclass
-class _Node:
-    name: str
-    intervals: list[tuple[float, float]] = field(default_factory=list)
-    children: list[_Node] = field(default_factory=list)
-    open_since: float | None = None
-
-    def child(self, name: str) -> _Node:
-        for c in self.children:
-            if c.name == name:
-                return c
-        c = _Node(name)
-        self.children.append(c)
-        return c
-
-
 class Meter:
     """Meters a window of work, with nested named phases. Reusable: each start/stop is a new window.
 
-    ``sources``: ``None`` uses the shared process-wide timeline over every sensor found here; a list of
-    tracks (or a :class:`Sampler`) meters exactly those. ``sync``: called at every edge before the clock
-    is read, so work queued on an accelerator is attributed to the right window; ``"auto"`` synchronises
-    CUDA when torch has initialised it. ``sync_phase_enter=False`` skips the sync when a phase is entered
-    (each exit still syncs): right when phases follow each other with no device work queued between
-    them, as in the benchmark harness, and it saves a device round trip per phase. ``host_phases``: names
-    of phases whose exit does not sync either — phases that queue no device work worth attributing
-    (tokenising and copying inputs); whatever they do queue is charged to the phase after them. Each
-    sync costs a 5 ms GPU inference about 0.5–1% of its time (benchmarks/RESULTS.md).
-    ``timeline``: keep each component's cumulative-energy points.
+    ``sources``: ``None`` uses the shared process-wide sampler over every sensor found here; a list of
+    tracks (or a :class:`Sampler`) meters exactly those, from a thread of this process. ``sync``: called
+    at the window's start and stop before the clock is read, so work queued on an accelerator is
+    attributed to the window; ``"auto"`` synchronises CUDA when torch has initialised it.
+
+    Phase edges are timestamps only: no device sync unless ``sync_phases=True``. Without it, device work
+    queued in one phase and run during the next is charged to the next (right for host-bound phases and
+    for totals; sync when each phase's own device energy matters, at ~0.5–1% of a 5 ms GPU inference per
+    sync, benchmarks/RESULTS.md). With ``sync_phases``: ``sync_phase_enter=False`` skips the sync when a
+    phase is entered (each exit still syncs), right when phases follow each other with no device work
+    queued between them, as in the benchmark harness; ``host_phases`` names phases whose exit does not
+    sync either (tokenising and copying inputs). ``timeline``: keep each component's cumulative-energy
+    points.
     """
 
     def __init__(
         self,
         name: str = "window",
-        sources: list[Track] | Sampler | None = None,
+        sources: list[Track] | Sources | Sampler | None = None,
         sync: SyncArg = "auto",
         timeline: bool = False,
+        sync_phases: bool = False,
         sync_phase_enter: bool = True,
         host_phases: Collection[str] = (),
     ) -> None:
         self.name = name
+        self.sync_phases = sync_phases
         self.sync_phase_enter = sync_phase_enter
         self.host_phases = frozenset(host_phases)
         self._sync: Callable[[], Any] | None = _auto_sync if sync == "auto" else sync
         self.keep_timeline = timeline
         self._own_sampler = False
         self.warnings: list[str] = []
+        self.sampler: WindowSampler
         if sources is None:
             self.sampler, found = shared_sampler()
             self.warnings += [
@@ -136,11 +187,14 @@ class Meter:
             ]
         elif isinstance(sources, Sampler):
             self.sampler = sources
+        elif isinstance(sources, Sources):
+            self.sampler = Sampler(sources.tracks, sources.host)
+            self._own_sampler = True
         else:
             self.sampler = Sampler(sources)
             self._own_sampler = True
-        self._root: _Node | None = None
-        self._stack: list[_Node] = []
+        self._root: Node | None = None
+        self._stack: list[Node] = []
         self.measurement: Measurement | None = None
 
     # ------------------------------------------------------------------ edges
@@ -156,7 +210,9 @@ class Meter:
             self.sampler.start()
             if self._own_sampler:
                 time.sleep(WARMUP_S)
-        self._root = _Node(self.name, open_since=self._now())
+        t = self._now()
+        self.sampler.pin(t)
+        self._root = Node(self.name, open_since=t)
         self._stack = [self._root]
         self.measurement = None
         return self
@@ -169,7 +225,7 @@ class Meter:
         node = self._stack[-1].child(name)
         if node.open_since is not None:
             raise WattsupError(f"phase {name!r} is already open; phases of the same name cannot overlap")
-        node.open_since = self._now() if self.sync_phase_enter else time.monotonic()
+        node.open_since = self._now() if self.sync_phases and self.sync_phase_enter else time.monotonic()
         self._stack.append(node)
         try:
             yield
@@ -179,7 +235,8 @@ class Meter:
                     f"phase {name!r} closed while {self._stack[-1].name!r}, opened inside it, is still open; "
                     "phases must close in the reverse order they were opened"
                 )
-            end = time.monotonic() if name in self.host_phases else self._now()
+            synced = self.sync_phases and name not in self.host_phases
+            end = self._now() if synced else time.monotonic()
             node.intervals.append((node.open_since, end))
             node.open_since = None
             self._stack.pop()
@@ -192,30 +249,17 @@ class Meter:
         root = self._root
         end = self._now()
         assert root.open_since is not None
-        root.intervals.append((root.open_since, end))
+        start = root.open_since
+        root.intervals.append((start, end))
         root.open_since = None
         self._root = None
-        late = self.sampler.wait_covered(end, FINALISE_TIMEOUT_S)
-        notes = list(self.warnings)
-        notes += [
-            f"{tr.name}: no reading past the window's end within {FINALISE_TIMEOUT_S:g} s; "
-            "its last interval is extrapolated"
-            for tr in late
-        ]
-        notes += [tr.error for tr in self.sampler.tracks if tr.error]
-        tracks = []
-        for tr in self.sampler.tracks:
-            if tr.error is None:
-                try:
-                    tr.energy(*root.intervals[0])  # no usable reading yet: a counter that never stepped
-                except ValueError as e:
-                    notes.append(f"{tr.name}: no estimate for this window ({e})")
-                    continue
-                tracks.append(tr)
-        self.measurement = self._build(root, notes, tracks)
-        if self._own_sampler:
-            self.sampler.stop()
-        for n in notes:
+        try:
+            self.measurement = self.sampler.measure(root, end, self.keep_timeline, self.warnings)
+        finally:
+            self.sampler.unpin(start)
+            if self._own_sampler:
+                self.sampler.stop()
+        for n in self.measurement.warnings:
             warnings.warn(n, RuntimeWarning, stacklevel=2)
         return self.measurement
 
@@ -234,32 +278,3 @@ class Meter:
                 return fn(*args, **kwargs)
 
         return wrapper
-
-    # ------------------------------------------------------------ finalising
-    def _component(self, tr: Track, intervals: list[tuple[float, float]]) -> ComponentEnergy:
-        ests: list[Estimate] = [tr.energy(a, b) for a, b in intervals]
-        e = sum(x.energy_j for x in ests)
-        bound = sum(x.systematic_j for x in ests) + math.sqrt(sum(x.random_j**2 for x in ests))
-        detail = tr.detail
-        if isinstance(tr, CounterTrack) and intervals:
-            a, b = intervals[0]
-            detail += f" [{tr.estimator(a, b)}]"
-        return ComponentEnergy(name=tr.name, energy_j=e, method=tr.method, error_bound_j=bound, detail=detail)
-
-    def _build(self, node: _Node, notes: list[str], tracks: list[Track]) -> Measurement:
-        start = node.intervals[0][0]
-        duration = sum(b - a for a, b in node.intervals)
-        comps = [self._component(t, node.intervals) for t in tracks]
-        timeline = None
-        if self.keep_timeline and len(node.intervals) == 1:
-            a, b = node.intervals[0]
-            timeline = {t.name: t.points(a, b) for t in tracks}
-        return Measurement(
-            name=node.name,
-            start_s=start,
-            duration_s=duration,
-            components=comps,
-            phases=[self._build(c, [], tracks) for c in node.children],
-            timeline=timeline,
-            warnings=notes,
-        )

@@ -1,9 +1,15 @@
-"""The background thread that polls every track when it asks to be polled.
+"""The background thread that polls every track when it asks to be polled, and finalises windows.
 
 One daemon thread serves all tracks. It sleeps between polls on an Event, so ``poke`` (used when a
-window is being finalised) and ``stop`` wake it at once. Reads of NVML release the GIL; between
-polls the thread sleeps, so the measured program keeps the interpreter to itself. A track whose reads
-fail three times in a row is taken out, and its error is reported with every window that needed it.
+window is being finalised) and ``stop`` wake it at once. A track whose reads fail three times in a row
+is taken out, and its error is reported with every window that needed it (tracks built by
+:func:`wattsup.meter.sources.discover` are guarded: they fill what they miss instead, see ``guard.py``).
+
+Memory stays bounded: every ``TRIM_EVERY_S`` the tracks forget what neither an open window (``pin``)
+nor the last ``HISTORY_S`` seconds need.
+
+The shared sampler of a process runs this class in a process of its own (``wattsup.meter.process``), so
+the measured program's threads and GIL cannot delay it; ``Meter(sources=[...])`` runs it in a thread.
 """
 
 from __future__ import annotations
@@ -11,21 +17,35 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Sequence
 
-from wattsup.meter.timeline import Track
+from wattsup.meter.guard import GuardedTrack
+from wattsup.meter.measurement import Measurement
+from wattsup.meter.timeline import SPAN_S, HostLoadTrack, Track
+from wattsup.meter.window import Node, build_measurement, busy_host_note
 
 MAX_FAILURES = 3
+FINALISE_TIMEOUT_S = 3.0
+HISTORY_S = 120.0
+"""Seconds of readings kept when no window is open (the timeline export and ``monitor`` need no more)."""
+TRIM_EVERY_S = 10.0
 
 
 class Sampler:
-    def __init__(self, tracks: list[Track]) -> None:
+    def __init__(self, tracks: Sequence[Track], host: HostLoadTrack | None = None) -> None:
         self.tracks = list(tracks)
-        self._next = [0.0] * len(self.tracks)
-        self._fails = [0] * len(self.tracks)
+        """The energy tracks, one per component."""
+        self.host = host
+        self._all: list[Track] = [*self.tracks, *([host] if host is not None else [])]
+        self._next = [0.0] * len(self._all)
+        self._fails = [0] * len(self._all)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._covered = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._pins: list[float] = []
+        self._pins_lock = threading.Lock()
+        self._trimmed_at = -math.inf
         self.polls = 0
 
     @property
@@ -36,7 +56,7 @@ class Sampler:
         if self.running:
             return
         now = time.monotonic()
-        for i, tr in enumerate(self.tracks):
+        for i, tr in enumerate(self._all):
             self._next[i] = self._safe_poll(i, tr, now, first=True)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="wattsup-sampler", daemon=True)
@@ -48,14 +68,72 @@ class Sampler:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._thread = None
-        for tr in self.tracks:
+        for tr in self._all:
             tr.close()
 
-    def poke(self) -> None:
-        """Poll every track now (a window is waiting to be finalised)."""
+    def poke(self, t: float | None = None) -> None:
+        """Poll every track now (a window ending at ``t`` is waiting to be finalised)."""
         now = time.monotonic()
+        if t is not None:
+            for tr in self._all:
+                tr.need_cover(t)
         self._next = [min(n, now) for n in self._next]
         self._wake.set()
+
+    # ------------------------------------------------------------ open windows
+    def pin(self, t: float) -> None:
+        """A window started at ``t``: keep the readings it needs until :meth:`unpin`."""
+        with self._pins_lock:
+            self._pins.append(t)
+
+    def unpin(self, t: float) -> None:
+        with self._pins_lock:
+            if t in self._pins:
+                self._pins.remove(t)
+
+    def trim(self, now: float) -> None:
+        with self._pins_lock:
+            oldest = min(self._pins, default=math.inf)
+        keep_from = min(oldest - SPAN_S - 1.0, now - HISTORY_S)
+        for tr in self._all:
+            tr.trim(keep_from)
+        self._trimmed_at = now
+
+    def measure(self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()) -> Measurement:
+        """Wait until every track has observed past ``end``, then the Measurement of the window ``root``."""
+        late = self.wait_covered(end, FINALISE_TIMEOUT_S)
+        out = list(notes)
+        out += [
+            f"{tr.name}: no reading past the window's end within {FINALISE_TIMEOUT_S:g} s; "
+            "its last interval is extrapolated"
+            for tr in late
+        ]
+        out += [tr.error for tr in self.tracks if tr.error]
+        a, b = root.intervals[0][0], root.intervals[-1][1]
+        for tr in self.tracks:
+            if isinstance(tr, GuardedTrack):
+                out += [e for e in tr.events_between(a, b) if e not in out]
+        tracks = []
+        for tr in self.tracks:
+            if tr.error is None:
+                try:
+                    tr.energy(a, b)  # no usable reading yet: a counter that never stepped
+                except ValueError as e:
+                    out.append(f"{tr.name}: no estimate for this window ({e})")
+                    continue
+                tracks.append(tr)
+        m = build_measurement(tracks, root, out, keep_timeline, self.host)
+        extra = [
+            f"{c.name}: partial figure: {c.filled_s:.2f} s of the window filled, not measured ({c.detail})"
+            for c in m.components
+            if c.partial
+        ]
+        busy = busy_host_note(m)
+        if busy:
+            extra.append(busy)
+        if extra:
+            m = m.model_copy(update={"warnings": [*m.warnings, *extra]})
+        return m
 
     def _safe_poll(self, i: int, tr: Track, now: float, first: bool = False) -> float:
         if tr.error is not None:
@@ -76,11 +154,13 @@ class Sampler:
             now = time.monotonic()
             due = [i for i, n in enumerate(self._next) if n <= now]
             for i in due:
-                self._next[i] = self._safe_poll(i, self.tracks[i], time.monotonic())
+                self._next[i] = self._safe_poll(i, self._all[i], time.monotonic())
                 self.polls += 1
             if due:
                 with self._covered:
                     self._covered.notify_all()
+            if now - self._trimmed_at > TRIM_EVERY_S:
+                self.trim(now)
             nxt = min(self._next, default=math.inf)
             delay = min(max(nxt - time.monotonic(), 0.0), 0.5)
             if delay > 0:
@@ -90,10 +170,10 @@ class Sampler:
     def wait_covered(self, t: float, timeout_s: float) -> list[Track]:
         """Wait until every healthy track has observed past ``t``; returns the tracks that have not."""
         deadline = time.monotonic() + timeout_s
-        self.poke()
+        self.poke(t)
         with self._covered:
             while True:
-                late = [tr for tr in self.tracks if tr.error is None and tr.covered_until() < t]
+                late = [tr for tr in self._all if tr.error is None and tr.covered_until() < t]
                 remaining = deadline - time.monotonic()
                 if not late or remaining <= 0 or not self.running:
                     return late

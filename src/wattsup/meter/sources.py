@@ -3,6 +3,14 @@
 GPU: every visible NVIDIA GPU, the counter (shaped by power samples where the driver keeps them), else
 integrated power readings (``sampled``). CPU: RAPL package zones (``counter``), else the CPU model
 (``modeled``). Memory: RAPL DRAM zones where present, else the RAM model (``modeled``).
+
+Every measured source is guarded (``guard.py``): a GPU counter by the GPU's power readings, a RAPL package
+by the CPU model, a DRAM zone by the RAM model, so a sensor that stalls or is lost mid-window keeps what it
+measured and the rest is filled and labelled partial.
+
+CPU scope: with ``pid`` the modelled CPU charges that process tree's own CPU time (the default of the
+meter), and a whole-package RAPL counter is apportioned to it when other processes keep the host busy;
+without, machine-wide utilisation. The ``host`` track records how busy the rest of the host was.
 """
 
 from __future__ import annotations
@@ -10,8 +18,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import psutil
+
 from wattsup.errors import SensorUnavailable
-from wattsup.meter.timeline import CounterTrack, PolledEnergyTrack, PowerIntegrator, Track
+from wattsup.meter.guard import GuardedTrack
+from wattsup.meter.timeline import CounterTrack, HostLoadTrack, PolledEnergyTrack, PowerIntegrator, Track
 from wattsup.sensors import models, nvml, rapl
 from wattsup.sensors.base import CounterAccumulator, SensorStatus
 
@@ -21,10 +32,16 @@ SAMPLED_INTERVAL_S = 0.05
 DEFAULT_GPU_MAX_W = 1500.0
 
 
+GPU_POWER_INTERVAL_S = 0.1
+HOST_INTERVAL_S = 0.25
+
+
 @dataclass
 class Sources:
     tracks: list[Track] = field(default_factory=list)
     statuses: list[SensorStatus] = field(default_factory=list)
+    host: HostLoadTrack | None = None
+    """Host and process-tree CPU time, where a process tree is metered (``pid``)."""
 
 
 def _gpu_tracks(out: Sources, indices: list[int] | None) -> None:
@@ -42,7 +59,7 @@ def _gpu_tracks(out: Sources, indices: list[int] | None) -> None:
         for idx in visible:
             try:
                 gpu = nvml.NvmlGpu(nv, idx)
-                track = gpu_track(gpu)
+                track = guarded_gpu_track(gpu)
             except nv.NVMLError as e:
                 out.statuses.append(SensorStatus(f"gpu:{idx}", "nvml", False, reason=f"NVML error: {e}"))
                 continue
@@ -92,6 +109,36 @@ class _NvmlSampledTrack(_HoldsNvml, PolledEnergyTrack):
     pass
 
 
+def guarded_gpu_track(gpu: nvml.NvmlGpu) -> Track:
+    """The best track of one GPU, guarded: a counter track falls back on the power readings."""
+    primary = gpu_track(gpu)
+    if not isinstance(primary, CounterTrack):
+        return GuardedTrack(primary, None)
+    fallback = PolledEnergyTrack(
+        primary.name,
+        PowerIntegrator(lambda: gpu.power_mw() / 1000.0),
+        GPU_POWER_INTERVAL_S,
+        "sampled",
+        f"{gpu.name}: NVML power readings (1 s averages on Ampere and newer), ±10%",
+        relative_bound=0.10,
+    )
+    return GuardedTrack(primary, fallback)
+
+
+def _clock_pair() -> tuple[float, float]:
+    """(monotonic, realtime) read as close together as this process manages: the tightest of three pairs,
+    so a thread switch between the two reads cannot shift the driver's samples in time."""
+    best: tuple[float, float, float] | None = None
+    for _ in range(3):
+        m0 = time.monotonic()
+        r = time.time()
+        m1 = time.monotonic()
+        if best is None or m1 - m0 < best[0]:
+            best = (m1 - m0, (m0 + m1) / 2, r)
+    assert best is not None
+    return best[1], best[2]
+
+
 def gpu_track(gpu: nvml.NvmlGpu) -> Track:
     """The best track one GPU allows."""
     max_w = (gpu.power_limit_w or DEFAULT_GPU_MAX_W) * 1.5
@@ -109,7 +156,6 @@ def gpu_track(gpu: nvml.NvmlGpu) -> Track:
             def read_samples_fn() -> list[tuple[float, float]]:
                 # The driver's clock may step (CLOCK_REALTIME: NTP, date, VM resume): the offset is
                 # worked out again at every read, and "since" is the last sample's monotonic time on it.
-                now = time.monotonic()
                 last, prev_off = state["last"], state["offset"]
                 since = 0 if last is None or prev_off is None else max(int((last - prev_off) * 1e6), 0)
                 raw = gpu.power_samples(since)
@@ -117,7 +163,10 @@ def gpu_track(gpu: nvml.NvmlGpu) -> Track:
                     raw = gpu.power_samples(0)  # the clock went back: take the buffer again
                 if not raw:
                     return []
-                off = nvml.sample_clock_offset_s(raw[-1][0], now)
+                # the clocks are read after the samples, together: a delay between the driver call and
+                # the clock reads (a busy host, the GIL) must not move the samples on the time axis
+                now, real = _clock_pair()
+                off = nvml.sample_clock_offset_s(raw[-1][0], now, real)
                 if off is None:  # unknown clock: the newest sample was taken about now (fixed once)
                     fixed = state["fixed"]
                     if fixed is None:
@@ -147,7 +196,7 @@ def gpu_track(gpu: nvml.NvmlGpu) -> Track:
     )
 
 
-def _rapl_tracks(out: Sources, root: str | None) -> bool:
+def _rapl_tracks(out: Sources, root: str | None, pid: int | None, exclude: frozenset[int]) -> bool:
     """Adds RAPL tracks; returns whether a DRAM zone was found (False also when RAPL is unusable)."""
     try:
         zones = rapl.discover(root)
@@ -168,48 +217,54 @@ def _rapl_tracks(out: Sources, root: str | None) -> bool:
             return sum(a.update(float(z.read_uj()), t) for z, a in zip(group, accs, strict=True))
 
         detail = f"RAPL {comp} counter, {len(group)} zone(s): " + ", ".join(z.path.name for z in group)
-        out.tracks.append(PolledEnergyTrack(comp, read, RAPL_INTERVAL_S, "counter", detail))
+        primary = PolledEnergyTrack(comp, read, RAPL_INTERVAL_S, "counter", detail)
+        primary.apportion = comp == "cpu" and pid is not None
+        fallback = _cpu_model_track(pid, exclude) if comp == "cpu" else _ram_model_track()
+        out.tracks.append(GuardedTrack(primary, fallback))
         out.statuses.append(SensorStatus(comp, "rapl", True, "counter", detail))
     return has_dram
 
 
-def _cpu_model_track(out: Sources, pid: int | None) -> None:
+def _cpu_model_track(pid: int | None, exclude: frozenset[int] = frozenset()) -> PolledEnergyTrack:
     spec = models.cpu_spec(tdp_w=models.cpu_tdp_override())
-    util = models.CpuUtilisation(pid)
+    util = models.CpuUtilisation(pid, exclude)
 
     def power() -> float:
         return spec.tdp_w * models.load_fraction(util.sample())
 
-    scope = "this process tree's share" if pid is not None else "machine-wide utilisation"
+    scope = "this process tree's CPU time" if pid is not None else "machine-wide utilisation"
     detail = f"modelled: {spec.model}, {spec.source}; Teads load curve, {scope}"
-    out.tracks.append(
-        PolledEnergyTrack(
-            "cpu",
-            PowerIntegrator(power),
-            MODEL_INTERVAL_S,
-            "modeled",
-            detail,
-            relative_bound=models.MODELED_RELATIVE_BOUND,
-        )
+    return PolledEnergyTrack(
+        "cpu",
+        PowerIntegrator(power),
+        MODEL_INTERVAL_S,
+        "modeled",
+        detail,
+        relative_bound=models.MODELED_RELATIVE_BOUND,
     )
-    out.statuses.append(SensorStatus("cpu", "model", True, "modeled", detail))
 
 
-def _ram_model_track(out: Sources) -> None:
+def _ram_model_track() -> PolledEnergyTrack:
     gb = models.ram_installed_gb()
     w = models.ram_power_w(gb)
     detail = f"modelled: {gb:.1f} GB installed × {models.RAM_W_PER_GB} W/GB = {w:.1f} W"
-    out.tracks.append(
-        PolledEnergyTrack(
-            "ram",
-            lambda t: w * t,
-            MODEL_INTERVAL_S,
-            "modeled",
-            detail,
-            relative_bound=models.MODELED_RELATIVE_BOUND,
-        )
+    return PolledEnergyTrack(
+        "ram",
+        lambda t: w * t,
+        MODEL_INTERVAL_S,
+        "modeled",
+        detail,
+        relative_bound=models.MODELED_RELATIVE_BOUND,
     )
-    out.statuses.append(SensorStatus("ram", "model", True, "modeled", detail))
+
+
+def host_track(pid: int, exclude: frozenset[int] = frozenset()) -> HostLoadTrack:
+    proc = psutil.Process(pid)
+
+    def read() -> tuple[float, float]:
+        return models.host_busy_cpu_s(), models.tree_cpu_s(proc, exclude)
+
+    return HostLoadTrack(read, psutil.cpu_count() or 1, HOST_INTERVAL_S)
 
 
 def discover(
@@ -219,17 +274,27 @@ def discover(
     gpu_indices: list[int] | None = None,
     powercap_root: str | None = None,
     pid: int | None = None,
+    exclude_pids: frozenset[int] = frozenset(),
 ) -> Sources:
-    """Every energy source this machine offers, best method first, with reasons for the missing ones."""
+    """Every energy source this machine offers, best method first, with reasons for the missing ones.
+
+    ``pid``: meter that process tree's CPU (its own CPU time, without ``exclude_pids``); ``None``: the
+    machine's. With a ``pid`` the sources also hold the host-load track."""
     out = Sources()
     if gpu:
         _gpu_tracks(out, gpu_indices)
     has_dram = False
     if cpu:
         before = len(out.tracks)
-        has_dram = _rapl_tracks(out, powercap_root)
+        has_dram = _rapl_tracks(out, powercap_root, pid, exclude_pids)
         if not any(t.name == "cpu" for t in out.tracks[before:]):
-            _cpu_model_track(out, pid)
+            track = _cpu_model_track(pid, exclude_pids)
+            out.tracks.append(track)
+            out.statuses.append(SensorStatus("cpu", "model", True, "modeled", track.detail))
     if ram and not has_dram:
-        _ram_model_track(out)
+        track = _ram_model_track()
+        out.tracks.append(track)
+        out.statuses.append(SensorStatus("ram", "model", True, "modeled", track.detail))
+    if pid is not None:
+        out.host = host_track(pid, exclude_pids)
     return out

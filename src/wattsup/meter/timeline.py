@@ -38,6 +38,9 @@ SPAN_S = 5.0
 LOCAL_SPAN_S = 1.0
 """The shorter span whose calibration, compared with the wide one, shows drift of the samples' scale."""
 MIN_SPAN_S = 0.5
+BRACKET_EVERY = 10
+"""Where power samples shape the windows, only every this many counter ticks is bracketed by reads (each
+NVML counter read busy-waits ~3.6 ms): the calibration needs ticks seconds apart, not every one."""
 
 
 @dataclass
@@ -45,6 +48,9 @@ class Estimate:
     energy_j: float
     systematic_j: float
     random_j: float
+    filled_s: float = 0.0
+    """Seconds of the interval that no working sensor observed and a fallback filled (see meter/guard.py)."""
+    fill_note: str = ""
 
     @property
     def bound_j(self) -> float:
@@ -57,6 +63,8 @@ class Track(ABC):
     name: str
     method: Method
     detail: str
+    apportion: bool = False
+    """A whole-package counter (RAPL): apportioned to the metered process tree on a busy host."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -84,6 +92,26 @@ class Track(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook: most tracks hold nothing to release
         """Release what the track holds (NVML references)."""
+
+    def need_cover(self, t: float) -> None:  # noqa: B027 - optional hook: most tracks cover every poll
+        """A window ending at ``t`` waits to be finalised: observe past ``t`` as soon as possible."""
+
+    def estimator(self, a: float, b: float) -> str | None:
+        """Which estimator a window [a, b] gets, where the track has several (None: just one)."""
+        return None
+
+    @abstractmethod
+    def trim(self, before: float) -> None:
+        """Forget what no window starting at or after ``before`` needs (bounded memory)."""
+
+    @abstractmethod
+    def last_change_t(self) -> float | None:
+        """When the reading last moved (None before two readings): a counter that stops is a fault."""
+
+
+def _trim_index(ts: list[float], before: float) -> int:
+    """How many leading entries of the sorted ``ts`` can go while one stays at or before ``before``."""
+    return max(bisect.bisect_right(ts, before) - 1, 0)
 
 
 def _feasible_bound(e0: float, e1: float, t0: float, t1: float, t: float, p_lo: float, p_hi: float) -> float:
@@ -136,6 +164,23 @@ class PolledEnergyTrack(Track):
     def covered_until(self) -> float:
         with self.lock:
             return self.t[-1] if self.t else -math.inf
+
+    def trim(self, before: float) -> None:
+        with self.lock:
+            k = _trim_index(self.t, before)
+            if k:
+                del self.t[:k], self.e[:k], self.half[:k]
+
+    def last_change_t(self) -> float | None:
+        with self.lock:
+            n = len(self.e)
+            if n < 2:
+                return None
+            last = self.e[-1]
+            for i in range(n - 2, -1, -1):
+                if self.e[i] != last:
+                    return self.t[i + 1]
+            return self.t[0]
 
     def _power(self, i: int) -> float:
         return (self.e[i + 1] - self.e[i]) / (self.t[i + 1] - self.t[i])
@@ -209,6 +254,7 @@ class CounterTrack(Track):
         detail: str,
         period_s: float = 0.1,
         max_power_w: float | None = None,
+        bracket_every: int = BRACKET_EVERY,
     ) -> None:
         super().__init__()
         self.name, self.detail = name, detail
@@ -216,8 +262,11 @@ class CounterTrack(Track):
         self.read_samples = read_samples
         self.max_power_w = max_power_w
         self.period_s = period_s
+        self.bracket_every = bracket_every if read_samples is not None else 1
         # every counter read: start, end, value
         self._last_read: tuple[float, float, float] | None = None
+        self._attempt_since: float | None = None  # reading until the counter steps, since then
+        self._need_after: float | None = None  # a window ending then waits for a tick bracketed after it
         # ticks: bracket [lo, hi] within which the counter stepped to value
         self.tick_lo: list[float] = []
         self.tick_hi: list[float] = []
@@ -234,15 +283,48 @@ class CounterTrack(Track):
     def _tick_mid(self, i: int) -> float:
         return self.tick_m[i]
 
-    def _predicted_next_tick(self) -> float | None:
-        n = len(self.tick_e)
+    def _period(self) -> float | None:
+        """The counter's update period from the bracketed ticks (which may be several periods apart)."""
+        n = len(self.tick_m)
         if n < 3:
             return None
-        intervals = [self._tick_mid(i + 1) - self._tick_mid(i) for i in range(max(0, n - 9), n - 1)]
-        period = statistics.median(intervals)
+        per = []
+        for i in range(max(0, n - 9), n - 1):
+            d = self.tick_m[i + 1] - self.tick_m[i]
+            per.append(d / max(1, round(d / self.period_s)))
+        period = statistics.median(per)
         if 0.005 < period < 2.0:
             self.period_s = period
-        return self._tick_mid(n - 1) + self.period_s
+        return self.period_s
+
+    def _predicted_next_tick(self) -> float | None:
+        period = self._period()
+        return None if period is None else self.tick_m[-1] + period
+
+    def _target(self, now: float, guard: float) -> float | None:
+        """When the next tick worth bracketing is due: ``bracket_every`` periods after the last one (the
+        power samples carry the shape in between), or the first one after a window waiting to be finalised."""
+        period = self._period()
+        if period is None:
+            return None
+        last = self.tick_m[-1]
+        k = self.bracket_every
+        need = self._need_after
+        if need is not None and self.tick_lo[-1] < need:
+            k = max(1, math.ceil((need + guard - last) / period - 1e-6))
+        # not a tick already past: late polls (a busy host) bracket the next one instead
+        return last + max(k, math.ceil((now - last) / period - 1e-6)) * period
+
+    def need_cover(self, t: float) -> None:
+        with self.lock:
+            self._need_after = t if self._need_after is None else max(self._need_after, t)
+
+    def _read(self) -> tuple[float, float, float]:
+        t0 = time.monotonic()
+        e = self.read_counter_j()
+        t1 = time.monotonic()
+        self.reads += 1
+        return t0, t1, e
 
     def poll(self, now: float) -> float:
         if self.read_samples is not None and now >= self._next_samples:
@@ -256,26 +338,53 @@ class CounterTrack(Track):
                     self.s_t.append(t)
                     self.s_p.append(p)
             self._next_samples = now + 0.1
-        pred = self._predicted_next_tick()
+        next_samples = self._next_samples if self.read_samples is not None else math.inf
         guard = max(0.01, 0.15 * self.period_s)
-        if pred is not None and now < pred - guard and self._last_read is not None:
-            return min(pred - guard, self._next_samples if self.read_samples else math.inf)
-        t0 = time.monotonic()
-        e = self.read_counter_j()
-        t1 = time.monotonic()
-        self.reads += 1
+        if self._attempt_since is None:
+            with self.lock:
+                target = self._target(now, guard)
+            if target is not None and now < target - guard:
+                return min(target - guard, next_samples)
+            # a baseline read just before the tick: the bracket's low end is the last read without a step
+            t0, t1, e = self._read()
+            with self.lock:
+                self._last_read = (t0, t1, e)
+            self._attempt_since = t0
+            return t1 + 0.002
+        t0, t1, e = self._read()
         with self.lock:
             last = self._last_read
-            if last is not None and e != last[2]:
+            assert last is not None
+            self._last_read = (t0, t1, e)
+            if e != last[2]:
                 self.tick_lo.append(last[0])
                 self.tick_hi.append(t1)
                 self.tick_e.append(e)
                 self.tick_m.append((last[0] + t1) / 2)
-            self._last_read = (t0, t1, e)
-        if last is not None and e != last[2]:
-            nxt = self._predicted_next_tick()
-            return (nxt - guard) if nxt is not None else t1 + 0.002
+                if self._need_after is not None and last[0] >= self._need_after:
+                    self._need_after = None
+                self._attempt_since = None
+                target = self._target(t1, guard)
+                return t1 + 0.002 if target is None else min(target - guard, next_samples)
+        waited = t1 - self._attempt_since
+        if waited > 3 * self.period_s:  # no step: a stalled counter; keep watching without burning a core
+            return t1 + min(self.period_s / 2, 0.05)
         return t1 + 0.002  # waiting for the step: read again soon
+
+    def last_change_t(self) -> float | None:
+        with self.lock:
+            if self._last_read is None or not self.tick_hi:
+                return None
+            return self.tick_hi[-1]
+
+    def trim(self, before: float) -> None:
+        with self.lock:
+            k = _trim_index(self.tick_m, before)
+            if k:
+                del self.tick_lo[:k], self.tick_hi[:k], self.tick_e[:k], self.tick_m[:k]
+            k = _trim_index(self.s_t, before)
+            if k:
+                del self.s_t[:k], self.s_p[:k], self.s_cum[:k]
 
     def covered_until(self) -> float:
         with self.lock:
@@ -389,7 +498,7 @@ class CounterTrack(Track):
             shaped = self._shaped(a, b) if self.read_samples is not None else None
             return shaped if shaped is not None else self._interpolated(a, b)
 
-    def estimator(self, a: float, b: float) -> str:
+    def estimator(self, a: float, b: float) -> str | None:
         with self.lock:
             return "counter+samples" if self.read_samples is not None and self._shaped(a, b) else "counter"
 
@@ -408,3 +517,83 @@ class CounterTrack(Track):
                 for i, e in enumerate(self.tick_e)
                 if a <= self._tick_mid(i) <= b
             ]
+
+
+class HostLoadTrack(Track):
+    """Busy CPU time of the whole host and of the metered process tree (cumulative CPU seconds), so a window
+    knows how busy the rest of the host was and what share of the busy time was its own. Not an energy."""
+
+    method: Method = "modeled"
+
+    def __init__(self, read: Callable[[], tuple[float, float]], ncpu: int, interval_s: float = 0.25) -> None:
+        super().__init__()
+        self.name, self.detail = "host", "host and process-tree CPU time (psutil)"
+        self.read = read
+        self.ncpu = max(ncpu, 1)
+        self.interval_s = interval_s
+        self.t: list[float] = []
+        self.host_s: list[float] = []
+        self.tree_s: list[float] = []
+
+    def poll(self, now: float) -> float:
+        host_s, tree_s = self.read()
+        t = time.monotonic()
+        with self.lock:
+            if not self.t or t > self.t[-1]:
+                self.t.append(t)
+                self.host_s.append(host_s)
+                # a process tree's CPU time can only grow (a child that exited may take its time along)
+                self.tree_s.append(max(tree_s, self.tree_s[-1]) if self.tree_s else tree_s)
+        return now + self.interval_s
+
+    def _at(self, series: list[float], t: float) -> float:
+        n = len(self.t)
+        if n == 1:
+            return series[0]
+        i = min(max(bisect.bisect_right(self.t, t) - 1, 0), n - 2)
+        t0, t1 = self.t[i], self.t[i + 1]
+        x = min(max((t - t0) / (t1 - t0), 0.0), 1.0)
+        return series[i] + (series[i + 1] - series[i]) * x
+
+    def _totals(self, intervals: list[tuple[float, float]]) -> tuple[float, float, float] | None:
+        with self.lock:
+            if len(self.t) < 2:
+                return None
+            host = sum(self._at(self.host_s, b) - self._at(self.host_s, a) for a, b in intervals)
+            tree = sum(self._at(self.tree_s, b) - self._at(self.tree_s, a) for a, b in intervals)
+        wall = sum(b - a for a, b in intervals)
+        return max(host, 0.0), max(tree, 0.0), wall
+
+    def background_share(self, intervals: list[tuple[float, float]]) -> float | None:
+        """Other processes' busy CPU time over all CPUs' time, during the intervals (0–1)."""
+        tot = self._totals(intervals)
+        if tot is None or tot[2] <= 0:
+            return None
+        host, tree, wall = tot
+        return min(max((host - tree) / (wall * self.ncpu), 0.0), 1.0)
+
+    def tree_fraction(self, intervals: list[tuple[float, float]]) -> float | None:
+        """The process tree's share of the host's busy CPU time during the intervals (0–1)."""
+        tot = self._totals(intervals)
+        if tot is None or tot[0] <= 0:
+            return None
+        return min(tot[1] / tot[0], 1.0)
+
+    def covered_until(self) -> float:
+        with self.lock:
+            return self.t[-1] if self.t else -math.inf
+
+    def energy(self, a: float, b: float) -> Estimate:
+        raise ValueError("the host track measures CPU time, not energy")
+
+    def points(self, a: float, b: float) -> list[tuple[float, float]]:
+        return []
+
+    def trim(self, before: float) -> None:
+        with self.lock:
+            k = _trim_index(self.t, before)
+            if k:
+                del self.t[:k], self.host_s[:k], self.tree_s[:k]
+
+    def last_change_t(self) -> float | None:
+        return None

@@ -138,15 +138,48 @@ def load_fraction(utilisation: float) -> float:
     return LOAD_CURVE[-1][1]
 
 
+HOST_IDLE_FIELDS = ("idle", "iowait", "steal", "guest", "guest_nice")
+"""Fields of the host's CPU times that are not busy time of this host's processes (guest time is already
+counted in user time on Linux; steal is another machine's)."""
+
+
+def host_busy_cpu_s() -> float:
+    """Busy CPU seconds of the whole host since boot, summed over all CPUs."""
+    t = psutil.cpu_times()
+    return float(sum(v for k, v in t._asdict().items() if k not in HOST_IDLE_FIELDS))
+
+
+def tree_cpu_s(proc: psutil.Process, exclude: frozenset[int] = frozenset()) -> float:
+    """Busy CPU seconds of ``proc`` and its descendants (children it has reaped included), without the
+    processes in ``exclude`` (the meter's own sampler process)."""
+    total = 0.0
+    procs = [proc]
+    with contextlib.suppress(psutil.Error):
+        procs += proc.children(recursive=True)
+    for p in procs:
+        if p.pid in exclude:
+            continue
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system
+        if p.pid == proc.pid:  # what the root's exited children used stays with the root
+            total += t.children_user + t.children_system
+    return total
+
+
 class CpuUtilisation:
     """Utilisation since the previous call: of the whole machine, or the share of one process tree.
 
     ``pid=None``: machine-wide (as CodeCarbon's machine mode and the Power Hungry Processing logs).
-    ``pid=N``: busy CPU time of process N and its descendants over the interval, over all CPUs.
+    ``pid=N``: busy CPU time of process N and its descendants over the interval, over all CPUs; the
+    processes in ``exclude`` (the meter's own sampler) are left out.
     """
 
-    def __init__(self, pid: int | None = None) -> None:
+    def __init__(self, pid: int | None = None, exclude: frozenset[int] = frozenset()) -> None:
         self.pid = pid
+        self.exclude = exclude
         self.ncpu = psutil.cpu_count() or 1
         self._proc = psutil.Process(pid) if pid is not None else None
         self._last_cpu = self._tree_cpu_s() if self._proc else None
@@ -155,17 +188,7 @@ class CpuUtilisation:
 
     def _tree_cpu_s(self) -> float:
         assert self._proc is not None
-        total = 0.0
-        procs = [self._proc]
-        with contextlib.suppress(psutil.Error):
-            procs += self._proc.children(recursive=True)
-        for p in procs:
-            try:
-                t = p.cpu_times()
-                total += t.user + t.system
-            except psutil.Error:
-                continue
-        return total
+        return tree_cpu_s(self._proc, self.exclude)
 
     def sample(self) -> float:
         if self._proc is None:
@@ -176,7 +199,7 @@ class CpuUtilisation:
         dt = max(now - self._last_t, 1e-6)
         # A process tree's CPU time can only grow; a child that exited takes its time with it.
         used = max(cpu - self._last_cpu, 0.0)
-        self._last_cpu, self._last_t = cpu, now
+        self._last_cpu, self._last_t = max(cpu, self._last_cpu), now
         return min(used / (dt * self.ncpu), 1.0)
 
 

@@ -188,17 +188,21 @@ class NvmlGpu:
         return out
 
 
-def sample_clock_offset_s(newest_us: int, now_mono: float | None = None) -> float | None:
+def sample_clock_offset_s(
+    newest_us: int, now_mono: float | None = None, now_real: float | None = None
+) -> float | None:
     """Offset (s) to add to a driver timestamp (µs / 1e6) to put it on ``time.monotonic``.
 
     The driver stamps samples with a wall-clock (``CLOCK_REALTIME``) time on the machines we measured;
     other stacks may use a monotonic or boot-time clock. The clock that puts the newest sample in the
     last few seconds, closest to now, wins; ``None`` when none does (the caller then anchors the newest
-    sample at the time it was read).
+    sample at the time it was read). Give ``now_mono`` and ``now_real`` read together (one right after the
+    other): the realtime offset is their difference, so any delay between them shifts every sample.
     """
     now_mono = time.monotonic() if now_mono is None else now_mono
+    now_real = time.time() if now_real is None else now_real
     t = newest_us / 1e6
-    candidates = [now_mono - time.time(), 0.0]
+    candidates = [now_mono - now_real, 0.0]
     if hasattr(time, "CLOCK_BOOTTIME"):
         candidates.append(now_mono - time.clock_gettime(time.CLOCK_BOOTTIME))
     fits = [off for off in candidates if -0.5 <= now_mono - (t + off) <= 5.0]

@@ -1,0 +1,216 @@
+"""The shared sampler in a process of its own, so the measured program cannot disturb it.
+
+A meter in the measured process records only timestamps. The sensors are read by a child process
+(``python -m wattsup.meter.process``) that runs the ordinary :class:`~wattsup.meter.sampler.Sampler`:
+its own interpreter and GIL, so a workload that holds the GIL (a Python-bound loop, a kernel launch that
+blocks) delays neither a counter read nor the clock reads around it, and the readings cost the measured
+process nothing. Both processes read ``CLOCK_MONOTONIC``, which is one clock for the whole host.
+
+The two talk over a socket pair with :mod:`multiprocessing.connection`'s framing: ``pin``/``unpin`` (a
+window opened and closed, one-way, a few microseconds) and ``measure`` (the window's tree of intervals
+goes over, its :class:`Measurement` comes back once the sensors have observed past its end).
+
+The child ends when the parent closes its end of the pair (its exit, even by SIGKILL, does; no
+parent-death signal, which Linux ties to the thread that started the child, not its process), and it
+ignores SIGINT, so a Ctrl-C meant for the program does not take the meter away mid-window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+from wattsup.errors import WattsupError
+from wattsup.meter.measurement import Measurement
+from wattsup.meter.window import Node
+from wattsup.sensors.base import SensorStatus
+
+START_TIMEOUT_S = 60.0
+REPLY_TIMEOUT_S = 30.0
+WARMUP_S = 0.25
+
+
+class SamplerProcessError(WattsupError):
+    pass
+
+
+class ProcessSampler:
+    """The parent's handle on a sampler process: the surface the Meter uses (``running``, ``start``,
+    ``stop``, ``pin``, ``unpin``, ``measure``) plus ``statuses`` (what ``discover`` found there) and
+    ``pid`` (the sampler's own process, left out of the metered process tree's CPU time)."""
+
+    def __init__(self, cpu_pid: int | None = None, gpu: bool = True) -> None:
+        self.cpu_pid = cpu_pid
+        self.gpu = gpu
+        self.statuses: list[SensorStatus] = []
+        self.components: list[str] = []
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
+        self._lock = threading.Lock()
+        self._owner = os.getpid()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None and self._owner == os.getpid()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        parent, child = socket.socketpair()
+        opts = {"cpu_pid": self.cpu_pid, "gpu": self.gpu}
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "wattsup.meter.process", str(child.fileno()), json.dumps(opts)],
+                pass_fds=(child.fileno(),),
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        except OSError as e:
+            parent.close()
+            raise SamplerProcessError(f"could not start the sampler process ({e})") from e
+        finally:
+            child.close()
+        self._conn = Connection(parent.detach())
+        self._owner = os.getpid()
+        reply = self._recv(START_TIMEOUT_S, "start")
+        if reply[0] != "ready":
+            self.stop()
+            raise SamplerProcessError(f"the sampler process could not start: {reply[1]}")
+        self.statuses, self.components = reply[1], reply[2]
+
+    def _recv(self, timeout_s: float, what: str) -> tuple[Any, ...]:
+        assert self._conn is not None
+        if not self._conn.poll(timeout_s):
+            raise SamplerProcessError(f"the sampler process did not answer ({what}) within {timeout_s:g} s")
+        try:
+            msg = self._conn.recv()
+        except (EOFError, OSError) as e:
+            code = self._proc.poll() if self._proc is not None else None
+            raise SamplerProcessError(f"the sampler process ended (exit status {code}) during {what}") from e
+        assert isinstance(msg, tuple)
+        return msg
+
+    def _send(self, msg: tuple[Any, ...]) -> None:
+        if not self.running or self._conn is None:
+            raise SamplerProcessError("the sampler process is not running")
+        try:
+            self._conn.send(msg)
+        except OSError as e:
+            raise SamplerProcessError(f"the sampler process is gone ({e})") from e
+
+    def pin(self, t: float) -> None:
+        with self._lock:
+            self._send(("pin", t))
+
+    def unpin(self, t: float) -> None:
+        with self._lock, contextlib.suppress(SamplerProcessError):
+            self._send(("unpin", t))
+
+    def poke(self, t: float | None = None) -> None:
+        with self._lock:
+            self._send(("poke", t))
+
+    def measure(self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()) -> Measurement:
+        with self._lock:
+            self._send(("measure", root, end, keep_timeline, list(notes)))
+            reply = self._recv(REPLY_TIMEOUT_S, "measure")
+        if reply[0] == "error":
+            raise SamplerProcessError(f"the sampler process could not finalise the window: {reply[1]}")
+        m = reply[1]
+        assert isinstance(m, Measurement)
+        return m
+
+    def cpu_time_s(self) -> float | None:
+        """CPU seconds the sampler process has used so far (its cost), where the OS says."""
+        if self._proc is None:
+            return None
+        try:
+            import psutil
+
+            t = psutil.Process(self._proc.pid).cpu_times()
+        except Exception:
+            return None
+        return float(t.user + t.system)
+
+    def stop(self) -> None:
+        if self._owner != os.getpid():  # a forked copy: the sampler belongs to the parent
+            return
+        with self._lock:
+            if self._conn is not None:
+                with contextlib.suppress(OSError):
+                    self._conn.send(("stop",))
+                self._conn.close()
+                self._conn = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+
+# ------------------------------------------------------------------ the child
+def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
+    from wattsup.meter.sampler import Sampler
+    from wattsup.meter.sources import discover
+
+    try:
+        found = discover(gpu=gpu, pid=cpu_pid, exclude_pids=frozenset({os.getpid()}))
+        sampler = Sampler(found.tracks, found.host)
+        sampler.start()
+        time.sleep(WARMUP_S)  # a first counter tick and a few samples before the first window
+    except Exception as e:
+        conn.send(("failed", f"{type(e).__name__}: {e}"))
+        return
+    conn.send(("ready", found.statuses, [t.name for t in found.tracks]))
+    try:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                break
+            kind = msg[0]
+            if kind == "pin":
+                sampler.pin(msg[1])
+            elif kind == "unpin":
+                sampler.unpin(msg[1])
+            elif kind == "poke":
+                sampler.poke(msg[1])
+            elif kind == "measure":
+                try:
+                    m = sampler.measure(msg[1], msg[2], msg[3], msg[4])
+                except Exception as e:
+                    conn.send(("error", f"{type(e).__name__}: {e}"))
+                else:
+                    conn.send(("ok", m))
+            elif kind == "stop":
+                break
+    finally:
+        sampler.stop()
+
+
+def main(argv: list[str]) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn = Connection(int(argv[1]))
+    opts = json.loads(argv[2])
+    serve(conn, opts.get("cpu_pid"), bool(opts.get("gpu", True)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
