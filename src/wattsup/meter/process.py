@@ -1,7 +1,7 @@
 """The shared sampler in a process of its own, so the measured program cannot disturb it.
 
 A meter in the measured process records only timestamps. The sensors are read by a child process
-(``python -m wattsup.meter.process``) that runs the ordinary :class:`~wattsup.meter.sampler.Sampler`:
+(:func:`main` in a fresh interpreter) that runs the ordinary :class:`~wattsup.meter.sampler.Sampler`:
 its own interpreter and GIL, so a workload that holds the GIL (a Python-bound loop, a kernel launch that
 blocks) delays neither a counter read nor the clock reads around it, and the readings cost the measured
 process nothing. Both processes read ``CLOCK_MONOTONIC``, which is one clock for the whole host.
@@ -35,6 +35,7 @@ from wattsup.meter.measurement import Measurement
 from wattsup.meter.window import Node
 from wattsup.sensors.base import SensorStatus
 
+CHILD_MAIN = "import sys; from wattsup.meter.process import main; sys.exit(main(sys.argv))"
 START_TIMEOUT_S = 60.0
 REPLY_TIMEOUT_S = 30.0
 WARMUP_S = 0.25
@@ -74,7 +75,7 @@ class ProcessSampler:
         opts = {"cpu_pid": self.cpu_pid, "gpu": self.gpu}
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "wattsup.meter.process", str(child.fileno()), json.dumps(opts)],
+                [sys.executable, "-c", CHILD_MAIN, str(child.fileno()), json.dumps(opts)],
                 pass_fds=(child.fileno(),),
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
