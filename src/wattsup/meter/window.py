@@ -16,6 +16,8 @@ from wattsup.meter.timeline import Estimate, HostLoadTrack, Track
 BUSY_HOST_SHARE = 0.25
 """Background CPU share of the host (other processes' busy CPU time over all CPUs) above which a window is
 said to have run on a busy host: modelled and apportioned CPU figures are then less certain."""
+BUSY_MIN_WINDOW_S = 0.5
+"""Shorter windows record the share but are not warned about: it is read every 0.25 s."""
 APPORTION_ABOVE = 0.05
 """Background CPU share above which a whole-package CPU counter (RAPL) is apportioned to the process tree."""
 
@@ -106,7 +108,7 @@ def build_measurement(
 def busy_host_note(m: Measurement) -> str | None:
     """The warning a window on a busy host carries, or None."""
     bg = m.background_cpu_share
-    if bg is None or bg <= BUSY_HOST_SHARE:
+    if bg is None or bg <= BUSY_HOST_SHARE or m.duration_s < BUSY_MIN_WINDOW_S:
         return None
     return (
         f"busy host: other processes used {bg:.0%} of this machine's CPU time during the window; "
