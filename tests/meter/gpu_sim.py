@@ -60,8 +60,9 @@ class Sim:
 
 
 @contextmanager
-def gpu_simulation(*gpus: FakeGpu, stamp_offset: float | None = None) -> Iterator[Sim]:
-    """Simulated GPUs from ``T0`` on, each metered by the track :func:`sources.gpu_track` builds for it.
+def gpu_simulation(*gpus: FakeGpu, stamp_offset: float | None = None, guarded: bool = False) -> Iterator[Sim]:
+    """Simulated GPUs from ``T0`` on, each metered by the track :func:`sources.gpu_track` builds for it
+    (``guarded``: :func:`sources.guarded_gpu_track`, as the meter uses it).
     ``stamp_offset``: the driver stamps power samples on monotonic + this instead of the wall clock."""
     clock = FakeClock(T0)
     with ExitStack() as stack:
@@ -73,7 +74,8 @@ def gpu_simulation(*gpus: FakeGpu, stamp_offset: float | None = None) -> Iterato
         fake.stamp_offset = stamp_offset
         tracks = []
         for i in range(len(gpus)):
-            tracks.append(sources.gpu_track(nvml.NvmlGpu(nvml.acquire(), i)))
+            build = sources.guarded_gpu_track if guarded else sources.gpu_track
+            tracks.append(build(nvml.NvmlGpu(nvml.acquire(), i)))
         sampler = ManualSampler(tracks, clock)
         sampler.start()
         try:

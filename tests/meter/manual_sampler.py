@@ -14,7 +14,7 @@ from collections.abc import Callable
 from fake_nvml import FakeClock
 
 from wattsup.meter.sampler import Sampler
-from wattsup.meter.timeline import Track
+from wattsup.meter.timeline import HostLoadTrack, Track
 
 MIN_LOOP_S = 1e-4
 """A poll that asks to run again at once, without its reads moving the clock, runs again this much later."""
@@ -26,8 +26,9 @@ class ManualSampler(Sampler):
         tracks: list[Track],
         clock: FakeClock,
         before_poll: Callable[[float], None] | None = None,
+        host: HostLoadTrack | None = None,
     ) -> None:
-        super().__init__(tracks)
+        super().__init__(tracks, host)
         self.clock = clock
         self.before_poll = before_poll
         self._on = False
@@ -40,7 +41,7 @@ class ManualSampler(Sampler):
     def start(self) -> None:
         if self._on:
             return
-        for i, tr in enumerate(self.tracks):
+        for i, tr in enumerate(self._all):
             if self.before_poll is not None:
                 self.before_poll(self.clock.now)
             self._next[i] = self._safe_poll(i, tr, self.clock.now, first=True)

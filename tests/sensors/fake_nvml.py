@@ -188,6 +188,10 @@ class FakeGpu:
     """Monotonic time of a driver reload: the counter restarts from zero there."""
     handle_error: type[pynvml.NVMLError] | None = None
     """Raised by ``nvmlDeviceGetHandleByIndex`` for this GPU (a lost GPU, no permission)."""
+    stuck_at: float | None = None
+    """Monotonic time from which the energy counter stops moving (the GPU still draws power)."""
+    lost_at: float | None = None
+    """Monotonic time from which every call about this GPU raises ``NVMLError_GpuIsLost`` (fell off the bus)."""
 
     def __post_init__(self) -> None:
         self.power = Power.of(self.power)  # one Power per GPU: it caches its running integral
@@ -256,6 +260,8 @@ class FakeNvml:
 
     def counter_mj(self, index: int, t: float) -> int:
         g = self.gpus[index]
+        if g.stuck_at is not None:
+            t = min(t, g.stuck_at)
         base = self.t_start + g.counter_phase_s
         tick = base + math.floor((t - base) / g.counter_period_s) * g.counter_period_s
         power = Power.of(g.power)
@@ -290,7 +296,10 @@ class FakeNvml:
         self._check()
         if not isinstance(handle, FakeHandle) or not 0 <= handle.index < len(self.gpus):
             _raise(pynvml.NVMLError_InvalidArgument)
-        return self.gpus[handle.index]
+        g = self.gpus[handle.index]
+        if g.lost_at is not None and self.now() >= g.lost_at:
+            _raise(pynvml.NVMLError_GpuIsLost)
+        return g
 
     def _nvmlInit(self) -> None:
         if self.init_error is not None:

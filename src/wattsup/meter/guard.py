@@ -84,7 +84,7 @@ class GuardedTrack(Track):
     def _fail(self, why: str) -> None:
         self.failed = True
         now = time.monotonic()
-        last = self.primary.covered_until()
+        last = self.primary.observed_until()
         with self.lock:
             if self.bad and math.isinf(self.bad[-1][1]):
                 pass  # already in a stalled span: it now lasts to the end

@@ -183,7 +183,9 @@ def gpu_track(gpu: nvml.NvmlGpu) -> Track:
         detail = f"{gpu.name}: NVML total-energy counter" + (
             ", shaped by 20 ms power samples" if read_samples else ""
         )
-        return _NvmlCounterTrack(name, read_counter, read_samples, detail, max_power_w=max_w)
+        return _NvmlCounterTrack(
+            name, read_counter, read_samples, detail, max_power_w=max_w, resets=lambda: acc.resets
+        )
     integ = PowerIntegrator(lambda: gpu.power_mw() / 1000.0)
     return _NvmlSampledTrack(
         name,

@@ -100,6 +100,10 @@ class Track(ABC):
         """Which estimator a window [a, b] gets, where the track has several (None: just one)."""
         return None
 
+    def observed_until(self) -> float:
+        """The last time the track has a reading for (it may need more to finalise a window there)."""
+        return self.covered_until()
+
     @abstractmethod
     def trim(self, before: float) -> None:
         """Forget what no window starting at or after ``before`` needs (bounded memory)."""
@@ -255,10 +259,17 @@ class CounterTrack(Track):
         period_s: float = 0.1,
         max_power_w: float | None = None,
         bracket_every: int = BRACKET_EVERY,
+        resets: Callable[[], int] | None = None,
     ) -> None:
         super().__init__()
         self.name, self.detail = name, detail
         self.read_counter_j = read_counter_j
+        self.resets = resets
+        """How many resets the counter's accumulator has seen: the energy between the last read before a
+        reset and the reset is lost to the counter, so no calibration span may cross one."""
+        self._resets_seen = 0
+        self.breaks: list[float] = []
+        """Times of the ticks first read after a counter reset."""
         self.read_samples = read_samples
         self.max_power_w = max_power_w
         self.period_s = period_s
@@ -361,6 +372,10 @@ class CounterTrack(Track):
                 self.tick_hi.append(t1)
                 self.tick_e.append(e)
                 self.tick_m.append((last[0] + t1) / 2)
+                n_resets = self.resets() if self.resets is not None else 0
+                if n_resets != self._resets_seen:
+                    self._resets_seen = n_resets
+                    self.breaks.append(self.tick_m[-1])
                 if self._need_after is not None and last[0] >= self._need_after:
                     self._need_after = None
                 self._attempt_since = None
@@ -375,6 +390,14 @@ class CounterTrack(Track):
         with self.lock:
             if self._last_read is None or not self.tick_hi:
                 return None
+            return self.tick_hi[-1]
+
+    def observed_until(self) -> float:
+        with self.lock:
+            if not self.tick_e:
+                return -math.inf
+            if self.read_samples is not None and self.s_t:
+                return max(self.tick_hi[-1], self.s_t[-1])
             return self.tick_hi[-1]
 
     def trim(self, before: float) -> None:
@@ -416,8 +439,14 @@ class CounterTrack(Track):
         """Counter joules per sample joule over the outermost ticks within ``around_s`` of [a, b] that the
         samples cover: (k, counter joules over the span, anchor-timing uncertainty in joules)."""
         mids = self.tick_m
-        i0 = bisect.bisect_left(mids, max(a - around_s, self.s_t[0]))
-        i1 = bisect.bisect_right(mids, min(b + around_s, self.s_t[-1])) - 1
+        lo, hi = max(a - around_s, self.s_t[0]), min(b + around_s, self.s_t[-1])
+        for br in self.breaks:  # stay on the window's side of a counter reset
+            if br <= a:
+                lo = max(lo, br)
+            elif br > b:
+                hi = min(hi, br - 1e-9)
+        i0 = bisect.bisect_left(mids, lo)
+        i1 = bisect.bisect_right(mids, hi) - 1
         if i0 >= len(mids) or i1 < 0 or i1 <= i0 or mids[i1] - mids[i0] < MIN_SPAN_S:
             return None
         s_span = self._s_at(mids[i1]) - self._s_at(mids[i0])
