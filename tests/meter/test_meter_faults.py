@@ -27,8 +27,9 @@ MODEL_UTIL = 0.5  # the CPU model then draws 200 × 0.75 = 150 W
 def rapl_rig(
     tmp_path: Path, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[ManualSampler, dict[str, float | None]]:
-    """A one-socket RAPL tree whose counters follow the fake clock (package 80 W, DRAM 12 W) until the test
-    freezes them (``state['stuck_at']``) or removes the zone (``state['gone_at']``); the CPU model is fixed."""
+    """A one-socket RAPL tree whose counters follow the fake clock (package 80 W, DRAM 12 W) until the
+    test freezes them (``state['stuck_at']``) or removes the zone (``state['gone_at']``); the CPU model is
+    fixed."""
     monkeypatch.setenv("WATTSUP_CPU_TDP_W", str(MODEL_TDP_W))
     monkeypatch.setattr(models.CpuUtilisation, "sample", lambda self: MODEL_UTIL)
     tree = server_tree(tmp_path / "powercap", sockets=1)

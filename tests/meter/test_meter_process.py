@@ -44,20 +44,19 @@ def test_meter_through_the_sampler_process(proc_sampler: ProcessSampler) -> None
     assert {s.component for s in proc_sampler.statuses if s.available} >= {"cpu", "ram"}
     m = Meter(sources=None, sync=None)
     m.sampler = proc_sampler  # this test's sampler, not the process-wide one
-    with m:
-        for _ in range(3):
-            with m.phase("spin"):
-                t = time.monotonic()
-                while time.monotonic() - t < 0.1:
-                    pass
-            with m.phase("sleep"):
-                time.sleep(0.1)
+    with m:  # phases longer than the CPU model's 0.25 s polls, so it can tell them apart
+        with m.phase("spin"):
+            t = time.monotonic()
+            while time.monotonic() - t < 0.75:
+                pass
+        with m.phase("sleep"):
+            time.sleep(0.75)
     meas = m.measurement
     assert meas is not None
     assert {c.name for c in meas.components} >= {"cpu", "ram"}
     assert all(c.energy_j > 0 for c in meas.components)
     spin, sleep = meas.phase("spin"), meas.phase("sleep")
-    assert spin.duration_s == pytest.approx(0.3, abs=0.05)
+    assert spin.duration_s == pytest.approx(0.75, abs=0.05)
     # this process tree's own CPU time is charged: spinning costs more CPU energy than sleeping
     assert spin.component("cpu").energy_j > sleep.component("cpu").energy_j
     assert meas.background_cpu_share is not None and 0.0 <= meas.background_cpu_share <= 1.0

@@ -191,7 +191,7 @@ class FakeGpu:
     stuck_at: float | None = None
     """Monotonic time from which the energy counter stops moving (the GPU still draws power)."""
     lost_at: float | None = None
-    """Monotonic time from which every call about this GPU raises ``NVMLError_GpuIsLost`` (fell off the bus)."""
+    """Monotonic time from which every call about this GPU raises ``NVMLError_GpuIsLost`` (off the bus)."""
 
     def __post_init__(self) -> None:
         self.power = Power.of(self.power)  # one Power per GPU: it caches its running integral
