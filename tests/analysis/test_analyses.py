@@ -222,6 +222,22 @@ def test_run_details_and_compare(store: Store) -> None:
         compare_runs(store, [a.run_id])
 
 
+def test_compare_says_whether_runs_differ_beyond_their_intervals(store: Store) -> None:
+    base = record("t", "a", [1.00, 1.02, 0.98])
+    same = record("t", "b", [1.01, 0.99, 1.00])
+    apart = record("t", "c", [1.50, 1.52, 1.49])
+    noisy = record("t", "d", [0.2, 3.0])  # two far-apart repetitions: a wide interval, never below zero
+    store.add_many([base, same, apart, noisy])
+    c = compare_runs(store, [base.run_id, same.run_id, apart.run_id, noisy.run_id])
+    first, r_same, r_apart, r_noisy = c.runs
+    assert first.differs_from_first is None and first.kwh_ci95 is not None
+    assert first.kwh_ci95[0] < 1.0 < first.kwh_ci95[1]
+    assert r_same.differs_from_first is False
+    assert r_apart.differs_from_first is True
+    assert r_noisy.kwh_ci95 is not None and r_noisy.kwh_ci95[0] > 0
+    assert r_noisy.differs_from_first is False  # too noisy to tell
+
+
 def test_export_rows(sqlite_store: Store, tmp_path: Path) -> None:
     sqlite_store.add_many([record("t", "a", 1.0), record("t", "b", 3.0), record("u", "c", 2.0)])
     rows = summary_by_task(sqlite_store)

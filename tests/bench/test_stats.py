@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import math
+import statistics
 
 import pytest
 from hypothesis import given
@@ -63,13 +65,28 @@ def test_gpu_is_unknown_not_zero_without_a_gpu() -> None:
     assert s.gpu_energy_kwh_per_1k is None
 
 
-def test_interval_uses_student_t() -> None:
-    e = stats.mean_ci([1.0, 2.0, 3.0])
-    # mean 2, sd 1, n 3: half width t(0.975, 2) / sqrt(3) = 4.303 / 1.732
+def test_interval_uses_student_t_on_the_log_scale() -> None:
+    xs = [1.0, 2.0, 3.0]
+    e = stats.mean_ci(xs)
+    # positive figures: t(0.975, 2) × sd(log x) / sqrt(3), put around the mean as a factor
+    h = 4.303 * statistics.stdev(math.log(x) for x in xs) / 3**0.5
     assert e.mean == 2.0
-    assert e.ci95_high == pytest.approx(2.0 + 4.303 / 3**0.5, rel=1e-4)
+    assert e.ci95_low == pytest.approx(2.0 * math.exp(-h), rel=1e-4)
+    assert e.ci95_high == pytest.approx(2.0 * math.exp(h), rel=1e-4)
     one = stats.mean_ci([5.0])
     assert one.ci95_low is None and one.ci95_high is None
+
+
+def test_interval_of_an_energy_never_goes_below_zero() -> None:
+    """Two noisy repetitions (the busy-host case that gave a negative bound): still above zero."""
+    e = stats.mean_ci([3.8e-05, 2.2e-04])
+    assert e.ci95_low is not None and e.ci95_low > 0 and e.ci95_high is not None and e.ci95_high > e.mean
+    with_zero = stats.mean_ci([0.0, 1.0, 5.0])
+    assert with_zero.ci95_low == 0.0
+    # where the spread is small, the same as the usual symmetric interval
+    tight = stats.mean_ci([100.0, 101.0, 99.0, 100.5])
+    half = 3.182 * statistics.stdev([100.0, 101.0, 99.0, 100.5]) / 2
+    assert tight.ci95_high == pytest.approx(tight.mean + half, rel=1e-3)
 
 
 def test_latency_percentiles() -> None:

@@ -67,8 +67,8 @@ def run_details(source: Source, run_id: str) -> RunDetails:
     )
 
 
-def figure(record: RunRecord, metric: Metric) -> float | None:
-    """A record's figure for ``metric`` (mean over repetitions); ``None`` when it has none."""
+def _rep_values(record: RunRecord, metric: Metric) -> list[tuple[float, float]]:
+    """Per repetition (or the load window): (kWh per 1,000 inferences, or kWh for load; its error bound)."""
     check_metric(metric)
 
     def wanted(name: str) -> bool:
@@ -76,9 +76,16 @@ def figure(record: RunRecord, metric: Metric) -> float | None:
 
     if metric.phase == LOAD_PHASE:
         if record.load is None:
-            return None
+            return []
         comps = [c for c in record.load.components if wanted(c.name)]
-        return sum(c.energy_j for c in comps) / JOULES_PER_KWH if comps else None
+        if not comps:
+            return []
+        return [
+            (
+                sum(c.energy_j for c in comps) / JOULES_PER_KWH,
+                sum(c.error_bound_j for c in comps) / JOULES_PER_KWH,
+            )
+        ]
     values = []
     for rep in record.repetitions:
         if rep.inferences <= 0:
@@ -86,8 +93,42 @@ def figure(record: RunRecord, metric: Metric) -> float | None:
         windows = [rep.measurement] if metric.phase is None else _phases(rep.measurement, metric.phase)
         comps = [c for w in windows for c in w.components if wanted(c.name)]
         if comps:
-            values.append(sum(c.energy_j for c in comps) / JOULES_PER_KWH / rep.inferences * 1000.0)
-    return sum(values) / len(values) if values else None
+            scale = 1000.0 / JOULES_PER_KWH / rep.inferences
+            values.append(
+                (sum(c.energy_j for c in comps) * scale, sum(c.error_bound_j for c in comps) * scale)
+            )
+    return values
+
+
+def figure(record: RunRecord, metric: Metric) -> float | None:
+    """A record's figure for ``metric`` (mean over repetitions); ``None`` when it has none."""
+    values = _rep_values(record, metric)
+    return sum(v for v, _ in values) / len(values) if values else None
+
+
+def figure_interval(record: RunRecord, metric: Metric) -> tuple[float, float] | None:
+    """A 95% interval of the figure that never goes below zero: across repetitions where there are several
+    (a t-interval on the logarithms, see :func:`wattsup.bench.stats.mean_ci`), widened by the meter's own
+    error bound; from the error bound alone for a single window."""
+    from wattsup.bench.stats import mean_ci
+
+    values = _rep_values(record, metric)
+    if not values:
+        return None
+    mean = sum(v for v, _ in values) / len(values)
+    bound = sum(b for _, b in values) / len(values)
+    est = mean_ci([v for v, _ in values])
+    if est.ci95_low is None or est.ci95_high is None:
+        return max(mean - bound, 0.0), mean + bound
+    rel = bound / mean if mean > 0 else 0.0
+    return max(est.ci95_low * (1 - rel), 0.0), est.ci95_high * (1 + rel)
+
+
+def differs(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool | None:
+    """Whether two intervals are apart (the figures differ beyond what the runs can tell); None if unknown."""
+    if a is None or b is None:
+        return None
+    return a[1] < b[0] or b[1] < a[0]
 
 
 def _phases(root: Measurement, path: str) -> list[Measurement]:
@@ -112,10 +153,12 @@ def compare_runs(source: Source, run_ids: Sequence[str], metric: Metric = DEFAUL
     store = _store(source)
     records = [store.get(store.resolve(r)) for r in run_ids]
     base = figure(records[0], metric)
+    base_ci = figure_interval(records[0], metric)
     rows = []
     warnings: list[str] = []
     for rec in records:
         kwh = figure(rec, metric)
+        ci = figure_interval(rec, metric)
         head = run_row(rec)
         rows.append(
             ComparisonRow(
@@ -126,6 +169,8 @@ def compare_runs(source: Source, run_ids: Sequence[str], metric: Metric = DEFAUL
                 hardware=rec.hardware,
                 kwh=kwh,
                 ratio_to_first=(kwh / base) if kwh is not None and base else None,
+                kwh_ci95=list(ci) if ci is not None else None,
+                differs_from_first=differs(ci, base_ci) if rec is not records[0] else None,
                 duration_s=head["duration_s"],
                 inferences_per_s=head["inferences_per_s"],
                 has_modeled=head["has_modeled"],

@@ -343,6 +343,12 @@ class ComparisonRow(_Frozen):
     hardware: str | None
     kwh: float | None
     ratio_to_first: float | None = Field(description="this run's figure / the first run's")
+    kwh_ci95: list[float] | None = Field(
+        default=None, description="95% interval of the figure (repetitions and the meter's bound; never < 0)"
+    )
+    differs_from_first: bool | None = Field(
+        default=None, description="the intervals of this run and the first do not overlap"
+    )
     duration_s: float | None
     inferences_per_s: float | None
     has_modeled: bool | None

@@ -151,6 +151,26 @@ def record_json(record: RunRecord) -> dict[str, Any]:
             "energy_kwh_per_1k_detail": est(s.energy_kwh_per_1k),
             "load_energy_kwh": None if record.load is None else record.load.total_energy_j / 3.6e6,
             "components": s.methods,
+            "background_cpu_share": _mean_share(record),
+            "partial": any(r.measurement.partial for r in record.repetitions),
+            "warnings": run_warnings(record),
         }
     )
+    return out
+
+
+def _mean_share(record: RunRecord) -> float | None:
+    shares = [r.measurement.background_cpu_share for r in record.repetitions]
+    known = [x for x in shares if x is not None]
+    return sum(known) / len(known) if known else None
+
+
+def run_warnings(record: RunRecord) -> list[str]:
+    """What the meter said of the run's windows (busy host, partial figures, late sensors), once each."""
+    out: list[str] = []
+    windows = ([record.load] if record.load is not None else []) + [r.measurement for r in record.repetitions]
+    for m in windows:
+        for w in m.warnings:
+            if w not in out:
+                out.append(w)
     return out

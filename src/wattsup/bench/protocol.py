@@ -21,6 +21,7 @@ from wattsup import __version__
 from wattsup.bench.inputs import InputSet, default_dataset, resolve_inputs
 from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.base import PhaseFn, Task, no_phase
+from wattsup.errors import InvalidInput
 from wattsup.meter import Measurement, Meter
 from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
 
@@ -163,10 +164,30 @@ def run_batches(
     return units
 
 
+def torch_threads() -> int:
+    """The intra-op thread count every run uses, whatever executes it (a sweep on Ray sets
+    OMP_NUM_THREADS=1, a plain process takes torch's default): ``WATTSUP_TORCH_THREADS``, else the
+    machine's physical cores."""
+    import psutil
+
+    raw = os.environ.get("WATTSUP_TORCH_THREADS")
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise InvalidInput("WATTSUP_TORCH_THREADS", f"must be a whole number of threads ≥ 1, got {raw!r}")
+        return n
+    return max(psutil.cpu_count(logical=False) or os.cpu_count() or 1, 1)
+
+
 def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
     """Run ``config`` here and return its record. Errors propagate (the worker records them)."""
     import torch
 
+    threads = torch_threads()
+    torch.set_num_threads(threads)
     config = normalise(config)
     report = progress or (lambda stage, done, total: None)
     started = datetime.now(UTC)
@@ -220,6 +241,10 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
 
     prov = host_provenance()
     prov.sensors = sensors_of(reps[0].measurement if reps else load)
+    prov.torch_threads = threads
+    cpu = next((c for c in (reps[0].measurement if reps else load).components if c.name == "cpu"), None)
+    if cpu is not None:
+        prov.cpu_scope = "machine" if "machine-wide" in cpu.detail else "process tree"
     notes = task.provenance
     prov.weights_source = "; ".join(
         v

@@ -72,14 +72,28 @@ class Estimate:
 
 
 def mean_ci(values: list[float]) -> Estimate:
-    """Mean and Student-t 95% interval of ``values`` (at least one)."""
+    """Mean and 95% interval of ``values`` (at least one).
+
+    Energies, powers, times and rates are positive, and so is every bound of their interval: where all
+    values are positive the Student-t interval is taken on their logarithms and put around the mean,
+    ``[m·e^-h, m·e^h]`` with ``h = t·sd(log x)/√n`` (asymmetric, never below zero; for a small spread the
+    same as the usual interval). Values with a zero get the usual interval, cut at zero when none is
+    negative."""
     if not values:
         raise ValueError("no values to summarise")
     m = statistics.fmean(values)
-    if len(values) < 2:
+    n = len(values)
+    if n < 2:
         return Estimate(m, None, None, tuple(values))
-    half = t_quantile_975(len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
-    return Estimate(m, m - half, m + half, tuple(values))
+    t = t_quantile_975(n - 1)
+    if all(v > 0 for v in values):
+        h = t * statistics.stdev(math.log(v) for v in values) / math.sqrt(n)
+        return Estimate(m, m * math.exp(-h), m * math.exp(h), tuple(values))
+    half = t * statistics.stdev(values) / math.sqrt(n)
+    low = m - half
+    if all(v >= 0 for v in values):
+        low = max(low, 0.0)
+    return Estimate(m, low, m + half, tuple(values))
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -824,7 +824,8 @@ def compare_cmd(
     as_json: JsonOpt = False,
     db: DbOption = None,
 ) -> None:
-    """Runs side by side: energy, ratio to the first run, and every phase."""
+    """Runs side by side: energy with its 95% interval, ratio to the first run and whether it differs from
+    the first beyond both intervals, and every phase."""
     from wattsup.analysis import compare_runs
     from wattsup.results import Store
 
@@ -833,8 +834,13 @@ def compare_cmd(
     if as_json:
         _echo_json(c.model_dump(mode="json"))
         return
-    table = ui.plain_table(("run", "task", "model", "dataset", "hardware", "energy", "× first"), title=c.unit)
-    for r in c.runs:
+    table = ui.plain_table(
+        ("run", "task", "model", "dataset", "hardware", "energy", "95% interval", "× first", "vs first"),
+        title=c.unit,
+    )
+    verdicts = {True: "differs", False: "within intervals", None: ""}
+    for i, r in enumerate(c.runs):
+        ci = r.kwh_ci95
         table.add_row(
             r.run_id[:12],
             r.task,
@@ -842,7 +848,9 @@ def compare_cmd(
             r.dataset,
             r.hardware or "unknown",
             ui.num(r.kwh),
+            f"{ui.num(ci[0])} – {ui.num(ci[1])}" if ci else "",
             ui.num(r.ratio_to_first, ".3g"),
+            "(first)" if i == 0 else verdicts[r.differs_from_first],
         )
     console = ui.console()
     console.print(table)

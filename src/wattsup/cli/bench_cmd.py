@@ -180,6 +180,11 @@ def _print_run(console: Console, data: dict[str, Any], where: str | None) -> Non
     console.print(f"inputs: {data['input_source']}")
     console.print(f"weights: {data['weights_source']}")
     console.print("sensors: " + ", ".join(f"{k} ({v})" for k, v in data.get("components", {}).items()))
+    share = data.get("background_cpu_share")
+    if share is not None:
+        console.print(f"host: other processes used {share:.0%} of the CPUs during the measured windows")
+    for w in data.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {w}")
     if where:
         console.print(f"stored in {where}")
 

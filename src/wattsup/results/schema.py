@@ -80,6 +80,12 @@ class Provenance(BaseModel):
         default="", description="hub dataset + split + rows, local file, or synthetic profile"
     )
     wattsup_version: str = ""
+    torch_threads: int | None = Field(
+        default=None, description="torch's intra-op threads, fixed by the harness (WATTSUP_TORCH_THREADS)"
+    )
+    cpu_scope: str = Field(
+        default="", description="what the CPU figure charges: this run's process tree, or the whole machine"
+    )
 
 
 class RunRecord(BaseModel):
