@@ -86,6 +86,66 @@ def test_bloom_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert d["embodied_kgco2e"] / 1000 == pytest.approx(11.2, rel=0.02)
 
 
+BLOOM_ARGS = (
+    "footprint",
+    "--gpu-hours",
+    "1082990",
+    "--power-w",
+    "400",
+    "--intensity",
+    "57",
+    "--pue",
+    "1",
+    "--gpu",
+    "A100",
+    "--gpu-embodied-kg",
+    "150",
+    "--host",
+    "host-apollo6500",
+    "--lifetime-years",
+    "6",
+    "--utilization",
+    "0.85",
+    "--construction-share",
+    "0",
+    "--idle-kwh",
+    "256646",
+)
+
+
+def test_bloom_total_via_cli_with_idle_energy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, *BLOOM_ARGS, "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["total_kgco2e"] / 1000 == pytest.approx(50.5, rel=0.05)
+    assert d["operational_idle_kgco2e"] / 1000 == pytest.approx(14.6, rel=0.01)
+    assert d["training"]["idle_energy_kwh"] == 256646
+    code, out, _ = run(capsys, *BLOOM_ARGS)
+    assert code == 0
+    assert "256,646" in out and "idle" in out and "50.53 t" in out
+    assert "14.63 t of idle and infrastructure energy" in out
+
+
+def test_construction_is_its_own_column_and_key(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("footprint", "--training-kwh", "433196", "--kwh-per-1k", "0.05", "--queries-per-day", "1e6")
+    args += ("--years", "2", "--region", "FR", "--gpu", "A100-SXM4-80GB")
+    code, out, _ = run(capsys, *args, "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["construction_kgco2e"] > 0
+    assert d["total_kgco2e"] == pytest.approx(
+        d["operational_kgco2e"] + d["embodied_kgco2e"] + d["construction_kgco2e"]
+    )
+    for phase in ("training", "inference"):
+        assert d[phase]["embodied_kgco2e"] == pytest.approx(d[phase]["embodied_hardware_kgco2e"])
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    # the README example: 15.07 t of hardware and 576 kg of construction, shown apart
+    training_row = next(line for line in out.splitlines() if line.startswith("│ training"))
+    assert "15.07 t" in training_row and "576.30 kg" in training_row
+    assert "construction" in out
+
+
 def test_footprint_text_shows_assumptions(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         capsys,

@@ -36,14 +36,35 @@ def test_system_footprint_splits_phases() -> None:
     for p in (f.training, f.inference):
         assert p.operational_kgco2e > 0
         assert p.embodied_kgco2e is not None and p.embodied_kgco2e > 0
-        assert p.total_kgco2e == pytest.approx(p.operational_kgco2e + p.embodied_kgco2e)
+        assert p.total_kgco2e == pytest.approx(
+            p.operational_kgco2e + p.embodied_kgco2e + p.construction_kgco2e
+        )
     assert f.operational_kgco2e == pytest.approx(
         f.training.operational_kgco2e + f.inference.operational_kgco2e
     )
-    assert f.total_kgco2e == pytest.approx(f.operational_kgco2e + (f.embodied_kgco2e or 0))
+    assert f.total_kgco2e == pytest.approx(
+        f.operational_kgco2e + (f.embodied_kgco2e or 0) + f.construction_kgco2e
+    )
     assert f.inference.inferences == pytest.approx(1e6 * 365 * 2)
     assert f.inference.energy_kwh == pytest.approx(0.05 * 1e6 * 365 * 2 / 1000)
     assert f.parity_inferences == pytest.approx(50_000 / 0.05e-3)
+
+
+def test_construction_is_its_own_line_not_in_embodied() -> None:
+    f = footprint(SYSTEM)
+    assert f.training is not None and f.inference is not None
+    for p in (f.training, f.inference):
+        assert p.construction_kgco2e > 0
+        # embodied is the hardware alone (no end of life given): construction is not folded into it
+        assert p.embodied_kgco2e == pytest.approx(p.embodied_hardware_kgco2e)
+        assert p.construction_kgco2e == pytest.approx(p.operational_kgco2e * 0.015 / 0.985)
+    assert f.construction_kgco2e == pytest.approx(
+        f.training.construction_kgco2e + f.inference.construction_kgco2e
+    )
+    no_site = footprint(SYSTEM.model_copy(update={"construction_share": 0.0}))
+    assert no_site.embodied_kgco2e == pytest.approx(f.embodied_kgco2e)
+    assert f.total_kgco2e is not None and no_site.total_kgco2e is not None
+    assert f.total_kgco2e - no_site.total_kgco2e == pytest.approx(f.construction_kgco2e)
 
 
 def test_assumptions_are_reported() -> None:

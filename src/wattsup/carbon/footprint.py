@@ -27,7 +27,7 @@ from wattsup.carbon.grid import GridIntensity, grid_intensity
 from wattsup.carbon.hardware import HardwareItem
 from wattsup.carbon.hardware import gpu as find_gpu
 from wattsup.carbon.hardware import host as find_host
-from wattsup.carbon.operational import market_intensity, operational_kg
+from wattsup.carbon.operational import check_idle_share, idle_energy_kwh, market_intensity, operational_kg
 from wattsup.carbon.profile import IntensityProfile, best_window
 from wattsup.carbon.pue import default_pue
 from wattsup.errors import InvalidInput, finite_number
@@ -87,6 +87,15 @@ class FootprintInput(BaseModel):
     finetune_kwh: float = Field(
         default=0.0, description="--finetune-kwh: added to training, counted in parity"
     )
+    idle_kwh: float | None = Field(
+        default=None,
+        description="--idle-kwh: idle and infrastructure IT energy of the training allocation (kWh)",
+    )
+    idle_share: float | None = Field(
+        default=None,
+        description="--idle-share: idle and infrastructure share of the allocation's IT energy, in [0, 1) "
+        "(training and inference)",
+    )
     # inference
     kwh_per_1k: float | None = Field(default=None, description="--kwh-per-1k: energy per 1,000 inferences")
     queries_per_day: float | None = Field(default=None, description="--queries-per-day")
@@ -113,24 +122,32 @@ class PhaseFootprint(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     phase: Literal["training", "inference"]
-    energy_kwh: float = Field(description="IT energy")
+    energy_kwh: float = Field(description="IT energy of the work itself (dynamic)")
     energy_basis: str
-    facility_energy_kwh: float = Field(description="IT energy x PUE")
+    idle_energy_kwh: float | None = Field(
+        default=None,
+        description="idle and infrastructure IT energy of the allocation; None when not modelled",
+    )
+    idle_basis: str = "not modelled (give --idle-kwh or --idle-share)"
+    facility_energy_kwh: float = Field(description="(IT energy + idle) x PUE")
     gpu_hours: float | None
     gpu_hours_basis: str
     intensity_g_per_kwh: float = Field(description="effective location-based intensity (profile mean if any)")
     inferences: float | None = None
-    operational_kgco2e: float = Field(description="location-based")
+    operational_kgco2e: float = Field(description="location-based, idle and infrastructure included")
+    operational_idle_kgco2e: float | None = Field(
+        default=None, description="the idle and infrastructure part of operational_kgco2e"
+    )
     operational_market_kgco2e: float | None = Field(
         description="market-based; None when no CFE or contract given"
     )
     embodied_hardware_kgco2e: float | None
-    construction_kgco2e: float
+    construction_kgco2e: float = Field(description="data-centre construction: its own line, not in embodied")
     end_of_life_kgco2e: float | None
     embodied_kgco2e: float | None = Field(
-        description="hardware + construction (+ end of life); None if hardware unknown"
+        description="hardware (+ end of life when given); None if hardware unknown. Construction is apart"
     )
-    total_kgco2e: float | None
+    total_kgco2e: float | None = Field(description="operational + embodied + construction")
 
 
 class Assumptions(BaseModel):
@@ -167,6 +184,7 @@ class Assumptions(BaseModel):
     utilization_source: str
     construction_share: float
     construction_source: str
+    idle: str = Field(description="how idle and infrastructure energy was counted, or that it was not")
     end_of_life: str
     profile: str | None
     notes: list[str] = Field(default_factory=list)
@@ -178,9 +196,13 @@ class Footprint(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     operational_kgco2e: float
+    operational_idle_kgco2e: float | None = Field(
+        default=None, description="idle and infrastructure part of operational; None when not modelled"
+    )
     operational_market_kgco2e: float | None
-    embodied_kgco2e: float | None
-    total_kgco2e: float | None
+    embodied_kgco2e: float | None = Field(description="hardware (+ end of life when given)")
+    construction_kgco2e: float = Field(description="data-centre construction, its own line")
+    total_kgco2e: float | None = Field(description="operational + embodied + construction")
     training: PhaseFootprint | None
     inference: PhaseFootprint | None
     parity_inferences: float | None = Field(
@@ -236,6 +258,17 @@ def validate_input(inp: FootprintInput) -> None:
     _check_optional("--gpu-hours", inp.training_gpu_hours, minimum=0)
     _check_optional("--hours", inp.training_hours, minimum=0)
     finite_number("--finetune-kwh", inp.finetune_kwh, minimum=0)
+    _check_optional("--idle-kwh", inp.idle_kwh, minimum=0)
+    if inp.idle_share is not None:
+        check_idle_share(inp.idle_share)
+    if inp.idle_kwh is not None and inp.idle_share is not None:
+        raise InvalidInput("--idle-share", "give --idle-kwh (measured) or --idle-share, not both")
+    if inp.idle_kwh is not None and not inp.has_training:
+        raise InvalidInput(
+            "--idle-kwh",
+            "is the training allocation's idle energy: give the training energy too "
+            "(for a deployment use --idle-share)",
+        )
     _check_optional("--kwh-per-1k", inp.kwh_per_1k, minimum=0)
     _check_optional("--queries-per-day", inp.queries_per_day, minimum=0)
     _check_optional("--years", inp.years, minimum=0, strict_min=True)
@@ -429,9 +462,18 @@ def _phase(
     share: float,
     inferences: float | None = None,
 ) -> PhaseFootprint:
-    op = operational_kg(energy_kwh, intensity, site.pue)
+    idle: float | None = None
+    idle_basis = "not modelled (give --idle-kwh or --idle-share)"
+    if inp.idle_kwh is not None and phase == "training":
+        idle, idle_basis = inp.idle_kwh, "given (--idle-kwh)"
+    elif inp.idle_share is not None:
+        idle = idle_energy_kwh(energy_kwh, inp.idle_share)
+        idle_basis = f"share {inp.idle_share:g} of the allocation's IT energy (--idle-share)"
+    it_kwh = energy_kwh + (idle or 0.0)
+    op = operational_kg(it_kwh, intensity, site.pue)
+    op_idle = None if idle is None else operational_kg(idle, intensity, site.pue)
     m_int, _ = _market(intensity, inp, site)
-    op_m = None if m_int is None else energy_kwh * site.pue * m_int / 1000.0
+    op_m = None if m_int is None else it_kwh * site.pue * m_int / 1000.0
     emb_hw = None
     eol = None
     if hw.per_gpu_kg is not None and gpu_hours is not None:
@@ -439,23 +481,26 @@ def _phase(
     if inp.end_of_life_kg_per_gpu is not None and gpu_hours is not None:
         eol = amortised_embodied_kg(inp.end_of_life_kg_per_gpu, gpu_hours, hw.lifetime_years, hw.utilization)
     constr = construction_kg(op, share)
-    embodied = None if emb_hw is None else emb_hw + constr + (eol or 0.0)
+    embodied = None if emb_hw is None else emb_hw + (eol or 0.0)
     return PhaseFootprint(
         phase=phase,
         energy_kwh=energy_kwh,
         energy_basis=energy_basis,
-        facility_energy_kwh=energy_kwh * site.pue,
+        idle_energy_kwh=idle,
+        idle_basis=idle_basis,
+        facility_energy_kwh=it_kwh * site.pue,
         gpu_hours=gpu_hours,
         gpu_hours_basis=gpu_hours_basis,
         intensity_g_per_kwh=intensity,
         inferences=inferences,
         operational_kgco2e=op,
+        operational_idle_kgco2e=op_idle,
         operational_market_kgco2e=op_m,
         embodied_hardware_kgco2e=emb_hw,
         construction_kgco2e=constr,
         end_of_life_kgco2e=eol,
         embodied_kgco2e=embodied,
-        total_kgco2e=None if embodied is None else op + embodied,
+        total_kgco2e=None if embodied is None else op + embodied + constr,
     )
 
 
@@ -566,6 +611,18 @@ def parity_inferences(
     return None if per == 0 else (t + f) / per
 
 
+def _idle_text(inp: FootprintInput, phases: list[PhaseFootprint]) -> str:
+    if inp.idle_kwh is not None:
+        rest = " (not for inference: give --idle-share)" if inp.has_inference else ""
+        return f"training: {inp.idle_kwh:g} kWh given (--idle-kwh){rest}"
+    if inp.idle_share is not None:
+        return f"share {inp.idle_share:g} of the allocation's IT energy (--idle-share), every phase"
+    return (
+        "not included: operational counts the work's energy only; give --idle-kwh (measured) or "
+        "--idle-share for the idle and infrastructure energy of the allocation"
+    )
+
+
 def footprint(inp: FootprintInput) -> Footprint:
     """The life-cycle footprint of a training run and/or an inference deployment."""
     validate_input(inp)
@@ -579,8 +636,11 @@ def footprint(inp: FootprintInput) -> Footprint:
     inference = _inference(inp, site, hw, share) if inp.has_inference else None
     phases = [p for p in (training, inference) if p is not None]
     operational = sum(p.operational_kgco2e for p in phases)
+    idle_ops = [p.operational_idle_kgco2e for p in phases if p.operational_idle_kgco2e is not None]
+    operational_idle = sum(idle_ops) if idle_ops else None
     market = _sum([p.operational_market_kgco2e for p in phases])
     embodied = _sum([p.embodied_kgco2e for p in phases])
+    construction = sum(p.construction_kgco2e for p in phases)
     if embodied is None:
         notes.append("embodied carbon unknown (no hardware or no hardware time): total not computed")
     parity = parity_days = parity_carbon = None
@@ -632,15 +692,18 @@ def footprint(inp: FootprintInput) -> Footprint:
             if inp.construction_share is not None
             else default_source("construction_share")
         ),
+        idle=_idle_text(inp, phases),
         end_of_life=eol,
         profile=inp.profile.source if inp.profile is not None else None,
         notes=notes,
     )
     return Footprint(
         operational_kgco2e=operational,
+        operational_idle_kgco2e=operational_idle,
         operational_market_kgco2e=market,
         embodied_kgco2e=embodied,
-        total_kgco2e=None if embodied is None else operational + embodied,
+        construction_kgco2e=construction,
+        total_kgco2e=None if embodied is None else operational + embodied + construction,
         training=training,
         inference=inference,
         parity_inferences=parity,

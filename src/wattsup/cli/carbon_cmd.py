@@ -132,6 +132,14 @@ def footprint_cmd(
     finetune_kwh: float = typer.Option(
         0.0, "--finetune-kwh", help="Fine-tuning energy, added to training, kWh."
     ),
+    idle_kwh: float | None = typer.Option(
+        None, "--idle-kwh", help="Idle and infrastructure energy of the training allocation, kWh."
+    ),
+    idle_share: float | None = typer.Option(
+        None,
+        "--idle-share",
+        help="Idle and infrastructure share of the allocation's IT energy, in [0, 1) (every phase).",
+    ),
     gpu_hours: float | None = typer.Option(None, "--gpu-hours", help="Training hardware time in GPU-hours."),
     hours: float | None = typer.Option(
         None, "--hours", help="Training wall-clock hours (GPU-hours = --gpus x hours)."
@@ -235,6 +243,8 @@ def footprint_cmd(
         training_gpu_hours=_num("--gpu-hours", gpu_hours, minimum=0),
         training_hours=_num("--hours", hours, minimum=0),
         finetune_kwh=finite_number("--finetune-kwh", finetune_kwh, minimum=0),
+        idle_kwh=_num("--idle-kwh", idle_kwh, minimum=0),
+        idle_share=_num("--idle-share", idle_share, minimum=0),
         kwh_per_1k=_num("--kwh-per-1k", kwh_per_1k, minimum=0),
         queries_per_day=_num("--queries-per-day", queries_per_day, minimum=0),
         years=_num("--years", years, minimum=0, strict_min=True),
@@ -256,6 +266,7 @@ def footprint_cmd(
                     "changes": s.changes,
                     "operational_kgco2e": s.footprint.operational_kgco2e,
                     "embodied_kgco2e": s.footprint.embodied_kgco2e,
+                    "construction_kgco2e": s.footprint.construction_kgco2e,
                     "total_kgco2e": s.total_kgco2e,
                     "delta_kgco2e": s.delta_kgco2e,
                     "delta_fraction": s.delta_fraction,
@@ -274,18 +285,23 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
 
     con = ui.console(width=120, soft_wrap=True)
     t = Table(title="Life-cycle carbon (kgCO2e)", title_justify="left")
-    for col in ("phase", "energy", "operational (location)", "operational (market)", "embodied", "total"):
+    cols = ("phase", "energy", "operational (location)", "operational (market)", "embodied", "construction")
+    for col in (*cols, "total"):
         t.add_column(col, justify="left" if col == "phase" else "right")
     for p in (result.training, result.inference):
         if p is None:
             continue
         label = p.phase if p.inferences is None else f"{p.phase} ({_big(p.inferences)} inferences)"
+        energy = f"{_big(p.energy_kwh)} kWh"
+        if p.idle_energy_kwh is not None:
+            energy += f" + {_big(p.idle_energy_kwh)} idle"
         t.add_row(
             label,
-            f"{_big(p.energy_kwh)} kWh",
+            energy,
             _kg(p.operational_kgco2e),
             _kg(p.operational_market_kgco2e),
             _kg(p.embodied_kgco2e),
+            _kg(p.construction_kgco2e),
             _kg(p.total_kgco2e),
         )
     t.add_row(
@@ -294,9 +310,14 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
         f"[b]{_kg(result.operational_kgco2e)}[/b]",
         _kg(result.operational_market_kgco2e),
         f"[b]{_kg(result.embodied_kgco2e)}[/b]",
+        f"[b]{_kg(result.construction_kgco2e)}[/b]",
         f"[b]{_kg(result.total_kgco2e)}[/b]",
     )
     con.print(t)
+    if result.operational_idle_kgco2e is not None:
+        con.print(
+            f"Operational includes {_kg(result.operational_idle_kgco2e)} of idle and infrastructure energy."
+        )
     if result.parity_inferences is not None:
         days = f" ({_big(result.parity_days)} days of queries)" if result.parity_days is not None else ""
         con.print(
@@ -328,6 +349,7 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
     )
     at.add_row("lifetime", f"{a.lifetime_years:g} years", a.lifetime_source)
     at.add_row("utilisation", f"{a.utilization:g}", a.utilization_source)
+    at.add_row("idle", "", a.idle)
     at.add_row("construction", f"{a.construction_share:g} of site emissions", a.construction_source)
     at.add_row("end of life", "", a.end_of_life)
     if a.profile:

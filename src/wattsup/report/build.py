@@ -126,17 +126,19 @@ def markdown(d: ReportData) -> str:
             f"{_num(b.kwh_per_1k)} kWh per 1,000 inferences ({b.kwh_source}); GPU {b.gpu or 'unknown'}.",
             "",
             _md_table(
-                ["", "operational (kgCO2e)", "embodied (kgCO2e)"],
+                ["", "operational (kgCO2e)", "embodied (kgCO2e)", "construction (kgCO2e)"],
                 [
                     [
                         "training",
                         _num(b.training_operational_kg, ",.4g"),
                         _num(b.training_embodied_kg, ",.4g"),
+                        _num(b.training_construction_kg, ",.4g"),
                     ],
                     [
                         "inference",
                         _num(b.inference_operational_kg, ",.4g"),
                         _num(b.inference_embodied_kg, ",.4g"),
+                        _num(b.inference_construction_kg, ",.4g"),
                     ],
                 ],
             ),

@@ -379,8 +379,8 @@
       if (td) td.textContent = fmtKg(value);
     }
 
-    function sum(a, b) {
-      return a === null || b === null ? null : a + b;
+    function sum(a, b, c = 0) {
+      return a === null || b === null || c === null ? null : a + b + c;
     }
 
     function render(b) {
@@ -388,15 +388,20 @@
       const tEm = b.training_embodied_kg;
       const iOp = b.inference_operational_kg;
       const iEm = b.inference_embodied_kg;
+      const tCo = b.training_construction_kg ?? null;
+      const iCo = b.inference_construction_kg ?? null;
       const hasTraining = tOp !== null;
       cell("training-operational", tOp);
       cell("training-embodied", tEm);
-      cell("training-total", hasTraining ? sum(tOp, tEm) : null);
+      cell("training-construction", tCo);
+      cell("training-total", hasTraining ? sum(tOp, tEm, tCo) : null);
       cell("inference-operational", iOp);
       cell("inference-embodied", iEm);
-      cell("inference-total", sum(iOp, iEm));
+      cell("inference-construction", iCo);
+      cell("inference-total", sum(iOp, iEm, iCo));
       cell("all-operational", hasTraining ? tOp + iOp : iOp);
       cell("all-embodied", hasTraining ? sum(tEm, iEm) : iEm);
+      cell("all-construction", hasTraining ? sum(tCo, iCo) : iCo);
       cell("all-total", b.total_kg);
       document.getElementById("lc-source").textContent =
         `${fmtKwh(b.kwh_per_1k)} kWh per 1,000 inferences (${b.kwh_source})` + (b.gpu ? ` · GPU ${b.gpu}` : "");
@@ -430,9 +435,11 @@
       const phases = hasTraining ? ["Training", "Inference"] : ["Inference"];
       const op = hasTraining ? [tOp, iOp] : [iOp];
       const em = hasTraining ? [tEm, iEm] : [iEm];
+      const co = hasTraining ? [tCo, iCo] : [iCo];
       return draw(chart, [
         { type: "bar", name: "operational", x: phases, y: op, marker: { color: "#0969da" }, hovertemplate: "%{x} operational: %{y:.4g} kg<extra></extra>" },
         { type: "bar", name: "embodied", x: phases, y: em, marker: { color: "#9a6700" }, hovertemplate: "%{x} embodied: %{y:.4g} kg<extra></extra>" },
+        { type: "bar", name: "construction", x: phases, y: co, marker: { color: "#8250df" }, hovertemplate: "%{x} construction: %{y:.4g} kg<extra></extra>" },
       ], {
         barmode: "stack",
         yaxis: { title: { text: "kgCO2e" }, gridcolor: "#eaeef2" },
