@@ -295,3 +295,25 @@ def test_profile_and_deadline(capsys: pytest.CaptureFixture[str], tmp_path: Path
         "2024-05-01T00:00:00Z",
     )
     assert code == 2 and "--profile" in err
+
+
+def test_cpu_only_footprint_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("footprint", "--cpu", "EPYC-7763", "--energy-kwh", "100", "--region", "FR")
+    code, out, _ = run(capsys, *args, "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["embodied_kgco2e"] > 0 and d["total_kgco2e"] > d["operational_kgco2e"]
+    assert d["assumptions"]["cpu"] == "EPYC-7763" and d["training"]["cpu_hours"] > 0
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert "1 x EPYC-7763" in out and "embodied per CPU" in out and "host-cpu-server" in out
+    cells = [c.strip() for c in next(ln for ln in out.splitlines() if ln.startswith("│ all")).split("│")]
+    embodied, total = cells[-4], cells[-2]  # ..., embodied, construction, total, ''
+    assert embodied.endswith("kg") and total.endswith("kg"), cells
+
+
+def test_gpu_flag_with_a_cpu_name_points_to_cpu(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "footprint", "--gpu", "EPYC-7763", "--energy-kwh", "1", "--region", "FR")
+    assert code == 2
+    assert "--gpu: 'EPYC-7763' is a CPU" in err and "--cpu EPYC-7763" in err
+    assert len(err.strip().splitlines()) == 1

@@ -25,6 +25,7 @@ from wattsup.carbon.amortisation import (
 )
 from wattsup.carbon.grid import GridIntensity, grid_intensity
 from wattsup.carbon.hardware import HardwareItem
+from wattsup.carbon.hardware import cpu as find_cpu
 from wattsup.carbon.hardware import gpu as find_gpu
 from wattsup.carbon.hardware import host as find_host
 from wattsup.carbon.operational import check_idle_share, idle_energy_kwh, market_intensity, operational_kg
@@ -62,8 +63,20 @@ class FootprintInput(BaseModel):
     # hardware
     gpu: str | None = Field(default=None, description="--gpu: catalog GPU name")
     gpus: int = Field(default=1, description="--gpus: GPUs working at once")
+    cpu: str | None = Field(
+        default=None, description="--cpu: catalog server CPU, for a CPU-only server (instead of --gpu)"
+    )
+    cpus: int | None = Field(default=None, description="--cpus: CPU sockets working at once (default 1)")
+    cpu_embodied_kg: float | None = Field(default=None, description="--cpu-embodied-kg: override per CPU")
+    cpus_per_host: int | None = Field(default=None, description="--cpus-per-host: CPU sockets per server")
+    cpu_hours: float | None = Field(
+        default=None, description="--cpu-hours: training hardware time in CPU-socket-hours"
+    )
+    inference_cpu_hours: float | None = Field(
+        default=None, description="--inference-cpu-hours (default: energy / power)"
+    )
     power_w: float | None = Field(
-        default=None, description="--power-w: mean power per GPU (default: its TDP)"
+        default=None, description="--power-w: mean power per GPU, or per CPU with --cpu (default: its TDP)"
     )
     embodied_bound: Bound = Field(default="central", description="--embodied-bound: low | central | high")
     gpu_embodied_kg: float | None = Field(default=None, description="--gpu-embodied-kg: override per GPU")
@@ -76,7 +89,7 @@ class FootprintInput(BaseModel):
     utilization: float | None = Field(default=None, description="--utilization in (0, 1] (default 0.85)")
     construction_share: float | None = Field(default=None, description="--construction-share (default 0.015)")
     end_of_life_kg_per_gpu: float | None = Field(
-        default=None, description="--eol-kg-per-gpu (default: not included)"
+        default=None, description="--eol-kg-per-gpu: per GPU, or per CPU with --cpu (default: not included)"
     )
     # training
     training_kwh: float | None = Field(
@@ -105,14 +118,40 @@ class FootprintInput(BaseModel):
     )
 
     @property
+    def device(self) -> Literal["gpu", "cpu"]:
+        """What does the work: GPUs (their host's CPUs are part of the host) or the CPUs of a CPU server."""
+        return "cpu" if self.cpu is not None else "gpu"
+
+    @property
+    def devices(self) -> int:
+        return (self.cpus or 1) if self.device == "cpu" else self.gpus
+
+    @property
+    def device_hours(self) -> float | None:
+        return self.cpu_hours if self.device == "cpu" else self.training_gpu_hours
+
+    @property
+    def inference_device_hours(self) -> float | None:
+        return self.inference_cpu_hours if self.device == "cpu" else self.inference_gpu_hours
+
+    @property
     def has_training(self) -> bool:
-        return any(v is not None for v in (self.training_kwh, self.training_gpu_hours, self.training_hours))
+        return any(
+            v is not None
+            for v in (self.training_kwh, self.training_gpu_hours, self.cpu_hours, self.training_hours)
+        )
 
     @property
     def has_inference(self) -> bool:
         return any(
             v is not None
-            for v in (self.kwh_per_1k, self.queries_per_day, self.years, self.inference_gpu_hours)
+            for v in (
+                self.kwh_per_1k,
+                self.queries_per_day,
+                self.years,
+                self.inference_gpu_hours,
+                self.inference_cpu_hours,
+            )
         )
 
 
@@ -130,8 +169,11 @@ class PhaseFootprint(BaseModel):
     )
     idle_basis: str = "not modelled (give --idle-kwh or --idle-share)"
     facility_energy_kwh: float = Field(description="(IT energy + idle) x PUE")
-    gpu_hours: float | None
+    device: Literal["gpu", "cpu"] = Field(default="gpu", description="what does the work")
+    gpu_hours: float | None = Field(description="GPU-hours; None for a CPU-only server (see cpu_hours)")
     gpu_hours_basis: str
+    cpu_hours: float | None = Field(default=None, description="CPU-socket-hours of a CPU-only server")
+    cpu_hours_basis: str | None = None
     intensity_g_per_kwh: float = Field(description="effective location-based intensity (profile mean if any)")
     inferences: float | None = None
     operational_kgco2e: float = Field(description="location-based, idle and infrastructure included")
@@ -166,8 +208,15 @@ class Assumptions(BaseModel):
     market_basis: str
     pue: float
     pue_source: str
+    device: Literal["gpu", "cpu"] = "gpu"
     gpu: str | None
-    gpus: int
+    gpus: int = Field(description="GPUs working at once; 0 for a CPU-only server")
+    cpu: str | None = None
+    cpus: int | None = Field(default=None, description="CPU sockets working at once (CPU-only server)")
+    cpu_embodied_kg: float | None = None
+    cpu_embodied_source: str | None = None
+    cpus_per_host: int | None = None
+    embodied_per_cpu_kg: float | None = Field(default=None, description="CPU + its share of the host")
     power_w: float | None
     power_basis: str
     embodied_bound: Bound
@@ -279,12 +328,14 @@ def validate_input(inp: FootprintInput) -> None:
         check_utilization(inp.utilization)
     if inp.gpus < 1:
         raise InvalidInput("--gpus", f"must be at least 1, got {inp.gpus}")
+    _validate_device(inp)
     if inp.gpus_per_host is not None and inp.gpus_per_host < 1:
         raise InvalidInput("--gpus-per-host", f"must be at least 1, got {inp.gpus_per_host}")
     if inp.region is not None and inp.intensity_g_per_kwh is not None:
         raise InvalidInput("--intensity", "give --region or --intensity, not both")
-    if inp.training_gpu_hours is not None and inp.training_hours is not None:
-        raise InvalidInput("--hours", "give --gpu-hours or --hours (wall-clock, x --gpus), not both")
+    if inp.device_hours is not None and inp.training_hours is not None:
+        d = inp.device
+        raise InvalidInput("--hours", f"give --{d}-hours or --hours (wall-clock, x --{d}s), not both")
     if not inp.has_training and not inp.has_inference:
         raise InvalidInput(
             "--energy-kwh",
@@ -309,6 +360,44 @@ def validate_input(inp: FootprintInput) -> None:
         raise InvalidInput("--start", "an intensity profile needs the start time of the run (--start)")
 
 
+def _validate_device(inp: FootprintInput) -> None:
+    """GPU flags and CPU flags describe different servers: refuse a mix with a line that says which."""
+    if inp.cpu is not None and inp.gpu is not None:
+        raise InvalidInput(
+            "--cpu",
+            "give --gpu (a GPU server: its CPUs are part of the host) or --cpu (a CPU-only server), not both",
+        )
+    _check_optional("--cpu-embodied-kg", inp.cpu_embodied_kg, minimum=0)
+    _check_optional("--cpu-hours", inp.cpu_hours, minimum=0)
+    _check_optional("--inference-cpu-hours", inp.inference_cpu_hours, minimum=0)
+    for flag, count in (("--cpus", inp.cpus), ("--cpus-per-host", inp.cpus_per_host)):
+        if count is not None and count < 1:
+            raise InvalidInput(flag, f"must be at least 1, got {count}")
+    if inp.cpu is None:
+        cpu_flags = {
+            "--cpus": inp.cpus,
+            "--cpu-embodied-kg": inp.cpu_embodied_kg,
+            "--cpus-per-host": inp.cpus_per_host,
+            "--cpu-hours": inp.cpu_hours,
+            "--inference-cpu-hours": inp.inference_cpu_hours,
+        }
+        for flag, v in cpu_flags.items():
+            if v is not None:
+                raise InvalidInput(flag, "describes a CPU-only server: give --cpu NAME too")
+        return
+    gpu_flags = {
+        "--gpus": None if inp.gpus == 1 else inp.gpus,
+        "--gpu-embodied-kg": inp.gpu_embodied_kg,
+        "--gpus-per-host": inp.gpus_per_host,
+        "--gpu-hours": inp.training_gpu_hours,
+        "--inference-gpu-hours": inp.inference_gpu_hours,
+    }
+    for flag, v in gpu_flags.items():
+        if v is not None:
+            cpu_flag = flag.replace("gpu", "cpu")
+            raise InvalidInput(flag, f"describes GPUs; with --cpu use {cpu_flag}")
+
+
 # ---------------------------------------------------------------- resolution
 
 
@@ -321,19 +410,26 @@ class _Site(BaseModel):
 
 
 class _Hardware(BaseModel):
-    gpu: HardwareItem | None
+    """The device that does the work (a GPU, or a CPU of a CPU-only server) and its host."""
+
+    device: Literal["gpu", "cpu"]
+    item: HardwareItem | None
     power_w: float | None
     power_basis: str
-    gpu_kg: float | None
-    gpu_source: str
+    device_kg: float | None
+    device_source: str
     host: HardwareItem | None
     host_kg: float | None
     host_source: str
-    gpus_per_host: int | None
-    per_gpu_kg: float | None
+    per_host: int | None
+    per_device_kg: float | None
     lifetime_years: float
     utilization: float
     notes: list[str]
+
+    @property
+    def label(self) -> str:
+        return "GPU" if self.device == "gpu" else "CPU"
 
 
 def _site(inp: FootprintInput) -> _Site:
@@ -360,7 +456,15 @@ def _site(inp: FootprintInput) -> _Site:
 
 def _hardware(inp: FootprintInput) -> _Hardware:
     notes: list[str] = []
-    item = find_gpu(inp.gpu) if inp.gpu is not None else None
+    device = inp.device
+    flag = f"--{device}"
+    label = device.upper()
+    item: HardwareItem | None
+    if device == "cpu":
+        assert inp.cpu is not None
+        item = find_cpu(inp.cpu)
+    else:
+        item = find_gpu(inp.gpu) if inp.gpu is not None else None
     if inp.power_w is not None:
         power, power_basis = inp.power_w, "given (--power-w)"
     elif item is not None and item.tdp_w is not None:
@@ -369,21 +473,24 @@ def _hardware(inp: FootprintInput) -> _Hardware:
             f"TDP of {item.name} (an upper bound; pass --power-w for the measured mean)",
         )
     else:
-        power, power_basis = None, "unknown (no --power-w or --gpu)"
-    gpu_kg: float | None
-    if inp.gpu_embodied_kg is not None:
-        gpu_kg, gpu_source = inp.gpu_embodied_kg, "given (--gpu-embodied-kg)"
+        power, power_basis = None, f"unknown (no --power-w or {flag})"
+    override = inp.cpu_embodied_kg if device == "cpu" else inp.gpu_embodied_kg
+    device_kg: float | None
+    if override is not None:
+        device_kg, device_source = override, f"given ({flag}-embodied-kg)"
     elif item is not None:
         est = item.estimate(inp.embodied_bound)
-        gpu_kg = est.kgco2e
-        gpu_source = f"{inp.embodied_bound}: {est.source} ({est.year}; {est.method}; scope {est.scope})"
+        device_kg = est.kgco2e
+        device_source = f"{inp.embodied_bound}: {est.source} ({est.year}; {est.method}; scope {est.scope})"
+        if est.derived:
+            device_source += " [derived by a documented wattsup rule, not published]"
         if est.scope == "gpu+host-share":
             notes.append(
                 f"the {inp.embodied_bound} {item.name} value already includes part of a host; the host "
                 "share is added as well, so this case is conservative"
             )
     else:
-        gpu_kg, gpu_source = None, "unknown: give --gpu NAME or --gpu-embodied-kg"
+        device_kg, device_source = None, f"unknown: give {flag} NAME or {flag}-embodied-kg"
     host_item: HardwareItem | None = None
     if inp.host == "none":
         host_kg: float | None = 0.0
@@ -400,32 +507,37 @@ def _hardware(inp: FootprintInput) -> _Hardware:
             est = host_item.estimate(inp.embodied_bound)
             host_kg = est.kgco2e
             host_source = f"{host_item.name}, {inp.embodied_bound}: {est.source} ({est.year}; {est.method})"
+            if est.derived:
+                host_source += " [derived by a documented wattsup rule, not published]"
+            if device == "cpu" and inp.embodied_bound == "high" and est.notes:
+                notes.append(f"host {host_item.name} (high): {est.notes}")
         else:
             host_kg, host_source = None, "unknown: give --host NAME, --host-embodied-kg or --host none"
-    gph = inp.gpus_per_host
-    if gph is None:
-        gph = (host_item.gpus_per_host if host_item is not None else None) or (
+    per_host = inp.cpus_per_host if device == "cpu" else inp.gpus_per_host
+    if per_host is None:
+        per_host = (host_item.gpus_per_host if host_item is not None else None) or (
             item.gpus_per_host if item is not None else None
         )
-    if gph is None and host_kg:
-        gph = 8
-        notes.append("8 GPUs per host assumed (pass --gpus-per-host)")
-    per_gpu: float | None = None
-    if gpu_kg is not None and host_kg is not None:
-        per_gpu = gpu_kg + (host_kg / gph if host_kg and gph else 0.0)
+    if per_host is None and host_kg:
+        per_host = 8 if device == "gpu" else 2
+        notes.append(f"{per_host} {label}s per host assumed (pass {flag}s-per-host)")
+    per_device: float | None = None
+    if device_kg is not None and host_kg is not None:
+        per_device = device_kg + (host_kg / per_host if host_kg and per_host else 0.0)
     lifetime = inp.lifetime_years if inp.lifetime_years is not None else default_lifetime_years()
     util = inp.utilization if inp.utilization is not None else default_utilization()
     return _Hardware(
-        gpu=item,
+        device=device,
+        item=item,
         power_w=power,
         power_basis=power_basis,
-        gpu_kg=gpu_kg,
-        gpu_source=gpu_source,
+        device_kg=device_kg,
+        device_source=device_source,
         host=host_item,
         host_kg=host_kg,
         host_source=host_source,
-        gpus_per_host=gph,
-        per_gpu_kg=per_gpu,
+        per_host=per_host,
+        per_device_kg=per_device,
         lifetime_years=lifetime,
         utilization=util,
         notes=notes,
@@ -453,8 +565,8 @@ def _phase(
     *,
     energy_kwh: float,
     energy_basis: str,
-    gpu_hours: float | None,
-    gpu_hours_basis: str,
+    hours: float | None,
+    hours_basis: str,
     intensity: float,
     inp: FootprintInput,
     site: _Site,
@@ -476,10 +588,11 @@ def _phase(
     op_m = None if m_int is None else it_kwh * site.pue * m_int / 1000.0
     emb_hw = None
     eol = None
-    if hw.per_gpu_kg is not None and gpu_hours is not None:
-        emb_hw = amortised_embodied_kg(hw.per_gpu_kg, gpu_hours, hw.lifetime_years, hw.utilization)
-    if inp.end_of_life_kg_per_gpu is not None and gpu_hours is not None:
-        eol = amortised_embodied_kg(inp.end_of_life_kg_per_gpu, gpu_hours, hw.lifetime_years, hw.utilization)
+    if hw.per_device_kg is not None and hours is not None:
+        emb_hw = amortised_embodied_kg(hw.per_device_kg, hours, hw.lifetime_years, hw.utilization)
+    if inp.end_of_life_kg_per_gpu is not None and hours is not None:
+        eol = amortised_embodied_kg(inp.end_of_life_kg_per_gpu, hours, hw.lifetime_years, hw.utilization)
+    gpu = hw.device == "gpu"
     constr = construction_kg(op, share)
     embodied = None if emb_hw is None else emb_hw + (eol or 0.0)
     return PhaseFootprint(
@@ -489,8 +602,11 @@ def _phase(
         idle_energy_kwh=idle,
         idle_basis=idle_basis,
         facility_energy_kwh=it_kwh * site.pue,
-        gpu_hours=gpu_hours,
-        gpu_hours_basis=gpu_hours_basis,
+        device=hw.device,
+        gpu_hours=hours if gpu else None,
+        gpu_hours_basis=hours_basis if gpu else "not a GPU server (see cpu_hours)",
+        cpu_hours=None if gpu else hours,
+        cpu_hours_basis=None if gpu else hours_basis,
         intensity_g_per_kwh=intensity,
         inferences=inferences,
         operational_kgco2e=op,
@@ -506,21 +622,21 @@ def _phase(
 
 def _hours_from_energy(energy_kwh: float, hw: _Hardware) -> tuple[float | None, str]:
     if hw.power_w is None:
-        return None, "unknown (no power to turn energy into GPU-hours): embodied not computed"
-    return energy_kwh / (hw.power_w / 1000.0), f"energy / {hw.power_w:g} W per GPU"
+        return None, f"unknown (no power to turn energy into {hw.label}-hours): embodied not computed"
+    return energy_kwh / (hw.power_w / 1000.0), f"energy / {hw.power_w:g} W per {hw.label}"
 
 
 def _training(
     inp: FootprintInput, site: _Site, hw: _Hardware, share: float, notes: list[str]
 ) -> PhaseFootprint:
-    gpu_hours: float | None = None
+    gpu_hours: float | None = None  # hardware hours of the device: GPU-hours, or CPU-socket-hours
     hours_basis = ""
-    if inp.training_gpu_hours is not None:
-        gpu_hours, hours_basis = inp.training_gpu_hours, "given (--gpu-hours)"
+    if inp.device_hours is not None:
+        gpu_hours, hours_basis = inp.device_hours, f"given (--{inp.device}-hours)"
     elif inp.training_hours is not None:
         gpu_hours, hours_basis = (
-            inp.gpus * inp.training_hours,
-            f"{inp.gpus} GPUs x {inp.training_hours:g} h (--hours)",
+            inp.devices * inp.training_hours,
+            f"{inp.devices} {hw.label}s x {inp.training_hours:g} h (--hours)",
         )
     if inp.training_kwh is not None:
         energy, basis = inp.training_kwh, "given (measured)"
@@ -529,10 +645,11 @@ def _training(
     else:
         if gpu_hours is None or hw.power_w is None:
             raise InvalidInput(
-                "--power-w", "turning --gpu-hours into energy needs --power-w or a --gpu with a TDP"
+                "--power-w",
+                f"turning --{inp.device}-hours into energy needs --power-w or a --{inp.device} with a TDP",
             )
         energy = gpu_hours * hw.power_w / 1000.0
-        basis = f"GPU-hours x {hw.power_w:g} W ({hw.power_basis})"
+        basis = f"{hw.label}-hours x {hw.power_w:g} W ({hw.power_basis})"
     if inp.finetune_kwh:
         energy += inp.finetune_kwh
         basis += f" + fine-tuning {inp.finetune_kwh:g} kWh"
@@ -547,10 +664,12 @@ def _training(
         wall = (
             inp.training_hours
             if inp.training_hours is not None
-            else (gpu_hours / inp.gpus if gpu_hours is not None else None)
+            else (gpu_hours / inp.devices if gpu_hours is not None else None)
         )
         if wall is None or wall <= 0:
-            raise InvalidInput("--hours", "a profile needs the run's duration: give --hours or --gpu-hours")
+            raise InvalidInput(
+                "--hours", f"a profile needs the run's duration: give --hours or --{inp.device}-hours"
+            )
         intensity = inp.profile.mean_intensity(inp.start, inp.start + timedelta(hours=wall))
         notes.append(
             f"training intensity: mean of {inp.profile.source} over {wall:g} h from {inp.start.isoformat()}"
@@ -560,8 +679,8 @@ def _training(
         "training",
         energy_kwh=energy,
         energy_basis=basis,
-        gpu_hours=gpu_hours,
-        gpu_hours_basis=hours_basis or "unknown",
+        hours=gpu_hours,
+        hours_basis=hours_basis or "unknown",
         intensity=intensity,
         inp=inp,
         site=site,
@@ -576,17 +695,17 @@ def _inference(inp: FootprintInput, site: _Site, hw: _Hardware, share: float) ->
     inferences = inp.queries_per_day * DAYS_PER_YEAR * inp.years
     energy = inp.kwh_per_1k * inferences / 1000.0
     basis = f"{inp.kwh_per_1k:g} kWh/1k x {inp.queries_per_day:g}/day x {DAYS_PER_YEAR:g} d x {inp.years:g} y"
-    if inp.inference_gpu_hours is not None:
-        gpu_hours: float | None = inp.inference_gpu_hours
-        hours_basis = "given (--inference-gpu-hours)"
+    if inp.inference_device_hours is not None:
+        gpu_hours: float | None = inp.inference_device_hours
+        hours_basis = f"given (--inference-{inp.device}-hours)"
     else:
         gpu_hours, hours_basis = _hours_from_energy(energy, hw)
     return _phase(
         "inference",
         energy_kwh=energy,
         energy_basis=basis,
-        gpu_hours=gpu_hours,
-        gpu_hours_basis=hours_basis,
+        hours=gpu_hours,
+        hours_basis=hours_basis,
         intensity=site.intensity,
         inp=inp,
         site=site,
@@ -652,6 +771,7 @@ def footprint(inp: FootprintInput) -> Footprint:
         if training.total_kgco2e is not None and inference.total_kgco2e and inference.inferences:
             parity_carbon = training.total_kgco2e / (inference.total_kgco2e / inference.inferences)
     grid = site.grid
+    gpu = hw.device == "gpu"
     m_int, m_basis = _market(site.intensity, inp, site) if site.intensity is not None else (None, "unknown")
     eol = (
         f"{inp.end_of_life_kg_per_gpu:g} kg per GPU (--eol-kg-per-gpu), amortised like embodied"
@@ -670,18 +790,25 @@ def footprint(inp: FootprintInput) -> Footprint:
         market_basis=m_basis,
         pue=site.pue,
         pue_source=site.pue_source,
-        gpu=hw.gpu.name if hw.gpu is not None else None,
-        gpus=inp.gpus,
+        device=hw.device,
+        gpu=hw.item.name if hw.item is not None and gpu else None,
+        gpus=inp.gpus if gpu else 0,
+        cpu=hw.item.name if hw.item is not None and not gpu else None,
+        cpus=None if gpu else inp.devices,
+        cpu_embodied_kg=None if gpu else hw.device_kg,
+        cpu_embodied_source=None if gpu else hw.device_source,
+        cpus_per_host=None if gpu else hw.per_host,
+        embodied_per_cpu_kg=None if gpu else hw.per_device_kg,
         power_w=hw.power_w,
         power_basis=hw.power_basis,
         embodied_bound=inp.embodied_bound,
-        gpu_embodied_kg=hw.gpu_kg,
-        gpu_embodied_source=hw.gpu_source,
+        gpu_embodied_kg=hw.device_kg if gpu else None,
+        gpu_embodied_source=hw.device_source if gpu else "not a GPU server (--cpu)",
         host=hw.host.name if hw.host is not None else ("none" if inp.host == "none" else None),
         host_embodied_kg=hw.host_kg,
         host_embodied_source=hw.host_source,
-        gpus_per_host=hw.gpus_per_host,
-        embodied_per_gpu_kg=hw.per_gpu_kg,
+        gpus_per_host=hw.per_host if gpu else None,
+        embodied_per_gpu_kg=hw.per_device_kg if gpu else None,
         lifetime_years=hw.lifetime_years,
         lifetime_source="given (--lifetime-years)" if inp.lifetime_years is not None else lifetime_source(),
         utilization=hw.utilization,
@@ -776,14 +903,15 @@ def scenario(
         base_hw = _hardware(inp)
         hours = inp.training_hours
         if hours is None:
-            gh = inp.training_gpu_hours
+            gh = inp.device_hours
             if gh is None and inp.training_kwh is not None and base_hw.power_w is not None:
                 gh = inp.training_kwh / (base_hw.power_w / 1000.0)
             if gh is None:
                 raise InvalidInput(
-                    "--hours", "shifting in time needs the run's duration: give --hours or --gpu-hours"
+                    "--hours",
+                    f"shifting in time needs the run's duration: give --hours or --{inp.device}-hours",
                 )
-            hours = gh / inp.gpus
+            hours = gh / inp.devices
         w = best_window(inp.profile, hours, deadline=deadline, earliest=inp.start)
         changes["start"] = w.start
         window = (w.start, w.end)
@@ -792,8 +920,14 @@ def scenario(
 
 def _hardware_change(inp: FootprintInput, gpu: str | None, speedup: float | None) -> dict[str, Any]:
     s = 1.0 if speedup is None else finite_number("--what-if speedup", speedup, minimum=0, strict_min=True)
+    if inp.cpu is not None and gpu is not None:
+        raise InvalidInput(
+            "--what-if", "gpu=... changes the GPU of a GPU server; this footprint is of a CPU server"
+        )
+    if inp.cpu is not None:
+        return _cpu_speedup(inp, speedup)
     old = find_gpu(inp.gpu) if inp.gpu is not None else None
-    new = find_gpu(gpu) if gpu is not None else old
+    new = find_gpu(gpu, "--what-if gpu") if gpu is not None else old
     p_old = inp.power_w if inp.power_w is not None else (old.tdp_w if old is not None else None)
     p_new = p_old
     if new is not None and new is not old and new.tdp_w is not None:
@@ -817,6 +951,22 @@ def _hardware_change(inp: FootprintInput, gpu: str | None, speedup: float | None
         "finetune_kwh": inp.finetune_kwh * energy_scale,
         "kwh_per_1k": scaled(inp.kwh_per_1k, energy_scale),
         "inference_gpu_hours": scaled(inp.inference_gpu_hours, 1.0 / s),
+    }
+
+
+def _cpu_speedup(inp: FootprintInput, speedup: float | None) -> dict[str, Any]:
+    s = 1.0 if speedup is None else finite_number("--what-if speedup", speedup, minimum=0, strict_min=True)
+
+    def scaled(v: float | None) -> float | None:
+        return None if v is None else v / s
+
+    return {
+        "training_kwh": scaled(inp.training_kwh),
+        "cpu_hours": scaled(inp.cpu_hours),
+        "training_hours": scaled(inp.training_hours),
+        "finetune_kwh": inp.finetune_kwh / s,
+        "kwh_per_1k": scaled(inp.kwh_per_1k),
+        "inference_cpu_hours": scaled(inp.inference_cpu_hours),
     }
 
 

@@ -148,6 +148,24 @@ def footprint_cmd(
         None, "--gpu", help="GPU from the catalog (see 'wattsup hardware --list')."
     ),
     gpus: int = typer.Option(1, "--gpus", help="Number of GPUs working at once."),
+    cpu: str | None = typer.Option(
+        None, "--cpu", help="CPU-only server: CPU from the catalog (EPYC-7763, XEON-8480+, ...)."
+    ),
+    cpus: int | None = typer.Option(None, "--cpus", help="With --cpu: CPU sockets working at once."),
+    cpu_hours: float | None = typer.Option(
+        None, "--cpu-hours", help="With --cpu: training hardware time in CPU-socket-hours."
+    ),
+    cpu_embodied_kg: float | None = typer.Option(
+        None, "--cpu-embodied-kg", help="With --cpu: override, kgCO2e per CPU."
+    ),
+    cpus_per_host: int | None = typer.Option(
+        None, "--cpus-per-host", help="With --cpu: CPU sockets per server (default 1)."
+    ),
+    inference_cpu_hours: float | None = typer.Option(
+        None,
+        "--inference-cpu-hours",
+        help="With --cpu: hardware time of the inferences (default: energy / power).",
+    ),
     power_w: float | None = typer.Option(
         None, "--power-w", help="Mean power per GPU, W (default: the GPU's TDP)."
     ),
@@ -229,6 +247,12 @@ def footprint_cmd(
         start=_when("--start", start),
         gpu=gpu,
         gpus=gpus,
+        cpu=cpu,
+        cpus=cpus,
+        cpu_hours=_num("--cpu-hours", cpu_hours, minimum=0),
+        cpu_embodied_kg=_num("--cpu-embodied-kg", cpu_embodied_kg, minimum=0),
+        cpus_per_host=cpus_per_host,
+        inference_cpu_hours=_num("--inference-cpu-hours", inference_cpu_hours, minimum=0),
         power_w=_num("--power-w", power_w, minimum=0, strict_min=True),
         embodied_bound=_bound(embodied_bound),  # type: ignore[arg-type]
         gpu_embodied_kg=_num("--gpu-embodied-kg", gpu_embodied_kg, minimum=0),
@@ -336,15 +360,27 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
     mi = "-" if a.market_intensity_g_per_kwh is None else f"{a.market_intensity_g_per_kwh:.4g} gCO2e/kWh"
     at.add_row("market-based", mi, a.market_basis)
     at.add_row("PUE", f"{a.pue:g}", a.pue_source)
+    cpu = a.device == "cpu"
+    name, count = (a.cpu, a.cpus) if cpu else (a.gpu, a.gpus)
+    label = "CPU" if cpu else "GPU"
     at.add_row(
         "hardware",
-        f"{a.gpus} x {a.gpu}" if a.gpu else "-",
-        f"power {'-' if a.power_w is None else format(a.power_w, 'g')} W: {a.power_basis}",
+        f"{count} x {name}" if name else "-",
+        f"power {'-' if a.power_w is None else format(a.power_w, 'g')} W per {label}: {a.power_basis}",
     )
-    at.add_row(f"embodied per GPU ({a.embodied_bound})", _kg(a.gpu_embodied_kg), a.gpu_embodied_source)
+    device_kg, device_source = (
+        (a.cpu_embodied_kg, a.cpu_embodied_source)
+        if cpu
+        else (
+            a.gpu_embodied_kg,
+            a.gpu_embodied_source,
+        )
+    )
+    at.add_row(f"embodied per {label} ({a.embodied_bound})", _kg(device_kg), device_source or "")
+    per_host = a.cpus_per_host if cpu else a.gpus_per_host
     at.add_row(
         "host",
-        f"{a.host or '-'}: {_kg(a.host_embodied_kg)} / {a.gpus_per_host or '-'} GPUs",
+        f"{a.host or '-'}: {_kg(a.host_embodied_kg)} / {per_host or '-'} {label}s",
         a.host_embodied_source,
     )
     at.add_row("lifetime", f"{a.lifetime_years:g} years", a.lifetime_source)
