@@ -86,6 +86,9 @@ def test_report_files(filled: Store, tmp_path: Path) -> None:
     assert "Plotly.newPlot" in html and "Test report" in html and "text-to-image" in html
     md = files.markdown.read_text()
     assert "| task | models | runs | mean |" in md and "## Life cycle of a deployment" in md
+    assert "|  | operational (kgCO2e) | embodied (kgCO2e) | construction (kgCO2e) |" in md
+    # FRA has no published grid water intensity: the water line says unknown, never zero
+    assert "Water: unknown L (on site " in md and "off site for the electricity unknown L" in md
     assert "![energy_by_task](figures/energy_by_task.png)" in md
     assert files.csv.read_text().startswith("task,")
     filled.close()

@@ -23,7 +23,7 @@ from wattsup.carbon.footprint import (
     validate_input,
     what_if,
 )
-from wattsup.carbon.grid import GridIntensity, grid_intensity, list_regions, region_codes
+from wattsup.carbon.grid import GridIntensity, country_of, grid_intensity, list_regions, region_codes
 from wattsup.carbon.hardware import (
     EmbodiedEstimate,
     HardwareItem,
@@ -57,6 +57,17 @@ from wattsup.carbon.parametric import (
 )
 from wattsup.carbon.profile import IntensityProfile, Window, best_window, parse_profile
 from wattsup.carbon.pue import PueValue, default_pue
+from wattsup.carbon.water import (
+    WaterFactor,
+    WaterSite,
+    WaterUse,
+    grid_water_intensity,
+    onsite_wue,
+    water_factors,
+    water_l,
+    water_site,
+    water_use,
+)
 
 __all__ = [
     "BOUNDS",
@@ -75,12 +86,16 @@ __all__ = [
     "PhaseFootprint",
     "PueValue",
     "ServerArchetype",
+    "WaterFactor",
+    "WaterSite",
+    "WaterUse",
     "WhatIf",
     "Window",
     "amortised_embodied_kg",
     "best_window",
     "carbon_per_area_kg_per_cm2",
     "construction_kg",
+    "country_of",
     "cpu",
     "default_pue",
     "die_only_kg",
@@ -89,6 +104,7 @@ __all__ = [
     "footprint_from_measurement",
     "gpu",
     "grid_intensity",
+    "grid_water_intensity",
     "hardware",
     "host",
     "hourly_operational_kg",
@@ -101,6 +117,7 @@ __all__ = [
     "market_intensity",
     "measurement_energy_kwh",
     "memory_embodied_kg",
+    "onsite_wue",
     "operational_kg",
     "parity_inferences",
     "parse_dies",
@@ -110,5 +127,9 @@ __all__ = [
     "scenario",
     "server",
     "validate_input",
+    "water_factors",
+    "water_l",
+    "water_site",
+    "water_use",
     "what_if",
 ]

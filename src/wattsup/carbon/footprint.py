@@ -31,6 +31,7 @@ from wattsup.carbon.hardware import host as find_host
 from wattsup.carbon.operational import check_idle_share, idle_energy_kwh, market_intensity, operational_kg
 from wattsup.carbon.profile import IntensityProfile, best_window
 from wattsup.carbon.pue import default_pue
+from wattsup.carbon.water import WaterSite, water_site, water_use
 from wattsup.errors import InvalidInput, finite_number
 from wattsup.meter.measurement import JOULES_PER_KWH, Measurement
 
@@ -58,6 +59,13 @@ class FootprintInput(BaseModel):
     )
     profile: IntensityProfile | None = Field(
         default=None, description="--profile: time-resolved intensity for training"
+    )
+    wue_l_per_kwh: float | None = Field(
+        default=None, description="--wue: on-site water, L per kWh of IT energy (default: the provider's)"
+    )
+    water_intensity_l_per_kwh: float | None = Field(
+        default=None,
+        description="--water-intensity: off-site water, L per kWh of electricity (default: the grid's)",
     )
     start: datetime | None = Field(default=None, description="--start: when training starts (with --profile)")
     # hardware
@@ -190,6 +198,11 @@ class PhaseFootprint(BaseModel):
         description="hardware (+ end of life when given); None if hardware unknown. Construction is apart"
     )
     total_kgco2e: float | None = Field(description="operational + embodied + construction")
+    water_onsite_l: float | None = Field(default=None, description="(IT energy + idle) x WUE; None: unknown")
+    water_offsite_l: float | None = Field(
+        default=None, description="(IT energy + idle) x PUE x grid water intensity; None: unknown"
+    )
+    water_l: float | None = Field(default=None, description="on site + off site; None when either is unknown")
 
 
 class Assumptions(BaseModel):
@@ -208,6 +221,12 @@ class Assumptions(BaseModel):
     market_basis: str
     pue: float
     pue_source: str
+    wue_l_per_kwh: float | None = Field(default=None, description="on-site water, L/kWh of IT energy")
+    wue_source: str = ""
+    water_intensity_l_per_kwh: float | None = Field(
+        default=None, description="off-site water, L/kWh of electricity"
+    )
+    water_intensity_source: str = ""
     device: Literal["gpu", "cpu"] = "gpu"
     gpu: str | None
     gpus: int = Field(description="GPUs working at once; 0 for a CPU-only server")
@@ -252,6 +271,11 @@ class Footprint(BaseModel):
     embodied_kgco2e: float | None = Field(description="hardware (+ end of life when given)")
     construction_kgco2e: float = Field(description="data-centre construction, its own line")
     total_kgco2e: float | None = Field(description="operational + embodied + construction")
+    water_onsite_l: float | None = Field(default=None, description="litres on site (cooling); None: unknown")
+    water_offsite_l: float | None = Field(
+        default=None, description="litres off site (electricity generation); None: unknown"
+    )
+    water_l: float | None = Field(default=None, description="on site + off site; None when either is unknown")
     training: PhaseFootprint | None
     inference: PhaseFootprint | None
     parity_inferences: float | None = Field(
@@ -298,6 +322,8 @@ def validate_input(inp: FootprintInput) -> None:
     _check_optional("--pue", inp.pue, minimum=1.0)
     _check_optional("--cfe", inp.cfe_fraction, minimum=0, maximum=1)
     _check_optional("--market-intensity", inp.market_intensity_g_per_kwh, minimum=0)
+    _check_optional("--wue", inp.wue_l_per_kwh, minimum=0)
+    _check_optional("--water-intensity", inp.water_intensity_l_per_kwh, minimum=0)
     _check_optional("--power-w", inp.power_w, minimum=0, strict_min=True)
     _check_optional("--gpu-embodied-kg", inp.gpu_embodied_kg, minimum=0)
     _check_optional("--host-embodied-kg", inp.host_embodied_kg, minimum=0)
@@ -407,6 +433,7 @@ class _Site(BaseModel):
     intensity_source: str
     pue: float
     pue_source: str
+    water: WaterSite
 
 
 class _Hardware(BaseModel):
@@ -451,7 +478,10 @@ def _site(inp: FootprintInput) -> _Site:
     else:
         pv = default_pue(grid.provider if grid is not None else None)
         pue, pue_source = pv.pue, f"{pv.key}: {pv.citation}"
-    return _Site(grid=grid, intensity=intensity, intensity_source=source, pue=pue, pue_source=pue_source)
+    water = water_site(inp.region, inp.wue_l_per_kwh, inp.water_intensity_l_per_kwh)
+    return _Site(
+        grid=grid, intensity=intensity, intensity_source=source, pue=pue, pue_source=pue_source, water=water
+    )
 
 
 def _hardware(inp: FootprintInput) -> _Hardware:
@@ -595,6 +625,7 @@ def _phase(
     gpu = hw.device == "gpu"
     constr = construction_kg(op, share)
     embodied = None if emb_hw is None else emb_hw + (eol or 0.0)
+    water = water_use(it_kwh, site.pue, site.water)
     return PhaseFootprint(
         phase=phase,
         energy_kwh=energy_kwh,
@@ -617,6 +648,9 @@ def _phase(
         end_of_life_kgco2e=eol,
         embodied_kgco2e=embodied,
         total_kgco2e=None if embodied is None else op + embodied + constr,
+        water_onsite_l=water.onsite_l,
+        water_offsite_l=water.offsite_l,
+        water_l=water.total_l,
     )
 
 
@@ -762,6 +796,20 @@ def footprint(inp: FootprintInput) -> Footprint:
     construction = sum(p.construction_kgco2e for p in phases)
     if embodied is None:
         notes.append("embodied carbon unknown (no hardware or no hardware time): total not computed")
+    missing = [
+        flag
+        for flag, v in (
+            ("--wue", site.water.wue_l_per_kwh),
+            ("--water-intensity", site.water.water_intensity_l_per_kwh),
+        )
+        if v is None
+    ]
+    if missing:
+        notes.append(
+            "water total unknown: no published "
+            + " or ".join("on-site WUE" if f == "--wue" else "grid water intensity" for f in missing)
+            + f" for this site (pass {' and '.join(missing)})"
+        )
     parity = parity_days = parity_carbon = None
     if training is not None and inference is not None:
         assert inp.kwh_per_1k is not None and inp.queries_per_day is not None
@@ -790,6 +838,10 @@ def footprint(inp: FootprintInput) -> Footprint:
         market_basis=m_basis,
         pue=site.pue,
         pue_source=site.pue_source,
+        wue_l_per_kwh=site.water.wue_l_per_kwh,
+        wue_source=site.water.wue_source,
+        water_intensity_l_per_kwh=site.water.water_intensity_l_per_kwh,
+        water_intensity_source=site.water.water_intensity_source,
         device=hw.device,
         gpu=hw.item.name if hw.item is not None and gpu else None,
         gpus=inp.gpus if gpu else 0,
@@ -831,6 +883,9 @@ def footprint(inp: FootprintInput) -> Footprint:
         embodied_kgco2e=embodied,
         construction_kgco2e=construction,
         total_kgco2e=None if embodied is None else operational + embodied + construction,
+        water_onsite_l=_sum([p.water_onsite_l for p in phases]),
+        water_offsite_l=_sum([p.water_offsite_l for p in phases]),
+        water_l=_sum([p.water_l for p in phases]),
         training=training,
         inference=inference,
         parity_inferences=parity,

@@ -44,6 +44,16 @@ def _kg(v: float | None) -> str:
     return f"{v * 1000:,.3g} g"
 
 
+def _litres(v: float | None) -> str:
+    if v is None:
+        return "unknown"
+    if abs(v) >= 1000:
+        return f"{v / 1000:,.2f} m3"
+    if abs(v) >= 1:
+        return f"{v:,.2f} L"
+    return f"{v * 1000:,.3g} mL"
+
+
 def _big(v: float | None) -> str:
     if v is None:
         return "unknown"
@@ -184,6 +194,12 @@ def footprint_cmd(
     market_intensity: float | None = typer.Option(
         None, "--market-intensity", help="Contractual factor, gCO2e/kWh."
     ),
+    wue: float | None = typer.Option(
+        None, "--wue", help="On-site water, L per kWh of IT energy (default: the provider's published WUE)."
+    ),
+    water_intensity: float | None = typer.Option(
+        None, "--water-intensity", help="Off-site water, L per kWh of electricity (default: the grid's)."
+    ),
     lifetime_years: float | None = typer.Option(
         None, "--lifetime-years", help="Hardware lifetime, years (default 5)."
     ),
@@ -243,6 +259,8 @@ def footprint_cmd(
         pue=_num("--pue", pue, minimum=1.0),
         cfe_fraction=_num("--cfe", cfe, minimum=0, maximum=1),
         market_intensity_g_per_kwh=_num("--market-intensity", market_intensity, minimum=0),
+        wue_l_per_kwh=_num("--wue", wue, minimum=0),
+        water_intensity_l_per_kwh=_num("--water-intensity", water_intensity, minimum=0),
         profile=_read_profile(profile),
         start=_when("--start", start),
         gpu=gpu,
@@ -291,6 +309,7 @@ def footprint_cmd(
                     "operational_kgco2e": s.footprint.operational_kgco2e,
                     "embodied_kgco2e": s.footprint.embodied_kgco2e,
                     "construction_kgco2e": s.footprint.construction_kgco2e,
+                    "water_l": s.footprint.water_l,
                     "total_kgco2e": s.total_kgco2e,
                     "delta_kgco2e": s.delta_kgco2e,
                     "delta_fraction": s.delta_fraction,
@@ -342,6 +361,10 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
         con.print(
             f"Operational includes {_kg(result.operational_idle_kgco2e)} of idle and infrastructure energy."
         )
+    con.print(
+        f"Water: {_litres(result.water_l)} (on site {_litres(result.water_onsite_l)}, off site for the "
+        f"electricity {_litres(result.water_offsite_l)})."
+    )
     if result.parity_inferences is not None:
         days = f" ({_big(result.parity_days)} days of queries)" if result.parity_days is not None else ""
         con.print(
@@ -360,6 +383,10 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
     mi = "-" if a.market_intensity_g_per_kwh is None else f"{a.market_intensity_g_per_kwh:.4g} gCO2e/kWh"
     at.add_row("market-based", mi, a.market_basis)
     at.add_row("PUE", f"{a.pue:g}", a.pue_source)
+    wue = "unknown" if a.wue_l_per_kwh is None else f"{a.wue_l_per_kwh:g} L/kWh"
+    at.add_row("water on site (WUE)", wue, a.wue_source)
+    ewif = "unknown" if a.water_intensity_l_per_kwh is None else f"{a.water_intensity_l_per_kwh:g} L/kWh"
+    at.add_row("water off site (grid)", ewif, a.water_intensity_source)
     cpu = a.device == "cpu"
     name, count = (a.cpu, a.cpus) if cpu else (a.gpu, a.gpus)
     label = "CPU" if cpu else "GPU"

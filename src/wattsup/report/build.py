@@ -31,6 +31,11 @@ def _num(v: float | None, fmt: str = ".4g") -> str:
     return "unknown" if v is None else format(v, fmt)
 
 
+def _litres(footprint: dict[str, object], key: str) -> float | None:
+    v = footprint.get(key)
+    return float(v) if isinstance(v, int | float) else None
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
     out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
@@ -145,6 +150,10 @@ def markdown(d: ReportData) -> str:
             "",
             f"Total: {_num(b.total_kg, ',.4g')} kgCO2e. Energy parity with training: "
             f"{_num(b.parity_inferences, ',.4g')} inferences ({_num(b.parity_days, ',.4g')} days).",
+            "",
+            f"Water: {_num(_litres(b.footprint, 'water_l'), ',.4g')} L (on site "
+            f"{_num(_litres(b.footprint, 'water_onsite_l'), ',.4g')} L, off site for the electricity "
+            f"{_num(_litres(b.footprint, 'water_offsite_l'), ',.4g')} L).",
             "",
         ]
         parts += [f"- {n}" for n in b.notes]

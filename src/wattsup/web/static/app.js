@@ -35,6 +35,14 @@
     return `${Number((v * 1000).toPrecision(3))} g`;
   }
 
+  function fmtL(v) {
+    if (v === null || v === undefined) return "unknown";
+    const a = Math.abs(v);
+    if (a >= 1000) return `${(v / 1000).toLocaleString("en", { maximumFractionDigits: 2 })} m³`;
+    if (a >= 1) return `${v.toLocaleString("en", { maximumFractionDigits: 2 })} L`;
+    return `${Number((v * 1000).toPrecision(3))} mL`;
+  }
+
   function fmtBig(v) {
     // three significant digits with thousands separators: 495,000,000
     if (v === null || v === undefined) return "unknown";
@@ -419,12 +427,14 @@
       }
       const notes = document.getElementById("lc-notes");
       notes.replaceChildren();
-      const a = b.footprint && b.footprint.assumptions ? b.footprint.assumptions : {};
+      const fp = b.footprint || {};
+      const a = fp.assumptions || {};
       const lines = [
         `grid: ${a.region || "?"} ${a.region_name ? `(${a.region_name})` : ""}, ${a.intensity_g_per_kwh} gCO2e/kWh — ${a.intensity_source}`,
         `PUE ${a.pue} — ${a.pue_source}`,
         `hardware lifetime ${a.lifetime_years} years (${a.lifetime_source}); utilisation ${a.utilization} (${a.utilization_source})`,
         `embodied per GPU: ${fmtKg(a.embodied_per_gpu_kg)} — ${a.gpu_embodied_source}`,
+        `water: ${fmtL(fp.water_l)} (on site ${fmtL(fp.water_onsite_l)}: ${a.wue_source}; off site ${fmtL(fp.water_offsite_l)}: ${a.water_intensity_source})`,
         ...b.notes,
       ];
       for (const line of lines) {
