@@ -317,3 +317,43 @@ def test_gpu_flag_with_a_cpu_name_points_to_cpu(capsys: pytest.CaptureFixture[st
     assert code == 2
     assert "--gpu: 'EPYC-7763' is a CPU" in err and "--cpu EPYC-7763" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _documented_footprint_commands() -> list[tuple[str, list[str]]]:
+    """``wattsup footprint`` commands of the README and docs/carbon.md that run as written (no files)."""
+    import re
+    import shlex
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    found = [(f"README: {m}", shlex.split(m)[1:]) for m in re.findall(r"`(wattsup footprint [^`]+)`", readme)]
+    docs = (root / "docs" / "carbon.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    for line in docs.splitlines():
+        if line.startswith("$ wattsup footprint") and "..." not in line and "--profile" not in line:
+            cmd = line[2:].split("#", 1)[0]
+            found.append((f"docs: {cmd.strip()}", shlex.split(cmd)[1:]))
+    return found
+
+
+DOCUMENTED = _documented_footprint_commands()
+
+
+@pytest.mark.parametrize(("where", "args"), DOCUMENTED, ids=[w for w, _ in DOCUMENTED])
+def test_documented_footprint_commands_run(
+    where: str, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, *args)
+    assert code == 0, (where, err)
+    if "--json" in args:
+        d = json.loads(out)
+        assert d["total_kgco2e"] > 0 and "water_l" in d and "construction_kgco2e" in d
+        return
+    assert "Life-cycle carbon" in out and "Water:" in out
+    if "--idle-kwh" in args and "1082990" in args:  # the BLOOM line of docs/carbon.md: its 50.5 t
+        assert "50.53 t" in out
+
+
+def test_documented_commands_were_found() -> None:
+    wheres = [w for w, _ in DOCUMENTED]
+    assert sum(w.startswith("README") for w in wheres) == 2
+    assert any("--idle-kwh 256646" in w for w in wheres) and any("--cpu EPYC-7763" in w for w in wheres)
