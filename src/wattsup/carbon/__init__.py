@@ -1,5 +1,6 @@
 """Life-cycle carbon: grid intensity, PUE, the embodied hardware catalog and parametric IC model,
-amortisation, and the footprint of an AI system (operational and embodied, training and inference).
+amortisation, water (on-site WUE, off-site grid water intensity), and the footprint of an AI system
+(operational with idle energy, embodied, construction; training and inference; GPU or CPU servers).
 
 Pure functions over packaged tables (``wattsup/data/carbon``); see docs/carbon.md for the formulas,
 defaults and data sources.

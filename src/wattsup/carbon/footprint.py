@@ -1,5 +1,7 @@
-"""The life-cycle footprint of an AI system: operational and embodied carbon of training and inference,
-the cost-parity point, and what-if levers (region, time shifting, utilisation, lifetime, PUE, hardware).
+"""The life-cycle footprint of an AI system: operational (idle and infrastructure energy included when
+given), embodied and construction carbon of training and inference on GPU or CPU-only servers, the water
+consumed on site and off site, the cost-parity point, and what-if levers (region, time shifting,
+utilisation, lifetime, PUE, hardware).
 
 Everything here is a pure function of a :class:`FootprintInput`. Inputs are checked with errors that name
 the command-line flag; an unknown figure is ``None`` and the assumptions say why.
@@ -764,7 +766,7 @@ def parity_inferences(
     return None if per == 0 else (t + f) / per
 
 
-def _idle_text(inp: FootprintInput, phases: list[PhaseFootprint]) -> str:
+def _idle_text(inp: FootprintInput) -> str:
     if inp.idle_kwh is not None:
         rest = " (not for inference: give --idle-share)" if inp.has_inference else ""
         return f"training: {inp.idle_kwh:g} kWh given (--idle-kwh){rest}"
@@ -871,7 +873,7 @@ def footprint(inp: FootprintInput) -> Footprint:
             if inp.construction_share is not None
             else default_source("construction_share")
         ),
-        idle=_idle_text(inp, phases),
+        idle=_idle_text(inp),
         end_of_life=eol,
         profile=inp.profile.source if inp.profile is not None else None,
         notes=notes,
