@@ -191,6 +191,17 @@ def test_parity_and_lifecycle(store: Store) -> None:
     assert b.kwh_per_1k == pytest.approx(0.1) and b.gpu == "A100-SXM4-80GB"
     assert b.training_operational_kg is not None and b.training_operational_kg > 0
     assert b.inference_embodied_kg is not None and b.total_kg is not None
+    # construction is its own line, next to (not inside) embodied
+    assert b.training_construction_kg is not None and b.inference_construction_kg is not None
+    assert b.training_embodied_kg is not None
+    assert b.total_kg == pytest.approx(
+        b.training_operational_kg
+        + b.inference_operational_kg
+        + b.training_embodied_kg
+        + b.inference_embodied_kg
+        + b.training_construction_kg
+        + b.inference_construction_kg
+    )
     assert b.parity_inferences == pytest.approx(5e4 / 0.1e-3)
     assert b.inference_operational_kg == pytest.approx(
         b.footprint["inference"]["operational_kgco2e"]  # type: ignore[index]

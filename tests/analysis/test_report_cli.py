@@ -86,6 +86,9 @@ def test_report_files(filled: Store, tmp_path: Path) -> None:
     assert "Plotly.newPlot" in html and "Test report" in html and "text-to-image" in html
     md = files.markdown.read_text()
     assert "| task | models | runs | mean |" in md and "## Life cycle of a deployment" in md
+    assert "|  | operational (kgCO2e) | embodied (kgCO2e) | construction (kgCO2e) |" in md
+    # FRA has no published grid water intensity: the water line says unknown, never zero
+    assert "Water: unknown L (on site " in md and "off site for the electricity unknown L" in md
     assert "![energy_by_task](figures/energy_by_task.png)" in md
     assert files.csv.read_text().startswith("task,")
     filled.close()
@@ -215,3 +218,33 @@ def test_cli_import_codecarbon(tmp_path: Path, capsys: pytest.CaptureFixture[str
     code, out, _ = _run(["summary", "--json", "--db", db], capsys)
     (row,) = json.loads(out)
     assert row["task"] == "text-generation" and row["mean_kwh"] == pytest.approx(0.0035 * 1000 / 500)
+
+
+def test_lifecycle_figure_stacks_construction_apart(tmp_path: Path) -> None:
+    from wattsup.analysis.types import LifecycleBreakdown
+    from wattsup.report import figures
+
+    b = LifecycleBreakdown(
+        scenario=Scenario(region="FRA", training_kwh=1e4, queries_per_day=1e5, years=2),
+        kwh_per_1k=0.1,
+        kwh_source="given",
+        gpu="A100-SXM4-80GB",
+        training_operational_kg=100.0,
+        training_embodied_kg=40.0,
+        inference_operational_kg=200.0,
+        inference_embodied_kg=60.0,
+        training_construction_kg=1.5,
+        inference_construction_kg=3.0,
+        total_kg=404.5,
+        parity_inferences=None,
+        parity_days=None,
+        notes=[],
+        footprint={},
+    )
+    out = figures.lifecycle(b, tmp_path / "lifecycle.svg")
+    assert out is not None
+    svg = out.read_text()
+    # matplotlib's SVG keeps each text as a comment: the legend has a construction entry, and each
+    # bar's label is operational + construction + embodied
+    assert "<!-- construction -->" in svg and "<!-- embodied -->" in svg
+    assert "<!-- 142 -->" in svg and "<!-- 263 -->" in svg

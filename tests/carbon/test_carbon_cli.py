@@ -86,6 +86,66 @@ def test_bloom_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert d["embodied_kgco2e"] / 1000 == pytest.approx(11.2, rel=0.02)
 
 
+BLOOM_ARGS = (
+    "footprint",
+    "--gpu-hours",
+    "1082990",
+    "--power-w",
+    "400",
+    "--intensity",
+    "57",
+    "--pue",
+    "1",
+    "--gpu",
+    "A100",
+    "--gpu-embodied-kg",
+    "150",
+    "--host",
+    "host-apollo6500",
+    "--lifetime-years",
+    "6",
+    "--utilization",
+    "0.85",
+    "--construction-share",
+    "0",
+    "--idle-kwh",
+    "256646",
+)
+
+
+def test_bloom_total_via_cli_with_idle_energy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, *BLOOM_ARGS, "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["total_kgco2e"] / 1000 == pytest.approx(50.5, rel=0.05)
+    assert d["operational_idle_kgco2e"] / 1000 == pytest.approx(14.6, rel=0.01)
+    assert d["training"]["idle_energy_kwh"] == 256646
+    code, out, _ = run(capsys, *BLOOM_ARGS)
+    assert code == 0
+    assert "256,646" in out and "idle" in out and "50.53 t" in out
+    assert "14.63 t of idle and infrastructure energy" in out
+
+
+def test_construction_is_its_own_column_and_key(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("footprint", "--training-kwh", "433196", "--kwh-per-1k", "0.05", "--queries-per-day", "1e6")
+    args += ("--years", "2", "--region", "FR", "--gpu", "A100-SXM4-80GB")
+    code, out, _ = run(capsys, *args, "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["construction_kgco2e"] > 0
+    assert d["total_kgco2e"] == pytest.approx(
+        d["operational_kgco2e"] + d["embodied_kgco2e"] + d["construction_kgco2e"]
+    )
+    for phase in ("training", "inference"):
+        assert d[phase]["embodied_kgco2e"] == pytest.approx(d[phase]["embodied_hardware_kgco2e"])
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    # the README example: 15.07 t of hardware and 576 kg of construction, shown apart
+    training_row = next(line for line in out.splitlines() if line.startswith("│ training"))
+    assert "15.07 t" in training_row and "576.30 kg" in training_row
+    assert "construction" in out
+
+
 def test_footprint_text_shows_assumptions(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         capsys,
@@ -235,3 +295,65 @@ def test_profile_and_deadline(capsys: pytest.CaptureFixture[str], tmp_path: Path
         "2024-05-01T00:00:00Z",
     )
     assert code == 2 and "--profile" in err
+
+
+def test_cpu_only_footprint_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("footprint", "--cpu", "EPYC-7763", "--energy-kwh", "100", "--region", "FR")
+    code, out, _ = run(capsys, *args, "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["embodied_kgco2e"] > 0 and d["total_kgco2e"] > d["operational_kgco2e"]
+    assert d["assumptions"]["cpu"] == "EPYC-7763" and d["training"]["cpu_hours"] > 0
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert "1 x EPYC-7763" in out and "embodied per CPU" in out and "host-cpu-server" in out
+    cells = [c.strip() for c in next(ln for ln in out.splitlines() if ln.startswith("│ all")).split("│")]
+    embodied, total = cells[-4], cells[-2]  # ..., embodied, construction, total, ''
+    assert embodied.endswith("kg") and total.endswith("kg"), cells
+
+
+def test_gpu_flag_with_a_cpu_name_points_to_cpu(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "footprint", "--gpu", "EPYC-7763", "--energy-kwh", "1", "--region", "FR")
+    assert code == 2
+    assert "--gpu: 'EPYC-7763' is a CPU" in err and "--cpu EPYC-7763" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def _documented_footprint_commands() -> list[tuple[str, list[str]]]:
+    """``wattsup footprint`` commands of the README and docs/carbon.md that run as written (no files)."""
+    import re
+    import shlex
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    found = [(f"README: {m}", shlex.split(m)[1:]) for m in re.findall(r"`(wattsup footprint [^`]+)`", readme)]
+    docs = (root / "docs" / "carbon.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    for line in docs.splitlines():
+        if line.startswith("$ wattsup footprint") and "..." not in line and "--profile" not in line:
+            cmd = line[2:].split("#", 1)[0]
+            found.append((f"docs: {cmd.strip()}", shlex.split(cmd)[1:]))
+    return found
+
+
+DOCUMENTED = _documented_footprint_commands()
+
+
+@pytest.mark.parametrize(("where", "args"), DOCUMENTED, ids=[w for w, _ in DOCUMENTED])
+def test_documented_footprint_commands_run(
+    where: str, args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, *args)
+    assert code == 0, (where, err)
+    if "--json" in args:
+        d = json.loads(out)
+        assert d["total_kgco2e"] > 0 and "water_l" in d and "construction_kgco2e" in d
+        return
+    assert "Life-cycle carbon" in out and "Water:" in out
+    if "--idle-kwh" in args and "1082990" in args:  # the BLOOM line of docs/carbon.md: its 50.5 t
+        assert "50.53 t" in out
+
+
+def test_documented_commands_were_found() -> None:
+    wheres = [w for w, _ in DOCUMENTED]
+    assert sum(w.startswith("README") for w in wheres) == 2
+    assert any("--idle-kwh 256646" in w for w in wheres) and any("--cpu EPYC-7763" in w for w in wheres)

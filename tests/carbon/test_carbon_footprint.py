@@ -36,14 +36,35 @@ def test_system_footprint_splits_phases() -> None:
     for p in (f.training, f.inference):
         assert p.operational_kgco2e > 0
         assert p.embodied_kgco2e is not None and p.embodied_kgco2e > 0
-        assert p.total_kgco2e == pytest.approx(p.operational_kgco2e + p.embodied_kgco2e)
+        assert p.total_kgco2e == pytest.approx(
+            p.operational_kgco2e + p.embodied_kgco2e + p.construction_kgco2e
+        )
     assert f.operational_kgco2e == pytest.approx(
         f.training.operational_kgco2e + f.inference.operational_kgco2e
     )
-    assert f.total_kgco2e == pytest.approx(f.operational_kgco2e + (f.embodied_kgco2e or 0))
+    assert f.total_kgco2e == pytest.approx(
+        f.operational_kgco2e + (f.embodied_kgco2e or 0) + f.construction_kgco2e
+    )
     assert f.inference.inferences == pytest.approx(1e6 * 365 * 2)
     assert f.inference.energy_kwh == pytest.approx(0.05 * 1e6 * 365 * 2 / 1000)
     assert f.parity_inferences == pytest.approx(50_000 / 0.05e-3)
+
+
+def test_construction_is_its_own_line_not_in_embodied() -> None:
+    f = footprint(SYSTEM)
+    assert f.training is not None and f.inference is not None
+    for p in (f.training, f.inference):
+        assert p.construction_kgco2e > 0
+        # embodied is the hardware alone (no end of life given): construction is not folded into it
+        assert p.embodied_kgco2e == pytest.approx(p.embodied_hardware_kgco2e)
+        assert p.construction_kgco2e == pytest.approx(p.operational_kgco2e * 0.015 / 0.985)
+    assert f.construction_kgco2e == pytest.approx(
+        f.training.construction_kgco2e + f.inference.construction_kgco2e
+    )
+    no_site = footprint(SYSTEM.model_copy(update={"construction_share": 0.0}))
+    assert no_site.embodied_kgco2e == pytest.approx(f.embodied_kgco2e)
+    assert f.total_kgco2e is not None and no_site.total_kgco2e is not None
+    assert f.total_kgco2e - no_site.total_kgco2e == pytest.approx(f.construction_kgco2e)
 
 
 def test_assumptions_are_reported() -> None:
@@ -229,3 +250,75 @@ def test_what_if_shift_in_time_picks_lowest_window() -> None:
     assert w.delta_fraction is not None and w.delta_fraction < -0.7
     with pytest.raises(InvalidInput, match="--deadline"):
         what_if(SYSTEM, deadline=datetime(2024, 5, 1, 12, tzinfo=UTC))
+
+
+# ---- CPU-only servers
+
+
+CPU_SERVER = FootprintInput(
+    region="FR", cpu="EPYC-7763", training_kwh=100, kwh_per_1k=0.01, queries_per_day=1e4, years=1
+)
+
+
+def test_cpu_only_server_gets_embodied_and_total() -> None:
+    f = footprint(CPU_SERVER)
+    a = f.assumptions
+    assert a.device == "cpu" and a.cpu == "EPYC-7763" and a.cpus == 1 and a.gpu is None and a.gpus == 0
+    assert a.host == "host-cpu-server" and a.host_embodied_kg == 745 and a.cpus_per_host == 1
+    assert a.cpu_embodied_kg is not None and a.cpu_embodied_kg > 0
+    assert a.embodied_per_cpu_kg == pytest.approx(a.cpu_embodied_kg + 745)
+    assert a.power_w == 280 and "TDP" in a.power_basis
+    assert f.embodied_kgco2e is not None and f.total_kgco2e is not None
+    assert f.training is not None and f.training.device == "cpu" and f.training.gpu_hours is None
+    assert f.training.cpu_hours == pytest.approx(100 / 0.28)
+    expected = a.embodied_per_cpu_kg * (100 / 0.28) / (5 * 8760 * 0.85)
+    assert f.training.embodied_kgco2e == pytest.approx(expected)
+
+
+def test_cpu_server_hours_and_counts() -> None:
+    f = footprint(
+        FootprintInput(intensity_g_per_kwh=100, cpu="XEON-8480+", cpus=2, cpus_per_host=2, training_hours=10)
+    )
+    assert f.training is not None and f.training.cpu_hours == 20
+    assert f.training.energy_kwh == pytest.approx(20 * 0.350)
+    assert f.assumptions.embodied_per_cpu_kg == pytest.approx(f.assumptions.cpu_embodied_kg + 745 / 2)
+    given = footprint(
+        FootprintInput(intensity_g_per_kwh=100, cpu="EPYC-7763", cpu_hours=7, cpu_embodied_kg=30)
+    )
+    assert given.training is not None and given.training.cpu_hours == 7
+    assert given.assumptions.cpu_embodied_kg == 30
+
+
+def test_gpu_name_for_a_cpu_points_to_cpu() -> None:
+    with pytest.raises(InvalidInput, match="--cpu EPYC-7763"):
+        footprint(FootprintInput(region="FR", gpu="EPYC-7763", training_kwh=1))
+    with pytest.raises(InvalidInput, match="--gpu H100-SXM5-80GB"):
+        footprint(FootprintInput(region="FR", cpu="H100", training_kwh=1))
+
+
+@pytest.mark.parametrize(
+    ("update", "flag"),
+    [
+        ({"gpu": "A100"}, "--cpu"),
+        ({"training_gpu_hours": 5.0, "training_kwh": None}, "--gpu-hours"),
+        ({"gpus": 4}, "--gpus"),
+        ({"gpu_embodied_kg": 100.0}, "--gpu-embodied-kg"),
+        ({"cpus": 0}, "--cpus"),
+    ],
+)
+def test_gpu_flags_with_cpu_are_refused(update: dict[str, object], flag: str) -> None:
+    with pytest.raises(InvalidInput, match=flag):
+        footprint(CPU_SERVER.model_copy(update=update))
+
+
+def test_cpu_flags_without_cpu_are_refused() -> None:
+    with pytest.raises(InvalidInput, match=r"--cpus.*give --cpu NAME"):
+        footprint(FootprintInput(region="FR", gpu="A100", cpus=2, training_kwh=1))
+
+
+def test_cpu_server_what_if_speedup() -> None:
+    w = what_if(CPU_SERVER, speedup=2)
+    base = footprint(CPU_SERVER)
+    assert w.footprint.operational_kgco2e == pytest.approx(base.operational_kgco2e / 2)
+    with pytest.raises(InvalidInput, match="CPU server"):
+        what_if(CPU_SERVER, gpu="H100")

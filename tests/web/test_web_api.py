@@ -219,6 +219,11 @@ def test_lifecycle_defaults_and_inputs(client: TestClient, study_store: Store) -
     assert longer["inference_operational_kg"] == pytest.approx(base["inference_operational_kg"])
     # twice the life at half the use: the same busy hours, so the same amortised embodied carbon
     assert longer["inference_embodied_kg"] == pytest.approx(base["inference_embodied_kg"])
+    for b in (base, longer):
+        assert b["inference_construction_kg"] > 0
+        assert b["inference_construction_kg"] == pytest.approx(
+            b["footprint"]["inference"]["construction_kgco2e"]
+        )
     shorter = ok(client, "/api/lifecycle", task="summarization", lifetime_years=2.5)
     assert shorter["inference_embodied_kg"] > base["inference_embodied_kg"]
 

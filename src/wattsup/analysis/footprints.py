@@ -135,6 +135,8 @@ def lifecycle(
         training_embodied_kg=tr.embodied_kgco2e if tr else None,
         inference_operational_kg=inf.operational_kgco2e,
         inference_embodied_kg=inf.embodied_kgco2e,
+        training_construction_kg=tr.construction_kgco2e if tr else None,
+        inference_construction_kg=inf.construction_kgco2e,
         total_kg=fp.total_kgco2e,
         parity_inferences=fp.parity_inferences,
         parity_days=fp.parity_days,

@@ -388,7 +388,7 @@ class Scenario(_Frozen):
 
 
 class LifecycleBreakdown(_Frozen):
-    """Operational and embodied carbon of training and of the deployment (kgCO2e)."""
+    """Operational, embodied and construction carbon of training and of the deployment (kgCO2e)."""
 
     scenario: Scenario
     kwh_per_1k: float
@@ -398,6 +398,10 @@ class LifecycleBreakdown(_Frozen):
     training_embodied_kg: float | None
     inference_operational_kg: float
     inference_embodied_kg: float | None
+    training_construction_kg: float | None = Field(
+        default=None, description="data-centre construction, its own line (not in embodied)"
+    )
+    inference_construction_kg: float | None = None
     total_kg: float | None
     parity_inferences: float | None
     parity_days: float | None

@@ -1,5 +1,6 @@
 """Life-cycle carbon: grid intensity, PUE, the embodied hardware catalog and parametric IC model,
-amortisation, and the footprint of an AI system (operational and embodied, training and inference).
+amortisation, water (on-site WUE, off-site grid water intensity), and the footprint of an AI system
+(operational with idle energy, embodied, construction; training and inference; GPU or CPU servers).
 
 Pure functions over packaged tables (``wattsup/data/carbon``); see docs/carbon.md for the formulas,
 defaults and data sources.
@@ -23,11 +24,12 @@ from wattsup.carbon.footprint import (
     validate_input,
     what_if,
 )
-from wattsup.carbon.grid import GridIntensity, grid_intensity, list_regions, region_codes
+from wattsup.carbon.grid import GridIntensity, country_of, grid_intensity, list_regions, region_codes
 from wattsup.carbon.hardware import (
     EmbodiedEstimate,
     HardwareItem,
     ServerArchetype,
+    cpu,
     gpu,
     hardware,
     host,
@@ -56,6 +58,17 @@ from wattsup.carbon.parametric import (
 )
 from wattsup.carbon.profile import IntensityProfile, Window, best_window, parse_profile
 from wattsup.carbon.pue import PueValue, default_pue
+from wattsup.carbon.water import (
+    WaterFactor,
+    WaterSite,
+    WaterUse,
+    grid_water_intensity,
+    onsite_wue,
+    water_factors,
+    water_l,
+    water_site,
+    water_use,
+)
 
 __all__ = [
     "BOUNDS",
@@ -74,12 +87,17 @@ __all__ = [
     "PhaseFootprint",
     "PueValue",
     "ServerArchetype",
+    "WaterFactor",
+    "WaterSite",
+    "WaterUse",
     "WhatIf",
     "Window",
     "amortised_embodied_kg",
     "best_window",
     "carbon_per_area_kg_per_cm2",
     "construction_kg",
+    "country_of",
+    "cpu",
     "default_pue",
     "die_only_kg",
     "estimate_device",
@@ -87,6 +105,7 @@ __all__ = [
     "footprint_from_measurement",
     "gpu",
     "grid_intensity",
+    "grid_water_intensity",
     "hardware",
     "host",
     "hourly_operational_kg",
@@ -99,6 +118,7 @@ __all__ = [
     "market_intensity",
     "measurement_energy_kwh",
     "memory_embodied_kg",
+    "onsite_wue",
     "operational_kg",
     "parity_inferences",
     "parse_dies",
@@ -108,5 +128,9 @@ __all__ = [
     "scenario",
     "server",
     "validate_input",
+    "water_factors",
+    "water_l",
+    "water_site",
+    "water_use",
     "what_if",
 ]

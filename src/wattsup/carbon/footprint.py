@@ -1,5 +1,7 @@
-"""The life-cycle footprint of an AI system: operational and embodied carbon of training and inference,
-the cost-parity point, and what-if levers (region, time shifting, utilisation, lifetime, PUE, hardware).
+"""The life-cycle footprint of an AI system: operational (idle and infrastructure energy included when
+given), embodied and construction carbon of training and inference on GPU or CPU-only servers, the water
+consumed on site and off site, the cost-parity point, and what-if levers (region, time shifting,
+utilisation, lifetime, PUE, hardware).
 
 Everything here is a pure function of a :class:`FootprintInput`. Inputs are checked with errors that name
 the command-line flag; an unknown figure is ``None`` and the assumptions say why.
@@ -25,11 +27,13 @@ from wattsup.carbon.amortisation import (
 )
 from wattsup.carbon.grid import GridIntensity, grid_intensity
 from wattsup.carbon.hardware import HardwareItem
+from wattsup.carbon.hardware import cpu as find_cpu
 from wattsup.carbon.hardware import gpu as find_gpu
 from wattsup.carbon.hardware import host as find_host
-from wattsup.carbon.operational import market_intensity, operational_kg
+from wattsup.carbon.operational import check_idle_share, idle_energy_kwh, market_intensity, operational_kg
 from wattsup.carbon.profile import IntensityProfile, best_window
 from wattsup.carbon.pue import default_pue
+from wattsup.carbon.water import WaterSite, water_site, water_use
 from wattsup.errors import InvalidInput, finite_number
 from wattsup.meter.measurement import JOULES_PER_KWH, Measurement
 
@@ -58,12 +62,31 @@ class FootprintInput(BaseModel):
     profile: IntensityProfile | None = Field(
         default=None, description="--profile: time-resolved intensity for training"
     )
+    wue_l_per_kwh: float | None = Field(
+        default=None, description="--wue: on-site water, L per kWh of IT energy (default: the provider's)"
+    )
+    water_intensity_l_per_kwh: float | None = Field(
+        default=None,
+        description="--water-intensity: off-site water, L per kWh of electricity (default: the grid's)",
+    )
     start: datetime | None = Field(default=None, description="--start: when training starts (with --profile)")
     # hardware
     gpu: str | None = Field(default=None, description="--gpu: catalog GPU name")
     gpus: int = Field(default=1, description="--gpus: GPUs working at once")
+    cpu: str | None = Field(
+        default=None, description="--cpu: catalog server CPU, for a CPU-only server (instead of --gpu)"
+    )
+    cpus: int | None = Field(default=None, description="--cpus: CPU sockets working at once (default 1)")
+    cpu_embodied_kg: float | None = Field(default=None, description="--cpu-embodied-kg: override per CPU")
+    cpus_per_host: int | None = Field(default=None, description="--cpus-per-host: CPU sockets per server")
+    cpu_hours: float | None = Field(
+        default=None, description="--cpu-hours: training hardware time in CPU-socket-hours"
+    )
+    inference_cpu_hours: float | None = Field(
+        default=None, description="--inference-cpu-hours (default: energy / power)"
+    )
     power_w: float | None = Field(
-        default=None, description="--power-w: mean power per GPU (default: its TDP)"
+        default=None, description="--power-w: mean power per GPU, or per CPU with --cpu (default: its TDP)"
     )
     embodied_bound: Bound = Field(default="central", description="--embodied-bound: low | central | high")
     gpu_embodied_kg: float | None = Field(default=None, description="--gpu-embodied-kg: override per GPU")
@@ -76,7 +99,7 @@ class FootprintInput(BaseModel):
     utilization: float | None = Field(default=None, description="--utilization in (0, 1] (default 0.85)")
     construction_share: float | None = Field(default=None, description="--construction-share (default 0.015)")
     end_of_life_kg_per_gpu: float | None = Field(
-        default=None, description="--eol-kg-per-gpu (default: not included)"
+        default=None, description="--eol-kg-per-gpu: per GPU, or per CPU with --cpu (default: not included)"
     )
     # training
     training_kwh: float | None = Field(
@@ -87,6 +110,15 @@ class FootprintInput(BaseModel):
     finetune_kwh: float = Field(
         default=0.0, description="--finetune-kwh: added to training, counted in parity"
     )
+    idle_kwh: float | None = Field(
+        default=None,
+        description="--idle-kwh: idle and infrastructure IT energy of the training allocation (kWh)",
+    )
+    idle_share: float | None = Field(
+        default=None,
+        description="--idle-share: idle and infrastructure share of the allocation's IT energy, in [0, 1) "
+        "(training and inference)",
+    )
     # inference
     kwh_per_1k: float | None = Field(default=None, description="--kwh-per-1k: energy per 1,000 inferences")
     queries_per_day: float | None = Field(default=None, description="--queries-per-day")
@@ -96,14 +128,40 @@ class FootprintInput(BaseModel):
     )
 
     @property
+    def device(self) -> Literal["gpu", "cpu"]:
+        """What does the work: GPUs (their host's CPUs are part of the host) or the CPUs of a CPU server."""
+        return "cpu" if self.cpu is not None else "gpu"
+
+    @property
+    def devices(self) -> int:
+        return (self.cpus or 1) if self.device == "cpu" else self.gpus
+
+    @property
+    def device_hours(self) -> float | None:
+        return self.cpu_hours if self.device == "cpu" else self.training_gpu_hours
+
+    @property
+    def inference_device_hours(self) -> float | None:
+        return self.inference_cpu_hours if self.device == "cpu" else self.inference_gpu_hours
+
+    @property
     def has_training(self) -> bool:
-        return any(v is not None for v in (self.training_kwh, self.training_gpu_hours, self.training_hours))
+        return any(
+            v is not None
+            for v in (self.training_kwh, self.training_gpu_hours, self.cpu_hours, self.training_hours)
+        )
 
     @property
     def has_inference(self) -> bool:
         return any(
             v is not None
-            for v in (self.kwh_per_1k, self.queries_per_day, self.years, self.inference_gpu_hours)
+            for v in (
+                self.kwh_per_1k,
+                self.queries_per_day,
+                self.years,
+                self.inference_gpu_hours,
+                self.inference_cpu_hours,
+            )
         )
 
 
@@ -113,24 +171,40 @@ class PhaseFootprint(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     phase: Literal["training", "inference"]
-    energy_kwh: float = Field(description="IT energy")
+    energy_kwh: float = Field(description="IT energy of the work itself (dynamic)")
     energy_basis: str
-    facility_energy_kwh: float = Field(description="IT energy x PUE")
-    gpu_hours: float | None
+    idle_energy_kwh: float | None = Field(
+        default=None,
+        description="idle and infrastructure IT energy of the allocation; None when not modelled",
+    )
+    idle_basis: str = "not modelled (give --idle-kwh or --idle-share)"
+    facility_energy_kwh: float = Field(description="(IT energy + idle) x PUE")
+    device: Literal["gpu", "cpu"] = Field(default="gpu", description="what does the work")
+    gpu_hours: float | None = Field(description="GPU-hours; None for a CPU-only server (see cpu_hours)")
     gpu_hours_basis: str
+    cpu_hours: float | None = Field(default=None, description="CPU-socket-hours of a CPU-only server")
+    cpu_hours_basis: str | None = None
     intensity_g_per_kwh: float = Field(description="effective location-based intensity (profile mean if any)")
     inferences: float | None = None
-    operational_kgco2e: float = Field(description="location-based")
+    operational_kgco2e: float = Field(description="location-based, idle and infrastructure included")
+    operational_idle_kgco2e: float | None = Field(
+        default=None, description="the idle and infrastructure part of operational_kgco2e"
+    )
     operational_market_kgco2e: float | None = Field(
         description="market-based; None when no CFE or contract given"
     )
     embodied_hardware_kgco2e: float | None
-    construction_kgco2e: float
+    construction_kgco2e: float = Field(description="data-centre construction: its own line, not in embodied")
     end_of_life_kgco2e: float | None
     embodied_kgco2e: float | None = Field(
-        description="hardware + construction (+ end of life); None if hardware unknown"
+        description="hardware (+ end of life when given); None if hardware unknown. Construction is apart"
     )
-    total_kgco2e: float | None
+    total_kgco2e: float | None = Field(description="operational + embodied + construction")
+    water_onsite_l: float | None = Field(default=None, description="(IT energy + idle) x WUE; None: unknown")
+    water_offsite_l: float | None = Field(
+        default=None, description="(IT energy + idle) x PUE x grid water intensity; None: unknown"
+    )
+    water_l: float | None = Field(default=None, description="on site + off site; None when either is unknown")
 
 
 class Assumptions(BaseModel):
@@ -149,8 +223,21 @@ class Assumptions(BaseModel):
     market_basis: str
     pue: float
     pue_source: str
+    wue_l_per_kwh: float | None = Field(default=None, description="on-site water, L/kWh of IT energy")
+    wue_source: str = ""
+    water_intensity_l_per_kwh: float | None = Field(
+        default=None, description="off-site water, L/kWh of electricity"
+    )
+    water_intensity_source: str = ""
+    device: Literal["gpu", "cpu"] = "gpu"
     gpu: str | None
-    gpus: int
+    gpus: int = Field(description="GPUs working at once; 0 for a CPU-only server")
+    cpu: str | None = None
+    cpus: int | None = Field(default=None, description="CPU sockets working at once (CPU-only server)")
+    cpu_embodied_kg: float | None = None
+    cpu_embodied_source: str | None = None
+    cpus_per_host: int | None = None
+    embodied_per_cpu_kg: float | None = Field(default=None, description="CPU + its share of the host")
     power_w: float | None
     power_basis: str
     embodied_bound: Bound
@@ -167,6 +254,7 @@ class Assumptions(BaseModel):
     utilization_source: str
     construction_share: float
     construction_source: str
+    idle: str = Field(description="how idle and infrastructure energy was counted, or that it was not")
     end_of_life: str
     profile: str | None
     notes: list[str] = Field(default_factory=list)
@@ -178,9 +266,18 @@ class Footprint(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     operational_kgco2e: float
+    operational_idle_kgco2e: float | None = Field(
+        default=None, description="idle and infrastructure part of operational; None when not modelled"
+    )
     operational_market_kgco2e: float | None
-    embodied_kgco2e: float | None
-    total_kgco2e: float | None
+    embodied_kgco2e: float | None = Field(description="hardware (+ end of life when given)")
+    construction_kgco2e: float = Field(description="data-centre construction, its own line")
+    total_kgco2e: float | None = Field(description="operational + embodied + construction")
+    water_onsite_l: float | None = Field(default=None, description="litres on site (cooling); None: unknown")
+    water_offsite_l: float | None = Field(
+        default=None, description="litres off site (electricity generation); None: unknown"
+    )
+    water_l: float | None = Field(default=None, description="on site + off site; None when either is unknown")
     training: PhaseFootprint | None
     inference: PhaseFootprint | None
     parity_inferences: float | None = Field(
@@ -227,6 +324,8 @@ def validate_input(inp: FootprintInput) -> None:
     _check_optional("--pue", inp.pue, minimum=1.0)
     _check_optional("--cfe", inp.cfe_fraction, minimum=0, maximum=1)
     _check_optional("--market-intensity", inp.market_intensity_g_per_kwh, minimum=0)
+    _check_optional("--wue", inp.wue_l_per_kwh, minimum=0)
+    _check_optional("--water-intensity", inp.water_intensity_l_per_kwh, minimum=0)
     _check_optional("--power-w", inp.power_w, minimum=0, strict_min=True)
     _check_optional("--gpu-embodied-kg", inp.gpu_embodied_kg, minimum=0)
     _check_optional("--host-embodied-kg", inp.host_embodied_kg, minimum=0)
@@ -236,6 +335,17 @@ def validate_input(inp: FootprintInput) -> None:
     _check_optional("--gpu-hours", inp.training_gpu_hours, minimum=0)
     _check_optional("--hours", inp.training_hours, minimum=0)
     finite_number("--finetune-kwh", inp.finetune_kwh, minimum=0)
+    _check_optional("--idle-kwh", inp.idle_kwh, minimum=0)
+    if inp.idle_share is not None:
+        check_idle_share(inp.idle_share)
+    if inp.idle_kwh is not None and inp.idle_share is not None:
+        raise InvalidInput("--idle-share", "give --idle-kwh (measured) or --idle-share, not both")
+    if inp.idle_kwh is not None and not inp.has_training:
+        raise InvalidInput(
+            "--idle-kwh",
+            "is the training allocation's idle energy: give the training energy too "
+            "(for a deployment use --idle-share)",
+        )
     _check_optional("--kwh-per-1k", inp.kwh_per_1k, minimum=0)
     _check_optional("--queries-per-day", inp.queries_per_day, minimum=0)
     _check_optional("--years", inp.years, minimum=0, strict_min=True)
@@ -246,12 +356,14 @@ def validate_input(inp: FootprintInput) -> None:
         check_utilization(inp.utilization)
     if inp.gpus < 1:
         raise InvalidInput("--gpus", f"must be at least 1, got {inp.gpus}")
+    _validate_device(inp)
     if inp.gpus_per_host is not None and inp.gpus_per_host < 1:
         raise InvalidInput("--gpus-per-host", f"must be at least 1, got {inp.gpus_per_host}")
     if inp.region is not None and inp.intensity_g_per_kwh is not None:
         raise InvalidInput("--intensity", "give --region or --intensity, not both")
-    if inp.training_gpu_hours is not None and inp.training_hours is not None:
-        raise InvalidInput("--hours", "give --gpu-hours or --hours (wall-clock, x --gpus), not both")
+    if inp.device_hours is not None and inp.training_hours is not None:
+        d = inp.device
+        raise InvalidInput("--hours", f"give --{d}-hours or --hours (wall-clock, x --{d}s), not both")
     if not inp.has_training and not inp.has_inference:
         raise InvalidInput(
             "--energy-kwh",
@@ -276,6 +388,44 @@ def validate_input(inp: FootprintInput) -> None:
         raise InvalidInput("--start", "an intensity profile needs the start time of the run (--start)")
 
 
+def _validate_device(inp: FootprintInput) -> None:
+    """GPU flags and CPU flags describe different servers: refuse a mix with a line that says which."""
+    if inp.cpu is not None and inp.gpu is not None:
+        raise InvalidInput(
+            "--cpu",
+            "give --gpu (a GPU server: its CPUs are part of the host) or --cpu (a CPU-only server), not both",
+        )
+    _check_optional("--cpu-embodied-kg", inp.cpu_embodied_kg, minimum=0)
+    _check_optional("--cpu-hours", inp.cpu_hours, minimum=0)
+    _check_optional("--inference-cpu-hours", inp.inference_cpu_hours, minimum=0)
+    for flag, count in (("--cpus", inp.cpus), ("--cpus-per-host", inp.cpus_per_host)):
+        if count is not None and count < 1:
+            raise InvalidInput(flag, f"must be at least 1, got {count}")
+    if inp.cpu is None:
+        cpu_flags = {
+            "--cpus": inp.cpus,
+            "--cpu-embodied-kg": inp.cpu_embodied_kg,
+            "--cpus-per-host": inp.cpus_per_host,
+            "--cpu-hours": inp.cpu_hours,
+            "--inference-cpu-hours": inp.inference_cpu_hours,
+        }
+        for flag, v in cpu_flags.items():
+            if v is not None:
+                raise InvalidInput(flag, "describes a CPU-only server: give --cpu NAME too")
+        return
+    gpu_flags = {
+        "--gpus": None if inp.gpus == 1 else inp.gpus,
+        "--gpu-embodied-kg": inp.gpu_embodied_kg,
+        "--gpus-per-host": inp.gpus_per_host,
+        "--gpu-hours": inp.training_gpu_hours,
+        "--inference-gpu-hours": inp.inference_gpu_hours,
+    }
+    for flag, v in gpu_flags.items():
+        if v is not None:
+            cpu_flag = flag.replace("gpu", "cpu")
+            raise InvalidInput(flag, f"describes GPUs; with --cpu use {cpu_flag}")
+
+
 # ---------------------------------------------------------------- resolution
 
 
@@ -285,22 +435,30 @@ class _Site(BaseModel):
     intensity_source: str
     pue: float
     pue_source: str
+    water: WaterSite
 
 
 class _Hardware(BaseModel):
-    gpu: HardwareItem | None
+    """The device that does the work (a GPU, or a CPU of a CPU-only server) and its host."""
+
+    device: Literal["gpu", "cpu"]
+    item: HardwareItem | None
     power_w: float | None
     power_basis: str
-    gpu_kg: float | None
-    gpu_source: str
+    device_kg: float | None
+    device_source: str
     host: HardwareItem | None
     host_kg: float | None
     host_source: str
-    gpus_per_host: int | None
-    per_gpu_kg: float | None
+    per_host: int | None
+    per_device_kg: float | None
     lifetime_years: float
     utilization: float
     notes: list[str]
+
+    @property
+    def label(self) -> str:
+        return "GPU" if self.device == "gpu" else "CPU"
 
 
 def _site(inp: FootprintInput) -> _Site:
@@ -322,12 +480,23 @@ def _site(inp: FootprintInput) -> _Site:
     else:
         pv = default_pue(grid.provider if grid is not None else None)
         pue, pue_source = pv.pue, f"{pv.key}: {pv.citation}"
-    return _Site(grid=grid, intensity=intensity, intensity_source=source, pue=pue, pue_source=pue_source)
+    water = water_site(inp.region, inp.wue_l_per_kwh, inp.water_intensity_l_per_kwh)
+    return _Site(
+        grid=grid, intensity=intensity, intensity_source=source, pue=pue, pue_source=pue_source, water=water
+    )
 
 
 def _hardware(inp: FootprintInput) -> _Hardware:
     notes: list[str] = []
-    item = find_gpu(inp.gpu) if inp.gpu is not None else None
+    device = inp.device
+    flag = f"--{device}"
+    label = device.upper()
+    item: HardwareItem | None
+    if device == "cpu":
+        assert inp.cpu is not None
+        item = find_cpu(inp.cpu)
+    else:
+        item = find_gpu(inp.gpu) if inp.gpu is not None else None
     if inp.power_w is not None:
         power, power_basis = inp.power_w, "given (--power-w)"
     elif item is not None and item.tdp_w is not None:
@@ -336,21 +505,24 @@ def _hardware(inp: FootprintInput) -> _Hardware:
             f"TDP of {item.name} (an upper bound; pass --power-w for the measured mean)",
         )
     else:
-        power, power_basis = None, "unknown (no --power-w or --gpu)"
-    gpu_kg: float | None
-    if inp.gpu_embodied_kg is not None:
-        gpu_kg, gpu_source = inp.gpu_embodied_kg, "given (--gpu-embodied-kg)"
+        power, power_basis = None, f"unknown (no --power-w or {flag})"
+    override = inp.cpu_embodied_kg if device == "cpu" else inp.gpu_embodied_kg
+    device_kg: float | None
+    if override is not None:
+        device_kg, device_source = override, f"given ({flag}-embodied-kg)"
     elif item is not None:
         est = item.estimate(inp.embodied_bound)
-        gpu_kg = est.kgco2e
-        gpu_source = f"{inp.embodied_bound}: {est.source} ({est.year}; {est.method}; scope {est.scope})"
+        device_kg = est.kgco2e
+        device_source = f"{inp.embodied_bound}: {est.source} ({est.year}; {est.method}; scope {est.scope})"
+        if est.derived:
+            device_source += " [derived by a documented wattsup rule, not published]"
         if est.scope == "gpu+host-share":
             notes.append(
                 f"the {inp.embodied_bound} {item.name} value already includes part of a host; the host "
                 "share is added as well, so this case is conservative"
             )
     else:
-        gpu_kg, gpu_source = None, "unknown: give --gpu NAME or --gpu-embodied-kg"
+        device_kg, device_source = None, f"unknown: give {flag} NAME or {flag}-embodied-kg"
     host_item: HardwareItem | None = None
     if inp.host == "none":
         host_kg: float | None = 0.0
@@ -367,32 +539,37 @@ def _hardware(inp: FootprintInput) -> _Hardware:
             est = host_item.estimate(inp.embodied_bound)
             host_kg = est.kgco2e
             host_source = f"{host_item.name}, {inp.embodied_bound}: {est.source} ({est.year}; {est.method})"
+            if est.derived:
+                host_source += " [derived by a documented wattsup rule, not published]"
+            if device == "cpu" and inp.embodied_bound == "high" and est.notes:
+                notes.append(f"host {host_item.name} (high): {est.notes}")
         else:
             host_kg, host_source = None, "unknown: give --host NAME, --host-embodied-kg or --host none"
-    gph = inp.gpus_per_host
-    if gph is None:
-        gph = (host_item.gpus_per_host if host_item is not None else None) or (
+    per_host = inp.cpus_per_host if device == "cpu" else inp.gpus_per_host
+    if per_host is None:
+        per_host = (host_item.gpus_per_host if host_item is not None else None) or (
             item.gpus_per_host if item is not None else None
         )
-    if gph is None and host_kg:
-        gph = 8
-        notes.append("8 GPUs per host assumed (pass --gpus-per-host)")
-    per_gpu: float | None = None
-    if gpu_kg is not None and host_kg is not None:
-        per_gpu = gpu_kg + (host_kg / gph if host_kg and gph else 0.0)
+    if per_host is None and host_kg:
+        per_host = 8 if device == "gpu" else 2
+        notes.append(f"{per_host} {label}s per host assumed (pass {flag}s-per-host)")
+    per_device: float | None = None
+    if device_kg is not None and host_kg is not None:
+        per_device = device_kg + (host_kg / per_host if host_kg and per_host else 0.0)
     lifetime = inp.lifetime_years if inp.lifetime_years is not None else default_lifetime_years()
     util = inp.utilization if inp.utilization is not None else default_utilization()
     return _Hardware(
-        gpu=item,
+        device=device,
+        item=item,
         power_w=power,
         power_basis=power_basis,
-        gpu_kg=gpu_kg,
-        gpu_source=gpu_source,
+        device_kg=device_kg,
+        device_source=device_source,
         host=host_item,
         host_kg=host_kg,
         host_source=host_source,
-        gpus_per_host=gph,
-        per_gpu_kg=per_gpu,
+        per_host=per_host,
+        per_device_kg=per_device,
         lifetime_years=lifetime,
         utilization=util,
         notes=notes,
@@ -420,8 +597,8 @@ def _phase(
     *,
     energy_kwh: float,
     energy_basis: str,
-    gpu_hours: float | None,
-    gpu_hours_basis: str,
+    hours: float | None,
+    hours_basis: str,
     intensity: float,
     inp: FootprintInput,
     site: _Site,
@@ -429,53 +606,73 @@ def _phase(
     share: float,
     inferences: float | None = None,
 ) -> PhaseFootprint:
-    op = operational_kg(energy_kwh, intensity, site.pue)
+    idle: float | None = None
+    idle_basis = "not modelled (give --idle-kwh or --idle-share)"
+    if inp.idle_kwh is not None and phase == "training":
+        idle, idle_basis = inp.idle_kwh, "given (--idle-kwh)"
+    elif inp.idle_share is not None:
+        idle = idle_energy_kwh(energy_kwh, inp.idle_share)
+        idle_basis = f"share {inp.idle_share:g} of the allocation's IT energy (--idle-share)"
+    it_kwh = energy_kwh + (idle or 0.0)
+    op = operational_kg(it_kwh, intensity, site.pue)
+    op_idle = None if idle is None else operational_kg(idle, intensity, site.pue)
     m_int, _ = _market(intensity, inp, site)
-    op_m = None if m_int is None else energy_kwh * site.pue * m_int / 1000.0
+    op_m = None if m_int is None else it_kwh * site.pue * m_int / 1000.0
     emb_hw = None
     eol = None
-    if hw.per_gpu_kg is not None and gpu_hours is not None:
-        emb_hw = amortised_embodied_kg(hw.per_gpu_kg, gpu_hours, hw.lifetime_years, hw.utilization)
-    if inp.end_of_life_kg_per_gpu is not None and gpu_hours is not None:
-        eol = amortised_embodied_kg(inp.end_of_life_kg_per_gpu, gpu_hours, hw.lifetime_years, hw.utilization)
+    if hw.per_device_kg is not None and hours is not None:
+        emb_hw = amortised_embodied_kg(hw.per_device_kg, hours, hw.lifetime_years, hw.utilization)
+    if inp.end_of_life_kg_per_gpu is not None and hours is not None:
+        eol = amortised_embodied_kg(inp.end_of_life_kg_per_gpu, hours, hw.lifetime_years, hw.utilization)
+    gpu = hw.device == "gpu"
     constr = construction_kg(op, share)
-    embodied = None if emb_hw is None else emb_hw + constr + (eol or 0.0)
+    embodied = None if emb_hw is None else emb_hw + (eol or 0.0)
+    water = water_use(it_kwh, site.pue, site.water)
     return PhaseFootprint(
         phase=phase,
         energy_kwh=energy_kwh,
         energy_basis=energy_basis,
-        facility_energy_kwh=energy_kwh * site.pue,
-        gpu_hours=gpu_hours,
-        gpu_hours_basis=gpu_hours_basis,
+        idle_energy_kwh=idle,
+        idle_basis=idle_basis,
+        facility_energy_kwh=it_kwh * site.pue,
+        device=hw.device,
+        gpu_hours=hours if gpu else None,
+        gpu_hours_basis=hours_basis if gpu else "not a GPU server (see cpu_hours)",
+        cpu_hours=None if gpu else hours,
+        cpu_hours_basis=None if gpu else hours_basis,
         intensity_g_per_kwh=intensity,
         inferences=inferences,
         operational_kgco2e=op,
+        operational_idle_kgco2e=op_idle,
         operational_market_kgco2e=op_m,
         embodied_hardware_kgco2e=emb_hw,
         construction_kgco2e=constr,
         end_of_life_kgco2e=eol,
         embodied_kgco2e=embodied,
-        total_kgco2e=None if embodied is None else op + embodied,
+        total_kgco2e=None if embodied is None else op + embodied + constr,
+        water_onsite_l=water.onsite_l,
+        water_offsite_l=water.offsite_l,
+        water_l=water.total_l,
     )
 
 
 def _hours_from_energy(energy_kwh: float, hw: _Hardware) -> tuple[float | None, str]:
     if hw.power_w is None:
-        return None, "unknown (no power to turn energy into GPU-hours): embodied not computed"
-    return energy_kwh / (hw.power_w / 1000.0), f"energy / {hw.power_w:g} W per GPU"
+        return None, f"unknown (no power to turn energy into {hw.label}-hours): embodied not computed"
+    return energy_kwh / (hw.power_w / 1000.0), f"energy / {hw.power_w:g} W per {hw.label}"
 
 
 def _training(
     inp: FootprintInput, site: _Site, hw: _Hardware, share: float, notes: list[str]
 ) -> PhaseFootprint:
-    gpu_hours: float | None = None
+    gpu_hours: float | None = None  # hardware hours of the device: GPU-hours, or CPU-socket-hours
     hours_basis = ""
-    if inp.training_gpu_hours is not None:
-        gpu_hours, hours_basis = inp.training_gpu_hours, "given (--gpu-hours)"
+    if inp.device_hours is not None:
+        gpu_hours, hours_basis = inp.device_hours, f"given (--{inp.device}-hours)"
     elif inp.training_hours is not None:
         gpu_hours, hours_basis = (
-            inp.gpus * inp.training_hours,
-            f"{inp.gpus} GPUs x {inp.training_hours:g} h (--hours)",
+            inp.devices * inp.training_hours,
+            f"{inp.devices} {hw.label}s x {inp.training_hours:g} h (--hours)",
         )
     if inp.training_kwh is not None:
         energy, basis = inp.training_kwh, "given (measured)"
@@ -484,10 +681,11 @@ def _training(
     else:
         if gpu_hours is None or hw.power_w is None:
             raise InvalidInput(
-                "--power-w", "turning --gpu-hours into energy needs --power-w or a --gpu with a TDP"
+                "--power-w",
+                f"turning --{inp.device}-hours into energy needs --power-w or a --{inp.device} with a TDP",
             )
         energy = gpu_hours * hw.power_w / 1000.0
-        basis = f"GPU-hours x {hw.power_w:g} W ({hw.power_basis})"
+        basis = f"{hw.label}-hours x {hw.power_w:g} W ({hw.power_basis})"
     if inp.finetune_kwh:
         energy += inp.finetune_kwh
         basis += f" + fine-tuning {inp.finetune_kwh:g} kWh"
@@ -502,10 +700,12 @@ def _training(
         wall = (
             inp.training_hours
             if inp.training_hours is not None
-            else (gpu_hours / inp.gpus if gpu_hours is not None else None)
+            else (gpu_hours / inp.devices if gpu_hours is not None else None)
         )
         if wall is None or wall <= 0:
-            raise InvalidInput("--hours", "a profile needs the run's duration: give --hours or --gpu-hours")
+            raise InvalidInput(
+                "--hours", f"a profile needs the run's duration: give --hours or --{inp.device}-hours"
+            )
         intensity = inp.profile.mean_intensity(inp.start, inp.start + timedelta(hours=wall))
         notes.append(
             f"training intensity: mean of {inp.profile.source} over {wall:g} h from {inp.start.isoformat()}"
@@ -515,8 +715,8 @@ def _training(
         "training",
         energy_kwh=energy,
         energy_basis=basis,
-        gpu_hours=gpu_hours,
-        gpu_hours_basis=hours_basis or "unknown",
+        hours=gpu_hours,
+        hours_basis=hours_basis or "unknown",
         intensity=intensity,
         inp=inp,
         site=site,
@@ -531,17 +731,17 @@ def _inference(inp: FootprintInput, site: _Site, hw: _Hardware, share: float) ->
     inferences = inp.queries_per_day * DAYS_PER_YEAR * inp.years
     energy = inp.kwh_per_1k * inferences / 1000.0
     basis = f"{inp.kwh_per_1k:g} kWh/1k x {inp.queries_per_day:g}/day x {DAYS_PER_YEAR:g} d x {inp.years:g} y"
-    if inp.inference_gpu_hours is not None:
-        gpu_hours: float | None = inp.inference_gpu_hours
-        hours_basis = "given (--inference-gpu-hours)"
+    if inp.inference_device_hours is not None:
+        gpu_hours: float | None = inp.inference_device_hours
+        hours_basis = f"given (--inference-{inp.device}-hours)"
     else:
         gpu_hours, hours_basis = _hours_from_energy(energy, hw)
     return _phase(
         "inference",
         energy_kwh=energy,
         energy_basis=basis,
-        gpu_hours=gpu_hours,
-        gpu_hours_basis=hours_basis,
+        hours=gpu_hours,
+        hours_basis=hours_basis,
         intensity=site.intensity,
         inp=inp,
         site=site,
@@ -566,6 +766,18 @@ def parity_inferences(
     return None if per == 0 else (t + f) / per
 
 
+def _idle_text(inp: FootprintInput) -> str:
+    if inp.idle_kwh is not None:
+        rest = " (not for inference: give --idle-share)" if inp.has_inference else ""
+        return f"training: {inp.idle_kwh:g} kWh given (--idle-kwh){rest}"
+    if inp.idle_share is not None:
+        return f"share {inp.idle_share:g} of the allocation's IT energy (--idle-share), every phase"
+    return (
+        "not included: operational counts the work's energy only; give --idle-kwh (measured) or "
+        "--idle-share for the idle and infrastructure energy of the allocation"
+    )
+
+
 def footprint(inp: FootprintInput) -> Footprint:
     """The life-cycle footprint of a training run and/or an inference deployment."""
     validate_input(inp)
@@ -579,10 +791,27 @@ def footprint(inp: FootprintInput) -> Footprint:
     inference = _inference(inp, site, hw, share) if inp.has_inference else None
     phases = [p for p in (training, inference) if p is not None]
     operational = sum(p.operational_kgco2e for p in phases)
+    idle_ops = [p.operational_idle_kgco2e for p in phases if p.operational_idle_kgco2e is not None]
+    operational_idle = sum(idle_ops) if idle_ops else None
     market = _sum([p.operational_market_kgco2e for p in phases])
     embodied = _sum([p.embodied_kgco2e for p in phases])
+    construction = sum(p.construction_kgco2e for p in phases)
     if embodied is None:
         notes.append("embodied carbon unknown (no hardware or no hardware time): total not computed")
+    missing = [
+        flag
+        for flag, v in (
+            ("--wue", site.water.wue_l_per_kwh),
+            ("--water-intensity", site.water.water_intensity_l_per_kwh),
+        )
+        if v is None
+    ]
+    if missing:
+        notes.append(
+            "water total unknown: no published "
+            + " or ".join("on-site WUE" if f == "--wue" else "grid water intensity" for f in missing)
+            + f" for this site (pass {' and '.join(missing)})"
+        )
     parity = parity_days = parity_carbon = None
     if training is not None and inference is not None:
         assert inp.kwh_per_1k is not None and inp.queries_per_day is not None
@@ -592,6 +821,7 @@ def footprint(inp: FootprintInput) -> Footprint:
         if training.total_kgco2e is not None and inference.total_kgco2e and inference.inferences:
             parity_carbon = training.total_kgco2e / (inference.total_kgco2e / inference.inferences)
     grid = site.grid
+    gpu = hw.device == "gpu"
     m_int, m_basis = _market(site.intensity, inp, site) if site.intensity is not None else (None, "unknown")
     eol = (
         f"{inp.end_of_life_kg_per_gpu:g} kg per GPU (--eol-kg-per-gpu), amortised like embodied"
@@ -610,18 +840,29 @@ def footprint(inp: FootprintInput) -> Footprint:
         market_basis=m_basis,
         pue=site.pue,
         pue_source=site.pue_source,
-        gpu=hw.gpu.name if hw.gpu is not None else None,
-        gpus=inp.gpus,
+        wue_l_per_kwh=site.water.wue_l_per_kwh,
+        wue_source=site.water.wue_source,
+        water_intensity_l_per_kwh=site.water.water_intensity_l_per_kwh,
+        water_intensity_source=site.water.water_intensity_source,
+        device=hw.device,
+        gpu=hw.item.name if hw.item is not None and gpu else None,
+        gpus=inp.gpus if gpu else 0,
+        cpu=hw.item.name if hw.item is not None and not gpu else None,
+        cpus=None if gpu else inp.devices,
+        cpu_embodied_kg=None if gpu else hw.device_kg,
+        cpu_embodied_source=None if gpu else hw.device_source,
+        cpus_per_host=None if gpu else hw.per_host,
+        embodied_per_cpu_kg=None if gpu else hw.per_device_kg,
         power_w=hw.power_w,
         power_basis=hw.power_basis,
         embodied_bound=inp.embodied_bound,
-        gpu_embodied_kg=hw.gpu_kg,
-        gpu_embodied_source=hw.gpu_source,
+        gpu_embodied_kg=hw.device_kg if gpu else None,
+        gpu_embodied_source=hw.device_source if gpu else "not a GPU server (--cpu)",
         host=hw.host.name if hw.host is not None else ("none" if inp.host == "none" else None),
         host_embodied_kg=hw.host_kg,
         host_embodied_source=hw.host_source,
-        gpus_per_host=hw.gpus_per_host,
-        embodied_per_gpu_kg=hw.per_gpu_kg,
+        gpus_per_host=hw.per_host if gpu else None,
+        embodied_per_gpu_kg=hw.per_device_kg if gpu else None,
         lifetime_years=hw.lifetime_years,
         lifetime_source="given (--lifetime-years)" if inp.lifetime_years is not None else lifetime_source(),
         utilization=hw.utilization,
@@ -632,15 +873,21 @@ def footprint(inp: FootprintInput) -> Footprint:
             if inp.construction_share is not None
             else default_source("construction_share")
         ),
+        idle=_idle_text(inp),
         end_of_life=eol,
         profile=inp.profile.source if inp.profile is not None else None,
         notes=notes,
     )
     return Footprint(
         operational_kgco2e=operational,
+        operational_idle_kgco2e=operational_idle,
         operational_market_kgco2e=market,
         embodied_kgco2e=embodied,
-        total_kgco2e=None if embodied is None else operational + embodied,
+        construction_kgco2e=construction,
+        total_kgco2e=None if embodied is None else operational + embodied + construction,
+        water_onsite_l=_sum([p.water_onsite_l for p in phases]),
+        water_offsite_l=_sum([p.water_offsite_l for p in phases]),
+        water_l=_sum([p.water_l for p in phases]),
         training=training,
         inference=inference,
         parity_inferences=parity,
@@ -713,14 +960,15 @@ def scenario(
         base_hw = _hardware(inp)
         hours = inp.training_hours
         if hours is None:
-            gh = inp.training_gpu_hours
+            gh = inp.device_hours
             if gh is None and inp.training_kwh is not None and base_hw.power_w is not None:
                 gh = inp.training_kwh / (base_hw.power_w / 1000.0)
             if gh is None:
                 raise InvalidInput(
-                    "--hours", "shifting in time needs the run's duration: give --hours or --gpu-hours"
+                    "--hours",
+                    f"shifting in time needs the run's duration: give --hours or --{inp.device}-hours",
                 )
-            hours = gh / inp.gpus
+            hours = gh / inp.devices
         w = best_window(inp.profile, hours, deadline=deadline, earliest=inp.start)
         changes["start"] = w.start
         window = (w.start, w.end)
@@ -729,8 +977,14 @@ def scenario(
 
 def _hardware_change(inp: FootprintInput, gpu: str | None, speedup: float | None) -> dict[str, Any]:
     s = 1.0 if speedup is None else finite_number("--what-if speedup", speedup, minimum=0, strict_min=True)
+    if inp.cpu is not None and gpu is not None:
+        raise InvalidInput(
+            "--what-if", "gpu=... changes the GPU of a GPU server; this footprint is of a CPU server"
+        )
+    if inp.cpu is not None:
+        return _cpu_speedup(inp, speedup)
     old = find_gpu(inp.gpu) if inp.gpu is not None else None
-    new = find_gpu(gpu) if gpu is not None else old
+    new = find_gpu(gpu, "--what-if gpu") if gpu is not None else old
     p_old = inp.power_w if inp.power_w is not None else (old.tdp_w if old is not None else None)
     p_new = p_old
     if new is not None and new is not old and new.tdp_w is not None:
@@ -754,6 +1008,22 @@ def _hardware_change(inp: FootprintInput, gpu: str | None, speedup: float | None
         "finetune_kwh": inp.finetune_kwh * energy_scale,
         "kwh_per_1k": scaled(inp.kwh_per_1k, energy_scale),
         "inference_gpu_hours": scaled(inp.inference_gpu_hours, 1.0 / s),
+    }
+
+
+def _cpu_speedup(inp: FootprintInput, speedup: float | None) -> dict[str, Any]:
+    s = 1.0 if speedup is None else finite_number("--what-if speedup", speedup, minimum=0, strict_min=True)
+
+    def scaled(v: float | None) -> float | None:
+        return None if v is None else v / s
+
+    return {
+        "training_kwh": scaled(inp.training_kwh),
+        "cpu_hours": scaled(inp.cpu_hours),
+        "training_hours": scaled(inp.training_hours),
+        "finetune_kwh": inp.finetune_kwh / s,
+        "kwh_per_1k": scaled(inp.kwh_per_1k),
+        "inference_cpu_hours": scaled(inp.inference_cpu_hours),
     }
 
 

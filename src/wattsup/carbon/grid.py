@@ -76,6 +76,7 @@ class _Entry(BaseModel):
     notes: str
     provider: Provider | None = None
     cfe_fraction: float | None = None
+    grid: str | None = Field(default=None, description="cloud regions: the grid the region draws from")
 
 
 def _norm(text: str) -> str:
@@ -121,6 +122,7 @@ def _entries() -> dict[str, _Entry]:
             notes=r["notes"],
             provider=provider,
             cfe_fraction=opt_float(r["cfe_fraction"]),
+            grid=r["grid"] or None,
         )
     return entries
 
@@ -215,6 +217,26 @@ def _resolve(code: str) -> GridIntensity:
         cfe_fraction=first.cfe_fraction,
         cfe_source=cfe_source,
     )
+
+
+_COUNTRY_OF_KIND = {"egrid": "USA", "us-state": "USA", "ca-province": "CAN"}
+
+
+def country_of(region: str) -> str | None:
+    """The ISO alpha-3 country a region's grid belongs to (``aws:us-west-2`` > ``US-OR`` > ``USA``), or
+    ``None`` for an aggregate such as ``WORLD`` or ``EU``."""
+    entries = _entries()
+    code: str | None = _lookup_code(region)
+    seen: set[str] = set()
+    while code is not None and code in entries and code not in seen:
+        seen.add(code)
+        e = entries[code]
+        if e.kind == "country":
+            return e.code
+        if e.kind in _COUNTRY_OF_KIND:
+            return _COUNTRY_OF_KIND[e.kind]
+        code = e.maps_to or e.grid
+    return None
 
 
 def list_regions(kind: RegionKind | None = None) -> list[GridIntensity]:

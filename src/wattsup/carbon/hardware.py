@@ -23,7 +23,7 @@ from wattsup.carbon.parametric import (
     ic_embodied_kg,
     parse_dies,
 )
-from wattsup.errors import NotFound
+from wattsup.errors import InvalidInput, NotFound
 
 HardwareKind = Literal["gpu", "cpu", "chassis", "memory", "storage"]
 EstimateBound = Literal["low", "central", "high", "reference"]
@@ -312,8 +312,33 @@ def hardware(name: str) -> HardwareItem:
     return item
 
 
-def gpu(name: str) -> HardwareItem:
+def _kind_of(name: str) -> str | None:
+    key = _index().get(_norm(name))
+    if key is None:
+        return None
+    if key in _servers():
+        return "server"
+    return _items()[key].kind
+
+
+def gpu(name: str, flag: str = "--gpu") -> HardwareItem:
+    """A catalog GPU. A CPU's name gets an error pointing to ``--cpu``."""
+    if _kind_of(name) == "cpu":
+        raise InvalidInput(
+            flag,
+            f"{name!r} is a CPU, not a GPU: for a CPU-only server use --cpu {hardware(name).name} "
+            "(a GPU server's CPUs are part of its host)",
+        )
     item = lookup(name, ("gpu",), flag="GPU")
+    assert isinstance(item, HardwareItem)
+    return item
+
+
+def cpu(name: str, flag: str = "--cpu") -> HardwareItem:
+    """A catalog server CPU. A GPU's name gets an error pointing to ``--gpu``."""
+    if _kind_of(name) == "gpu":
+        raise InvalidInput(flag, f"{name!r} is a GPU, not a CPU: use --gpu {hardware(name).name}")
+    item = lookup(name, ("cpu",), flag="CPU")
     assert isinstance(item, HardwareItem)
     return item
 
@@ -344,6 +369,7 @@ __all__ = [
     "HardwareItem",
     "HardwareKind",
     "ServerArchetype",
+    "cpu",
     "gpu",
     "hardware",
     "host",

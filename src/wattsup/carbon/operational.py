@@ -53,3 +53,22 @@ def hourly_operational_kg(
 def measurement_energy_kwh(measurement: Measurement) -> float:
     """Total energy of a metered window, in kWh."""
     return measurement.total_energy_j / JOULES_PER_KWH
+
+
+MAX_IDLE_SHARE = 0.99
+
+
+def check_idle_share(share: float) -> float:
+    return finite_number("--idle-share", share, minimum=0, maximum=MAX_IDLE_SHARE)
+
+
+def idle_energy_kwh(dynamic_kwh: float, idle_share: float) -> float:
+    """Idle and infrastructure IT energy of an allocation whose idle share is ``idle_share``.
+
+    The share is of the allocation's whole IT energy (work + idle), so the idle part is
+    ``E_dynamic x share / (1 - share)``: BLOOM-176B's 256,646 kWh of idle and infrastructure next to
+    433,196 kWh of dynamic energy is a share of 0.372.
+    """
+    e = finite_number("--energy-kwh", dynamic_kwh, minimum=0)
+    s = check_idle_share(idle_share)
+    return e * s / (1.0 - s)

@@ -44,6 +44,16 @@ def _kg(v: float | None) -> str:
     return f"{v * 1000:,.3g} g"
 
 
+def _litres(v: float | None) -> str:
+    if v is None:
+        return "unknown"
+    if abs(v) >= 1000:
+        return f"{v / 1000:,.2f} m3"
+    if abs(v) >= 1:
+        return f"{v:,.2f} L"
+    return f"{v * 1000:,.3g} mL"
+
+
 def _big(v: float | None) -> str:
     if v is None:
         return "unknown"
@@ -132,6 +142,14 @@ def footprint_cmd(
     finetune_kwh: float = typer.Option(
         0.0, "--finetune-kwh", help="Fine-tuning energy, added to training, kWh."
     ),
+    idle_kwh: float | None = typer.Option(
+        None, "--idle-kwh", help="Idle and infrastructure energy of the training allocation, kWh."
+    ),
+    idle_share: float | None = typer.Option(
+        None,
+        "--idle-share",
+        help="Idle and infrastructure share of the allocation's IT energy, in [0, 1) (every phase).",
+    ),
     gpu_hours: float | None = typer.Option(None, "--gpu-hours", help="Training hardware time in GPU-hours."),
     hours: float | None = typer.Option(
         None, "--hours", help="Training wall-clock hours (GPU-hours = --gpus x hours)."
@@ -140,6 +158,24 @@ def footprint_cmd(
         None, "--gpu", help="GPU from the catalog (see 'wattsup hardware --list')."
     ),
     gpus: int = typer.Option(1, "--gpus", help="Number of GPUs working at once."),
+    cpu: str | None = typer.Option(
+        None, "--cpu", help="CPU-only server: CPU from the catalog (EPYC-7763, XEON-8480+, ...)."
+    ),
+    cpus: int | None = typer.Option(None, "--cpus", help="With --cpu: CPU sockets working at once."),
+    cpu_hours: float | None = typer.Option(
+        None, "--cpu-hours", help="With --cpu: training hardware time in CPU-socket-hours."
+    ),
+    cpu_embodied_kg: float | None = typer.Option(
+        None, "--cpu-embodied-kg", help="With --cpu: override, kgCO2e per CPU."
+    ),
+    cpus_per_host: int | None = typer.Option(
+        None, "--cpus-per-host", help="With --cpu: CPU sockets per server (default 1)."
+    ),
+    inference_cpu_hours: float | None = typer.Option(
+        None,
+        "--inference-cpu-hours",
+        help="With --cpu: hardware time of the inferences (default: energy / power).",
+    ),
     power_w: float | None = typer.Option(
         None, "--power-w", help="Mean power per GPU, W (default: the GPU's TDP)."
     ),
@@ -157,6 +193,12 @@ def footprint_cmd(
     ),
     market_intensity: float | None = typer.Option(
         None, "--market-intensity", help="Contractual factor, gCO2e/kWh."
+    ),
+    wue: float | None = typer.Option(
+        None, "--wue", help="On-site water, L per kWh of IT energy (default: the provider's published WUE)."
+    ),
+    water_intensity: float | None = typer.Option(
+        None, "--water-intensity", help="Off-site water, L per kWh of electricity (default: the grid's)."
     ),
     lifetime_years: float | None = typer.Option(
         None, "--lifetime-years", help="Hardware lifetime, years (default 5)."
@@ -217,10 +259,18 @@ def footprint_cmd(
         pue=_num("--pue", pue, minimum=1.0),
         cfe_fraction=_num("--cfe", cfe, minimum=0, maximum=1),
         market_intensity_g_per_kwh=_num("--market-intensity", market_intensity, minimum=0),
+        wue_l_per_kwh=_num("--wue", wue, minimum=0),
+        water_intensity_l_per_kwh=_num("--water-intensity", water_intensity, minimum=0),
         profile=_read_profile(profile),
         start=_when("--start", start),
         gpu=gpu,
         gpus=gpus,
+        cpu=cpu,
+        cpus=cpus,
+        cpu_hours=_num("--cpu-hours", cpu_hours, minimum=0),
+        cpu_embodied_kg=_num("--cpu-embodied-kg", cpu_embodied_kg, minimum=0),
+        cpus_per_host=cpus_per_host,
+        inference_cpu_hours=_num("--inference-cpu-hours", inference_cpu_hours, minimum=0),
         power_w=_num("--power-w", power_w, minimum=0, strict_min=True),
         embodied_bound=_bound(embodied_bound),  # type: ignore[arg-type]
         gpu_embodied_kg=_num("--gpu-embodied-kg", gpu_embodied_kg, minimum=0),
@@ -235,6 +285,8 @@ def footprint_cmd(
         training_gpu_hours=_num("--gpu-hours", gpu_hours, minimum=0),
         training_hours=_num("--hours", hours, minimum=0),
         finetune_kwh=finite_number("--finetune-kwh", finetune_kwh, minimum=0),
+        idle_kwh=_num("--idle-kwh", idle_kwh, minimum=0),
+        idle_share=_num("--idle-share", idle_share, minimum=0),
         kwh_per_1k=_num("--kwh-per-1k", kwh_per_1k, minimum=0),
         queries_per_day=_num("--queries-per-day", queries_per_day, minimum=0),
         years=_num("--years", years, minimum=0, strict_min=True),
@@ -256,6 +308,8 @@ def footprint_cmd(
                     "changes": s.changes,
                     "operational_kgco2e": s.footprint.operational_kgco2e,
                     "embodied_kgco2e": s.footprint.embodied_kgco2e,
+                    "construction_kgco2e": s.footprint.construction_kgco2e,
+                    "water_l": s.footprint.water_l,
                     "total_kgco2e": s.total_kgco2e,
                     "delta_kgco2e": s.delta_kgco2e,
                     "delta_fraction": s.delta_fraction,
@@ -274,18 +328,23 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
 
     con = ui.console(width=120, soft_wrap=True)
     t = Table(title="Life-cycle carbon (kgCO2e)", title_justify="left")
-    for col in ("phase", "energy", "operational (location)", "operational (market)", "embodied", "total"):
+    cols = ("phase", "energy", "operational (location)", "operational (market)", "embodied", "construction")
+    for col in (*cols, "total"):
         t.add_column(col, justify="left" if col == "phase" else "right")
     for p in (result.training, result.inference):
         if p is None:
             continue
         label = p.phase if p.inferences is None else f"{p.phase} ({_big(p.inferences)} inferences)"
+        energy = f"{_big(p.energy_kwh)} kWh"
+        if p.idle_energy_kwh is not None:
+            energy += f" + {_big(p.idle_energy_kwh)} idle"
         t.add_row(
             label,
-            f"{_big(p.energy_kwh)} kWh",
+            energy,
             _kg(p.operational_kgco2e),
             _kg(p.operational_market_kgco2e),
             _kg(p.embodied_kgco2e),
+            _kg(p.construction_kgco2e),
             _kg(p.total_kgco2e),
         )
     t.add_row(
@@ -294,9 +353,18 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
         f"[b]{_kg(result.operational_kgco2e)}[/b]",
         _kg(result.operational_market_kgco2e),
         f"[b]{_kg(result.embodied_kgco2e)}[/b]",
+        f"[b]{_kg(result.construction_kgco2e)}[/b]",
         f"[b]{_kg(result.total_kgco2e)}[/b]",
     )
     con.print(t)
+    if result.operational_idle_kgco2e is not None:
+        con.print(
+            f"Operational includes {_kg(result.operational_idle_kgco2e)} of idle and infrastructure energy."
+        )
+    con.print(
+        f"Water: {_litres(result.water_l)} (on site {_litres(result.water_onsite_l)}, off site for the "
+        f"electricity {_litres(result.water_offsite_l)})."
+    )
     if result.parity_inferences is not None:
         days = f" ({_big(result.parity_days)} days of queries)" if result.parity_days is not None else ""
         con.print(
@@ -315,19 +383,36 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
     mi = "-" if a.market_intensity_g_per_kwh is None else f"{a.market_intensity_g_per_kwh:.4g} gCO2e/kWh"
     at.add_row("market-based", mi, a.market_basis)
     at.add_row("PUE", f"{a.pue:g}", a.pue_source)
+    wue = "unknown" if a.wue_l_per_kwh is None else f"{a.wue_l_per_kwh:g} L/kWh"
+    at.add_row("water on site (WUE)", wue, a.wue_source)
+    ewif = "unknown" if a.water_intensity_l_per_kwh is None else f"{a.water_intensity_l_per_kwh:g} L/kWh"
+    at.add_row("water off site (grid)", ewif, a.water_intensity_source)
+    cpu = a.device == "cpu"
+    name, count = (a.cpu, a.cpus) if cpu else (a.gpu, a.gpus)
+    label = "CPU" if cpu else "GPU"
     at.add_row(
         "hardware",
-        f"{a.gpus} x {a.gpu}" if a.gpu else "-",
-        f"power {'-' if a.power_w is None else format(a.power_w, 'g')} W: {a.power_basis}",
+        f"{count} x {name}" if name else "-",
+        f"power {'-' if a.power_w is None else format(a.power_w, 'g')} W per {label}: {a.power_basis}",
     )
-    at.add_row(f"embodied per GPU ({a.embodied_bound})", _kg(a.gpu_embodied_kg), a.gpu_embodied_source)
+    device_kg, device_source = (
+        (a.cpu_embodied_kg, a.cpu_embodied_source)
+        if cpu
+        else (
+            a.gpu_embodied_kg,
+            a.gpu_embodied_source,
+        )
+    )
+    at.add_row(f"embodied per {label} ({a.embodied_bound})", _kg(device_kg), device_source or "")
+    per_host = a.cpus_per_host if cpu else a.gpus_per_host
     at.add_row(
         "host",
-        f"{a.host or '-'}: {_kg(a.host_embodied_kg)} / {a.gpus_per_host or '-'} GPUs",
+        f"{a.host or '-'}: {_kg(a.host_embodied_kg)} / {per_host or '-'} {label}s",
         a.host_embodied_source,
     )
     at.add_row("lifetime", f"{a.lifetime_years:g} years", a.lifetime_source)
     at.add_row("utilisation", f"{a.utilization:g}", a.utilization_source)
+    at.add_row("idle", "", a.idle)
     at.add_row("construction", f"{a.construction_share:g} of site emissions", a.construction_source)
     at.add_row("end of life", "", a.end_of_life)
     if a.profile:

@@ -31,6 +31,11 @@ def _num(v: float | None, fmt: str = ".4g") -> str:
     return "unknown" if v is None else format(v, fmt)
 
 
+def _litres(footprint: dict[str, object], key: str) -> float | None:
+    v = footprint.get(key)
+    return float(v) if isinstance(v, int | float) else None
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
     out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
@@ -126,23 +131,29 @@ def markdown(d: ReportData) -> str:
             f"{_num(b.kwh_per_1k)} kWh per 1,000 inferences ({b.kwh_source}); GPU {b.gpu or 'unknown'}.",
             "",
             _md_table(
-                ["", "operational (kgCO2e)", "embodied (kgCO2e)"],
+                ["", "operational (kgCO2e)", "embodied (kgCO2e)", "construction (kgCO2e)"],
                 [
                     [
                         "training",
                         _num(b.training_operational_kg, ",.4g"),
                         _num(b.training_embodied_kg, ",.4g"),
+                        _num(b.training_construction_kg, ",.4g"),
                     ],
                     [
                         "inference",
                         _num(b.inference_operational_kg, ",.4g"),
                         _num(b.inference_embodied_kg, ",.4g"),
+                        _num(b.inference_construction_kg, ",.4g"),
                     ],
                 ],
             ),
             "",
             f"Total: {_num(b.total_kg, ',.4g')} kgCO2e. Energy parity with training: "
             f"{_num(b.parity_inferences, ',.4g')} inferences ({_num(b.parity_days, ',.4g')} days).",
+            "",
+            f"Water: {_num(_litres(b.footprint, 'water_l'), ',.4g')} L (on site "
+            f"{_num(_litres(b.footprint, 'water_onsite_l'), ',.4g')} L, off site for the electricity "
+            f"{_num(_litres(b.footprint, 'water_offsite_l'), ',.4g')} L).",
             "",
         ]
         parts += [f"- {n}" for n in b.notes]

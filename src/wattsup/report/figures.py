@@ -256,17 +256,27 @@ def phases(breakdown: Sequence[TaskPhases], out: Path, unit: str) -> Path | None
 
 
 def lifecycle(breakdown: LifecycleBreakdown, out: Path) -> Path | None:
-    """Operational and embodied carbon of training and of the deployment (kgCO2e), stacked per phase."""
+    """Operational, embodied and construction carbon of training and of the deployment (kgCO2e), stacked
+    per phase (construction is its own segment, not part of embodied)."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7.4, 4.8))
     groups = [
-        ("training", breakdown.training_operational_kg, breakdown.training_embodied_kg),
-        ("inference\n(deployment)", breakdown.inference_operational_kg, breakdown.inference_embodied_kg),
+        (
+            "training",
+            breakdown.training_operational_kg,
+            breakdown.training_embodied_kg,
+            breakdown.training_construction_kg,
+        ),
+        (
+            "inference\n(deployment)",
+            breakdown.inference_operational_kg,
+            breakdown.inference_embodied_kg,
+            breakdown.inference_construction_kg,
+        ),
     ]
-    scale, unit = (
-        (1000.0, "tCO2e") if max((g[1] or 0) + (g[2] or 0) for g in groups) >= 1000 else (1.0, "kgCO2e")
-    )
-    for i, (_name, op, emb) in enumerate(groups):
+    biggest = max((g[1] or 0) + (g[2] or 0) + (g[3] or 0) for g in groups)
+    scale, unit = (1000.0, "tCO2e") if biggest >= 1000 else (1.0, "kgCO2e")
+    for i, (_name, op, emb, con) in enumerate(groups):
         if op is None:
             ax.text(
                 i,
@@ -279,21 +289,36 @@ def lifecycle(breakdown: LifecycleBreakdown, out: Path) -> Path | None:
             )
             continue
         ax.bar(i, op / scale, color="#0969da", width=0.55, label="operational" if i == 1 else None)
+        top = op
+        if con is not None:
+            ax.bar(
+                i,
+                con / scale,
+                bottom=top / scale,
+                color="#8250df",
+                width=0.55,
+                label="construction" if i == 1 else None,
+            )
+            top += con
         if emb is not None:
             ax.bar(
                 i,
                 emb / scale,
-                bottom=op / scale,
+                bottom=top / scale,
                 color="#bf8700",
                 width=0.55,
                 label="embodied" if i == 1 else None,
             )
-            ax.text(
-                i, (op + emb) / scale, f"{(op + emb) / scale:,.3g}", ha="center", va="bottom", fontsize=10
-            )
+            top += emb
+            ax.text(i, top / scale, f"{top / scale:,.3g}", ha="center", va="bottom", fontsize=10)
         else:
             ax.text(
-                i, op / scale, f"{op / scale:,.3g}\n(embodied unknown)", ha="center", va="bottom", fontsize=9
+                i,
+                top / scale,
+                f"{top / scale:,.3g}\n(embodied unknown)",
+                ha="center",
+                va="bottom",
+                fontsize=9,
             )
     sc = breakdown.scenario
     ax.set_xticks(range(len(groups)))

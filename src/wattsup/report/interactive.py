@@ -213,6 +213,14 @@ def lifecycle(b: LifecycleBreakdown) -> str:
             marker_color="#bf8700",
         )
     )
+    fig.add_trace(
+        go.Bar(
+            x=names,
+            y=[b.training_construction_kg, b.inference_construction_kg],
+            name="construction",
+            marker_color="#8250df",
+        )
+    )
     s = b.scenario
     fig.update_layout(
         **_LAYOUT,

@@ -1108,6 +1108,7 @@ def lifecycle(request: Request, p: LifecycleDep) -> HTMLResponse:
                         tag("th", "kgCO2e"),
                         tag("th", "Operational"),
                         tag("th", "Embodied"),
+                        tag("th", "Construction"),
                         tag("th", "Total"),
                     ),
                 ),
@@ -1119,7 +1120,7 @@ def lifecycle(request: Request, p: LifecycleDep) -> HTMLResponse:
                             tag("th", name, scope="row"),
                             [
                                 tag("td", "…", data_cell=f"{key}-{part}", class_="num")
-                                for part in ("operational", "embodied", "total")
+                                for part in ("operational", "embodied", "construction", "total")
                             ],
                         )
                         for key, name in (
@@ -1134,7 +1135,7 @@ def lifecycle(request: Request, p: LifecycleDep) -> HTMLResponse:
             class_="table-wrap",
         ),
         tag("p", "", id="lc-parity", class_="parity"),
-        _chart("lifecycle", "", "Carbon by phase: operational and embodied (kgCO2e)"),
+        _chart("lifecycle", "", "Carbon by phase: operational, embodied and construction (kgCO2e)"),
         tag("details", tag("summary", "Assumptions and notes"), tag("ul", id="lc-notes")),
         id="lc-result",
         aria_live="polite",

@@ -342,6 +342,8 @@ def lifecycle(store: Store, p: LifecycleParams, selection: Selection, metric: Me
             "training_embodied_kg": training.embodied_kgco2e if training else None,
             "inference_operational_kg": inference.operational_kgco2e,
             "inference_embodied_kg": inference.embodied_kgco2e,
+            "training_construction_kg": training.construction_kgco2e if training else None,
+            "inference_construction_kg": inference.construction_kgco2e,
             "total_kg": fp.total_kgco2e,
             "parity_inferences": fp.parity_inferences,
             "parity_days": fp.parity_days,

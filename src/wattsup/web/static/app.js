@@ -35,6 +35,14 @@
     return `${Number((v * 1000).toPrecision(3))} g`;
   }
 
+  function fmtL(v) {
+    if (v === null || v === undefined) return "unknown";
+    const a = Math.abs(v);
+    if (a >= 1000) return `${(v / 1000).toLocaleString("en", { maximumFractionDigits: 2 })} m³`;
+    if (a >= 1) return `${v.toLocaleString("en", { maximumFractionDigits: 2 })} L`;
+    return `${Number((v * 1000).toPrecision(3))} mL`;
+  }
+
   function fmtBig(v) {
     // three significant digits with thousands separators: 495,000,000
     if (v === null || v === undefined) return "unknown";
@@ -379,8 +387,8 @@
       if (td) td.textContent = fmtKg(value);
     }
 
-    function sum(a, b) {
-      return a === null || b === null ? null : a + b;
+    function sum(a, b, c = 0) {
+      return a === null || b === null || c === null ? null : a + b + c;
     }
 
     function render(b) {
@@ -388,15 +396,20 @@
       const tEm = b.training_embodied_kg;
       const iOp = b.inference_operational_kg;
       const iEm = b.inference_embodied_kg;
+      const tCo = b.training_construction_kg ?? null;
+      const iCo = b.inference_construction_kg ?? null;
       const hasTraining = tOp !== null;
       cell("training-operational", tOp);
       cell("training-embodied", tEm);
-      cell("training-total", hasTraining ? sum(tOp, tEm) : null);
+      cell("training-construction", tCo);
+      cell("training-total", hasTraining ? sum(tOp, tEm, tCo) : null);
       cell("inference-operational", iOp);
       cell("inference-embodied", iEm);
-      cell("inference-total", sum(iOp, iEm));
+      cell("inference-construction", iCo);
+      cell("inference-total", sum(iOp, iEm, iCo));
       cell("all-operational", hasTraining ? tOp + iOp : iOp);
       cell("all-embodied", hasTraining ? sum(tEm, iEm) : iEm);
+      cell("all-construction", hasTraining ? sum(tCo, iCo) : iCo);
       cell("all-total", b.total_kg);
       document.getElementById("lc-source").textContent =
         `${fmtKwh(b.kwh_per_1k)} kWh per 1,000 inferences (${b.kwh_source})` + (b.gpu ? ` · GPU ${b.gpu}` : "");
@@ -414,12 +427,14 @@
       }
       const notes = document.getElementById("lc-notes");
       notes.replaceChildren();
-      const a = b.footprint && b.footprint.assumptions ? b.footprint.assumptions : {};
+      const fp = b.footprint || {};
+      const a = fp.assumptions || {};
       const lines = [
         `grid: ${a.region || "?"} ${a.region_name ? `(${a.region_name})` : ""}, ${a.intensity_g_per_kwh} gCO2e/kWh — ${a.intensity_source}`,
         `PUE ${a.pue} — ${a.pue_source}`,
         `hardware lifetime ${a.lifetime_years} years (${a.lifetime_source}); utilisation ${a.utilization} (${a.utilization_source})`,
         `embodied per GPU: ${fmtKg(a.embodied_per_gpu_kg)} — ${a.gpu_embodied_source}`,
+        `water: ${fmtL(fp.water_l)} (on site ${fmtL(fp.water_onsite_l)}: ${a.wue_source}; off site ${fmtL(fp.water_offsite_l)}: ${a.water_intensity_source})`,
         ...b.notes,
       ];
       for (const line of lines) {
@@ -430,9 +445,11 @@
       const phases = hasTraining ? ["Training", "Inference"] : ["Inference"];
       const op = hasTraining ? [tOp, iOp] : [iOp];
       const em = hasTraining ? [tEm, iEm] : [iEm];
+      const co = hasTraining ? [tCo, iCo] : [iCo];
       return draw(chart, [
         { type: "bar", name: "operational", x: phases, y: op, marker: { color: "#0969da" }, hovertemplate: "%{x} operational: %{y:.4g} kg<extra></extra>" },
         { type: "bar", name: "embodied", x: phases, y: em, marker: { color: "#9a6700" }, hovertemplate: "%{x} embodied: %{y:.4g} kg<extra></extra>" },
+        { type: "bar", name: "construction", x: phases, y: co, marker: { color: "#8250df" }, hovertemplate: "%{x} construction: %{y:.4g} kg<extra></extra>" },
       ], {
         barmode: "stack",
         yaxis: { title: { text: "kgCO2e" }, gridcolor: "#eaeef2" },
