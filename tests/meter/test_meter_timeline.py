@@ -417,3 +417,18 @@ def test_gpu_points_follow_the_energy() -> None:
             assert all(a <= t <= b for t, _ in pts)
             for t, e in pts:
                 assert e == pytest.approx(100.0 * (t - a), abs=2.0)
+
+
+def test_gpu_samples_lost_while_the_sampler_stalled_widen_the_bound() -> None:
+    """The sampler held up longer than the driver's sample buffer lasts (1 s here): a burst inside the lost
+    span is seen by no sample; the bound still covers it, and says the span was unseen."""
+    power = Power.steps([(0.0, 100.0), (T0 + 10.0, 600.0), (T0 + 10.5, 100.0)])
+    with gpu_simulation(FakeGpu(power=power, buffer_s=1.0)) as sim:
+        sim.run_to(T0 + 9.5)
+        sim.clock.advance_to(T0 + 11.8)  # no poll in 2.3 s: the samples before ~10.8 s are gone
+        sim.run_to(T0 + 17.0)
+        w = sim.window(T0 + 9.0, T0 + 13.0)
+        assert w.estimator == "counter+samples"
+        assert abs(w.error_j) <= w.estimate.bound_j, w
+        steady = sim.window(T0 + 14.0, T0 + 16.0)  # later windows are as tight as ever
+        assert steady.estimate.bound_j < 0.1 * w.estimate.bound_j

@@ -16,6 +16,7 @@ without, machine-wide utilisation. The ``host`` track records how busy the rest 
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import psutil
@@ -150,6 +151,7 @@ def gpu_track(gpu: nvml.NvmlGpu) -> Track:
             return acc.update(float(gpu.energy_mj()), time.monotonic())
 
         read_samples = None
+        offsets: deque[float] = deque(maxlen=50)  # the samples' clock offsets of the last reads
         if gpu.has_samples:
             state: dict[str, float | None] = {"last": None, "offset": None, "fixed": None}
 
@@ -173,6 +175,7 @@ def gpu_track(gpu: nvml.NvmlGpu) -> Track:
                         fixed = state["fixed"] = now - raw[-1][0] / 1e6
                     off = fixed
                 state["offset"] = off
+                offsets.append(off)
                 out = [(ts / 1e6 + off, w) for ts, w in raw]
                 out = [(t, w) for t, w in out if t <= now + 0.005 and (last is None or t > last)]
                 if out:
@@ -183,8 +186,17 @@ def gpu_track(gpu: nvml.NvmlGpu) -> Track:
         detail = f"{gpu.name}: NVML total-energy counter" + (
             ", shaped by 20 ms power samples" if read_samples else ""
         )
+        def jitter() -> float:
+            return (max(offsets) - min(offsets)) if len(offsets) > 1 else 0.0
+
         return _NvmlCounterTrack(
-            name, read_counter, read_samples, detail, max_power_w=max_w, resets=lambda: acc.resets
+            name,
+            read_counter,
+            read_samples,
+            detail,
+            max_power_w=max_w,
+            resets=lambda: acc.resets,
+            clock_jitter=jitter,
         )
     integ = PowerIntegrator(lambda: gpu.power_mw() / 1000.0)
     return _NvmlSampledTrack(

@@ -260,10 +260,12 @@ class CounterTrack(Track):
         max_power_w: float | None = None,
         bracket_every: int = BRACKET_EVERY,
         resets: Callable[[], int] | None = None,
+        clock_jitter: Callable[[], float] | None = None,
     ) -> None:
         super().__init__()
         self.name, self.detail = name, detail
         self.read_counter_j = read_counter_j
+        self.clock_jitter = clock_jitter
         self.resets = resets
         """How many resets the counter's accumulator has seen: the energy between the last read before a
         reset and the reset is lost to the counter, so no calibration span may cross one."""
@@ -431,6 +433,15 @@ class CounterTrack(Track):
         x = t - t0
         return self.s_cum[i] + p0 * x + (p1 - p0) * x * x / (2 * (t1 - t0))
 
+    def sample_period_s(self) -> float:
+        """The driver's sample period, from the last samples (0.02 s where there are too few)."""
+        gaps = [y - x for x, y in itertools.pairwise(self.s_t[-50:])]
+        return statistics.median(gaps) if gaps else 0.02
+
+    def clock_jitter_s(self) -> float:
+        """How far the samples' clock offset was seen to move between reads (0 where it is not known)."""
+        return self.clock_jitter() if self.clock_jitter is not None else 0.0
+
     def _p_at(self, t: float) -> float:
         i = min(max(bisect.bisect_right(self.s_t, t) - 1, 0), len(self.s_t) - 1)
         return self.s_p[i]
@@ -481,11 +492,20 @@ class CounterTrack(Track):
         # a step anywhere between two samples: the trapezoid is off by up to |Δp|·Δt/2 in each interval
         knots = [a, *self.s_t[j0:j1], b]
         trap_sq = 0.0
+        gap_j = 0.0
+        step = self.sample_period_s()
+        cap = self.max_power_w or (max(near) * 1.5 if near else 0.0)
         for t0, t1 in itertools.pairwise(knots):
             i = min(max(bisect.bisect_right(self.s_t, t0) - 1, 0), len(self.s_t) - 2)
             dp = abs(self.s_p[i + 1] - self.s_p[i])
             trap_sq += (dp * (t1 - t0) / 2) ** 2
-        align_j = ALIGN_S * abs(self._p_at(b) - self._p_at(a))
+            # samples the driver's buffer lost (the sampler was held up longer than the buffer lasts): the
+            # power within the gap is unseen, anywhere up to the device's maximum
+            if self.s_t[i + 1] - self.s_t[i] > 3 * step:
+                gap_j += max(cap - min(self.s_p[i], self.s_p[i + 1]), 0.0) * (t1 - t0)
+        # the samples' place on this clock: one sample period, or more where the offset was seen to move
+        align_j = max(ALIGN_S, self.clock_jitter_s()) * abs(self._p_at(b) - self._p_at(a))
+        sys_j += gap_j
         rand_j = k * (math.hypot(noise_j, math.sqrt(trap_sq)) + align_j)
         return Estimate(max(e, 0.0), sys_j, rand_j)
 
