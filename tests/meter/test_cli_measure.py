@@ -163,3 +163,40 @@ def test_monitor_serves_prometheus_metrics_on_localhost() -> None:
 def test_monitor_rejects_a_bad_port() -> None:
     p = run("monitor", "--prometheus-port", "70000", "--duration", "1")
     assert p.returncode == 2 and "--prometheus-port" in p.stderr
+
+
+def test_measure_keeps_a_rapl_zone_that_vanishes_and_says_partial(tmp_path: Path) -> None:
+    """The command removes the (fake) package zone half-way: the CPU figure keeps what the counter
+    measured, the rest comes from the CPU model, and the JSON says partial (issue 13)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sensors"))
+    from fake_powercap import server_tree
+
+    tree = server_tree(tmp_path / "powercap", sockets=1, dram=False)
+    zone = tree.root / "intel-rapl:0"
+    script = (
+        "import pathlib, shutil, time\n"
+        f"z = pathlib.Path({str(zone)!r})\n"
+        "t = time.monotonic()\n"
+        "while time.monotonic() - t < 0.6:\n"  # the package counter moves: 40 W
+        "    (z / 'energy_uj').write_text(str(1_000_000 + int((time.monotonic() - t) * 40e6)))\n"
+        "    time.sleep(0.01)\n"
+        "shutil.rmtree(z)\n"
+        "time.sleep(0.8)\n"
+    )
+    env = {**ENV, "WATTSUP_POWERCAP_ROOT": str(tree.root)}
+    p = subprocess.run(
+        [*WATTSUP, "measure", "--json", "--", sys.executable, "-c", script],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    cpu = next(c for c in out["components"] if c["name"] == "cpu")
+    assert cpu["method"] == "counter" and cpu["partial"] is True and out["partial"] is True
+    assert 0.5 <= cpu["filled_s"] <= 1.2
+    assert cpu["energy_j"] > 0.5 * 40 * 0.5  # what the counter measured is kept, and the rest is filled
+    assert "filled from modelled" in cpu["detail"]
+    assert any("reading failed" in w for w in out["warnings"])

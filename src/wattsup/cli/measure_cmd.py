@@ -30,6 +30,8 @@ def measurement_json(m: Measurement, exit_code: int | None = None) -> dict[str, 
         out["exit_code"] = exit_code
     out["total_energy_j"] = m.total_energy_j
     out["total_error_bound_j"] = m.total_error_bound_j
+    out["partial"] = m.partial
+    out["background_cpu_share"] = m.background_cpu_share
     out["components"] = [
         {
             "name": c.name,
@@ -37,6 +39,8 @@ def measurement_json(m: Measurement, exit_code: int | None = None) -> dict[str, 
             "method": c.method,
             "error_bound_j": c.error_bound_j,
             "mean_power_w": c.energy_j / m.duration_s if m.duration_s > 0 else None,
+            "partial": c.partial,
+            "filled_s": c.filled_s,
             "detail": c.detail,
         }
         for c in m.components
@@ -58,14 +62,15 @@ def measurement_table(m: Measurement, title: str) -> Table:
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for c in m.components:
         p = c.energy_j / m.duration_s if m.duration_s > 0 else float("nan")
-        t.add_row(c.name, f"{c.energy_j:,.3f}", f"{c.error_bound_j:,.3f}", f"{p:,.2f}", c.method)
+        method = f"{c.method}, partial ({c.filled_s:.2f} s filled)" if c.partial else c.method
+        t.add_row(c.name, f"{c.energy_j:,.3f}", f"{c.error_bound_j:,.3f}", f"{p:,.2f}", method)
     tp = m.total_energy_j / m.duration_s if m.duration_s > 0 else float("nan")
     t.add_row(
         "total",
         f"{m.total_energy_j:,.3f}",
         f"{m.total_error_bound_j:,.3f}",
         f"{tp:,.2f}",
-        "+".join(sorted(m.methods)),
+        "+".join(sorted(m.methods)) + (", partial" if m.partial else ""),
         style="bold",
     )
     lines = [f"{m.duration_s:.3f} s elapsed, {m.total_energy_j / 3.6e6:.4g} kWh"]
@@ -95,9 +100,10 @@ def register(app: typer.Typer) -> None:
         ),
         no_gpu: bool = typer.Option(False, "--no-gpu", help="do not meter GPUs"),
         process_cpu: bool = typer.Option(
-            False,
-            "--process-cpu",
-            help="where the CPU is modelled, charge only the command's share of CPU time",
+            True,
+            "--process-cpu/--machine-cpu",
+            help="charge the CPU to the command's own process tree (its CPU time; a whole-package RAPL "
+            "counter is apportioned when other processes keep the host busy), or to the whole machine",
         ),
     ) -> None:
         """Run COMMAND and report the energy it took, per component (like `perf stat`).
@@ -118,7 +124,7 @@ def register(app: typer.Typer) -> None:
 
         src_mod.RAPL_INTERVAL_S = src_mod.SAMPLED_INTERVAL_S = interval
         found = discover(gpu=not no_gpu, pid=os.getpid() if process_cpu else None)
-        meter = Meter("command", sources=found.tracks, sync=None, timeline=timeline is not None)
+        meter = Meter("command", sources=found, sync=None, timeline=timeline is not None)
         meter.warnings += [
             f"{s.component}: {s.reason}" for s in found.statuses if not s.available and s.actionable
         ]

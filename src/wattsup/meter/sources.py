@@ -186,6 +186,7 @@ def gpu_track(gpu: nvml.NvmlGpu) -> Track:
         detail = f"{gpu.name}: NVML total-energy counter" + (
             ", shaped by 20 ms power samples" if read_samples else ""
         )
+
         def jitter() -> float:
             return (max(offsets) - min(offsets)) if len(offsets) > 1 else 0.0
 
