@@ -94,7 +94,7 @@ def test_rows_sharing_a_run_id_are_one_run(logs: Path, tmp_path: Path) -> None:
     assert r1.config.model == "org/bert" and r1.config.n == 1000 and r1.config.mode == "task-specific"
     (rep,) = r1.repetitions
     window = rep.measurement
-    assert window.energy_j == pytest.approx(
+    assert window.energy_by_component_j == pytest.approx(
         {"gpu": 0.002 * JOULES_PER_KWH, "cpu": 0.0001 * JOULES_PER_KWH, "ram": 0.0009 * JOULES_PER_KWH}
     )
     assert {c.name: c.method for c in window.components} == {
@@ -104,7 +104,7 @@ def test_rows_sharing_a_run_id_are_one_run(logs: Path, tmp_path: Path) -> None:
     }
     assert all(c.error_bound_j > 0 for c in window.components)
     assert [p.name for p in window.phases] == ["load model", "query model"]
-    assert window.phases[1].energy_j["gpu"] == pytest.approx(0.0012 * JOULES_PER_KWH)
+    assert window.phases[1].energy_by_component_j["gpu"] == pytest.approx(0.0012 * JOULES_PER_KWH)
     assert window.phases[1].start_s == pytest.approx(4.0)
     prov = r1.provenance
     assert prov.gpus == ["NVIDIA A100-SXM4-80GB"] * 8 and prov.libraries == {"codecarbon": "2.3.1"}
@@ -114,7 +114,7 @@ def test_rows_sharing_a_run_id_are_one_run(logs: Path, tmp_path: Path) -> None:
     )
     assert r1.hardware == "NVIDIA A100-SXM4-80GB"
     r2 = next(r for r in records if r.run_id == "r2")
-    assert "gpu" not in r2.repetitions[0].measurement.energy_j  # an empty column: unknown, not zero
+    assert "gpu" not in r2.repetitions[0].measurement.energy_by_component_j  # an empty column: unknown, not zero
     assert r2.repetitions[0].measurement.phases == []
 
 
@@ -259,9 +259,9 @@ def test_optimum_benchmark_report(tmp_path: Path) -> None:
         assert rec.hardware == "NVIDIA H100 80GB HBM3"
         window = rec.repetitions[0].measurement
         assert [p.name for p in window.phases] == ["prefill", "decode"]
-        assert window.energy_j["gpu"] == pytest.approx(0.04 * JOULES_PER_KWH)
+        assert window.energy_by_component_j["gpu"] == pytest.approx(0.04 * JOULES_PER_KWH)
         assert window.duration_s == pytest.approx(7.5)
-        assert rec.load is not None and rec.load.energy_j["gpu"] == pytest.approx(0.01 * JOULES_PER_KWH)
+        assert rec.load is not None and rec.load.energy_by_component_j["gpu"] == pytest.approx(0.01 * JOULES_PER_KWH)
         assert rec.kwh_per_1k("gpu") == pytest.approx([0.04])
         _, again = import_optimum(store, [path])
         assert again.added == 0  # the run id is the report's hash

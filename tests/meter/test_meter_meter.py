@@ -51,7 +51,8 @@ def test_window_energy_and_duration(rig: tuple[ManualSampler, Callable[..., Mete
     meas = m.measurement
     assert meas is not None and meas.name == "infer"
     assert meas.duration_s == pytest.approx(1.25)
-    assert meas.energy_j == pytest.approx({"cpu": 62.5, "ram": 6.25})
+    assert meas.energy_by_component_j == pytest.approx({"cpu": 62.5, "ram": 6.25})
+    assert meas.energy_j == meas.total_energy_j  # a float, as a component's energy_j is
     assert meas.total_energy_j == pytest.approx(68.75)
     assert meas.component("ram").method == "modeled" and meas.component("cpu").method == "counter"
     assert meas.mixes_measured_and_modeled
@@ -83,8 +84,8 @@ def test_phases_nest_and_accumulate(rig: tuple[ManualSampler, Callable[..., Mete
     assert [p.name for p in forward.phases] == ["attention"]
     attention = meas.phase("attention")
     assert attention.duration_s == pytest.approx(0.15)
-    assert attention.energy_j["cpu"] == pytest.approx(50 * 0.15)
-    assert forward.energy_j["cpu"] == pytest.approx(50 * 0.45)
+    assert attention.energy_by_component_j["cpu"] == pytest.approx(50 * 0.15)
+    assert forward.energy_by_component_j["cpu"] == pytest.approx(50 * 0.45)
     assert load.start_s == pytest.approx(T0 + 0.1)
     assert forward.start_s == pytest.approx(T0 + 0.3)
     # durations add up: the window is its phases plus the time between them
@@ -133,7 +134,7 @@ def test_start_stop_and_reuse(rig: tuple[ManualSampler, Callable[..., Meter]]) -
     second = m.stop()
     assert second.duration_s == pytest.approx(0.2)
     assert second.start_s == pytest.approx(first.start_s + 1.4)
-    assert second.energy_j["cpu"] == pytest.approx(10.0)
+    assert second.energy_by_component_j["cpu"] == pytest.approx(10.0)
     assert s.stops == 0  # a sampler given to the meter keeps running
 
 
@@ -398,7 +399,7 @@ def test_a_track_failing_from_the_start_is_dropped(fake_clock: FakeClock) -> Non
     meas = m.measurement
     assert meas is not None
     assert [c.name for c in meas.components] == ["cpu"]
-    assert meas.energy_j["cpu"] == pytest.approx(10.0)
+    assert meas.energy_by_component_j["cpu"] == pytest.approx(10.0)
     assert len(meas.warnings) == 1 and meas.warnings[0].startswith("gpu:0: reading failed (OSError")
 
 
@@ -425,7 +426,7 @@ def test_transient_failures_are_tolerated(fake_clock: FakeClock, recwarn: pytest
         s.advance(0.5)
     assert gpu.error is None
     assert m.measurement is not None and m.measurement.warnings == []
-    assert m.measurement.energy_j["gpu:0"] == pytest.approx(150.0)
+    assert m.measurement.energy_by_component_j["gpu:0"] == pytest.approx(150.0)
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
@@ -439,7 +440,7 @@ def test_a_track_that_never_catches_up_is_extrapolated_with_a_warning(fake_clock
     s.poke()
     with pytest.warns(RuntimeWarning, match="no reading past the window's end within 3 s"):
         meas = m.stop()
-    assert meas.energy_j["cpu"] == pytest.approx(10.0, rel=0.2)
+    assert meas.energy_by_component_j["cpu"] == pytest.approx(10.0, rel=0.2)
     assert "extrapolated" in meas.warnings[0]
 
 
@@ -449,7 +450,7 @@ def test_a_counter_that_never_steps_does_not_break_the_window(fake_clock: FakeCl
     s = ManualSampler([cpu, stuck], fake_clock)
     with pytest.warns(RuntimeWarning), Meter(sources=s, sync=None) as m:
         s.advance(0.5)
-    assert m.measurement is not None and m.measurement.energy_j["cpu"] == pytest.approx(10.0)
+    assert m.measurement is not None and m.measurement.energy_by_component_j["cpu"] == pytest.approx(10.0)
     assert any("gpu:0" in w for w in m.measurement.warnings)
 
 
@@ -484,8 +485,8 @@ def test_rapl_window_spanning_several_wraps(fake_clock: FakeClock, tmp_path: Pat
     assert wraps["intel-rapl:0"] >= 10 and wraps["intel-rapl:1"] >= 6
     meas = m.measurement
     assert meas is not None
-    assert meas.energy_j["cpu"] == pytest.approx(24.0 * 1.5, rel=1e-6)
-    assert meas.phase("inner").energy_j["cpu"] == pytest.approx(24.0, rel=1e-6)
+    assert meas.energy_by_component_j["cpu"] == pytest.approx(24.0 * 1.5, rel=1e-6)
+    assert meas.phase("inner").energy_by_component_j["cpu"] == pytest.approx(24.0, rel=1e-6)
     c = meas.component("cpu")
     assert abs(c.energy_j - 36.0) <= c.error_bound_j + 1e-6
 

@@ -148,7 +148,7 @@ def test_failing_track_is_reported_and_the_others_measured(fast_warmup: None) ->
         time.sleep(0.02)
     meas = m.measurement
     assert meas is not None
-    assert [c.name for c in meas.components] == ["cpu"] and meas.energy_j["cpu"] > 0
+    assert [c.name for c in meas.components] == ["cpu"] and meas.energy_by_component_j["cpu"] > 0
     assert meas.warnings == ["gpu:0: reading failed (RuntimeError: sensor gone)"]
 
 

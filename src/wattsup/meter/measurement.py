@@ -70,7 +70,14 @@ class Measurement(BaseModel):
         return sum(c.error_bound_j for c in self.components)
 
     @property
-    def energy_j(self) -> dict[str, float]:
+    def energy_j(self) -> float:
+        """The window's energy over every component, J (the same as :attr:`total_energy_j`; a float, as a
+        component's ``energy_j`` is)."""
+        return self.total_energy_j
+
+    @property
+    def energy_by_component_j(self) -> dict[str, float]:
+        """Component name → joules."""
         return {c.name: c.energy_j for c in self.components}
 
     def component(self, name: str) -> ComponentEnergy:
