@@ -102,7 +102,11 @@ os.register_at_fork(after_in_child=_forget_shared_after_fork)
 
 
 def _start_shared() -> tuple[WindowSampler, Sources]:
-    pid = None if _shared_cpu_machine else (_shared_cpu_pid or os.getpid())
+    scope = os.environ.get("WATTSUP_CPU_SCOPE", "process")
+    if scope not in ("process", "machine"):
+        raise WattsupError(f"WATTSUP_CPU_SCOPE must be 'process' or 'machine', got {scope!r}")
+    machine = _shared_cpu_machine or scope == "machine"
+    pid = None if machine else (_shared_cpu_pid or os.getpid())
     mode = os.environ.get("WATTSUP_SAMPLER", "process")
     if mode not in ("process", "thread"):
         raise WattsupError(f"WATTSUP_SAMPLER must be 'process' or 'thread', got {mode!r}")
@@ -128,7 +132,7 @@ def _start_shared() -> tuple[WindowSampler, Sources]:
 def shared_sampler() -> tuple[WindowSampler, Sources]:
     """The process-wide sampler over every source :func:`discover` finds, started on first use (in a
     process of its own unless ``WATTSUP_SAMPLER=thread``). Its CPU figure is this process tree's own CPU
-    time unless :func:`scope_cpu_to_machine` was called."""
+    time unless :func:`scope_cpu_to_machine` was called or ``WATTSUP_CPU_SCOPE=machine`` is set."""
     global _shared, _shared_sources
     with _shared_lock:
         if _shared is None or not _shared.running:
