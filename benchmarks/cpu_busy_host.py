@@ -88,13 +88,9 @@ def main() -> None:
             "quiet_median": statistics.median(quiet),
             "busy_median": statistics.median(busy),
             "busy_over_quiet": statistics.median(busy) / statistics.median(quiet),
-            "busy_runs_warned": sum(1 for r in rows if r["scope"] == scope and r["busy"] and r["warned"]),
-            "quiet_runs_warned": sum(
-                1 for r in rows if r["scope"] == scope and not r["busy"] and r["warned"]
-            ),
-            "min_ci95_low": min(x for x in lows if x is not None)
-            if any(x is not None for x in lows)
-            else None,
+            "busy_runs_warned": sum(1 for r in mine if r["busy"] and r["warned"]),
+            "quiet_runs_warned": sum(1 for r in mine if not r["busy"] and r["warned"]),
+            "min_ci95_low": min(lows) if lows else None,
         }
         print(json.dumps({"summary": summary}), flush=True)
 
