@@ -188,6 +188,8 @@ class FakeGpu:
     """Monotonic time of a driver reload: the counter restarts from zero there."""
     handle_error: type[pynvml.NVMLError] | None = None
     """Raised by ``nvmlDeviceGetHandleByIndex`` for this GPU (a lost GPU, no permission)."""
+    read_error: type[pynvml.NVMLError] | None = None
+    """Raised by the energy and power reads once set (a GPU lost mid-run)."""
 
     def __post_init__(self) -> None:
         self.power = Power.of(self.power)  # one Power per GPU: it caches its running integral
@@ -328,11 +330,15 @@ class FakeNvml:
 
     def _nvmlDeviceGetPowerUsage(self, handle: Any) -> int:
         g = self._gpu(handle)
+        if g.read_error is not None:
+            _raise(g.read_error)
         t = self.now()
         return round(1000 * Power.of(g.power).joules(t - 1.0, t))
 
     def _nvmlDeviceGetTotalEnergyConsumption(self, handle: Any) -> int:
         g = self._gpu(handle)
+        if g.read_error is not None:
+            _raise(g.read_error)
         if not g.counter:
             _raise(pynvml.NVMLError_NotSupported)
         if self.clock is not None:

@@ -134,7 +134,7 @@ def test_stuck_counter_raises_and_keeps_the_energy_so_far(
     clock.advance(3.0)
     assert gpu.read_energy_j() == before  # not moving yet within the limit: nothing invented
     clock.advance(3.0)
-    with pytest.raises(SensorStuck, match="has not moved for 6.0 s"):
+    with pytest.raises(SensorStuck, match=r"has not moved for 6\.0 s"):
         gpu.read_energy_j()
 
 
