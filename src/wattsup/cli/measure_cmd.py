@@ -193,9 +193,9 @@ def register(app: typer.Typer) -> None:
         vt = Table(title="every vendor's device source", title_justify="left")
         for col in ("vendor", "source", "status", "components", "signal", "detail / reason"):
             vt.add_column(col, overflow="fold")
-        for r in vendor_rows:
-            status = "[green]ok[/]" if r["available"] else f"[red]{r['error'] or 'missing'}[/]"
-            vt.add_row(r["vendor"], r["source"], status, r["component"], r["signal"], r["detail"])
+        for v in vendors.sources:
+            status = "[green]ok[/]" if v.available else f"[red]{v.error or 'missing'}[/]"
+            vt.add_row(v.vendor, v.source, status, ", ".join(v.components) or "none", v.signal, v.reason)
         Console().print(vt)
 
     @app.command()
