@@ -127,7 +127,7 @@ def test_jetson_rails_are_sampled_per_rail(tmp_path: Path, clock: FakeClock, lay
     # one rail at a time (each measure() advances the shared clock)
     for label in rails:
         dev = devs[f"jetson:{label.lower()}"]
-        got, a, b = measure(dev, clock, 8.0, interval_s=0.05, update=fake.update)
+        got, a, b = measure(dev, clock, 5.0, interval_s=0.1, update=fake.update)
         true = fake.true_joules(label, a, b)
         assert abs(got - true) <= dev.error_bound_j(true)
 
@@ -226,3 +226,12 @@ def test_neuron_faults(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.Mon
     util.unlink()
     with pytest.raises(DeviceLost):
         dev.read_power_w()
+
+
+def test_one_unreadable_rail_is_a_problem_not_the_whole_board(tmp_path: Path, clock: FakeClock) -> None:
+    fake = FakeJetson(tmp_path, clock, {"VDD_IN": 9.0, "VDD_CPU_GPU_CV": 3.0, "VDD_SOC": 2.0})
+    fake.files["VDD_SOC"][1].write_text("not-a-current\n")
+    probe = jetson.discover(tmp_path)
+    assert [d.component for d in probe.devices] == ["jetson:vdd_in", "jetson:vdd_cpu_gpu_cv"]
+    ((comp, err),) = probe.problems
+    assert comp == "jetson:vdd_soc" and "not a number" in str(err)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wattsup.errors import DeviceNotFound, DriverNotLoaded
+from wattsup.errors import DeviceNotFound, DevicePermissionDenied, DriverNotLoaded, SensorUnavailable
 from wattsup.sensors.device import EnergyDevice, Identity, Probe, Signal
-from wattsup.sensors.sysfs import read_number, read_text, sysfs_root
+from wattsup.sensors.sysfs import read_number, sysfs_root
 
 DRIVERS = ("i915", "xe")
 DEFAULT_MAX_W = 1000.0
@@ -112,6 +112,13 @@ def discover(root: Path | str | None = None, first_index: int = 0) -> Probe:
         picked = _energy_file(hw, driver)
         assert picked is not None
         energy_file, scope = picked
-        read_text(energy_file, f"gpu:{first_index + k}")  # a denied read fails here, with the hint
+        comp = f"gpu:{first_index + k}"
+        try:
+            read_number(energy_file, comp)
+        except DevicePermissionDenied:
+            raise  # the same for every GPU: the source is unusable until access is granted
+        except SensorUnavailable as e:
+            out.problems.append((comp, e))
+            continue
         out.devices.append(IntelGpu(hw, energy_file, driver, first_index + k, scope))
     return out

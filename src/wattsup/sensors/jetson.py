@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from wattsup.errors import DeviceNotFound, DriverNotLoaded
+from wattsup.errors import DeviceNotFound, DevicePermissionDenied, DriverNotLoaded, SensorUnavailable
 from wattsup.sensors.device import EnergyDevice, Identity, Probe, Signal
 from wattsup.sensors.sysfs import read_number, read_text, sysfs_root
 
@@ -130,6 +130,12 @@ def discover(root: Path | str | None = None) -> Probe:
             included_in=None if is_total else total,
             includes=parts if is_total else (),
         )
-        dev.read_power_w()  # a denied read fails here, with the hint
+        try:
+            dev.read_power_w()
+        except DevicePermissionDenied:
+            raise  # the same for every rail: the source is unusable until access is granted
+        except SensorUnavailable as e:
+            out.problems.append((dev.component, e))
+            continue
         out.devices.append(dev)
     return out

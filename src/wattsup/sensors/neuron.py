@@ -19,7 +19,13 @@ import os
 import time
 from pathlib import Path
 
-from wattsup.errors import DeviceNotFound, DriverNotLoaded, SensorStuck, SensorUnavailable
+from wattsup.errors import (
+    DeviceNotFound,
+    DevicePermissionDenied,
+    DriverNotLoaded,
+    SensorStuck,
+    SensorUnavailable,
+)
 from wattsup.sensors.device import EnergyDevice, Identity, Probe, Signal
 from wattsup.sensors.models import MODELED_RELATIVE_BOUND
 from wattsup.sensors.sysfs import read_text, sysfs_root
@@ -131,6 +137,12 @@ def discover(root: Path | str | None = None) -> Probe:
         if device.signal.kind == "none":
             out.unmeasured.append(device)
             continue
-        read_text(device.power_file, comp)  # a missing or denied file fails here, with the hint
+        try:
+            read_text(device.power_file, comp)
+        except DevicePermissionDenied:
+            raise  # the same for every device: the source is unusable until access is granted
+        except SensorUnavailable as e:
+            out.problems.append((comp, e))
+            continue
         out.devices.append(device)
     return out

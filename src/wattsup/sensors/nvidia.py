@@ -109,7 +109,8 @@ def discover(indices: list[int] | None = None) -> Probe:
     nv = _start()
     out = Probe()
     try:
-        visible = nvml.visible_indices(nv) if indices is None else indices
+        with _mapped(nv, "listing NVIDIA GPUs"):
+            visible = nvml.visible_indices(nv) if indices is None else indices
         if not visible:
             spec = os.environ.get("CUDA_VISIBLE_DEVICES")
             raise DeviceNotFound(
