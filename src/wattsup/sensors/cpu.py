@@ -91,7 +91,7 @@ class AmdEnergySockets(EnergyDevice):
         self.files = files
         super().__init__(
             Identity("cpu", "AMD", "AMD CPU sockets", "amd_energy"),
-            Signal("energy_counter", unit_j=1e-6, width_bits=64, refresh_s=0.001),
+            Signal("energy_counter", unit_j=1e-6, width_bits=64),
             "counter",
             f"amd_energy socket counters ({len(files)} socket(s), {hwmon.name}); "
             "no DRAM counter on AMD: memory is modelled",

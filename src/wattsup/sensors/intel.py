@@ -49,7 +49,7 @@ class IntelGpu(EnergyDevice):
         limit = _optional_w(hwmon / "power1_rated_max") or _optional_w(hwmon / "power1_max")
         super().__init__(
             Identity(f"gpu:{index}", "Intel", name, driver, index, slot),
-            Signal("energy_counter", unit_j=1e-6, width_bits=64, refresh_s=0.001),
+            Signal("energy_counter", unit_j=1e-6, width_bits=64),
             "counter",
             f"{name}: {driver} hwmon {energy_file.name} ({scope} energy, µJ)",
             (limit or DEFAULT_MAX_W) * 1.5,
