@@ -3,6 +3,7 @@ mapped from NVML, counter wrap and reset, vendor labels."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -145,3 +146,22 @@ def test_rapl_reset_counts_from_zero(
         dev.read_energy_j()
     with pytest.raises(DevicePermissionDenied):
         cpu.discover_rapl(tmp_path)
+
+
+def test_nvidia_driver_reload_is_a_reset_counted_from_zero(fake_nvml: MakeNvml, clock: FakeClock) -> None:
+    fake = fake_nvml([FakeGpu(power=300.0, reset_at=clock.monotonic() + 1.0)], clock=clock)
+    (gpu,) = nvidia.discover().devices
+    got, a, b = measure(gpu, clock, 3.0)
+    assert gpu.resets == 1
+    # what was drawn between the last read before the reload and the reload is lost: one poll at most
+    assert got == pytest.approx(fake.true_joules(0, a, b), abs=300.0 * (0.05 + 0.1) + 1e-3)
+    gpu.close()
+
+
+def test_rapl_zone_gone_is_device_lost(tmp_path: Path, clock: FakeClock) -> None:
+    tree = server_tree(tmp_path / "class" / "powercap", sockets=1, dram=False)
+    (dev,) = cpu.discover_rapl(tmp_path, _cpuinfo(tmp_path, "GenuineIntel")).devices
+    dev.read_energy_j()
+    shutil.rmtree(tree.root / "intel-rapl:0")
+    with pytest.raises(DeviceLost):
+        dev.read_energy_j()

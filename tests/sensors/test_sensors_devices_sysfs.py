@@ -235,3 +235,15 @@ def test_one_unreadable_rail_is_a_problem_not_the_whole_board(tmp_path: Path, cl
     assert [d.component for d in probe.devices] == ["jetson:vdd_in", "jetson:vdd_cpu_gpu_cv"]
     ((comp, err),) = probe.problems
     assert comp == "jetson:vdd_soc" and "not a number" in str(err)
+
+
+def test_amd_energy_stuck_and_lost(tmp_path: Path, clock: FakeClock) -> None:
+    fake = FakeAmdEnergy(tmp_path, clock, 150.0)
+    (dev,) = cpu.discover_amd_energy(tmp_path).devices
+    dev.read_energy_j()
+    clock.advance(6.0)  # the files are not updated: the driver's counters stopped
+    with pytest.raises(SensorStuck):
+        dev.read_energy_j()
+    fake.socket_files[0].unlink()
+    with pytest.raises(DeviceLost):
+        dev.read_energy_j()
