@@ -43,6 +43,30 @@ class SensorUnavailable(WattsupError):
     """A sensor cannot be used here. The message says why (no driver, VM, permission) and what to do."""
 
 
+class DeviceNotFound(SensorUnavailable):
+    """No device of this kind here, or the one asked for does not exist."""
+
+
+class DevicePermissionDenied(SensorUnavailable):
+    """The device exists but this user may not read it; the message says how to grant access."""
+
+
+class DeviceNotSupported(SensorUnavailable):
+    """The device exists but offers no usable energy or power signal (or not the one asked for)."""
+
+
+class DriverNotLoaded(SensorUnavailable):
+    """The vendor's driver or management library is missing or not loaded."""
+
+
+class DeviceLost(SensorUnavailable):
+    """A device that was being read went away (fell off the bus, driver reset): its figure stops there."""
+
+
+class SensorStuck(SensorUnavailable):
+    """An energy counter stopped moving while its device is powered: readings since then are not energy."""
+
+
 def closest(name: str, choices: Iterable[str], n: int = 5) -> list[str]:
     """The choices closest to ``name``: case-insensitive fuzzy matches, then substring matches."""
     pool = list(dict.fromkeys(choices))

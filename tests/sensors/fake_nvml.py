@@ -192,6 +192,8 @@ class FakeGpu:
     """Monotonic time from which the energy counter stops moving (the GPU still draws power)."""
     lost_at: float | None = None
     """Monotonic time from which every call about this GPU raises ``NVMLError_GpuIsLost`` (off the bus)."""
+    read_error: type[pynvml.NVMLError] | None = None
+    """Raised by the energy and power reads once set (a GPU lost mid-run)."""
 
     def __post_init__(self) -> None:
         self.power = Power.of(self.power)  # one Power per GPU: it caches its running integral
@@ -337,11 +339,15 @@ class FakeNvml:
 
     def _nvmlDeviceGetPowerUsage(self, handle: Any) -> int:
         g = self._gpu(handle)
+        if g.read_error is not None:
+            _raise(g.read_error)
         t = self.now()
         return round(1000 * Power.of(g.power).joules(t - 1.0, t))
 
     def _nvmlDeviceGetTotalEnergyConsumption(self, handle: Any) -> int:
         g = self._gpu(handle)
+        if g.read_error is not None:
+            _raise(g.read_error)
         if not g.counter:
             _raise(pynvml.NVMLError_NotSupported)
         if self.clock is not None:

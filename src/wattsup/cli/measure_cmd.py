@@ -150,9 +150,13 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def doctor(as_json: bool = typer.Option(False, "--json")) -> None:
         """Which energy sensors are available here, and for each missing one why."""
+        from wattsup.sensors.devices import discover_devices
+
         found = discover()
         for tr in found.tracks:
             tr.close()
+        vendors = discover_devices()  # every vendor's source, available or not, and why
+        vendors.close()
         rows = [
             {
                 "component": s.component,
@@ -164,8 +168,21 @@ def register(app: typer.Typer) -> None:
             }
             for s in found.statuses
         ]
+        vendor_rows = [
+            {
+                "component": ", ".join(v.components) or "none",
+                "source": v.source,
+                "available": v.available,
+                "method": None,
+                "detail": v.reason,
+                "vendor": v.vendor,
+                "signal": v.signal,
+                "error": v.error,
+            }
+            for v in vendors.sources
+        ]
         if as_json:
-            typer.echo(json.dumps(rows, indent=1))
+            typer.echo(json.dumps(rows + vendor_rows, indent=1))
             return
         t = Table(title="wattsup doctor: energy sources on this machine", title_justify="left")
         for col in ("component", "source", "status", "method", "detail / reason"):
@@ -179,6 +196,13 @@ def register(app: typer.Typer) -> None:
                 s.detail or s.reason,
             )
         Console().print(t)
+        vt = Table(title="every vendor's device source", title_justify="left")
+        for col in ("vendor", "source", "status", "components", "signal", "detail / reason"):
+            vt.add_column(col, overflow="fold")
+        for v in vendors.sources:
+            status = "[green]ok[/]" if v.available else f"[red]{v.error or 'missing'}[/]"
+            vt.add_row(v.vendor, v.source, status, ", ".join(v.components) or "none", v.signal, v.reason)
+        Console().print(vt)
 
     @app.command()
     def monitor(

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from wattsup.errors import SensorUnavailable
+from wattsup.errors import DeviceNotFound, DevicePermissionDenied, DriverNotLoaded
 
 DEFAULT_ROOT = Path("/sys/class/powercap")
 GRANT_HINT = (
@@ -48,12 +48,13 @@ def _read(p: Path) -> str:
 def discover(root: Path | str | None = None) -> list[RaplZone]:
     """Readable package and DRAM zones under ``root`` (default ``/sys/class/powercap``), sorted.
 
-    Raises :class:`SensorUnavailable` saying why when there are none: no powercap tree (a VM, a non-Linux
-    OS, a kernel without the driver) or zones that exist but cannot be read (permission).
+    Raises a :class:`~wattsup.errors.SensorUnavailable` saying why when there are none:
+    :class:`DriverNotLoaded` (no powercap tree: a VM, a non-Linux OS, a kernel without the driver),
+    :class:`DevicePermissionDenied` (zones that exist but cannot be read) or :class:`DeviceNotFound`.
     """
     base = Path(root) if root is not None else Path(os.environ.get("WATTSUP_POWERCAP_ROOT", DEFAULT_ROOT))
     if not base.is_dir():
-        raise SensorUnavailable(
+        raise DriverNotLoaded(
             f"no powercap tree at {base}: not Linux, a VM, or the RAPL driver is not loaded"
         )
     zones: list[RaplZone] = []
@@ -89,8 +90,8 @@ def discover(root: Path | str | None = None) -> list[RaplZone]:
             zones.append(RaplZone(path, kind, socket, max_range))
     if not zones:
         if denied:
-            raise SensorUnavailable(
+            raise DevicePermissionDenied(
                 f"RAPL zones exist but cannot be read ({', '.join(denied)}): {GRANT_HINT}"
             )
-        raise SensorUnavailable(f"no RAPL package zones under {base}: the CPU exposes no energy counter here")
+        raise DeviceNotFound(f"no RAPL package zones under {base}: the CPU exposes no energy counter here")
     return sorted(zones, key=lambda z: (z.socket, z.kind))
