@@ -114,7 +114,8 @@ def test_rows_sharing_a_run_id_are_one_run(logs: Path, tmp_path: Path) -> None:
     )
     assert r1.hardware == "NVIDIA A100-SXM4-80GB"
     r2 = next(r for r in records if r.run_id == "r2")
-    assert "gpu" not in r2.repetitions[0].measurement.energy_by_component_j  # an empty column: unknown, not zero
+    # an empty column: unknown, not zero
+    assert "gpu" not in r2.repetitions[0].measurement.energy_by_component_j
     assert r2.repetitions[0].measurement.phases == []
 
 
@@ -261,7 +262,8 @@ def test_optimum_benchmark_report(tmp_path: Path) -> None:
         assert [p.name for p in window.phases] == ["prefill", "decode"]
         assert window.energy_by_component_j["gpu"] == pytest.approx(0.04 * JOULES_PER_KWH)
         assert window.duration_s == pytest.approx(7.5)
-        assert rec.load is not None and rec.load.energy_by_component_j["gpu"] == pytest.approx(0.01 * JOULES_PER_KWH)
+        assert rec.load is not None
+        assert rec.load.energy_by_component_j["gpu"] == pytest.approx(0.01 * JOULES_PER_KWH)
         assert rec.kwh_per_1k("gpu") == pytest.approx([0.04])
         _, again = import_optimum(store, [path])
         assert again.added == 0  # the run id is the report's hash
