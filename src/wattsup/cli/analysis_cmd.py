@@ -165,7 +165,7 @@ def _import_options(
     dataset: str | None,
     model: str | None,
     inferences: int,
-    device: str,
+    device: str | None,
     gpu_method: str,
     cpu_method: str,
     params: Path | None,
@@ -194,6 +194,12 @@ def _print_import(report: ImportReport, location: str, as_json: bool, kind: str)
         f"read {report.rows} row{'s' if report.rows != 1 else ''} from {report.files} {kind} file"
         f"{'s' if report.files != 1 else ''}: {report.runs} runs, {report.added} new in {location}"
     )
+    if report.merged:
+        typer.echo(f"completed {report.merged} stored run(s) with the rows of these files (merged)")
+    if report.unchanged:
+        typer.echo(
+            f"{report.unchanged} run(s) already stored exactly as these files give them: nothing to add"
+        )
     for reason, n in report.skipped.items():
         typer.echo(f"skipped {n}: {reason}", err=True)
     for w in report.warnings:
@@ -216,13 +222,26 @@ _ImportModel = Annotated[
 _Inferences = Annotated[
     int, typer.Option("--inferences", help="Inferences in each run's window (default: the protocol's 1,000).")
 ]
-_Device = Annotated[str, typer.Option("--device", help="What ran the inferences: cuda:0, cpu, ...")]
+_Device = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        help="What ran the inferences: cuda:0, cpu, ... Default: cuda:0 when the log shows a GPU, else cpu.",
+    ),
+]
 _GpuMethod = Annotated[
     str,
     typer.Option(
         "--gpu-method",
-        help="How the GPU energy was obtained: sampled (CodeCarbon's NVML power readings), counter "
-        "or modeled.",
+        help="How the GPU energy was obtained: counter (the default: CodeCarbon 2.x and 3.x read NVML's "
+        "total-energy counter), sampled (NVML power readings, for GPUs without the counter) or modeled.",
+    ),
+]
+_OptimumGpuMethod = Annotated[
+    str,
+    typer.Option(
+        "--gpu-method",
+        help="How the GPU energy was obtained: sampled (the default here), counter or modeled.",
     ),
 ]
 _CpuMethod = Annotated[
@@ -248,8 +267,8 @@ def import_codecarbon_cmd(
     dataset: _ImportDataset = None,
     model: _ImportModel = None,
     inferences: _Inferences = 1000,
-    device: _Device = "cuda:0",
-    gpu_method: _GpuMethod = "sampled",
+    device: _Device = None,
+    gpu_method: _GpuMethod = "counter",
     cpu_method: _CpuMethod = "modeled",
     params: ParamsOpt = None,
     lengths: _Lengths = None,
@@ -286,7 +305,7 @@ def import_optimum_cmd(
     dataset: _ImportDataset = None,
     model: _ImportModel = None,
     inferences: _Inferences = 1000,
-    gpu_method: _GpuMethod = "sampled",
+    gpu_method: _OptimumGpuMethod = "sampled",
     cpu_method: _CpuMethod = "modeled",
     db: DbOption = None,
     as_json: JsonOpt = False,

@@ -478,6 +478,21 @@ class Store:
             raise self._not_found(run_id)
         return RunRecord.model_validate_json(blob)
 
+    def get_many(self, run_ids: Iterable[str]) -> dict[str, RunRecord]:
+        """The full records of those of ``run_ids`` that are stored, by id (absent ids are left out)."""
+        out: dict[str, RunRecord] = {}
+        for chunk in _chunks(dict.fromkeys(run_ids), 500):
+            stmt = sa.select(run_records.c.run_id, run_records.c.record_json).where(
+                run_records.c.run_id.in_(chunk)
+            )
+
+            def read(conn: Connection, stmt: sa.Select[Any] = stmt) -> list[Any]:
+                return list(conn.execute(stmt).all())
+
+            for run_id, blob in self._run(read, write=False):
+                out[run_id] = RunRecord.model_validate_json(blob)
+        return out
+
     def resolve(self, run_id: str) -> str:
         """The full id of a run given its id or a unique prefix of it (as ``git`` does with commits)."""
         key = run_id.strip()
