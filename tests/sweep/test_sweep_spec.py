@@ -352,7 +352,10 @@ def test_a_matrix_beyond_the_limit_is_refused_naming_the_limit_and_the_flag() ->
 
 def test_the_default_limit_refuses_millions_at_once() -> None:
     values = ", ".join(str(i) for i in range(1, 201))
-    text = f"tasks: text-classification\nmodels: [tiny/bert-classifier]\nbatch_sizes: [{values}]\nseeds: [{values}]\nreps: [{values}]\n"
+    text = (
+        "tasks: text-classification\nmodels: [tiny/bert-classifier]\n"
+        f"batch_sizes: [{values}]\nseeds: [{values}]\nreps: [{values}]\n"
+    )
     (msg,) = problems(text)
     assert "8,000,000 configurations, more than the limit of 100,000" in msg
 
