@@ -371,3 +371,5 @@ def test_sweep_cli_takes_max_configs(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["sweep", str(f), "--dry-run", "--max-configs", "2", "--db", db]) == 2
     assert "more than the limit of 2" in capsys.readouterr().err
     assert main(["sweep", str(f), "--dry-run", "--max-configs", "3", "--db", db]) == 0
+    assert "(no store there yet)" in capsys.readouterr().out
+    assert not (tmp_path / "r.db").exists()  # a dry run reads: it never creates the store

@@ -357,7 +357,7 @@ def summary_cmd(
         raise InvalidInput("--by", f"must be task or model, got {by!r}")
     sel = _selection(task, model, dataset, hardware, mode, exclude_dataset, exclude_model)
     metric = _metric(phase, component)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         location = store.location
         if by == "model":
             models = model_energies(store, sel, metric)
@@ -472,7 +472,7 @@ def leaderboard_cmd(
 
     sel = _selection(None, model, dataset, hardware, mode, exclude_dataset, exclude_model)
     metric = _metric(phase, component)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = leaderboard(store, task_name, sel, metric, hardware_class=hardware_class, limit=limit)
     _write(list(rows), out, fmt)
     if as_json:
@@ -532,7 +532,7 @@ def params_cmd(
 
     mapping = read_model_parameters(params) if params is not None else None
     sel = _selection(task, model, dataset, hardware, mode, exclude_dataset)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         fits = energy_vs_params(store, sel, _metric(phase, component), params=mapping)
     if not _emit(fits, as_json, out, fmt):
         return
@@ -575,7 +575,7 @@ def modes_cmd(
     from wattsup.results import Store
 
     sel = _selection(task, model, dataset, hardware, None, exclude_dataset, exclude_model)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = multi_vs_task(store, sel, _metric(phase, component))
     if not _emit(rows, as_json, out, fmt):
         return
@@ -623,7 +623,7 @@ def lengths_cmd(
     from wattsup.results import Store
 
     sel = _selection(task, model, dataset, None, mode)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         fits = output_length_vs_energy(store, sel, _metric(phase, component))
     if not _emit(fits, as_json, out, fmt):
         return
@@ -660,7 +660,7 @@ def parity_cmd(
     from wattsup.analysis import parity
     from wattsup.results import Store
 
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = parity(
             store,
             training_kwh,
@@ -739,7 +739,7 @@ def lifecycle_cmd(
         gpu=gpu,
         pue=pue,
     )
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         b = lifecycle(store, scenario, None, _metric(phase, component))
     if as_json:
         _echo_json(b.model_dump(mode="json"))
@@ -785,7 +785,7 @@ def ratings_cmd(
     from wattsup.analysis import star_ratings
     from wattsup.results import Store
 
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = star_ratings(
             store,
             _selection(task, model, dataset, hardware, mode, exclude_dataset),
@@ -819,7 +819,7 @@ def warnings_cmd(
     from wattsup.analysis import mixed_method_warnings
     from wattsup.results import Store
 
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = mixed_method_warnings(store, _selection(task, model))
     if as_json:
         _echo_json([r.model_dump(mode="json") for r in rows])
@@ -847,7 +847,7 @@ def compare_cmd(
     from wattsup.analysis import compare_runs
     from wattsup.results import Store
 
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         c = compare_runs(store, run_ids, _metric(phase, component))
     if as_json:
         _echo_json(c.model_dump(mode="json"))
@@ -897,7 +897,7 @@ def label_cmd(
 
     if out.suffix.lower() not in (".svg", ".png"):
         raise InvalidInput("--out", f"must end in .svg or .png, got {str(out)!r}")
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         label = energy_label(
             store,
             model_name,
@@ -972,7 +972,7 @@ def report_cmd(
         title=title,
     )
     mapping = read_model_parameters(params) if params is not None else None
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         files = build_report(store, out, options, location=store.location, params=mapping)
     typer.echo(
         f"wrote {files.html}, {files.markdown}, {files.csv} and {len(files.figures)} figures in "
