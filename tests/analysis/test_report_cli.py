@@ -220,9 +220,8 @@ def test_cli_import_codecarbon(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_report_on_an_empty_store_leaves_no_folder_behind(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with Store.open(str(tmp_path / "empty.db")) as store:
-        with pytest.raises(InvalidInput, match="no runs match"):
-            build_report(store, tmp_path / "out", ReportOptions())
+    with Store.open(str(tmp_path / "empty.db")) as store, pytest.raises(InvalidInput, match="no runs match"):
+        build_report(store, tmp_path / "out", ReportOptions())
     assert not (tmp_path / "out").exists()
     code, _, err = _run(["report", "--db", str(tmp_path / "empty.db"), "--out", str(tmp_path / "o2")], capsys)
     assert code == 2 and "no runs match" in err and not (tmp_path / "o2").exists()

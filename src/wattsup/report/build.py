@@ -133,8 +133,8 @@ def markdown(d: ReportData) -> str:
             "## Life cycle of a deployment",
             "",
             f"{md(s.model or s.task or '')}: {s.queries_per_day:,.0f} queries per day for {s.years:g} years "
-            f"in {md(s.region)}, "
-            f"{_num(b.kwh_per_1k)} kWh per 1,000 inferences ({md(b.kwh_source)}); GPU {md(b.gpu or 'unknown')}.",
+            f"in {md(s.region or '')}, {_num(b.kwh_per_1k)} kWh per 1,000 inferences "
+            f"({md(b.kwh_source)}); GPU {md(b.gpu or 'unknown')}.",
             "",
             _md_table(
                 ["", "operational (kgCO2e)", "embodied (kgCO2e)"],
