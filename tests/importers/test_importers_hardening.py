@@ -318,3 +318,19 @@ def test_one_result_under_two_file_names_is_stored_once(tmp_path: Path) -> None:
         assert any("same measurements" in w for w in report.warnings)
         _, again = import_optimum(store, [b / "benchmark_report.json"])
         assert again.added == 0 and again.unchanged == 1 and store.count() == 1
+
+
+def test_cli_import_says_what_a_second_call_did(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from wattsup.cli import main
+
+    task_file, plain_file = _task_files("2.3.4")
+    db = str(tmp_path / "runs.db")
+    common = ["--task", "qa", "--dataset", "squad", "--db", db]
+    assert main(["import", "codecarbon", str(task_file), *common]) == 0
+    capsys.readouterr()
+    assert main(["import", "codecarbon", str(plain_file), *common]) == 0
+    out = capsys.readouterr().out
+    assert "1 runs, 0 new in" in out and "completed 1 stored run(s) with the rows of these files" in out
+    assert main(["import", "codecarbon", str(plain_file), *common, "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert (got["added"], got["merged"], got["unchanged"]) == (0, 0, 1)
