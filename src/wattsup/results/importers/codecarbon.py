@@ -213,7 +213,7 @@ def _read(path: Path, report: ImportReport) -> list[_Row]:
                     report.skip("row cut short or too long (fields do not match the header)")
                     report.warnings.append(
                         f"{path}:{line}: {got} fields for a header of {len(header)}; row skipped "
-                        "(a log cut short while it was written?)"
+                        "(a log cut short, or rows run together, while it was written?)"
                     )
                     continue
                 data = {k: (v or "").strip() for k, v in rec.items() if k is not None}
