@@ -248,3 +248,31 @@ def test_lifecycle_figure_stacks_construction_apart(tmp_path: Path) -> None:
     # bar's label is operational + construction + embodied
     assert "<!-- construction -->" in svg and "<!-- embodied -->" in svg
     assert "<!-- 142 -->" in svg and "<!-- 263 -->" in svg
+
+
+def test_report_on_an_empty_store_leaves_no_folder_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store.open(str(tmp_path / "empty.db")) as store, pytest.raises(InvalidInput, match="no runs match"):
+        build_report(store, tmp_path / "out", ReportOptions())
+    assert not (tmp_path / "out").exists()
+    code, _, err = _run(["report", "--db", str(tmp_path / "empty.db"), "--out", str(tmp_path / "o2")], capsys)
+    assert code == 2 and "no runs match" in err and not (tmp_path / "o2").exists()
+
+
+def test_summary_md_carries_names_and_titles_as_text_never_html(tmp_path: Path) -> None:
+    evil_model = "<img src=x onerror=alert(1)>|*bold*\n# heading"
+    evil_title = "<script>alert('t')</script> [link](http://x)"
+    with Store.open(str(tmp_path / "x.db")) as store:
+        store.add(record("text-classification", evil_model, 1.0))
+        store.add(record("text-classification", "org/ok_model", 2.0))
+        files = build_report(store, tmp_path / "out", ReportOptions(title=evil_title))
+    text = files.markdown.read_text()
+    assert "<img" not in text and "<script" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;\\|\\*bold\\* \\# heading" in text
+    assert text.startswith("# &lt;script&gt;alert('t')&lt;/script&gt; \\[link\\](http://x)\n")
+    assert "org/ok\\_model" in text
+    import re
+
+    (row,) = [line for line in text.splitlines() if line.startswith("| 1 | ")]  # the leaderboard's first
+    assert len(re.findall(r"(?<!\\)\|", row)) == 8  # 7 columns: the name's '|' did not add one

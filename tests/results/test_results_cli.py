@@ -58,10 +58,42 @@ def test_runs_bad_options(db: str, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_runs_on_an_empty_default_store(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from wattsup.results import Store
+
+    default = tmp_path / "xdg-data" / "wattsup" / "runs.db"
+    rc, _, err = run(["runs"], capsys)
+    assert rc == 1 and f"the store {default}: no store there (nothing has been stored yet)" in err
+    assert not default.parent.exists()  # reading never creates a store
+    Store.open(None).close()  # an empty store that exists
     rc, out, _ = run(["runs"], capsys)
-    assert (
-        rc == 0 and "no runs stored in" in out and str(tmp_path / "xdg-data" / "wattsup" / "runs.db") in out
-    )
+    assert rc == 0 and "no runs stored in" in out and str(default) in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs"],
+        ["show", "abc"],
+        ["export", "--out", "-"],
+        ["summary"],
+        ["leaderboard", "text-classification"],
+        ["report", "--out", "REPORT"],
+        ["analyze", "ratings"],
+    ],
+)
+def test_reading_commands_never_create_a_store(
+    argv: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nonexistent" / "dir" / "x.db"
+    argv = [a.replace("REPORT", str(tmp_path / "report")) for a in argv]
+    rc, _, err = run([*argv, "--db", str(missing)], capsys)
+    assert rc == 1 and f"--db {missing}: no store there" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "nonexistent").exists() and not (tmp_path / "report").exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()  # a file, but no wattsup store in it
+    rc, _, err = run([*argv, "--db", str(empty)], capsys)
+    assert rc == 1 and "holds no wattsup store" in err
+    assert empty.stat().st_size == 0
 
 
 def test_show(db: str, capsys: pytest.CaptureFixture[str]) -> None:

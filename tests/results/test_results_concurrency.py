@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from results_factories import SUITE, phase_rows_per_record, run_suite, suite_config, write_records
 
 from wattsup.results import RunFilter, Store
+from wattsup.results.tables import SCHEMA_VERSION
 
 WORKERS = 4
 PER_WORKER = 150
@@ -64,7 +65,7 @@ def test_concurrent_first_opens_create_the_schema_once(store_url: str) -> None:
         assert p.exitcode == 0
     with Store.open(store_url) as store:
         assert store.count() == WORKERS * 10 + 5
-        assert store.schema_version() == 1
+        assert store.schema_version() == SCHEMA_VERSION
         with store.engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT count(*) FROM schema_version")) == 1
 

@@ -304,16 +304,36 @@ def test_migration_steps_run_once(store_url: str, monkeypatch: pytest.MonkeyPatc
     def add_note(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE runs ADD COLUMN note TEXT"))
 
-    monkeypatch.setattr(migrations_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(migrations_mod, "MIGRATIONS", {2: ("runs.note", add_note)})
-    for _ in range(2):  # the second open finds version 2 and does nothing
+    nxt = SCHEMA_VERSION + 1
+    monkeypatch.setattr(migrations_mod, "SCHEMA_VERSION", nxt)
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", nxt)
+    monkeypatch.setattr(
+        migrations_mod, "MIGRATIONS", {**migrations_mod.MIGRATIONS, nxt: ("runs.note", add_note)}
+    )
+    for _ in range(2):  # the second open finds the new version and does nothing
         with Store.open(store_url) as store:
-            assert store.schema_version() == 2 and store.count() == 1
+            assert store.schema_version() == nxt and store.count() == 1
             assert "note" in {c["name"] for c in sa.inspect(store.engine).get_columns("runs")}
     monkeypatch.undo()
     with pytest.raises(StoreError, match="newer wattsup"):
         Store.open(store_url)
+
+
+def test_a_version_1_store_gains_the_reported_columns(tmp_path: Path) -> None:
+    """Stores written before ``RunRecord.reported`` (schema 1) are upgraded in place, their runs kept."""
+    path = tmp_path / "v1.db"
+    with Store.open(str(path)) as store:
+        store.add(make_record(1))
+    with sqlite3.connect(path) as conn:  # back to schema 1 as it was
+        conn.execute("ALTER TABLE runs DROP COLUMN reported_emissions_kg")
+        conn.execute("ALTER TABLE runs DROP COLUMN reported_country")
+        conn.execute("UPDATE schema_version SET version = 1")  # a new store is stamped at its version
+    with Store.open(str(path)) as store:
+        assert store.schema_version() == SCHEMA_VERSION and store.count() == 1
+        cols = {c["name"] for c in sa.inspect(store.engine).get_columns("runs")}
+        assert {"reported_emissions_kg", "reported_country"} <= cols
+        (summary,) = store.list_runs()
+        assert summary.reported_emissions_kg is None and summary.reported_country is None
 
 
 def test_a_foreign_runs_table_is_refused(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -282,3 +283,93 @@ def test_the_examples_expand() -> None:
     for f in files:
         e = load_sweep(f)
         assert e.configs and not e.warnings, f
+
+
+# -- files built to exhaust memory (issue 15, item 2) ------------------------------------------------------
+
+BILLION_LAUGHS = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    (msg,) = problems(BILLION_LAUGHS)
+    assert msg.startswith("s.yaml:1: its aliases (*name) expand to more than 100,000 values")
+
+
+def test_an_alias_inside_its_own_anchor_is_refused() -> None:
+    (msg,) = problems("models: &m [tiny/bert-classifier, *m]\ntasks: text-classification\n")
+    assert "its aliases (*name) expand to more than" in msg
+
+
+def test_modest_aliases_still_work() -> None:
+    e = expand_text(
+        textwrap.dedent(
+            """
+            models: &m [tiny/bert-classifier]
+            tasks: text-classification
+            weights: random
+            matrix:
+              - {models: *m, batch_sizes: [1, 2]}
+              - {models: *m, batch_sizes: [4]}
+            """
+        )
+    )
+    assert sorted(c.batch_size for c in e.configs) == [1, 2, 4]
+
+
+def test_a_file_nested_thousands_deep_is_refused_in_one_line() -> None:
+    (msg,) = problems("models: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    assert "nested too deeply" in msg or "not valid YAML" in msg
+
+
+def test_a_matrix_beyond_the_limit_is_refused_naming_the_limit_and_the_flag() -> None:
+    text = textwrap.dedent(
+        """
+        tasks: text-classification
+        models: [tiny/bert-classifier]
+        weights: random
+        batch_sizes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+        seeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        reps: [1, 2, 3]
+        """
+    )
+    with pytest.raises(SweepFileError) as info:
+        expand_text(text, "s.yaml", max_configs=299)
+    (p,) = info.value.problems
+    assert "multiplies out to 300 configurations, more than the limit of 299" in p.message
+    assert "--max-configs N" in p.message
+    assert len(expand_text(text, "s.yaml", max_configs=300).configs) == 300
+
+
+def test_the_default_limit_refuses_millions_at_once() -> None:
+    values = ", ".join(str(i) for i in range(1, 201))
+    text = (
+        "tasks: text-classification\nmodels: [tiny/bert-classifier]\n"
+        f"batch_sizes: [{values}]\nseeds: [{values}]\nreps: [{values}]\n"
+    )
+    (msg,) = problems(text)
+    assert "8,000,000 configurations, more than the limit of 100,000" in msg
+
+
+def test_sweep_cli_takes_max_configs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from wattsup.cli import main
+
+    f = tmp_path / "s.yaml"
+    f.write_text(
+        "tasks: text-classification\nmodels: [tiny/bert-classifier]\nweights: random\nseeds: [0, 1, 2]\n"
+    )
+    db = str(tmp_path / "r.db")
+    assert main(["sweep", str(f), "--dry-run", "--max-configs", "2", "--db", db]) == 2
+    assert "more than the limit of 2" in capsys.readouterr().err
+    assert main(["sweep", str(f), "--dry-run", "--max-configs", "3", "--db", db]) == 0
+    assert "(no store there yet)" in capsys.readouterr().out
+    assert not (tmp_path / "r.db").exists()  # a dry run reads: it never creates the store

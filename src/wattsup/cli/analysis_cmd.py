@@ -165,7 +165,7 @@ def _import_options(
     dataset: str | None,
     model: str | None,
     inferences: int,
-    device: str,
+    device: str | None,
     gpu_method: str,
     cpu_method: str,
     params: Path | None,
@@ -194,6 +194,12 @@ def _print_import(report: ImportReport, location: str, as_json: bool, kind: str)
         f"read {report.rows} row{'s' if report.rows != 1 else ''} from {report.files} {kind} file"
         f"{'s' if report.files != 1 else ''}: {report.runs} runs, {report.added} new in {location}"
     )
+    if report.merged:
+        typer.echo(f"completed {report.merged} stored run(s) with the rows of these files (merged)")
+    if report.unchanged:
+        typer.echo(
+            f"{report.unchanged} run(s) already stored exactly as these files give them: nothing to add"
+        )
     for reason, n in report.skipped.items():
         typer.echo(f"skipped {n}: {reason}", err=True)
     for w in report.warnings:
@@ -216,13 +222,26 @@ _ImportModel = Annotated[
 _Inferences = Annotated[
     int, typer.Option("--inferences", help="Inferences in each run's window (default: the protocol's 1,000).")
 ]
-_Device = Annotated[str, typer.Option("--device", help="What ran the inferences: cuda:0, cpu, ...")]
+_Device = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        help="What ran the inferences: cuda:0, cpu, ... Default: cuda:0 when the log shows a GPU, else cpu.",
+    ),
+]
 _GpuMethod = Annotated[
     str,
     typer.Option(
         "--gpu-method",
-        help="How the GPU energy was obtained: sampled (CodeCarbon's NVML power readings), counter "
-        "or modeled.",
+        help="How the GPU energy was obtained: counter (the default: CodeCarbon 2.x and 3.x read NVML's "
+        "total-energy counter), sampled (NVML power readings, for GPUs without the counter) or modeled.",
+    ),
+]
+_OptimumGpuMethod = Annotated[
+    str,
+    typer.Option(
+        "--gpu-method",
+        help="How the GPU energy was obtained: sampled (the default here), counter or modeled.",
     ),
 ]
 _CpuMethod = Annotated[
@@ -248,8 +267,8 @@ def import_codecarbon_cmd(
     dataset: _ImportDataset = None,
     model: _ImportModel = None,
     inferences: _Inferences = 1000,
-    device: _Device = "cuda:0",
-    gpu_method: _GpuMethod = "sampled",
+    device: _Device = None,
+    gpu_method: _GpuMethod = "counter",
     cpu_method: _CpuMethod = "modeled",
     params: ParamsOpt = None,
     lengths: _Lengths = None,
@@ -286,7 +305,7 @@ def import_optimum_cmd(
     dataset: _ImportDataset = None,
     model: _ImportModel = None,
     inferences: _Inferences = 1000,
-    gpu_method: _GpuMethod = "sampled",
+    gpu_method: _OptimumGpuMethod = "sampled",
     cpu_method: _CpuMethod = "modeled",
     db: DbOption = None,
     as_json: JsonOpt = False,
@@ -338,7 +357,7 @@ def summary_cmd(
         raise InvalidInput("--by", f"must be task or model, got {by!r}")
     sel = _selection(task, model, dataset, hardware, mode, exclude_dataset, exclude_model)
     metric = _metric(phase, component)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         location = store.location
         if by == "model":
             models = model_energies(store, sel, metric)
@@ -453,7 +472,7 @@ def leaderboard_cmd(
 
     sel = _selection(None, model, dataset, hardware, mode, exclude_dataset, exclude_model)
     metric = _metric(phase, component)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = leaderboard(store, task_name, sel, metric, hardware_class=hardware_class, limit=limit)
     _write(list(rows), out, fmt)
     if as_json:
@@ -513,7 +532,7 @@ def params_cmd(
 
     mapping = read_model_parameters(params) if params is not None else None
     sel = _selection(task, model, dataset, hardware, mode, exclude_dataset)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         fits = energy_vs_params(store, sel, _metric(phase, component), params=mapping)
     if not _emit(fits, as_json, out, fmt):
         return
@@ -556,7 +575,7 @@ def modes_cmd(
     from wattsup.results import Store
 
     sel = _selection(task, model, dataset, hardware, None, exclude_dataset, exclude_model)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = multi_vs_task(store, sel, _metric(phase, component))
     if not _emit(rows, as_json, out, fmt):
         return
@@ -604,7 +623,7 @@ def lengths_cmd(
     from wattsup.results import Store
 
     sel = _selection(task, model, dataset, None, mode)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         fits = output_length_vs_energy(store, sel, _metric(phase, component))
     if not _emit(fits, as_json, out, fmt):
         return
@@ -641,7 +660,7 @@ def parity_cmd(
     from wattsup.analysis import parity
     from wattsup.results import Store
 
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = parity(
             store,
             training_kwh,
@@ -720,7 +739,7 @@ def lifecycle_cmd(
         gpu=gpu,
         pue=pue,
     )
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         b = lifecycle(store, scenario, None, _metric(phase, component))
     if as_json:
         _echo_json(b.model_dump(mode="json"))
@@ -766,7 +785,7 @@ def ratings_cmd(
     from wattsup.analysis import star_ratings
     from wattsup.results import Store
 
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = star_ratings(
             store,
             _selection(task, model, dataset, hardware, mode, exclude_dataset),
@@ -800,7 +819,7 @@ def warnings_cmd(
     from wattsup.analysis import mixed_method_warnings
     from wattsup.results import Store
 
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         rows = mixed_method_warnings(store, _selection(task, model))
     if as_json:
         _echo_json([r.model_dump(mode="json") for r in rows])
@@ -829,7 +848,7 @@ def compare_cmd(
     from wattsup.analysis import compare_runs
     from wattsup.results import Store
 
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         c = compare_runs(store, run_ids, _metric(phase, component))
     if as_json:
         _echo_json(c.model_dump(mode="json"))
@@ -886,7 +905,7 @@ def label_cmd(
 
     if out.suffix.lower() not in (".svg", ".png"):
         raise InvalidInput("--out", f"must end in .svg or .png, got {str(out)!r}")
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         label = energy_label(
             store,
             model_name,
@@ -961,7 +980,7 @@ def report_cmd(
         title=title,
     )
     mapping = read_model_parameters(params) if params is not None else None
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         files = build_report(store, out, options, location=store.location, params=mapping)
     typer.echo(
         f"wrote {files.html}, {files.markdown}, {files.csv} and {len(files.figures)} figures in "

@@ -30,6 +30,48 @@ def _num(flag: str, value: float | None, **bounds: Any) -> float | None:
     return None if value is None else finite_number(flag, value, **bounds)
 
 
+MAX_GPU_POWER_W = 2000.0
+"""A bound above any GPU's power, for checking that hardware time x power cannot overflow."""
+
+
+def _finite_product(factors: list[tuple[str, float | None]], what: str, scale: float = 1.0) -> None:
+    """Refuse options whose product (``what``) overflows a float, naming those options, so the error
+    blames what was given and not a figure derived from it."""
+    import math
+
+    given = [(flag, v) for flag, v in factors if v is not None]
+    if len(given) < len(factors) or not given:
+        return
+    product = scale * math.prod(v for _, v in given)
+    if not math.isfinite(product):
+        flags = " x ".join(f"{flag} {v:g}" for flag, v in given)
+        raise InvalidInput(
+            "/".join(flag for flag, _ in given),
+            f"{what} ({flags}) is too large to compute; give realistic values",
+        )
+
+
+def _finite_figures(data: Any, inputs: list[tuple[str, float | None]]) -> None:
+    """Refuse a result with a figure that overflowed, naming the numeric options given."""
+    import math
+
+    def numbers(x: Any) -> list[float]:
+        if isinstance(x, dict):
+            return [v for item in x.values() for v in numbers(item)]
+        if isinstance(x, list):
+            return [v for item in x for v in numbers(item)]
+        return [x] if isinstance(x, float) else []
+
+    if all(math.isfinite(v) for v in numbers(data)):
+        return
+    given = [(flag, v) for flag, v in inputs if v is not None]
+    shown = ", ".join(f"{flag} {v:g}" for flag, v in given)
+    raise InvalidInput(
+        "/".join(flag for flag, _ in given) or "footprint",
+        f"the footprint of these inputs ({shown}) is too large to compute; give realistic values",
+    )
+
+
 def _echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
@@ -292,7 +334,48 @@ def footprint_cmd(
         years=_num("--years", years, minimum=0, strict_min=True),
         inference_gpu_hours=_num("--inference-gpu-hours", inference_gpu_hours, minimum=0),
     )
+    training = e if e is not None else t
+    if training is not None and training + inp.finetune_kwh == float("inf"):
+        raise InvalidInput(
+            f"{'--energy-kwh' if e is not None else '--training-kwh'}/--finetune-kwh",
+            f"their sum ({training:g} + {inp.finetune_kwh:g} kWh) is too large to compute; "
+            "give realistic values",
+        )
+    _finite_product(
+        [
+            ("--kwh-per-1k", inp.kwh_per_1k),
+            ("--queries-per-day", inp.queries_per_day),
+            ("--years", inp.years),
+        ],
+        "the deployment's energy",
+        scale=365.25 / 1000.0,
+    )
+    _finite_product([("--gpu-hours", inp.training_gpu_hours)], "the training's energy", scale=MAX_GPU_POWER_W)
+    _finite_product(
+        [("--hours", inp.training_hours), ("--gpus", float(gpus))],
+        "the training's GPU-hours x power",
+        scale=MAX_GPU_POWER_W,
+    )
+    _finite_product(
+        [("--inference-gpu-hours", inp.inference_gpu_hours)], "the inferences' energy", scale=MAX_GPU_POWER_W
+    )
     result = footprint(inp)
+    numeric = [
+        ("--energy-kwh", e),
+        ("--training-kwh", t),
+        ("--finetune-kwh", inp.finetune_kwh or None),
+        ("--gpu-hours", inp.training_gpu_hours),
+        ("--hours", inp.training_hours),
+        ("--power-w", inp.power_w),
+        ("--pue", inp.pue),
+        ("--intensity", inp.intensity_g_per_kwh),
+        ("--kwh-per-1k", inp.kwh_per_1k),
+        ("--queries-per-day", inp.queries_per_day),
+        ("--years", inp.years),
+        ("--gpu-embodied-kg", inp.gpu_embodied_kg),
+        ("--host-embodied-kg", inp.host_embodied_kg),
+    ]
+    _finite_figures(result.to_dict(), numeric)
     scenarios = [run_what_if(inp, base=result, **_parse_what_if(s)) for s in what_if or []]
     d = _when("--deadline", deadline)
     if d is not None:

@@ -81,6 +81,52 @@ def measurement_table(m: Measurement, title: str) -> Table:
     return t
 
 
+def check_timeline_path(path: Path) -> None:
+    """Refuse a ``--timeline`` path that could not be written, before the command runs (the measurement
+    of a long command must not be lost to a typo): its suffix, and that the file (or the nearest folder
+    that exists above it) is writable. Nothing is left behind."""
+    import tempfile
+
+    if path.suffix.lower() not in (".csv", ".json"):
+        raise InvalidInput("--timeline", f"use a .csv or .json file name, got {path.name!r}")
+    if path.is_dir():
+        raise InvalidInput("--timeline", f"{path} is a directory; give a file name in it (timeline.csv)")
+    try:
+        if path.exists():
+            with path.open("a"):
+                pass
+            return
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise InvalidInput("--timeline", f"cannot write {path}: {folder} is not a directory")
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".wattsup-check-"):
+            pass
+    except OSError as err:
+        raise InvalidInput(
+            "--timeline", f"cannot write {path} ({err.strerror or err}); give a path in a writable directory"
+        ) from None
+
+
+def _not_runnable(name: str) -> tuple[int, str] | None:
+    """Why ``name`` cannot be run, with the shell's exit status (127: not found, 126: found but not
+    executable), or ``None`` when it can."""
+    if shutil.which(name) is not None:
+        return None
+    p = Path(name)
+    if not p.exists():
+        return 127, f"command not found: {name}"
+    if p.is_dir():
+        return 126, f"{name}: is a directory, not a command"
+    if not os.access(p, os.X_OK):
+        return 126, (
+            f"{name}: permission denied: the file is not executable; make it so (chmod +x {name}) or run "
+            f"it with its interpreter (wattsup measure -- python {name})"
+        )
+    return 127, f"command not found: {name} (to run the file here, give ./{name})"
+
+
 def register(app: typer.Typer) -> None:
     @app.command(
         context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
@@ -116,10 +162,12 @@ def register(app: typer.Typer) -> None:
             )
         if interval <= 0 or interval > 10:
             raise InvalidInput("--interval", f"must be in (0, 10] seconds, got {interval:g}")
-        exe = shutil.which(command[0])
-        if exe is None:
-            err_console.print(f"wattsup: command not found: {command[0]}")
-            raise typer.Exit(127)
+        why = _not_runnable(command[0])
+        if why is not None:
+            err_console.print(f"wattsup: {why[1]}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(why[0])
+        if timeline is not None:
+            check_timeline_path(timeline)
         from wattsup.meter import sources as src_mod
 
         src_mod.RAPL_INTERVAL_S = src_mod.SAMPLED_INTERVAL_S = interval
@@ -129,7 +177,14 @@ def register(app: typer.Typer) -> None:
             f"{s.component}: {s.reason}" for s in found.statuses if not s.available and s.actionable
         ]
         meter.start()
-        proc = subprocess.Popen(command)
+        try:
+            proc = subprocess.Popen(command)
+        except OSError as err:  # found, but the kernel would not run it (no interpreter line, ...)
+            meter.stop()
+            err_console.print(
+                f"wattsup: {command[0]}: cannot run it ({err.strerror or err})", markup=False, soft_wrap=True
+            )
+            raise typer.Exit(126) from None
         previous = {s: signal.signal(s, lambda n, f: proc.send_signal(n)) for s in FORWARDED}
         try:
             code = proc.wait()
@@ -138,7 +193,18 @@ def register(app: typer.Typer) -> None:
                 signal.signal(s, h)
         m = meter.stop()
         if timeline is not None:
-            write_timeline(m, timeline)
+            try:
+                write_timeline(m, timeline)
+            except OSError as err:  # checked before the run, but the disk may have filled or gone since
+                m = m.model_copy(
+                    update={
+                        "warnings": [
+                            *m.warnings,
+                            f"--timeline {timeline}: could not write it ({err.strerror or err}); "
+                            "the measurement is printed here",
+                        ]
+                    }
+                )
         if as_json:
             typer.echo(json.dumps(measurement_json(m, code)))
         else:

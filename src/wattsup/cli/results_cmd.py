@@ -1,7 +1,8 @@
 """``wattsup runs``, ``wattsup show`` and ``wattsup export``: thin wrappers over :mod:`wattsup.results`.
 
 Other command modules that read or write the store take the same option: ``db: DbOption = None``, then
-``Store.open(db)`` (which falls back to ``$WATTSUP_DB`` and the default file, naming each in errors).
+``Store.open(db)`` (which falls back to ``$WATTSUP_DB`` and the default file, naming each in errors);
+commands that only read open it with ``create=False``, so they never create a store.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def runs_cmd(
     if limit < 0:
         raise InvalidInput("--limit", f"must be 0 (all) or more, got {limit}")
     filters = _filters(task, model, status, hardware)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         found = store.list_runs(filters, limit=limit or None)
         total = len(found) if not limit or len(found) < limit else store.count(filters)
         location = store.location
@@ -167,7 +168,7 @@ def show_cmd(
     """Show one run: configuration, figures, phases and provenance."""
     from wattsup.results import Store
 
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         record = store.get(store.resolve(run_id))
     if as_json:
         typer.echo(record.model_dump_json(indent=2))
@@ -283,7 +284,7 @@ def export_cmd(
     from wattsup.results import Store, export
 
     filters = _filters(task, model, status, hardware)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         n = export(store, out, fmt=fmt, table=table, filters=filters, full=full)
         location = store.location
     if out != "-":

@@ -58,12 +58,20 @@ def sweep_cmd(
         typer.Option("--timeout", help="Seconds per run before it is stopped (file: timeout_s)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan or the summary as JSON.")] = False,
+    max_configs: Annotated[
+        int,
+        typer.Option(
+            "--max-configs",
+            min=1,
+            help="Refuse a file whose matrix multiplies out to more configurations than this.",
+        ),
+    ] = 100_000,
 ) -> None:
     """Run a sweep: every configuration of FILE not already in the store (resume), locally or on Ray."""
     from wattsup.sweep import load_sweep, plan, run_sweep
     from wattsup.sweep.progress import RichReporter
 
-    expansion = load_sweep(file)
+    expansion = load_sweep(file, max_configs=max_configs)
     note = ui.console(stderr=True)
     for w in expansion.warnings:
         note.print(f"[yellow]warning[/]: {w}")

@@ -115,7 +115,7 @@ def dashboard_cmd(
                 f"wattsup: warning: serving on {host}: machines on that network can read the store", err=True
             )
     _check_free(host, port)
-    with Store.open(db) as store:
+    with Store.open(db, create=False) as store:
         app = create_app(store, allowed_hosts=allowed, cache_s=cache_seconds)
         shown = f"[{host}]" if ":" in host else (host or "0.0.0.0")
         typer.echo(f"wattsup dashboard: http://{shown}:{port}/  (store: {store.location}; Ctrl-C to stop)")

@@ -36,9 +36,20 @@ def _litres(footprint: dict[str, object], key: str) -> float | None:
     return float(v) if isinstance(v, int | float) else None
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|#!"})
+
+
+def md(text: str) -> str:
+    """``text`` as literal Markdown: HTML is escaped (a model named ``<img onerror=...>`` stays text, in
+    every renderer), Markdown's inline syntax is backslash-escaped and line breaks become spaces, so a
+    name can neither run code nor break a table or a heading."""
+    flat = " ".join(text.split("\n")).replace("\r", " ")
+    return html.escape(flat.translate(_MD_SPECIAL), quote=False)
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
-    out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+    out = ["| " + " | ".join(md(h) for h in header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    out += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
 
 
@@ -72,9 +83,9 @@ def markdown(d: ReportData) -> str:
     m = d.options.metric
     what = f"phase {m.phase!r}" if m.phase else "the whole repetition window"
     parts = [
-        f"# {d.options.title}",
+        f"# {md(d.options.title)}",
         "",
-        f"{d.runs} runs from {d.location or 'the store'}, generated {d.generated_at:%Y-%m-%d %H:%M} UTC. "
+        f"{d.runs} runs from {md(d.location or 'the store')}, generated {d.generated_at:%Y-%m-%d %H:%M} UTC. "
         f"Energy: {d.summary[0].unit if d.summary else m.unit}, {what}, {m.component} components. Per task: "
         "statistics over models, each model first averaged over its runs per dataset, then over datasets.",
         "",
@@ -126,9 +137,9 @@ def markdown(d: ReportData) -> str:
         parts += [
             "## Life cycle of a deployment",
             "",
-            f"{s.model or s.task}: {s.queries_per_day:,.0f} queries per day for {s.years:g} years in "
-            f"{s.region}, "
-            f"{_num(b.kwh_per_1k)} kWh per 1,000 inferences ({b.kwh_source}); GPU {b.gpu or 'unknown'}.",
+            f"{md(s.model or s.task or '')}: {s.queries_per_day:,.0f} queries per day for {s.years:g} years "
+            f"in {md(s.region or '')}, {_num(b.kwh_per_1k)} kWh per 1,000 inferences "
+            f"({md(b.kwh_source)}); GPU {md(b.gpu or 'unknown')}.",
             "",
             _md_table(
                 ["", "operational (kgCO2e)", "embodied (kgCO2e)", "construction (kgCO2e)"],
@@ -156,12 +167,12 @@ def markdown(d: ReportData) -> str:
             f"{_num(_litres(b.footprint, 'water_offsite_l'), ',.4g')} L).",
             "",
         ]
-        parts += [f"- {n}" for n in b.notes]
+        parts += [f"- {md(n)}" for n in b.notes]
     elif d.lifecycle_note:
-        parts += ["## Life cycle of a deployment", "", d.lifecycle_note, ""]
+        parts += ["## Life cycle of a deployment", "", md(d.lifecycle_note), ""]
     parts += ["## Leaderboards (least energy first, stars within task and hardware class)", ""]
     for task, entries in d.leaderboards.items():
-        parts += [f"### {task}", ""]
+        parts += [f"### {md(task)}", ""]
         parts.append(
             _md_table(
                 ["rank", "model", "mode", "energy", "stars", "hardware class", "runs"],
@@ -185,7 +196,7 @@ def markdown(d: ReportData) -> str:
             "## Measured and modelled energy mixed",
             "",
             f"{len(d.warnings)} model/task pairs add measured and modelled components (e.g. "
-            f"{d.warnings[0].methods}): their totals are part estimate. Use --component gpu for measured "
+            f"{md(d.warnings[0].methods)}): their totals are part estimate. Use --component gpu for measured "
             "figures only.",
             "",
         ]
@@ -292,11 +303,11 @@ def build_report(
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
         raise InvalidInput("--out", f"{out} is a file; give a directory")
+    d = collect(source, opts, location=location, params=params)  # before any folder: no runs, nothing made
     try:
         (out / "figures").mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise InvalidInput("--out", f"cannot create {out} ({err.strerror})") from None
-    d = collect(source, opts, location=location, params=params)
     unit = d.summary[0].unit if d.summary else opts.metric.unit
     files = ReportFiles(
         directory=out, html=out / "report.html", markdown=out / "summary.md", csv=out / "summary.csv"
@@ -319,9 +330,11 @@ def build_report(
     files.notes = [f"{k}: not drawn (no data)" for k, v in drawn.items() if v is None]
     if d.lifecycle_note:
         files.notes.append(d.lifecycle_note)
-    md = markdown(d)
-    md += "\n## Figures\n\n" + "\n".join(f"![{k}](figures/{p.name})" for k, p in files.figures.items()) + "\n"
-    files.markdown.write_text(md, encoding="utf-8")
+    text = markdown(d)
+    text += (
+        "\n## Figures\n\n" + "\n".join(f"![{k}](figures/{p.name})" for k, p in files.figures.items()) + "\n"
+    )
+    files.markdown.write_text(text, encoding="utf-8")
     export_rows(d.summary, files.csv, "csv")
     files.html.write_text(page(d), encoding="utf-8")
     return files

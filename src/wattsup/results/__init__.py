@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from wattsup.results.exporters import export
     from wattsup.results.migrations import StoreError
     from wattsup.results.rows import RunSummary
-    from wattsup.results.store import RunFilter, Store, StoreUnavailable, default_db_path
+    from wattsup.results.store import RunFilter, Store, StoreMissing, StoreUnavailable, default_db_path
 
 __all__ = [
     "Provenance",
@@ -27,6 +27,7 @@ __all__ = [
     "RunSummary",
     "Store",
     "StoreError",
+    "StoreMissing",
     "StoreUnavailable",
     "WeightsSource",
     "default_db_path",
@@ -39,6 +40,7 @@ _LAZY = {
     "RunSummary": "wattsup.results.rows",
     "RunFilter": "wattsup.results.store",
     "Store": "wattsup.results.store",
+    "StoreMissing": "wattsup.results.store",
     "StoreUnavailable": "wattsup.results.store",
     "default_db_path": "wattsup.results.store",
 }

@@ -18,7 +18,17 @@ from wattsup.results.tables import SCHEMA_VERSION, metadata, schema_version
 
 Migration = Callable[[Connection], None]
 
-MIGRATIONS: dict[int, tuple[str, Migration]] = {}
+
+def _v2_reported(conn: Connection) -> None:
+    """Version 2: the emissions and country an importer's source tool computed (``RunRecord.reported``);
+    NULL for the runs stored before, whose records carry none."""
+    for column, kind in (("reported_emissions_kg", "FLOAT"), ("reported_country", "VARCHAR(16)")):
+        conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN {column} {kind}"))
+
+
+MIGRATIONS: dict[int, tuple[str, Migration]] = {
+    2: ("runs.reported_emissions_kg, runs.reported_country", _v2_reported),
+}
 """``version -> (description, step)``: the step that upgrades a store at ``version - 1`` to ``version``.
 Version 1 is the first schema, created whole; add a step here with every change to ``tables.py``."""
 

@@ -126,6 +126,8 @@ def run_row(record: RunRecord, *, stored_at: datetime | None = None) -> dict[str
         "load_energy_j": record.load.total_energy_j if record.load is not None else None,
         "n_params": record.n_params,
         "wattsup_version": prov.wattsup_version or _own_version(),
+        "reported_emissions_kg": record.reported.emissions_kg if record.reported else None,
+        "reported_country": (record.reported.country_iso_code or None) if record.reported else None,
     }
     row.update(headline(record))
     return row
@@ -215,6 +217,8 @@ class RunSummary:
     load_energy_j: float | None
     n_params: int | None
     wattsup_version: str
+    reported_emissions_kg: float | None = None
+    reported_country: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> RunSummary:

@@ -88,6 +88,21 @@ class Provenance(BaseModel):
     )
 
 
+class ReportedCarbon(BaseModel):
+    """What the tool that measured an imported run computed itself (CodeCarbon's ``emissions`` and the
+    place it charged them to), kept beside wattsup's own figures so the two can be compared."""
+
+    tool: str = Field(description="the tool and its version, e.g. 'CodeCarbon 2.3.4'")
+    emissions_kg: float | None = Field(default=None, ge=0, description="kg CO2e, as the tool computed")
+    energy_kwh: float | None = Field(default=None, ge=0, description="the tool's total energy")
+    country_iso_code: str | None = None
+    country_name: str | None = None
+    region: str | None = None
+    cloud_provider: str | None = None
+    cloud_region: str | None = None
+    pue: float | None = Field(default=None, description="the PUE the tool applied, if it says")
+
+
 class RunRecord(BaseModel):
     """A stored run: configuration, repetitions, provenance and status. Failed runs keep their reason."""
 
@@ -101,6 +116,9 @@ class RunRecord(BaseModel):
     repetitions: list[Repetition] = Field(default_factory=list)
     provenance: Provenance = Field(default_factory=Provenance)
     n_params: int | None = Field(default=None, ge=0, description="model parameter count, if known")
+    reported: ReportedCarbon | None = Field(
+        default=None, description="what the measuring tool of an imported run computed itself"
+    )
 
     @property
     def config_hash(self) -> str:

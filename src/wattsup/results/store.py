@@ -59,6 +59,10 @@ class StoreUnavailable(StoreError):
     """The store cannot be opened: no server there, no driver, a file that is not a database, ..."""
 
 
+class StoreMissing(StoreUnavailable):
+    """A reading command was pointed at a store that does not exist; reading never creates one."""
+
+
 def default_db_path() -> Path:
     """The default store: ``runs.db`` in the user's data directory (``~/.local/share/wattsup`` on Linux)."""
     import platformdirs
@@ -103,12 +107,18 @@ def _display(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
+def location_of(url: str | None) -> str:
+    """Where :meth:`Store.open` would look for ``url``, for people (a file path, or the URL without its
+    password)."""
+    return _display(resolve_url(url)[0])
+
+
 def _is_memory(url: URL) -> bool:
     db = url.database or ""
     return db in ("", ":memory:") or "mode=memory" in db or url.query.get("mode") == "memory"
 
 
-def _create_engine(url: URL, source: str) -> Engine:
+def _create_engine(url: URL, source: str, *, create: bool = True) -> Engine:
     backend = url.get_backend_name()
     kwargs: dict[str, Any] = {}
     memory = False
@@ -118,6 +128,12 @@ def _create_engine(url: URL, source: str) -> Engine:
             kwargs.update(poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False})
         else:
             path = Path(url.database or "")
+            if not create and not str(path).startswith("file:") and not path.is_file():
+                where = "the store" if source == _DEFAULT_SOURCE else source
+                raise StoreMissing(
+                    f"{where} {path}: no store there (nothing has been stored yet); give --db the path of "
+                    "an existing store, or store runs first (wattsup bench, wattsup import)"
+                )
             if not str(path).startswith("file:"):
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +157,8 @@ def _create_engine(url: URL, source: str) -> Engine:
             f"{source} {_display(url)}: the database driver is not installed ({err}); install it{extra}"
         ) from None
     if backend == "sqlite" and url.get_driver_name() == "pysqlite":
-        _sqlite_setup(engine, wal=not memory)
+        # WAL is a property of the file, set when it is created; a reader leaves the file as it is
+        _sqlite_setup(engine, wal=not memory and create)
     return engine
 
 
@@ -272,16 +289,19 @@ class Store:
     # -- opening -------------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, url: str | None = None) -> Store:
+    def open(cls, url: str | None = None, *, create: bool = True) -> Store:
         """Open (creating or upgrading the schema if needed) the store at ``url``: a SQLAlchemy URL or a
         file path; ``None`` means ``$WATTSUP_DB``, else the default SQLite file (:func:`default_db_path`).
         Raises :class:`~wattsup.errors.InvalidInput` for a malformed URL and :class:`StoreUnavailable`
-        when the database cannot be reached, each naming ``--db`` and what to do."""
+        when the database cannot be reached, each naming ``--db`` and what to do.
+
+        ``create=False`` is for commands that only read: a store that does not exist (no file, or a
+        database without wattsup's schema) is :class:`StoreMissing`, and nothing is created."""
         parsed, source = resolve_url(url)
-        engine = _create_engine(parsed, source)
+        engine = _create_engine(parsed, source, create=create)
         store = cls(engine, location=_display(parsed), source=source)
         try:
-            store._prepare()
+            store._prepare(create=create)
         except DBAPIError as err:
             engine.dispose()
             raise store._unavailable(err) from None
@@ -290,10 +310,15 @@ class Store:
             raise
         return store
 
-    def _prepare(self) -> None:
+    def _prepare(self, *, create: bool = True) -> None:
         found = self._run(current_version, write=False)
         if found == SCHEMA_VERSION:
             return
+        if found is None and not create:
+            raise StoreMissing(
+                f"{self._where}: holds no wattsup store (nothing has been stored there yet); give --db the "
+                "path or URL of an existing store, or store runs first (wattsup bench, wattsup import)"
+            )
         if found is not None:
             check_not_newer(found, self._where)
         self._run(lambda conn: ensure_schema(conn, self._where), write=True)
@@ -477,6 +502,21 @@ class Store:
         if blob is None:
             raise self._not_found(run_id)
         return RunRecord.model_validate_json(blob)
+
+    def get_many(self, run_ids: Iterable[str]) -> dict[str, RunRecord]:
+        """The full records of those of ``run_ids`` that are stored, by id (absent ids are left out)."""
+        out: dict[str, RunRecord] = {}
+        for chunk in _chunks(dict.fromkeys(run_ids), 500):
+            stmt = sa.select(run_records.c.run_id, run_records.c.record_json).where(
+                run_records.c.run_id.in_(chunk)
+            )
+
+            def read(conn: Connection, stmt: sa.Select[Any] = stmt) -> list[Any]:
+                return list(conn.execute(stmt).all())
+
+            for run_id, blob in self._run(read, write=False):
+                out[run_id] = RunRecord.model_validate_json(blob)
+        return out
 
     def resolve(self, run_id: str) -> str:
         """The full id of a run given its id or a unique prefix of it (as ``git`` does with commits)."""

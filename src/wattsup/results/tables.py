@@ -30,7 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The schema this wattsup writes. Older stores are migrated on open; newer ones are refused."""
 
 
@@ -107,6 +107,9 @@ runs = Table(
     Column("load_energy_j", Float),
     Column("n_params", BigInteger),
     Column("wattsup_version", String(64), nullable=False),
+    # what the measuring tool of an imported run computed itself (CodeCarbon's emissions and country)
+    Column("reported_emissions_kg", Float),
+    Column("reported_country", String(16)),
     Index("ix_runs_config_hash", "config_hash"),
     Index("ix_runs_status", "status"),
     Index("ix_runs_task", "task"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,10 +28,18 @@ def _expansion(source: str | Path | Expansion) -> Expansion:
 def plan(source: str | Path | Expansion, db: str | None = None) -> Plan:
     """Expand and validate a sweep file and split it into configurations done already in the store ``db``
     and those left to run. Runs nothing (``wattsup sweep --dry-run``)."""
-    from wattsup.results import Store
+    from wattsup.results import Store, StoreMissing
 
     expansion = _expansion(source)
-    with Store.open(db) as store:
+    try:
+        store = Store.open(db, create=False)  # a dry run never creates the store
+    except StoreMissing:
+        from wattsup.results.store import location_of
+
+        with Store.open("sqlite://") as empty:  # no store yet: nothing done, everything to run
+            found = plan_sweep(expansion, empty)
+        return dataclasses.replace(found, store=f"{location_of(db)} (no store there yet)")
+    with store:
         return plan_sweep(expansion, store)
 
 

@@ -22,6 +22,9 @@ DTYPES = ("float32", "float16", "bfloat16")
 DEFAULT_RETRIES = 2
 DEFAULT_TIMEOUT_S = 6 * 3600.0
 MAX_PROBLEMS_SHOWN = 30
+MAX_YAML_NODES = 100_000
+"""The most values (keys, items, scalars) a sweep file may hold once its YAML aliases are expanded: a
+"billion laughs" file of a few hundred bytes expands to billions, so it is refused before it is walked."""
 
 
 # -------------------------------------------------------------------------------------------- errors
@@ -219,8 +222,25 @@ def parse_yaml(text: str, source: str) -> Located:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err)
         raise SweepFileError(source, [Problem((), f"not valid YAML: {problem}", line)]) from None
+    except RecursionError:
+        raise SweepFileError(
+            source, [Problem((), "nested too deeply to read (thousands of levels); a sweep file needs a few")]
+        ) from None
     if node is None:
         raise SweepFileError(source, [Problem((), "the file is empty; see docs/sweep.md for its keys")])
+    expanded = _expanded_size(node, MAX_YAML_NODES)
+    if expanded > MAX_YAML_NODES:
+        raise SweepFileError(
+            source,
+            [
+                Problem(
+                    (),
+                    f"its aliases (*name) expand to more than {MAX_YAML_NODES:,} values; a sweep file needs "
+                    "far fewer: write the lists out, or use fewer nested aliases",
+                    node.start_mark.line + 1,
+                )
+            ],
+        )
     lines: dict[KeyPath, int] = {(): node.start_mark.line + 1}
     problems: list[Problem] = []
 
@@ -250,6 +270,43 @@ def parse_yaml(text: str, source: str) -> Located:
     except yaml.YAMLError as err:  # a tag or anchor the composer accepted but the constructor does not
         raise SweepFileError(source, [Problem((), f"not valid YAML: {err}")]) from None
     return Located(data, lines)
+
+
+def _expanded_size(root: Any, limit: int) -> int:
+    """How many nodes the YAML graph under ``root`` holds with every alias expanded, counted without
+    expanding them (an aliased node is counted once per use from a memo); past ``limit`` (or for an
+    alias inside its own anchor, which expands forever) the answer is ``limit + 1``."""
+    import yaml
+
+    memo: dict[int, int] = {}
+    open_: set[int] = set()
+    # Iterative post-order walk: a deeply nested file must not hit Python's recursion limit here.
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        n, done = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            children = [c for pair in n.value for c in pair]
+        elif isinstance(n, yaml.SequenceNode):
+            children = list(n.value)
+        else:
+            memo[id(n)] = 1
+            continue
+        if done:
+            open_.discard(id(n))
+            memo[id(n)] = min(limit + 1, 1 + sum(memo[id(c)] for c in children))
+            continue
+        if id(n) in memo:
+            continue
+        if id(n) in open_:  # an alias of a node inside itself
+            return limit + 1
+        open_.add(id(n))
+        stack.append((n, True))
+        for c in children:
+            if id(c) in open_:
+                return limit + 1
+            if id(c) not in memo:
+                stack.append((c, False))
+    return memo[id(root)]
 
 
 def _describe(err: dict[str, Any]) -> tuple[KeyPath, str]:

@@ -9,14 +9,29 @@ Two shapes of log are read, told apart by their header:
 Rows of any files that share a ``run_id`` are one run with one repetition of ``--inferences`` (default
 1,000, the Power Hungry Processing protocol) inferences. When a run has task-mode rows but no plain row,
 its window is the sum of its phases. Several plain rows of one run (a log written in append mode) keep
-the last one, with a warning.
+the last one, with a warning. A run already in the store is merged with the rows of a later import
+(its task rows gain their plain row, or the other way round), so the files of one run may come in any
+order and in several calls; rows that disagree with the stored run are a warning, never a silent drop.
+
+The 2021 format (``experiment_id`` instead of ``run_id``, and only ``energy_consumed``) is read too: its
+run is the experiment, its energy one ``total`` component (the log gives no split). A row without any id
+(CodeCarbon's own example files have some) is a run of its own, its id a hash of the row, so importing it
+again adds nothing. CodeCarbon's own ``emissions`` (kg CO2e) and the place it charged them to (country,
+region, cloud) are kept beside wattsup's figures (``RunRecord.reported``).
 
 Energy columns become components: ``gpu_energy`` → ``gpu`` (CodeCarbon 2.x and 3.x read NVML's
 total-energy counter, ``nvmlDeviceGetTotalEnergyConsumption``, on Volta and newer: method ``counter``;
 ``--gpu-method sampled`` for logs from GPUs without it), ``cpu_energy`` → ``cpu`` and ``ram_energy`` →
 ``ram`` (CodeCarbon's estimates: a TDP model or constant, and watts per GB of RAM: method ``modeled``).
-An empty column is an unknown component (left out, never a zero). Methods can be overridden
+An empty column is an unknown component (left out, never a zero). A run on a machine without a GPU
+(``gpu_count`` 0 or empty, no GPU named, ``gpu_energy`` 0 or empty) has no GPU component and runs on
+``cpu``. Energies that are not finite (``nan``, ``inf``, ``1e309``), or all zero, make the run unusable:
+it is skipped with the file, line and column in a warning, never stored as ``ok``. A zero GPU figure of a
+run that had GPUs is kept but flagged in the window's warnings. Methods can be overridden
 (``--gpu-method``, ``--cpu-method``), e.g. when RAPL was readable.
+
+A row cut short (fewer fields than the header: a log whose writer was killed) is skipped and counted;
+a timestamp or a number that does not parse is an error naming the file, line and column.
 
 Task and dataset come from ``--task``/``--dataset``, else from the name of the run's plain log when it
 follows the Power Hungry Processing naming (:mod:`wattsup.results.importers.study`). A run whose task or
@@ -27,9 +42,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +54,7 @@ from typing import Any, Literal
 from wattsup.errors import InvalidInput, finite_number
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement, Method
 from wattsup.results.importers.study import STUDY, lengths_dataset, parse_name
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
+from wattsup.results.schema import Provenance, Repetition, ReportedCarbon, RunConfig, RunRecord
 from wattsup.results.store import Store
 
 MODELED_RELATIVE_BOUND = 0.5
@@ -66,7 +82,10 @@ _COMPONENTS = (
     ("cpu", "cpu_energy", "cpu_power"),
     ("ram", "ram_energy", "ram_power"),
 )
-_REQUIRED = ("run_id",)
+_ID_COLUMNS = ("run_id", "experiment_id")
+"""The column naming a run: ``run_id`` since CodeCarbon 2.0, ``experiment_id`` in the 2021 format."""
+TOTAL_COLUMN = "energy_consumed"
+SUM_WARNING = "no plain CodeCarbon row for this run: the window is the sum of its task-mode rows"
 _GPU_MODEL = re.compile(r"^\s*(\d+)\s*x\s*(.+?)\s*$")
 
 
@@ -82,8 +101,8 @@ class ImportOptions:
     """--model: the model (else CodeCarbon's ``project_name``)."""
     inferences: int = 1000
     """--inferences: inferences in each run's window (the protocol's 1,000)."""
-    device: str = "cuda:0"
-    """--device: what ran the inferences (``cpu`` for CPU-only runs)."""
+    device: str | None = None
+    """--device: what ran the inferences (default: ``cuda:0`` when the log shows a GPU, else ``cpu``)."""
     gpu_method: Method = "counter"
     """--gpu-method: how CodeCarbon obtained the GPU figure."""
     cpu_method: Method = "modeled"
@@ -104,6 +123,10 @@ class ImportReport:
     rows: int = 0
     runs: int = 0
     added: int = 0
+    merged: int = 0
+    """Runs already stored that this import completed (their plain row or task rows came later)."""
+    unchanged: int = 0
+    """Runs already stored exactly as these files give them: nothing to add."""
     skipped: dict[str, int] = field(default_factory=dict)
     """reason → number of runs (or files) skipped for it."""
     warnings: list[str] = field(default_factory=list)
@@ -121,6 +144,8 @@ class ImportReport:
             "rows": self.rows,
             "runs": self.runs,
             "added": self.added,
+            "merged": self.merged,
+            "unchanged": self.unchanged,
             "skipped": dict(self.skipped),
             "warnings": list(self.warnings),
         }
@@ -132,6 +157,14 @@ class _Row:
     line: int
     task_name: str | None
     data: dict[str, str]
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class _BadRun(Exception):
+    """A row whose figures make its run unusable (not finite, all zero); the message says where."""
 
 
 def csv_files(paths: Iterable[str | Path], *, flag: str = "PATH") -> list[Path]:
@@ -159,48 +192,95 @@ def _read(path: Path, report: ImportReport) -> list[_Row]:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.DictReader(fh)
             header = reader.fieldnames or []
-            if "run_id" not in header or not any(e in header for _, e, _ in _COMPONENTS):
+            id_col = next((c for c in _ID_COLUMNS if c in header), None)
+            energy = [e for _, e, _ in _COMPONENTS if e in header] or (
+                [TOTAL_COLUMN] if TOTAL_COLUMN in header else []
+            )
+            if id_col is None or not energy:
                 report.warnings.append(
-                    f"{path}: not a CodeCarbon log (no run_id or *_energy columns); skipped"
+                    f"{path}: not a CodeCarbon log (no run_id or experiment_id column, or no *_energy or "
+                    "energy_consumed column); skipped"
                 )
                 report.skip("not a CodeCarbon log (file)")
                 return []
             task_mode = "task_name" in header
             rows = []
-            for i, rec in enumerate(reader, start=2):
+            for rec in reader:
+                line = reader.line_num
+                extra: list[str] = list(rec.pop(None, None) or [])
+                if extra or any(v is None for v in rec.values()):
+                    got = sum(v is not None for v in rec.values()) + len(extra)
+                    report.skip("row cut short or too long (fields do not match the header)")
+                    report.warnings.append(
+                        f"{path}:{line}: {got} fields for a header of {len(header)}; row skipped "
+                        "(a log cut short, or rows run together, while it was written?)"
+                    )
+                    continue
                 data = {k: (v or "").strip() for k, v in rec.items() if k is not None}
-                rows.append(_Row(path, i, data.get("task_name") if task_mode else None, data))
+                if id_col != "run_id":
+                    data["run_id"] = data.get(id_col, "")
+                rows.append(_Row(path, line, data.get("task_name") if task_mode else None, data))
             return rows
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise InvalidInput("PATH", f"{path}: cannot read it as CSV ({err})") from None
 
 
-def _float(row: _Row, key: str) -> float | None:
+def _float(row: _Row, key: str, *, finite: bool = False) -> float | None:
+    """The number in column ``key``; ``None`` when empty. A value that is not finite is ``None`` too,
+    unless ``finite``: then the run is unusable (:class:`_BadRun`)."""
     raw = row.data.get(key, "")
-    if raw == "" or raw.lower() in ("nan", "none", "null"):
+    if raw == "" or raw.lower() in ("none", "null"):
         return None
     try:
         v = float(raw)
     except ValueError:
-        raise InvalidInput("PATH", f"{row.file}:{row.line}: column {key} is not a number: {raw!r}") from None
+        raise InvalidInput("PATH", f"{row.where}: column {key} is not a number: {raw!r}") from None
     if math.isnan(v) or math.isinf(v):
+        if finite:
+            raise _BadRun(f"{row.where}: {key} is {raw!r}, not a finite number")
         return None
     return v
 
 
-def _components(row: _Row, options: ImportOptions, version: str) -> list[ComponentEnergy]:
+def _has_gpu(row: _Row) -> bool:
+    """Whether CodeCarbon saw a GPU: a GPU count above 0, a GPU named, or GPU energy above 0."""
+    count = row.data.get("gpu_count", "")
+    try:
+        if count and float(count) > 0:
+            return True
+    except ValueError:
+        pass
+    return bool(row.data.get("gpu_model")) or bool(_float(row, "gpu_energy"))
+
+
+def _components(row: _Row, options: ImportOptions, version: str) -> tuple[list[ComponentEnergy], list[str]]:
+    """The row's components, and warnings that go with the figures (a GPU that used no energy)."""
     out = []
-    for name, energy_col, power_col in _COMPONENTS:
-        kwh = _float(row, energy_col)
+    notes: list[str] = []
+    present = [(n, e, p) for n, e, p in _COMPONENTS if e in row.data]
+    if not present and TOTAL_COLUMN in row.data:  # the 2021 format: one total, no split
+        present = [("total", TOTAL_COLUMN, "")]
+    gpu = _has_gpu(row)
+    for name, energy_col, power_col in present:
+        kwh = _float(row, energy_col, finite=True)
         if kwh is None:
             continue
         if kwh < 0:
-            raise InvalidInput("PATH", f"{row.file}:{row.line}: {energy_col} is negative ({kwh})")
+            raise InvalidInput("PATH", f"{row.where}: {energy_col} is negative ({kwh})")
+        if name == "gpu" and not gpu:
+            continue  # a CPU-only machine: CodeCarbon writes 0 for the GPU it did not have
+        if name == "gpu" and kwh == 0:
+            notes.append(
+                f"{row.where}: gpu_energy is 0 for {row.data.get('gpu_model') or 'the GPUs'} "
+                "(CodeCarbon read no energy from them)"
+            )
         method: Method = (
             options.gpu_method if name == "gpu" else options.cpu_method if name == "cpu" else "modeled"
         )
-        power = _float(row, power_col)
+        power = _float(row, power_col) if power_col else None
         detail = f"CodeCarbon {version or '(version unknown)'} {energy_col}"
+        if name == "total":
+            detail += " (this log format gives no split by component)"
         if power is not None:
             detail += f", mean {power:.4g} W"
         if name == "gpu":
@@ -215,7 +295,15 @@ def _components(row: _Row, options: ImportOptions, version: str) -> list[Compone
                 detail=detail,
             )
         )
-    return out
+    if out and all(c.energy_j == 0 for c in out):
+        cols = ", ".join(e for n, e, _ in present if n != "gpu" or gpu)
+        raise _BadRun(f"{row.where}: every energy ({cols}) is 0; CodeCarbon measured nothing")
+    return out, notes
+
+
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S.%f")
+"""Beyond ISO 8601: what a spreadsheet makes of CodeCarbon's timestamps (``2023-10-06 0:05:27``, as in a
+file of the Power Hungry Processing study)."""
 
 
 def _timestamp(row: _Row) -> datetime | None:
@@ -225,17 +313,29 @@ def _timestamp(row: _Row) -> datetime | None:
     try:
         ts = datetime.fromisoformat(raw)
     except ValueError:
-        return None
+        for fmt in _TIME_FORMATS:
+            try:
+                ts = datetime.strptime(raw, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise InvalidInput(
+                "PATH",
+                f"{row.where}: timestamp {raw!r} is not a date (2024-01-31T12:00:00); fix or empty it",
+            ) from None
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
 def _measurement(row: _Row, name: str, start_s: float, options: ImportOptions) -> Measurement:
     version = row.data.get("codecarbon_version", "")
+    components, notes = _components(row, options, version)
     return Measurement(
         name=name,
         start_s=start_s,
         duration_s=max(_float(row, "duration") or 0.0, 0.0),
-        components=_components(row, options, version),
+        components=components,
+        warnings=notes,
     )
 
 
@@ -254,7 +354,7 @@ def _sum_window(phases: list[Measurement]) -> Measurement:
         duration_s=sum(p.duration_s for p in phases),
         components=comps,
         phases=phases,
-        warnings=["no plain CodeCarbon row for this run: the window is the sum of its task-mode rows"],
+        warnings=[SUM_WARNING],
     )
 
 
@@ -300,15 +400,49 @@ def _resolve_task(task: str) -> str:
     return get_task_info(task).name
 
 
-def build_records(rows: Sequence[_Row], options: ImportOptions, report: ImportReport) -> list[RunRecord]:
-    """Group rows by ``run_id`` into run records (see the module docs)."""
+def _row_id(row: _Row) -> str:
+    """The id of a row that has none: a hash of its values, so importing it again adds nothing."""
+    blob = "\x1f".join(f"{k}={v}" for k, v in sorted(row.data.items()))
+    return "cc-" + hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _reported(rows: Sequence[_Row], main: _Row | None) -> ReportedCarbon | None:
+    """CodeCarbon's own emissions and place: the plain row's, else the sum over the task rows."""
+    source = [main] if main is not None else list(rows)
+    first = source[0]
+    d = first.data
+    if "emissions" not in d and "country_iso_code" not in d:
+        return None
+    emissions = [_float(r, "emissions") for r in source]
+    energy = [_float(r, TOTAL_COLUMN) for r in source]
+    version = d.get("codecarbon_version", "")
+    return ReportedCarbon(
+        tool=f"CodeCarbon {version}".strip(),
+        emissions_kg=sum(e for e in emissions if e is not None)
+        if any(e is not None for e in emissions)
+        else None,
+        energy_kwh=sum(e for e in energy if e is not None) if any(e is not None for e in energy) else None,
+        country_iso_code=d.get("country_iso_code") or None,
+        country_name=d.get("country_name") or None,
+        region=d.get("region") or None,
+        cloud_provider=d.get("cloud_provider") or None,
+        cloud_region=d.get("cloud_region") or None,
+        pue=_float(first, "pue"),
+    )
+
+
+def build_records(
+    rows: Sequence[_Row],
+    options: ImportOptions,
+    report: ImportReport,
+    stored: Mapping[str, RunRecord] | None = None,
+) -> list[RunRecord]:
+    """Group rows by ``run_id`` into run records (see the module docs). ``stored``: runs already in the
+    store by id, whose configuration a run given only by task rows takes."""
     task_override = _resolve_task(options.task) if options.task else None
     by_run: dict[str, list[_Row]] = {}
     for row in rows:
-        rid = row.data.get("run_id", "")
-        if not rid:
-            report.skip("row without a run_id")
-            continue
+        rid = row.data.get("run_id", "") or _row_id(row)
         by_run.setdefault(rid, []).append(row)
     records = []
     for rid, group in by_run.items():
@@ -321,9 +455,14 @@ def build_records(rows: Sequence[_Row], options: ImportOptions, report: ImportRe
                     f"run {rid}: {len(plain)} plain rows ({plain[0].file.name}...); kept the last one"
                 )
         main = plain[-1] if plain else None
+        before = (stored or {}).get(rid)
         named = parse_name(main.file.stem) if main is not None else None
-        task = task_override or (named.task if named else None)
-        dataset = options.dataset or (named.dataset if named else None)
+        task = task_override or (named.task if named else None) or (before.config.task if before else None)
+        dataset = (
+            options.dataset
+            or (named.dataset if named else None)
+            or (before.config.dataset if before else None)
+        )
         if task is None:
             report.skip("task unknown (no plain log with a study file name shares its run_id; give --task)")
             continue
@@ -331,21 +470,26 @@ def build_records(rows: Sequence[_Row], options: ImportOptions, report: ImportRe
             report.skip("dataset unknown (give --dataset)")
             continue
         first = main or tasks[0]
-        model = options.model or first.data.get("project_name", "")
+        model = options.model or first.data.get("project_name", "") or (before.config.model if before else "")
         if not model:
             report.skip("model unknown (no project_name; give --model)")
             continue
-        phases = []
-        offset = 0.0
-        for t in tasks:
-            assert t.task_name is not None
-            p = _measurement(t, t.task_name, offset, options)
-            phases.append(p)
-            offset += p.duration_s
-        if main is not None:
-            window = _measurement(main, "window", 0.0, options).model_copy(update={"phases": phases})
-        else:
-            window = _sum_window(phases)
+        try:
+            phases = []
+            offset = 0.0
+            for t in tasks:
+                assert t.task_name is not None
+                p = _measurement(t, t.task_name, offset, options)
+                phases.append(p)
+                offset += p.duration_s
+            if main is not None:
+                window = _measurement(main, "window", 0.0, options).model_copy(update={"phases": phases})
+            else:
+                window = _sum_window(phases)
+        except _BadRun as bad:
+            report.skip("energy not finite or all zero (not stored; see the warnings)")
+            report.warnings.append(f"run {rid}: {bad}; run not imported")
+            continue
         if not window.components:
             report.skip("no energy column filled in")
             continue
@@ -357,10 +501,18 @@ def build_records(rows: Sequence[_Row], options: ImportOptions, report: ImportRe
         stamps = [s for s in (_timestamp(r) for r in group) if s is not None]
         finished = max(stamps) if stamps else None
         started = (finished.timestamp() - window.duration_s) if finished else None
-        mode = named.mode if named and not options.task else "task-specific"
+        if named and not options.task:
+            mode = named.mode
+        elif before is not None and not options.task:
+            mode = before.config.mode
+        else:
+            mode = "task-specific"
         extra: dict[str, Any] = {"source": f"CodeCarbon log, {STUDY}" if named else "CodeCarbon log"}
         if named and named.images:
             extra["images"] = named.images
+        if before is not None and main is None and not named:
+            extra = dict(before.config.extra)
+        device = options.device or ("cuda:0" if any(_has_gpu(r) for r in group) else "cpu")
         config = RunConfig(
             task=task,
             model=model,
@@ -370,8 +522,10 @@ def build_records(rows: Sequence[_Row], options: ImportOptions, report: ImportRe
             warmup=0,
             reps=1,
             dtype="unknown",
-            device=options.device,
-            max_new_tokens=named.max_new_tokens if named else None,
+            device=device,
+            max_new_tokens=named.max_new_tokens
+            if named
+            else (before.config.max_new_tokens if before else None),
             mode=mode,  # type: ignore[arg-type]
             extra=extra,
         )
@@ -386,6 +540,7 @@ def build_records(rows: Sequence[_Row], options: ImportOptions, report: ImportRe
             ],
             provenance=_provenance(first, sources),
             n_params=(options.params or {}).get(model),
+            reported=_reported(group, main),
         )
         records.append(record)
     report.runs += len(records)
@@ -393,9 +548,13 @@ def build_records(rows: Sequence[_Row], options: ImportOptions, report: ImportRe
 
 
 def read_codecarbon(
-    paths: Iterable[str | Path], options: ImportOptions | None = None
+    paths: Iterable[str | Path],
+    options: ImportOptions | None = None,
+    stored: Callable[[Sequence[str]], Mapping[str, RunRecord]] | None = None,
 ) -> tuple[list[RunRecord], ImportReport]:
-    """Read CodeCarbon logs (files, or directories of ``*.csv``) into run records, without storing them."""
+    """Read CodeCarbon logs (files, or directories of ``*.csv``) into run records, without storing them.
+    ``stored``: looks up runs already stored by id (their configuration completes a run given here only
+    by its task rows)."""
     opts = options or ImportOptions()
     check_options(opts)
     report = ImportReport()
@@ -409,15 +568,100 @@ def read_codecarbon(
         models = {r.data.get("project_name", "") for r in rows} - {""}
         lengths = read_lengths(opts.lengths_paths, models, warnings=report.warnings)
         opts = dataclasses.replace(opts, lengths=lengths)
-    return build_records(rows, opts, report), report
+    found = stored(sorted({r.data.get("run_id", "") for r in rows} - {""})) if stored else {}
+    return build_records(rows, opts, report, found), report
+
+
+def merge_runs(old: RunRecord, new: RunRecord) -> tuple[RunRecord | None, str]:
+    """``old`` (stored) completed with what ``new`` (the same run, from other files) adds: its plain row
+    (the window) or its task rows (the phases). Returns ``(merged, "")``, ``(None, "")`` when ``new``
+    adds nothing, or ``(None, why)`` when the two disagree (the stored run is kept)."""
+    if len(old.repetitions) != 1 or len(new.repetitions) != 1:
+        return None, "the stored run is not a CodeCarbon import of one window"
+    ow, nw = old.repetitions[0].measurement, new.repetitions[0].measurement
+    o_plain, n_plain = SUM_WARNING not in ow.warnings, SUM_WARNING not in nw.warnings
+    if o_plain and n_plain and _bare(ow) != _bare(nw):
+        return None, "its plain row differs from the stored one"
+    if ow.phases and nw.phases and ow.phases != nw.phases:
+        return None, "its task rows differ from the stored ones"
+    phases = ow.phases or nw.phases
+    if o_plain:
+        window = ow.model_copy(update={"phases": phases})
+    elif n_plain:
+        window = nw.model_copy(update={"phases": phases})
+    else:
+        window = _sum_window(phases)
+    if window == ow:
+        return None, ""
+    base = new if (n_plain and not o_plain) else old
+    files = sorted({*_files(old), *_files(new)})
+    prov = base.provenance.model_copy(
+        update={
+            "input_source": "imported from CodeCarbon log " + ", ".join(files),
+            "sensors": {
+                **base.provenance.sensors,
+                "source": "imported from CodeCarbon log " + ", ".join(files),
+            },
+        }
+    )
+    ends = [t for t in (old.finished_at, new.finished_at) if t is not None]
+    finished = max(ends) if ends else None
+    rep = old.repetitions[0].model_copy(update={"measurement": window})
+    merged = base.model_copy(
+        update={
+            "repetitions": [rep],
+            "provenance": prov,
+            "finished_at": finished,
+            "started_at": (
+                datetime.fromtimestamp(finished.timestamp() - window.duration_s, UTC)
+                if finished is not None
+                else base.started_at
+            ),
+            "reported": (new.reported if n_plain and not o_plain else old.reported) or new.reported,
+        }
+    )
+    return merged, ""
+
+
+def _bare(m: Measurement) -> Measurement:
+    return m.model_copy(update={"phases": []})
+
+
+def _files(record: RunRecord) -> list[str]:
+    text = record.provenance.input_source.removeprefix("imported from CodeCarbon log ")
+    return [f for f in text.split(", ") if f]
 
 
 def import_codecarbon(
     store: Store, paths: Iterable[str | Path], options: ImportOptions | None = None
 ) -> ImportReport:
-    """Read CodeCarbon logs and store their runs (idempotent: runs already stored are left as they are)."""
-    records, report = read_codecarbon(paths, options)
-    report.added = store.add_many(records) if records else 0
+    """Read CodeCarbon logs and store their runs. A run already stored is completed with the rows these
+    files add (see :func:`merge_runs`); one stored exactly as given is counted ``unchanged``."""
+
+    def lookup(ids: Sequence[str]) -> dict[str, RunRecord]:
+        return store.get_many(ids)
+
+    records, report = read_codecarbon(paths, options, stored=lookup)
+    existing = store.get_many([r.run_id for r in records])
+    fresh = []
+    for rec in records:
+        old = existing.get(rec.run_id)
+        if old is None:
+            fresh.append(rec)
+            continue
+        merged, why = merge_runs(old, rec)
+        if merged is not None:
+            store.add(merged, replace=True)
+            report.merged += 1
+        elif why:
+            report.warnings.append(
+                f"run {rec.run_id} is already stored and {why}; kept the stored run (import into "
+                "another store with --db to compare the two)"
+            )
+            report.skip("already stored with other figures (see the warnings)")
+        else:
+            report.unchanged += 1
+    report.added = store.add_many(fresh) if fresh else 0
     return report
 
 

@@ -11,16 +11,25 @@ is generate − prefill; ``forward``; ``call`` for diffusion), which are its pha
 model-load window. Dataset loading and preprocessing are not inference and are left out (the report's
 ``warnings`` say so). GPU energy is labelled ``sampled`` and CPU/RAM ``modeled`` unless overridden, as for
 CodeCarbon logs.
+
+A report whose figures are not numbers, not finite (``NaN``, ``Infinity``) or nested beyond reason is
+refused with one line naming the file and the key; one whose inference energy is all zero is skipped
+(counted, with a warning), never stored as a run that used nothing. The run id is a hash of the report's
+measurements, so the same result under two file names (``benchmark.json`` and
+``benchmark_report.json``) is stored once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement
@@ -59,10 +68,16 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except RecursionError:
+        raise InvalidInput("PATH", f"{path}: nested too deeply to be an optimum-benchmark report") from None
+    except (OSError, UnicodeDecodeError, ValueError) as err:  # JSONDecodeError is a ValueError
         raise InvalidInput("PATH", f"{path}: cannot read it as JSON ({err})") from None
     if not isinstance(data, dict):
         raise InvalidInput("PATH", f"{path}: expected a JSON object")
@@ -78,6 +93,26 @@ def _split(path: Path, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     return config, data
 
 
+def _number(value: Any, where: str) -> float:
+    """A finite number from the report, else one clear error naming ``where`` (file and key)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInput("PATH", f"{where}: expected a number, got {json.dumps(value)[:60]}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise InvalidInput("PATH", f"{where}: expected a finite number, got {value!r}")
+    return v
+
+
+def _count(value: Any, where: str, default: int) -> int:
+    """A whole count (samples, batch size, tokens) from the report; missing or null is ``default``."""
+    if value is None:
+        return default
+    v = _number(value, where)
+    if v != int(v) or v < 0:
+        raise InvalidInput("PATH", f"{where}: expected a whole number of at least 0, got {value!r}")
+    return int(v)
+
+
 def _components(energy: dict[str, Any], options: ImportOptions, where: str) -> list[ComponentEnergy]:
     unit = str(energy.get("unit", "kWh"))
     if unit != "kWh":
@@ -87,7 +122,7 @@ def _components(energy: dict[str, Any], options: ImportOptions, where: str) -> l
         v = energy.get(name)
         if v is None:
             continue
-        j = float(v) * JOULES_PER_KWH
+        j = _number(v, f"{where}.energy.{name}") * JOULES_PER_KWH
         if j < 0:
             raise InvalidInput("PATH", f"{where}: {name} energy is negative")
         method = options.gpu_method if name == "gpu" else options.cpu_method if name == "cpu" else "modeled"
@@ -103,12 +138,12 @@ def _components(energy: dict[str, Any], options: ImportOptions, where: str) -> l
     return out
 
 
-def _duration(target: dict[str, Any]) -> float:
+def _duration(target: dict[str, Any], where: str) -> float:
     lat = target.get("latency")
     if isinstance(lat, dict):
         values = lat.get("values")
         if isinstance(values, list) and values:
-            return float(sum(float(v) for v in values))
+            return float(sum(_number(v, f"{where}.latency.values[{i}]") for i, v in enumerate(values)))
     return 0.0
 
 
@@ -116,8 +151,10 @@ def _measurement(
     name: str, target: dict[str, Any], start: float, options: ImportOptions, where: str
 ) -> Measurement:
     energy = target.get("energy")
-    comps = _components(energy, options, f"{where} {name}") if isinstance(energy, dict) else []
-    return Measurement(name=name, start_s=start, duration_s=_duration(target), components=comps)
+    comps = _components(energy, options, f"{where}: {name}") if isinstance(energy, dict) else []
+    return Measurement(
+        name=name, start_s=start, duration_s=_duration(target, f"{where}: {name}"), components=comps
+    )
 
 
 def read_report(path: Path, options: ImportOptions, report: ImportReport) -> RunRecord | None:
@@ -142,7 +179,7 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
     if not dataset:
         report.skip("dataset unknown (the report has no config.scenario.dataset_name; give --dataset)")
         return None
-    n = scenario.get("num_samples") or options.inferences
+    n = _count(scenario.get("num_samples"), f"{path}: config.scenario.num_samples", 0) or options.inferences
     phases = []
     offset = 0.0
     for name in INFERENCE_TARGETS:
@@ -153,6 +190,13 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
             offset += m.duration_s
     if not phases:
         report.skip("no inference target with energy (prefill, decode, forward or call)")
+        return None
+    if all(c.energy_j == 0 for p in phases for c in p.components):
+        report.skip("inference energy all zero (not stored; see the warnings)")
+        report.warnings.append(
+            f"{path}: every energy of {', '.join(p.name for p in phases)} is 0 (the tracker measured "
+            "nothing); not imported"
+        )
         return None
     for name in SKIPPED_TARGETS:
         if isinstance(targets.get(name), dict) and targets[name].get("energy") is not None:
@@ -177,7 +221,7 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
     if isinstance(lm, dict) and isinstance(lm.get("energy"), dict):
         load = _measurement("load_model", lm, 0.0, options, str(path))
     gen = _dict(scenario.get("generate_kwargs"))
-    device = str(backend.get("device", options.device))
+    device = str(backend.get("device") or options.device or "cuda:0")
     if device == "cuda":
         ids = str(backend.get("device_ids") or "0").split(",")[0]
         device = f"cuda:{ids}"
@@ -188,12 +232,18 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
         weights="random" if backend.get("no_weights") else "pretrained",
         dataset=str(dataset),
         n=int(n),
-        batch_size=int(input_shapes.get("batch_size", 1) or 1),
-        warmup=int(scenario.get("warmup_runs", 0) or 0),
+        batch_size=_count(
+            input_shapes.get("batch_size"), f"{path}: config.scenario.input_shapes.batch_size", 1
+        )
+        or 1,
+        warmup=_count(scenario.get("warmup_runs"), f"{path}: config.scenario.warmup_runs", 0),
         reps=1,
         dtype=str(backend.get("torch_dtype") or "unknown"),
         device=device,
-        max_new_tokens=int(gen["max_new_tokens"]) if gen.get("max_new_tokens") else None,
+        max_new_tokens=_count(
+            gen.get("max_new_tokens"), f"{path}: config.scenario.generate_kwargs.max_new_tokens", 0
+        )
+        or None,
         extra={"source": f"optimum-benchmark report ({scenario.get('name', 'scenario unknown')})"},
     )
     raw_gpus = env.get("gpu")
@@ -203,7 +253,9 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
         python=str(env.get("python_version", "")),
         cpu_model=str(env.get("cpu", "")),
         cpu_count=int(env["cpu_count"]) if isinstance(env.get("cpu_count"), int) else None,
-        ram_gb=float(env["cpu_ram_mb"]) / 1024 if isinstance(env.get("cpu_ram_mb"), int | float) else None,
+        ram_gb=_number(env["cpu_ram_mb"], f"{path}: config.environment.cpu_ram_mb") / 1024
+        if isinstance(env.get("cpu_ram_mb"), int | float)
+        else None,
         gpus=[str(g) for g in gpus],
         libraries={
             k.removesuffix("_version"): str(v) for k, v in env.items() if k.endswith("_version") and v
@@ -213,7 +265,8 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
         + (" (random weights: no_weights)" if backend.get("no_weights") else ""),
         input_source=f"imported from optimum-benchmark report {path}",
     )
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    # The measurements identify the result, whatever the file is called or whether it carries its config.
+    digest = hashlib.sha256(json.dumps(targets, sort_keys=True).encode()).hexdigest()[:32]
     stat = path.stat()
     return RunRecord(
         run_id=f"ob-{digest}",
@@ -234,13 +287,28 @@ def import_optimum(
     opts = options or ImportOptions()
     check_options(opts)
     report = ImportReport()
-    records = []
+    records: dict[str, RunRecord] = {}
+    origin: dict[str, Path] = {}
     for path in report_files(paths):
         report.files += 1
-        rec = read_report(path, opts, report)
-        if rec is not None:
-            records.append(rec)
+        try:
+            rec = read_report(path, opts, report)
+        except ValidationError as err:  # a value of the right type that no run can have
+            first = err.errors()[0]
+            key = ".".join(str(p) for p in first["loc"])
+            raise InvalidInput("PATH", f"{path}: {key}: {first['msg']}") from None
+        if rec is None:
+            continue
+        if rec.run_id in records:
+            report.warnings.append(
+                f"{path} holds the same measurements as {origin[rec.run_id]}: one result, imported once"
+            )
+            report.skip("same result as another file of this import")
+            continue
+        records[rec.run_id] = rec
+        origin[rec.run_id] = path
     report.runs = len(records)
     if store is not None and records:
-        report.added = store.add_many(records)
-    return records, report
+        report.added = store.add_many(records.values())
+        report.unchanged = report.runs - report.added
+    return list(records.values()), report
