@@ -42,10 +42,10 @@ def test_real_plain_log_is_a_cpu_only_run_with_codecarbons_own_emissions(
         (summary,) = store.list_runs()
         rec = store.get(summary.run_id)
     window = rec.repetitions[0].measurement
-    assert set(window.energy_j) == {"cpu", "ram"}  # no GPU on that machine: no GPU component, no zero
+    assert set(window.energy_by_component_j) == {"cpu", "ram"}  # no GPU on that machine: no GPU component, no zero
     assert rec.config.device == "cpu" and rec.provenance.gpus == [] and summary.gpu_count == 0
     row = next(iter(_csv_rows(path)))
-    assert window.energy_j["cpu"] == pytest.approx(float(row["cpu_energy"]) * JOULES_PER_KWH)
+    assert window.energy_by_component_j["cpu"] == pytest.approx(float(row["cpu_energy"]) * JOULES_PER_KWH)
     assert rec.reported is not None and rec.reported.tool == f"CodeCarbon {version}"
     assert rec.reported.emissions_kg == pytest.approx(float(row["emissions"]))
     assert (rec.reported.country_iso_code, rec.reported.country_name) == ("FRA", "France")
@@ -76,7 +76,7 @@ def test_real_task_mode_run_is_the_same_whatever_the_order_of_the_calls(version:
     for name in ("task first", "plain first"):
         other = results[name].repetitions[0].measurement
         assert other.duration_s == pytest.approx(window.duration_s) and other.phases == window.phases
-        assert other.energy_j == pytest.approx(window.energy_j)
+        assert other.energy_by_component_j == pytest.approx(window.energy_by_component_j)
         assert results[name].reported == results["one call"].reported
 
 
@@ -155,7 +155,7 @@ def test_a_zero_gpu_figure_of_a_run_with_gpus_is_flagged(tmp_path: Path) -> None
     path = _with(src, tmp_path / "g.csv", gpu_count="1", gpu_model="1 x NVIDIA A100", gpu_energy="0")
     (rec,), _ = read_codecarbon([path], QA)
     window = rec.repetitions[0].measurement
-    assert window.energy_j["gpu"] == 0 and rec.config.device == "cuda:0"
+    assert window.energy_by_component_j["gpu"] == 0 and rec.config.device == "cuda:0"
     assert any("gpu_energy is 0" in w for w in window.warnings)
 
 
@@ -187,7 +187,7 @@ def test_the_2021_format_is_read(tmp_path: Path) -> None:
     assert report.skipped == {} and len(records) == 2
     gamma = next(r for r in records if r.config.model == "project_gamma")
     assert gamma.run_id == "68f53844-f3af-48fb-971a-ffab844a6b6f"
-    assert gamma.repetitions[0].measurement.energy_j == {"total": pytest.approx(8 * JOULES_PER_KWH)}
+    assert gamma.repetitions[0].measurement.energy_by_component_j == {"total": pytest.approx(8 * JOULES_PER_KWH)}
     assert gamma.reported is not None and gamma.reported.cloud_region == "us-east-2"
 
 
