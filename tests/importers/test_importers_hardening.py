@@ -42,7 +42,10 @@ def test_real_plain_log_is_a_cpu_only_run_with_codecarbons_own_emissions(
         (summary,) = store.list_runs()
         rec = store.get(summary.run_id)
     window = rec.repetitions[0].measurement
-    assert set(window.energy_by_component_j) == {"cpu", "ram"}  # no GPU on that machine: no GPU component, no zero
+    assert set(window.energy_by_component_j) == {
+        "cpu",
+        "ram",
+    }  # no GPU on that machine: no GPU component, no zero
     assert rec.config.device == "cpu" and rec.provenance.gpus == [] and summary.gpu_count == 0
     row = next(iter(_csv_rows(path)))
     assert window.energy_by_component_j["cpu"] == pytest.approx(float(row["cpu_energy"]) * JOULES_PER_KWH)
@@ -187,7 +190,9 @@ def test_the_2021_format_is_read(tmp_path: Path) -> None:
     assert report.skipped == {} and len(records) == 2
     gamma = next(r for r in records if r.config.model == "project_gamma")
     assert gamma.run_id == "68f53844-f3af-48fb-971a-ffab844a6b6f"
-    assert gamma.repetitions[0].measurement.energy_by_component_j == {"total": pytest.approx(8 * JOULES_PER_KWH)}
+    assert gamma.repetitions[0].measurement.energy_by_component_j == {
+        "total": pytest.approx(8 * JOULES_PER_KWH)
+    }
     assert gamma.reported is not None and gamma.reported.cloud_region == "us-east-2"
 
 

@@ -26,6 +26,8 @@ from wattsup.meter.guard import GuardedTrack
 from wattsup.meter.timeline import CounterTrack, HostLoadTrack, PolledEnergyTrack, PowerIntegrator, Track
 from wattsup.sensors import models, nvml, rapl
 from wattsup.sensors.base import CounterAccumulator, SensorStatus
+from wattsup.sensors.device import EnergyDevice
+from wattsup.sensors.devices import discover_devices
 
 RAPL_INTERVAL_S = 0.05
 MODEL_INTERVAL_S = 0.25
@@ -282,6 +284,76 @@ def host_track(pid: int, exclude: frozenset[int] = frozenset()) -> HostLoadTrack
     return HostLoadTrack(read, psutil.cpu_count() or 1, HOST_INTERVAL_S)
 
 
+OTHER_SOURCES = ("amdsmi", "intel-hwmon", "ioreport", "ina3221", "neuron-sysfs")
+"""Vendors read through the device protocol (``wattsup.sensors.devices``); NVML and RAPL have the
+tracks above (the NVML counter is shaped by its power samples, RAPL falls back on the CPU model)."""
+VENDOR_INTERVAL_S = 0.1
+
+
+def _vendor_track(dev: EnergyDevice) -> Track:
+    """A polled track over one device of another vendor, guarded (a lost device holds its last power)."""
+    interval = max(VENDOR_INTERVAL_S, min(dev.signal.refresh_s or 0.0, 1.0))
+    if dev.signal.kind == "energy_counter":
+
+        def read(t: float) -> float:
+            return dev.read_energy_j()
+
+        primary = PolledEnergyTrack(
+            dev.component,
+            read,
+            interval,
+            dev.method or "counter",
+            dev.detail,
+            relative_bound=dev.relative_bound,
+        )
+    else:
+        primary = PolledEnergyTrack(
+            dev.component,
+            PowerIntegrator(dev.read_power_w),
+            interval,
+            dev.method or "sampled",
+            dev.detail,
+            relative_bound=dev.relative_bound,
+        )
+    primary.close = dev.close  # type: ignore[method-assign]
+    return GuardedTrack(primary, None)
+
+
+def _vendor_tracks(out: Sources, want_gpu: bool, want_cpu: bool, cpu_found: bool) -> None:
+    names = [s for s in OTHER_SOURCES if want_gpu or s in ("ioreport",)]
+    if want_cpu and not cpu_found:
+        names.append("amd_energy")
+    if not names:
+        return
+    found = discover_devices(sources=names)
+    taken = {t.name for t in out.tracks}
+    for st in found.sources:  # doctor lists every vendor; the meter keeps what it uses or the user can fix
+        if st.available or st.actionable:
+            out.statuses.append(
+                SensorStatus(
+                    ", ".join(st.components) or st.source,
+                    st.source,
+                    st.available,
+                    None,
+                    st.reason if st.available else "",
+                    reason="" if st.available else st.reason,
+                    actionable=st.actionable,
+                )
+            )
+    for dev in found.devices:
+        if dev.component in taken or dev.includes:  # a total that contains other rails: not counted twice
+            dev.close()
+            continue
+        if not want_gpu and not dev.component.startswith(("cpu", "dram")):
+            dev.close()
+            continue
+        out.tracks.append(_vendor_track(dev))
+        taken.add(dev.component)
+    for dev in found.unmeasured:
+        out.statuses.append(SensorStatus(dev.component, dev.identity.source, False, reason=dev.detail))
+        dev.close()
+
+
 def discover(
     gpu: bool = True,
     cpu: bool = True,
@@ -300,12 +372,14 @@ def discover(
         _gpu_tracks(out, gpu_indices)
     has_dram = False
     if cpu:
-        before = len(out.tracks)
         has_dram = _rapl_tracks(out, powercap_root, pid, exclude_pids)
-        if not any(t.name == "cpu" for t in out.tracks[before:]):
-            track = _cpu_model_track(pid, exclude_pids)
-            out.tracks.append(track)
-            out.statuses.append(SensorStatus("cpu", "model", True, "modeled", track.detail))
+    if gpu_indices is None:  # other vendors' devices (an explicit NVIDIA selection asks for those alone)
+        _vendor_tracks(out, gpu, cpu, any(t.name == "cpu" for t in out.tracks))
+        has_dram |= any(t.name == "dram" for t in out.tracks)
+    if cpu and not any(t.name == "cpu" for t in out.tracks):
+        track = _cpu_model_track(pid, exclude_pids)
+        out.tracks.append(track)
+        out.statuses.append(SensorStatus("cpu", "model", True, "modeled", track.detail))
     if ram and not has_dram:
         track = _ram_model_track()
         out.tracks.append(track)
