@@ -17,7 +17,6 @@ from wattsup.meter import Meter, sources
 from wattsup.meter.guard import GuardedTrack
 from wattsup.sensors import amd
 
-
 AMDSMI_STATUS_NOT_FOUND = 31  # what amdsmi raises for a GPU gone from the bus
 
 
