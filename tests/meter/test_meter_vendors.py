@@ -41,7 +41,7 @@ def amd_rig(
 def test_an_amd_gpu_is_metered_like_an_nvidia_one(
     amd_rig: tuple[FakeAmdSmi, ManualSampler], fake_clock: FakeClock
 ) -> None:
-    smi, s = amd_rig
+    _, s = amd_rig
     with Meter(sources=s, sync=None) as m:
         s.advance(3.0)
     meas = m.measurement
