@@ -6,13 +6,16 @@
    taken between two inferences by wattsup (``Meter()`` as a user writes it: the shared sampler, a phase per
    window inside one open window), Zeus (``begin_window``/``end_window``), CodeCarbon (task mode,
    ``measure_power_secs=1``) and two raw counter reads, all in the same windows.
-   Oracle, not from wattsup: this script brackets NVML counter steps itself (reads until the value moves)
-   around 10 s of the workload alone before the windows and 10 s after them (no tool's bookkeeping
-   inside): P = mean of the two ΔE/Δt (their difference is reported); a window of duration d holds P × d.
-   Error and coverage of wattsup's own bound per window length.
+   Oracle, not from wattsup: a separate process of this script reads the NVML counter without pause and
+   logs every step with the bracket of the reads around it. A window [a, b] holds P × (b − a), P the
+   counter's mean power over the steps inside the window where they span ≥ 0.25 s, else over the steps
+   within ±1 s of it (the workload's power drifts by a few percent over a minute, so one global mean is
+   not the truth of a short window). The steady means of 10 s of the workload alone before and after the
+   windows are reported too. Error and coverage of wattsup's own bound per window length.
 2. Overhead. Iterations/s of the light loop with no meter, with a wattsup window open and a phase per
-   inference (the default: timestamps only), again with no meter (A/A noise floor), and with CodeCarbon,
-   in interleaved rounds of 1.5 s; medians and bootstrap 95% intervals of the slowdown.
+   inference (the default: timestamps only), with a window and no phases, again with no meter (A/A noise
+   floor), and with CodeCarbon, in interleaved rounds of 1.5 s; medians and bootstrap 95% intervals of
+   the slowdown.
 3. Sampler cost: CPU seconds per second of the sampler process over the whole run (from /proc).
 
 Writes $OUT/gpu_inprocess_bench.json and prints a summary. Needs codecarbon and zeus (carry wheels).
@@ -51,6 +54,51 @@ def boot_ci(xs: list[float], n: int = 2000) -> list[float]:
     rng = random.Random(0)
     meds = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(n))
     return [pct(meds[int(0.025 * n)]), pct(meds[int(0.975 * n)])]
+
+
+ORACLE_READER = """
+import sys, time, json, pynvml
+pynvml.nvmlInit()
+h = pynvml.nvmlDeviceGetHandleByIndex(0)
+out = open(sys.argv[1], "w")
+t_prev = time.monotonic(); e_prev = pynvml.nvmlDeviceGetTotalEnergyConsumption(h)
+deadline = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < deadline:
+    t0 = time.monotonic(); e = pynvml.nvmlDeviceGetTotalEnergyConsumption(h); t1 = time.monotonic()
+    if e != e_prev:
+        out.write(json.dumps([t_prev, t1, e]) + "\\n")
+        out.flush()
+        e_prev = e
+    t_prev = t0
+out.close()
+"""
+
+
+class DenseOracle:
+    """Every NVML counter step, bracketed by a process of this script that reads it without pause."""
+
+    def __init__(self, seconds: float) -> None:
+        import subprocess
+        import tempfile
+
+        self.path = tempfile.mktemp(suffix=".jsonl")
+        self.proc = subprocess.Popen([sys.executable, "-c", ORACLE_READER, self.path, str(seconds)])
+        self.ticks: list[tuple[float, float]] = []
+
+    def finish(self) -> None:
+        self.proc.wait()
+        with open(self.path) as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        self.ticks = [((lo + hi) / 2, e / 1e3) for lo, hi, e in rows]
+
+    def power(self, a: float, b: float) -> float:
+        inside = [(t, e) for t, e in self.ticks if a <= t <= b]
+        if len(inside) >= 2 and inside[-1][0] - inside[0][0] >= 0.25:
+            (t0, e0), (t1, e1) = inside[0], inside[-1]
+        else:
+            near = [(t, e) for t, e in self.ticks if a - 1.0 <= t <= b + 1.0]
+            (t0, e0), (t1, e1) = near[0], near[-1]
+        return (e1 - e0) / (t1 - t0)
 
 
 class Oracle:
@@ -143,6 +191,7 @@ def accuracy(name: str, work: Callable[[], None], oracle: Oracle) -> dict[str, o
             {
                 "d": d,
                 "name": wn,
+                "edges": (r0, r1),
                 "naive": ((n1 - n0) / 1e3, r1 - r0),
                 "zeus": (zm.gpu_energy[0], zm.time),
                 "codecarbon": (ccd.gpu_energy * 3.6e6, ccd.duration),
@@ -152,15 +201,22 @@ def accuracy(name: str, work: Callable[[], None], oracle: Oracle) -> dict[str, o
     m = meter.stop()
     cc.stop()
     p_post = steady_power()
-    p = (p_pre + p_post) / 2
-    out: dict[str, object] = {"oracle_power_w": p, "oracle_pre_post_w": [p_pre, p_post]}
+    out: dict[str, object] = {"steady_pre_post_w": [p_pre, p_post]}
+    return {"out": out, "m": m, "wins": wins}
+
+
+def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, object]:
+    out, m, wins = run["out"], run["m"], run["wins"]
+    assert isinstance(out, dict) and isinstance(wins, list)
     rows = []
     for d in DURATIONS:
         errs: dict[str, list[float]] = {t: [] for t in ("wattsup", "naive", "zeus", "codecarbon")}
         inside = []
         for w in (w for w in wins if w["d"] == d):
-            ph = m.phase(str(w["name"]))
+            ph = m.phase(str(w["name"]))  # type: ignore[attr-defined]
             comp = ph.component("gpu:0")
+            a0 = ph.start_s
+            p = dense.power(a0, a0 + ph.duration_s)
             truth = p * ph.duration_s
             errs["wattsup"].append(comp.energy_j / truth - 1)
             inside.append(abs(comp.energy_j - truth) <= comp.error_bound_j)
@@ -182,8 +238,8 @@ def accuracy(name: str, work: Callable[[], None], oracle: Oracle) -> dict[str, o
         rows.append(cell)
         print(name, json.dumps(cell), flush=True)
     out["windows"] = rows
-    out["gpu_detail"] = m.component("gpu:0").detail
-    out["warnings"] = m.warnings[:10]
+    out["gpu_detail"] = m.component("gpu:0").detail  # type: ignore[attr-defined]
+    out["warnings"] = m.warnings[:10]  # type: ignore[attr-defined]
     return out
 
 
@@ -203,17 +259,18 @@ def overhead(work: Callable[[], None]) -> dict[str, object]:
         return n / (time.perf_counter() - t)
 
     loop(3.0, None)
-    variants = ["none", "wattsup", "none2", "codecarbon"]
+    variants = ["none", "wattsup", "none2", "wattsup_window", "codecarbon"]
     rows = []
     for i in range(ROUNDS):
         r: dict[str, float] = {}
-        for v in variants[i % 4 :] + variants[: i % 4]:
+        k = i % len(variants)
+        for v in variants[k:] + variants[:k]:
             if v in ("none", "none2"):
                 r[v] = loop(1.5, None)
-            elif v == "wattsup":
+            elif v in ("wattsup", "wattsup_window"):
                 mt = Meter("overhead")
                 mt.start()
-                r[v] = loop(1.5, mt)
+                r[v] = loop(1.5, mt if v == "wattsup" else None)
                 mt.stop()
             else:
                 tr = EmissionsTracker(
@@ -225,7 +282,7 @@ def overhead(work: Callable[[], None]) -> dict[str, object]:
         rows.append(r)
         print("overhead", json.dumps({k: round(v) for k, v in r.items()}), flush=True)
     out: dict[str, object] = {"rounds": rows}
-    for v in ("wattsup", "none2", "codecarbon"):
+    for v in ("wattsup", "wattsup_window", "none2", "codecarbon"):
         xs = [1 - r[v] / r["none"] for r in rows]
         out[f"{v}_slowdown_median_pct"] = pct(statistics.median(xs))
         out[f"{v}_slowdown_ci95_pct"] = boot_ci(xs)
@@ -248,8 +305,12 @@ def main() -> None:
     assert isinstance(sampler, ProcessSampler), "the default meter should sample from its own process"
     cpu0, t0 = sampler.cpu_time_s(), time.monotonic()
     works = workloads()
-    for name, work in works.items():
-        res[name] = accuracy(name, work, oracle)
+    dense = DenseOracle(seconds=2 * (REPS * sum(DURATIONS) + 90))
+    runs = {name: accuracy(name, work, oracle) for name, work in works.items()}
+    dense.proc.terminate()
+    dense.finish()
+    for name, run in runs.items():
+        res[name] = score(name, run, dense)
     res["overhead"] = overhead(works["light"])
     cpu1, t1 = sampler.cpu_time_s(), time.monotonic()
     if cpu0 is not None and cpu1 is not None:

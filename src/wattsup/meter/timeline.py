@@ -38,6 +38,9 @@ SPAN_S = 5.0
 LOCAL_SPAN_S = 1.0
 """The shorter span whose calibration, compared with the wide one, shows drift of the samples' scale."""
 MIN_SPAN_S = 0.5
+SAMPLES_EVERY_S = 0.25
+"""How often the driver's buffer of power samples (a few seconds of them) is drained; a window waiting to
+be finalised drains it at once."""
 BRACKET_EVERY = 10
 """Where power samples shape the windows, only every this many counter ticks is bracketed by reads (each
 NVML counter read busy-waits ~3.6 ms): the calibration needs ticks seconds apart, not every one."""
@@ -328,9 +331,18 @@ class CounterTrack(Track):
         # not a tick already past: late polls (a busy host) bracket the next one instead
         return last + max(k, math.ceil((now - last) / period - 1e-6)) * period
 
+    def _settle_need(self) -> None:
+        """Forget a waiting window's end once a bracketed step and a sample lie past it (lock held)."""
+        need = self._need_after
+        if need is None or not self.tick_lo or self.tick_lo[-1] < need:
+            return
+        if self.read_samples is None or (self.s_t and self.s_t[-1] >= need):
+            self._need_after = None
+
     def need_cover(self, t: float) -> None:
         with self.lock:
             self._need_after = t if self._need_after is None else max(self._need_after, t)
+        self._next_samples = 0.0  # and the samples past it, now
 
     def _read(self) -> tuple[float, float, float]:
         t0 = time.monotonic()
@@ -350,7 +362,12 @@ class CounterTrack(Track):
                         self.s_cum.append(self.s_cum[-1] + (self.s_p[-1] + p) / 2 * (t - self.s_t[-1]))
                     self.s_t.append(t)
                     self.s_p.append(p)
-            self._next_samples = now + 0.1
+            with self.lock:
+                self._settle_need()
+                need = self._need_after
+                waiting = need is not None and (not self.s_t or self.s_t[-1] < need)
+            # a window waiting to be finalised needs a sample past its end: look again soon
+            self._next_samples = now + (0.02 if waiting else SAMPLES_EVERY_S)
         next_samples = self._next_samples if self.read_samples is not None else math.inf
         guard = max(0.01, 0.15 * self.period_s)
         if self._attempt_since is None:
@@ -378,8 +395,7 @@ class CounterTrack(Track):
                 if n_resets != self._resets_seen:
                     self._resets_seen = n_resets
                     self.breaks.append(self.tick_m[-1])
-                if self._need_after is not None and last[0] >= self._need_after:
-                    self._need_after = None
+                self._settle_need()
                 self._attempt_since = None
                 target = self._target(t1, guard)
                 return t1 + 0.002 if target is None else min(target - guard, next_samples)

@@ -8,7 +8,8 @@ process (``wattsup.meter.process``), which receives the tree over its pipe.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterable
 
 from wattsup.meter.measurement import ComponentEnergy, Measurement
 from wattsup.meter.timeline import Estimate, HostLoadTrack, Track
@@ -16,28 +17,57 @@ from wattsup.meter.timeline import Estimate, HostLoadTrack, Track
 BUSY_HOST_SHARE = 0.25
 """Background CPU share of the host (other processes' busy CPU time over all CPUs) above which a window is
 said to have run on a busy host: modelled and apportioned CPU figures are then less certain."""
-BUSY_MIN_WINDOW_S = 0.5
-"""Shorter windows record the share but are not warned about: it is read every 0.25 s."""
+BUSY_MIN_WINDOW_S = 1.0
+"""Shorter windows record the share but are not warned about: the host's load is read every second."""
 APPORTION_ABOVE = 0.05
 """Background CPU share above which a whole-package CPU counter (RAPL) is apportioned to the process tree."""
 
 
-@dataclass
 class Node:
-    """One window or phase: its closed intervals (monotonic s) and its named sub-phases, in order."""
+    """One window or phase: its closed intervals (monotonic s) and its named sub-phases, in order.
 
-    name: str
-    intervals: list[tuple[float, float]] = field(default_factory=list)
-    children: list[Node] = field(default_factory=list)
-    open_since: float | None = None
+    The edges are kept in two flat arrays of doubles: a phase entered for every inference adds no Python
+    object per entry (nothing for the garbage collector to walk) and pickles as two buffers."""
+
+    __slots__ = ("_by_name", "children", "ends", "name", "open_since", "starts")
+
+    def __init__(
+        self, name: str, intervals: Iterable[tuple[float, float]] = (), open_since: float | None = None
+    ) -> None:
+        self.name = name
+        self.starts = array("d")
+        self.ends = array("d")
+        self.children: list[Node] = []
+        self._by_name: dict[str, Node] = {}
+        self.open_since = open_since
+        self.intervals = list(intervals)
+
+    @property
+    def intervals(self) -> list[tuple[float, float]]:
+        return list(zip(self.starts, self.ends, strict=True))
+
+    @intervals.setter
+    def intervals(self, pairs: list[tuple[float, float]]) -> None:
+        self.starts = array("d", (a for a, _ in pairs))
+        self.ends = array("d", (b for _, b in pairs))
+
+    def add(self, a: float, b: float) -> None:
+        self.starts.append(a)
+        self.ends.append(b)
 
     def child(self, name: str) -> Node:
-        for c in self.children:
-            if c.name == name:
-                return c
-        c = Node(name)
-        self.children.append(c)
+        c = self._by_name.get(name)
+        if c is None:
+            c = self._by_name[name] = Node(name)
+            self.children.append(c)
         return c
+
+    def __getstate__(self) -> tuple[str, array[float], array[float], list[Node], float | None]:
+        return self.name, self.starts, self.ends, self.children, self.open_since
+
+    def __setstate__(self, state: tuple[str, array[float], array[float], list[Node], float | None]) -> None:
+        self.name, self.starts, self.ends, self.children, self.open_since = state
+        self._by_name = {c.name: c for c in self.children}
 
 
 def _component(
@@ -86,12 +116,13 @@ def build_measurement(
 ) -> Measurement:
     """The Measurement of ``node`` (and its phases) over the energy ``tracks``; ``host`` gives the
     background CPU share of the window and apportions whole-package counters."""
-    start = node.intervals[0][0]
-    duration = sum(b - a for a, b in node.intervals)
-    comps = [_component(t, node.intervals, host) for t in tracks]
+    intervals = node.intervals
+    start = intervals[0][0]
+    duration = sum(b - a for a, b in intervals)
+    comps = [_component(t, intervals, host) for t in tracks]
     timeline = None
-    if keep_timeline and len(node.intervals) == 1:
-        a, b = node.intervals[0]
+    if keep_timeline and len(intervals) == 1:
+        a, b = intervals[0]
         timeline = {t.name: t.points(a, b) for t in tracks}
     return Measurement(
         name=node.name,
@@ -101,7 +132,7 @@ def build_measurement(
         phases=[build_measurement(tracks, c, [], keep_timeline, host) for c in node.children],
         timeline=timeline,
         warnings=notes,
-        background_cpu_share=host.background_share(node.intervals) if host is not None else None,
+        background_cpu_share=host.background_share(intervals) if host is not None else None,
     )
 
 
