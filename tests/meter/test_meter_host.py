@@ -59,7 +59,8 @@ def test_busy_host_apportions_the_package_and_warns(fake_clock: FakeClock) -> No
     cpu = meas.component("cpu")
     assert cpu.energy_j == pytest.approx(300.0 / 6)  # its share (1/6) of the package's 300 J
     assert cpu.error_bound_j >= 0.25 * 250.0  # what was taken away is uncertain, and said to be
-    assert "apportioned to this process tree" in cpu.detail and "300.0 J" in cpu.detail
+    assert "whole-package counter apportioned to this process tree" in cpu.detail
+    assert "250.0 J left to the other processes" in cpu.detail
     assert any(w.startswith("busy host: other processes used 62%") for w in meas.warnings)
 
 
@@ -103,3 +104,29 @@ def test_the_sampler_thread_trims_on_its_own(monkeypatch: pytest.MonkeyPatch) ->
         assert tr.t[-1] - tr.t[0] < 0.2 + 0.05 + 0.2  # history, a trim period, scheduling slack
     finally:
         s.stop()
+
+
+def test_busy_host_shares_the_models_static_power(fake_clock: FakeClock) -> None:
+    """A modelled CPU's idle power and the RAM model are drawn whatever runs: on a busy host the metered
+    tree is charged its CPU-time share of them, and its own dynamic power in full."""
+    host = host_track(fake_clock, host_cores=4.0, tree_cores=1.0)  # background 3/8 of the CPUs
+    cpu = PolledEnergyTrack("cpu", FunctionTrack(lambda t: 30.0 * (t - T0)), 0.05, "modeled", "cpu model")
+    cpu.static_w = 10.0  # 10 W idle, 20 W of this tree's own work
+    ram = PolledEnergyTrack("ram", FunctionTrack(lambda t: 8.0 * (t - T0)), 0.05, "modeled", "ram model")
+    ram.static_w = 8.0
+    s = ManualSampler([cpu, ram], fake_clock, host=host)
+    m = Meter(sources=s, sync=None)
+    with pytest.warns(RuntimeWarning, match="busy host"):
+        m.start()
+        s.advance(2.0)
+        meas = m.stop()
+    share = 1 / 4  # the tree's share of the host's busy CPU time
+    assert meas.component("cpu").energy_j == pytest.approx(2 * 20.0 + 2 * 10.0 * share)
+    assert meas.component("ram").energy_j == pytest.approx(2 * 8.0 * share)
+    assert "idle (static) power apportioned" in meas.component("ram").detail
+    # on a quiet host nothing is taken away
+    quiet = ManualSampler([cpu, ram], fake_clock, host=host_track(fake_clock, 1.0, 1.0))
+    with Meter(sources=quiet, sync=None) as m2:
+        quiet.advance(2.0)
+    assert m2.measurement is not None
+    assert m2.measurement.component("ram").energy_j == pytest.approx(16.0)

@@ -251,7 +251,7 @@ def _cpu_model_track(pid: int | None, exclude: frozenset[int] = frozenset()) -> 
 
     scope = "this process tree's CPU time" if pid is not None else "machine-wide utilisation"
     detail = f"modelled: {spec.model}, {spec.source}; Teads load curve, {scope}"
-    return PolledEnergyTrack(
+    track = PolledEnergyTrack(
         "cpu",
         PowerIntegrator(power),
         MODEL_INTERVAL_S,
@@ -259,13 +259,16 @@ def _cpu_model_track(pid: int | None, exclude: frozenset[int] = frozenset()) -> 
         detail,
         relative_bound=models.MODELED_RELATIVE_BOUND,
     )
+    if pid is not None:  # the idle power: shared with the host's other processes when they keep it busy
+        track.static_w = spec.tdp_w * models.load_fraction(0.0)
+    return track
 
 
-def _ram_model_track() -> PolledEnergyTrack:
+def _ram_model_track(shared: bool = False) -> PolledEnergyTrack:
     gb = models.ram_installed_gb()
     w = models.ram_power_w(gb)
     detail = f"modelled: {gb:.1f} GB installed × {models.RAM_W_PER_GB} W/GB = {w:.1f} W"
-    return PolledEnergyTrack(
+    track = PolledEnergyTrack(
         "ram",
         lambda t: w * t,
         MODEL_INTERVAL_S,
@@ -273,6 +276,9 @@ def _ram_model_track() -> PolledEnergyTrack:
         detail,
         relative_bound=models.MODELED_RELATIVE_BOUND,
     )
+    if shared:  # all of it is drawn whatever runs: shared with the host's other processes when busy
+        track.static_w = w
+    return track
 
 
 def host_track(pid: int, exclude: frozenset[int] = frozenset()) -> HostLoadTrack:
@@ -381,7 +387,7 @@ def discover(
         out.tracks.append(track)
         out.statuses.append(SensorStatus("cpu", "model", True, "modeled", track.detail))
     if ram and not has_dram:
-        track = _ram_model_track()
+        track = _ram_model_track(shared=pid is not None)
         out.tracks.append(track)
         out.statuses.append(SensorStatus("ram", "model", True, "modeled", track.detail))
     if pid is not None:

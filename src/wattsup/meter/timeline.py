@@ -68,6 +68,8 @@ class Track(ABC):
     detail: str
     apportion: bool = False
     """A whole-package counter (RAPL): apportioned to the metered process tree on a busy host."""
+    static_w: float = 0.0
+    """Power of a model drawn whatever runs (CPU idle power, the RAM model): shared on a busy host."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()

@@ -20,7 +20,8 @@ said to have run on a busy host: modelled and apportioned CPU figures are then l
 BUSY_MIN_WINDOW_S = 1.0
 """Shorter windows record the share but are not warned about: the host's load is read every second."""
 APPORTION_ABOVE = 0.05
-"""Background CPU share above which a whole-package CPU counter (RAPL) is apportioned to the process tree."""
+"""Background CPU share above which what the processes of a host share is apportioned to the metered tree
+by its CPU time: a whole-package counter (RAPL), the idle power of the CPU model, the RAM model."""
 
 
 class Node:
@@ -84,19 +85,23 @@ def _component(
     fills = sorted({x.fill_note for x in ests if x.fill_note})
     if fills:
         detail += "; partial: " + "; ".join(fills)
-    if tr.apportion and host is not None:
+    frac = bg = None
+    if host is not None and (tr.apportion or tr.static_w):
         frac = host.tree_fraction(intervals)
         bg = host.background_share(intervals)
-        if frac is not None and bg is not None and bg > APPORTION_ABOVE:
-            removed = e * (1 - frac)
-            e *= frac
-            # how CPU time maps to package power is itself uncertain: a quarter of what was taken away
-            bound = bound * frac + 0.25 * removed
-            detail += (
-                f"; apportioned to this process tree by its share of the host's busy CPU time ({frac:.0%}); "
-                "the whole-package counter read "
-                f"{e + removed:,.1f} J"
-            )
+    if frac is not None and bg is not None and bg > APPORTION_ABOVE:
+        # the part of the figure that other processes share: the whole package (a RAPL counter), or the
+        # power a modelled CPU or RAM draws whatever runs (idle power, all of the RAM model)
+        shared = e if tr.apportion else min(tr.static_w * sum(b - a for a, b in intervals), e)
+        what = "the whole-package counter" if tr.apportion else "idle (static) power"
+        removed = shared * (1 - frac)
+        e -= removed
+        # how CPU time maps to power is itself uncertain: a quarter of what was taken away
+        bound = bound * (e / (e + removed) if e + removed > 0 else 1.0) + 0.25 * removed
+        detail += (
+            f"; {what} apportioned to this process tree by its share of the host's busy CPU time "
+            f"({frac:.0%}): {removed:,.1f} J left to the other processes"
+        )
     return ComponentEnergy(
         name=tr.name,
         energy_j=e,
