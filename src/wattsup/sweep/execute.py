@@ -15,7 +15,7 @@ from wattsup.bench.worker import DEFAULT_ENTRY
 from wattsup.errors import InvalidInput
 from wattsup.results.schema import RunConfig, RunRecord
 from wattsup.sweep.expand import Expansion
-from wattsup.sweep.worker import ENV_CONTEXT, ENV_ENTRY, ENV_PARENT
+from wattsup.sweep.worker import ENV_CONTEXT, ENV_ENTRY
 
 if TYPE_CHECKING:
     from wattsup.results import Store
@@ -161,14 +161,8 @@ class RunOptions:
 
 
 def worker_env(options: RunOptions, context: Mapping[str, object]) -> dict[str, str]:
-    """The isolated worker's extra environment: the caller's, the entry to wrap, the run's placement, and
-    this process's id (the worker's parent: the worker stops if it dies)."""
-    return {
-        **options.env,
-        ENV_ENTRY: options.entry,
-        ENV_CONTEXT: json.dumps(dict(context)),
-        ENV_PARENT: str(os.getpid()),
-    }
+    """The isolated worker's extra environment: the caller's, the entry to wrap and the run's placement."""
+    return {**options.env, ENV_ENTRY: options.entry, ENV_CONTEXT: json.dumps(dict(context))}
 
 
 def failure_reason(reasons: list[str], attempts: int) -> str:
