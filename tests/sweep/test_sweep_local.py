@@ -4,13 +4,9 @@ that stops when its parent dies."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
 import pytest
 from conftest import FAKE_ENTRY
 from sweep_helpers import attempts, seeds_sweep
@@ -101,32 +97,23 @@ def test_wrong_options_are_refused(sweep_file: Callable[..., Path], db: str) -> 
         run_sweep(f, db=db, workers=2)
 
 
-def test_the_worker_stops_when_its_parent_dies() -> None:
-    child = "import time; from wattsup.sweep.worker import watch_parent; watch_parent(0.1); time.sleep(60)"
-    parent = (
-        "import os, subprocess, sys, time\n"
-        "env = {**os.environ, 'WATTSUP_SWEEP_PARENT_PID': str(os.getpid())}\n"
-        f"p = subprocess.Popen([sys.executable, '-c', {child!r}], env=env)\n"
-        "print(p.pid, flush=True)\n"
-        "time.sleep(60)\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    pid = int(proc.stdout.readline())
-    assert psutil.pid_exists(pid)
-    proc.kill()
-    proc.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                break
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.05)
-    else:
-        psutil.Process(pid).kill()
-        pytest.fail("the orphaned worker kept running")
+def test_a_local_sweep_on_cuda_without_cuda_is_refused_before_anything_runs(
+    sweep_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    # (that every run ends with the process that started it is the runner's: tests/bench/test_runner.py)
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    from wattsup.bench.api import DeviceUnavailable
+
+    db = str(tmp_path / "never.db")
+    f = sweep_file(seeds_sweep(2, device="cuda"))
+    assert len(plan(f, str(tmp_path / "plan.db")).todo) == 2  # a dry run still plans it
+    with pytest.raises(DeviceUnavailable, match=r"--device cuda: .*--device cpu"):
+        run_sweep(f, db=db)
+    assert not Path(db).exists()
+    with pytest.raises(Exception, match="--timeout"):
+        run_sweep(sweep_file(seeds_sweep(1)), db=db, timeout_s=float("nan"))
 
 
 # ---------------------------------------------------------------------------------------------- CLI

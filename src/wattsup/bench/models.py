@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from wattsup.bench import catalog as cat
 from wattsup.bench.catalog import CatalogEntry
+from wattsup.bench.inputs import local_path
 from wattsup.bench.tokenizer import SYNTHETIC_TOKENIZER
 from wattsup.errors import InvalidInput, NotFound, WattsupError
 
@@ -39,7 +40,7 @@ def resolve_model_source(spec: str, task: str, weights: str) -> ModelSource:
     """Check that ``spec`` names a model that can run ``task`` with ``weights``; say where it comes from."""
     if weights not in ("pretrained", "random"):
         raise InvalidInput("weights", f"must be 'pretrained' or 'random', got {weights!r}")
-    path = Path(spec).expanduser()
+    path = local_path(spec)
     catalog = cat.load_catalog()
     entry = catalog.find(spec)
     if entry is not None and not entry.supports(task):
@@ -49,7 +50,7 @@ def resolve_model_source(spec: str, task: str, weights: str) -> ModelSource:
             f"{entry.id} is a {entry.task} model; it does not fit task {task!r}. "
             f"Models for {task}: {', '.join(fits)}",
         )
-    if path.is_dir():
+    if path is not None and path.is_dir():
         if not (path / "config.json").exists() and not (path / "model_index.json").exists():
             raise InvalidInput(
                 "model", f"{path} holds no config.json (nor model_index.json): not a model folder"

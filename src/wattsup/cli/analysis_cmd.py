@@ -273,6 +273,35 @@ def import_codecarbon_cmd(
         )
 
 
+@import_app.command("record")
+def import_record_cmd(
+    *,
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Run records as JSON (wattsup-run-RUNID.json).")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Store run records that wattsup wrote to files when it could not store them (bench, suite)."""
+    from pydantic import ValidationError
+
+    from wattsup.results import RunRecord, Store
+
+    records = []
+    for path in paths:
+        try:
+            records.append(RunRecord.model_validate_json(path.read_text(encoding="utf-8")))
+        except OSError as e:
+            raise InvalidInput("PATH", f"cannot read {path}: {e.strerror or e}") from None
+        except (ValidationError, ValueError) as e:
+            first = str(e).strip().splitlines()[0]
+            raise InvalidInput("PATH", f"{path} is not a wattsup run record ({first})") from None
+    with Store.open(db) as store:
+        for record in records:
+            store.keep(record)
+        location = store.location
+    typer.echo(f"stored {len(records)} run{'s' if len(records) != 1 else ''} in {location}")
+
+
 @import_app.command("optimum")
 def import_optimum_cmd(
     *,

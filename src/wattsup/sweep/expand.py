@@ -159,7 +159,7 @@ def expand(spec: SweepFile, located: Located, source: str = "<sweep>") -> Expans
     used = [False] * len(rules)
     seen: set[str] = set()
     configs: list[RunConfig] = []
-    checked: dict[tuple[str, ...], Exception | None] = {}
+    checked: dict[tuple[str | int, ...], Exception | None] = {}
     combinations = excluded = duplicates = 0
 
     for prefix, block in _blocks(spec):
@@ -212,10 +212,14 @@ def expand(spec: SweepFile, located: Located, source: str = "<sweep>") -> Expans
                         used[k] = True
                     excluded += 1
                     continue
-                key = (cfg.task, cfg.model, cfg.weights, cfg.dataset, cfg.mode)
+                key: tuple[str | int, ...] = (
+                    cfg.task, cfg.model, cfg.weights, cfg.dataset, cfg.mode, cfg.dtype, cfg.device, cfg.n,
+                    cfg.reps, cfg.warmup,
+                )  # fmt: skip
                 if key not in checked:
                     try:
-                        validate(cfg)
+                        # the device is checked where the runs will run (the local executor: here)
+                        validate(cfg, device_here=False)
                         checked[key] = None
                     except (NotFound, InvalidInput) as err:
                         checked[key] = err
