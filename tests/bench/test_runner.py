@@ -160,3 +160,12 @@ def test_directories_of_dead_runners_are_removed(tmp_path: Path, monkeypatch: py
     mine.mkdir()
     runner_module._sweep_stale_run_dirs()
     assert not stale.exists() and mine.exists()
+
+
+def test_cold_workers_start_a_server_for_each_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WATTSUP_COLD_WORKERS", "1")
+    assert run("ok").status == "ok"
+    assert not runner_module._servers  # closed after its one run
+    monkeypatch.setenv("WATTSUP_COLD_WORKERS", "0")
+    assert run("ok").status == "ok"
+    assert len(runner_module._servers) == 1  # kept warm for the next run
