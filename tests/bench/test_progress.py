@@ -66,3 +66,12 @@ def test_no_progress_when_quiet() -> None:
     with RunProgress(False, console=Console(file=out, force_terminal=True)) as bar:
         bar.stage("rep 1", 1, 2)
     assert out.getvalue() == ""
+
+
+def test_a_sensor_says_its_method_once() -> None:
+    from wattsup.bench.protocol import sensor_text
+
+    assert sensor_text("modeled", "modelled: 16.0 GB installed × 0.375 W/GB = 6.0 W") == (
+        "modeled: 16.0 GB installed × 0.375 W/GB = 6.0 W"
+    )
+    assert sensor_text("counter", "NVML total energy, gpu 0") == "counter: NVML total energy, gpu 0"

@@ -3,9 +3,20 @@ components (a counter-measured GPU plus a modelled CPU is part measurement, part
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
-from wattsup.analysis.query import Source, check_metric, clauses, fetch, methods_mix, model_level
+from wattsup.analysis.query import (
+    Source,
+    check_metric,
+    clauses,
+    component_class,
+    fetch,
+    methods_mix,
+    model_level,
+    parse_methods,
+)
 from wattsup.analysis.stats import bootstrap_ci
 from wattsup.analysis.types import DEFAULT_METRIC, Metric, MixWarning, Selection, TaskInterval
 from wattsup.results.tables import runs
@@ -80,3 +91,50 @@ def mixed_method_warnings(source: Source, selection: Selection | None = None) ->
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class ModelledShare:
+    """How many of the selected runs' figures include modelled (estimated) energy, and which components."""
+
+    modelled_runs: int
+    runs: int
+    components: tuple[str, ...]
+
+    def note(self) -> str | None:
+        """The label people read under a table: None where no figure includes a modelled component."""
+        if not self.modelled_runs:
+            return None
+        share = "all" if self.modelled_runs == self.runs else f"{self.modelled_runs} of {self.runs}"
+        what = ", ".join(self.components) or "some components"
+        return (
+            f"modelled: {share} runs' figures include modelled energy ({what}: estimated from a power "
+            "model, not read from a hardware counter); read them as estimates"
+        )
+
+
+def modelled_share(
+    source: Source, selection: Selection | None = None, metric: Metric = DEFAULT_METRIC
+) -> ModelledShare:
+    """Count the selected runs whose figure for ``metric`` (its component class) includes a modelled
+    component; one statement grouped by the stored sensor methods."""
+    stmt = (
+        sa.select(runs.c.sensor_methods, runs.c.has_modeled, sa.func.count().label("runs"))
+        .where(*clauses(selection))
+        .group_by(runs.c.sensor_methods, runs.c.has_modeled)
+    )
+    total = modelled = 0
+    names: set[str] = set()
+    for r in fetch(source, stmt):
+        n = int(r["runs"])
+        total += n
+        found = {
+            name
+            for name, methods in parse_methods(r["sensor_methods"] or "").items()
+            if "modeled" in methods
+            and (metric.component == "all" or component_class(name) == metric.component)
+        }
+        if found or (r["has_modeled"] and not r["sensor_methods"] and metric.component == "all"):
+            modelled += n
+            names |= found
+    return ModelledShare(modelled, total, tuple(sorted(names)))

@@ -3,6 +3,7 @@ thin wrappers over :mod:`wattsup.results.importers`, :mod:`wattsup.analysis` and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,6 +152,23 @@ def _warn_mixed(store: Any, selection: Selection, metric: Metric) -> None:
             "measured figures only.",
             err=True,
         )
+
+
+def _modelled(store: Any, selection: Selection | None, metric: Metric) -> str | None:
+    """The label under a table whose figures include modelled energy (None where none does)."""
+    from wattsup.analysis import modelled_share
+
+    return modelled_share(store, selection, metric).note()
+
+
+def _say_modelled(note: str | None) -> None:
+    if note:
+        ui.console(soft_wrap=True).print(f"[yellow]{note}[/]")
+
+
+def _basis(has_modeled: bool | None) -> str:
+    """A row's basis: ``modelled`` where its figure includes a modelled component."""
+    return "unknown" if has_modeled is None else "modelled" if has_modeled else "measured"
 
 
 def _empty(console: Any, location: str) -> None:
@@ -369,6 +387,7 @@ def summary_cmd(
     metric = _metric(phase, component)
     with Store.open(db) as store:
         location = store.location
+        note = _modelled(store, sel, metric)
         if by == "model":
             models = model_energies(store, sel, metric)
             _warn_mixed(store, sel, metric)
@@ -377,6 +396,7 @@ def summary_cmd(
                 _echo_json([m.model_dump(mode="json") for m in models])
                 return
             _print_models(models, location, metric.unit)
+            _say_modelled(note if models else None)
             return
         rows = summary_by_task(store, sel, metric)
         intervals = {t.task: t for t in task_intervals(store, sel, metric)} if ci else {}
@@ -429,6 +449,7 @@ def summary_cmd(
         table.add_row(*cells)
     console.print(table)
     console.print(f"{sum(r.runs for r in rows)} runs in {location}")
+    _say_modelled(note)
 
 
 def _print_models(models: Any, location: str, unit: str) -> None:
@@ -437,7 +458,7 @@ def _print_models(models: Any, location: str, unit: str) -> None:
         _empty(console, location)
         return
     table = ui.plain_table(
-        ("task", "model", "mode", "energy", "± sd", "runs", "datasets", "parameters", "hardware"),
+        ("task", "model", "mode", "energy", "basis", "± sd", "runs", "datasets", "parameters", "hardware"),
         title=unit,
         right=("energy", "± sd", "runs", "datasets", "parameters"),
     )
@@ -447,6 +468,7 @@ def _print_models(models: Any, location: str, unit: str) -> None:
             m.model,
             m.mode,
             ui.num(m.kwh),
+            _basis(m.has_modeled),
             ui.num(m.std_kwh, ".2g"),
             str(m.runs),
             str(m.datasets),
@@ -484,12 +506,13 @@ def leaderboard_cmd(
     metric = _metric(phase, component)
     with Store.open(db) as store:
         rows = leaderboard(store, task_name, sel, metric, hardware_class=hardware_class, limit=limit)
+        note = _modelled(store, dataclasses.replace(sel, task=task_name), metric)
     _write(list(rows), out, fmt)
     if as_json:
         _echo_json([r.model_dump(mode="json") for r in rows])
         return
     table = ui.plain_table(
-        ("rank", "model", "mode", "energy", "stars", "class", "runs", "parameters"),
+        ("rank", "model", "mode", "energy", "basis", "stars", "class", "runs", "parameters"),
         title=f"{task_name}: {metric.unit}",
         right=("rank", "energy", "runs", "parameters"),
     )
@@ -499,12 +522,14 @@ def leaderboard_cmd(
             r.model,
             r.mode,
             ui.num(r.kwh),
+            _basis(r.has_modeled),
             "★" * r.stars if r.stars else "not rated",
             r.hardware_class,
             str(r.runs),
             f"{r.n_params:,}" if r.n_params else "unknown",
         )
     ui.console().print(table)
+    _say_modelled(note if rows else None)
 
 
 # ---------------------------------------------------------------- analyze
@@ -544,6 +569,7 @@ def params_cmd(
     sel = _selection(task, model, dataset, hardware, mode, exclude_dataset)
     with Store.open(db) as store:
         fits = energy_vs_params(store, sel, _metric(phase, component), params=mapping)
+        note = _modelled(store, sel, _metric(phase, component))
     if not _emit(fits, as_json, out, fmt):
         return
     table = ui.plain_table(
@@ -561,6 +587,7 @@ def params_cmd(
             ", ".join(f.missing_params) or "-",
         )
     ui.console().print(table)
+    _say_modelled(note if fits else None)
 
 
 @analyze_app.command("modes")
@@ -587,6 +614,7 @@ def modes_cmd(
     sel = _selection(task, model, dataset, hardware, None, exclude_dataset, exclude_model)
     with Store.open(db) as store:
         rows = multi_vs_task(store, sel, _metric(phase, component))
+        note = _modelled(store, sel, _metric(phase, component))
     if not _emit(rows, as_json, out, fmt):
         return
     table = ui.plain_table(
@@ -612,6 +640,7 @@ def modes_cmd(
                 f"{d.task_specific_models} / {d.multi_purpose_models}",
             )
     ui.console().print(table)
+    _say_modelled(note if rows else None)
 
 
 @analyze_app.command("lengths")
@@ -635,6 +664,7 @@ def lengths_cmd(
     sel = _selection(task, model, dataset, None, mode)
     with Store.open(db) as store:
         fits = output_length_vs_energy(store, sel, _metric(phase, component))
+        note = _modelled(store, sel, _metric(phase, component))
     if not _emit(fits, as_json, out, fmt):
         return
     table = ui.plain_table(
@@ -645,6 +675,7 @@ def lengths_cmd(
             f.family, str(f.n), ui.num(f.slope, ".3g"), ui.num(f.intercept, ".3g"), ui.num(f.r, ".3f")
         )
     ui.console().print(table)
+    _say_modelled(note if fits else None)
     if not fits:
         typer.echo("no run records its output length (output_units); import with --lengths", err=True)
 
@@ -679,6 +710,7 @@ def parity_cmd(
             finetune_kwh=finetune_kwh,
             queries_per_day=queries_per_day,
         )
+        note = _modelled(store, _selection(task, model), _metric(phase, component))
     if not _emit(rows, as_json, out, fmt):
         return
     table = ui.plain_table(("task", "model", "kWh/1k", "parity inferences", "parity days"))
@@ -691,6 +723,7 @@ def parity_cmd(
             ui.num(r.parity_days, ",.4g"),
         )
     ui.console().print(table)
+    _say_modelled(note if rows else None)
 
 
 ScenarioRegion = Annotated[
@@ -751,6 +784,11 @@ def lifecycle_cmd(
     )
     with Store.open(db) as store:
         b = lifecycle(store, scenario, None, _metric(phase, component))
+        note = _modelled(
+            store,
+            _selection([task] if task else None, [model] if model else None),
+            _metric(phase, component),
+        )
     if as_json:
         _echo_json(b.model_dump(mode="json"))
         return
@@ -773,6 +811,7 @@ def lifecycle_cmd(
     )
     for n in b.notes:
         console.print(f"note: {n}")
+    _say_modelled(None if b.kwh_source.startswith("given") else note)
 
 
 @analyze_app.command("ratings")
@@ -801,6 +840,11 @@ def ratings_cmd(
             _selection(task, model, dataset, hardware, mode, exclude_dataset),
             _metric(phase, component),
         )
+        note = _modelled(
+            store,
+            _selection(task, model, dataset, hardware, mode, exclude_dataset),
+            _metric(phase, component),
+        )
     if not _emit(rows, as_json, out, fmt):
         return
     table = ui.plain_table(("task", "class", "model", "energy", "stars", "rank", "note"))
@@ -815,6 +859,7 @@ def ratings_cmd(
             r.note,
         )
     ui.console().print(table)
+    _say_modelled(note if rows else None)
 
 
 @analyze_app.command("warnings")

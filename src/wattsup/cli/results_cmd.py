@@ -253,8 +253,14 @@ def _show(record: RunRecord) -> None:
                 ui.num(r["duration_s"]),
             )
         console.print(t)
-    prov = record.provenance
-    pairs("provenance", [(k, v) for k, v in prov.model_dump(mode="json").items()])
+    prov = record.provenance.model_dump(mode="json")
+    from wattsup.bench.protocol import sensor_text
+
+    # records stored before the fix say "modeled: modelled: ..."
+    prov["sensors"] = {
+        k: sensor_text(*v.split(": ", 1)) if ": " in v else v for k, v in prov["sensors"].items()
+    }
+    pairs("provenance", list(prov.items()))
 
 
 # ---------------------------------------------------------------- export

@@ -73,6 +73,7 @@ def markdown(d: ReportData) -> str:
         f"Energy: {d.summary[0].unit if d.summary else m.unit}, {what}, {m.component} components. Per task: "
         "statistics over models, each model first averaged over its runs per dataset, then over datasets.",
         "",
+        *([f"**Estimates.** {d.modelled}.", ""] if d.modelled else []),
         "## Energy per task",
         "",
         _md_table(*_summary_rows(d)),
@@ -212,6 +213,8 @@ def page(d: ReportData) -> str:
         f"{html.escape(m.component)} components. Per task: statistics over models, each model first averaged "
         "over its runs per dataset, then over datasets. 95% intervals: percentile bootstrap over models.</p>",
     ]
+    if d.modelled:
+        sections.append(f"<p class='warn'><strong>Estimates.</strong> {html.escape(d.modelled)}.</p>")
     if d.warnings and m.component == "all":
         sections.append(
             f"<p class='warn'>{len(d.warnings)} model/task pairs add measured and modelled components (e.g. "
