@@ -278,3 +278,16 @@ def test_the_report_labels_modelled_figures(modelled: str, tmp_path: Path) -> No
 
     assert label in html.unescape(files.html.read_text()) and label in files.markdown.read_text()
     assert "**Estimates.**" in files.markdown.read_text()
+
+
+def test_cli_says_why_two_models_give_no_fit_nor_interval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store.open(str(tmp_path / "two.db")) as store:
+        store.add_many([record("t", "a", 1.0, n_params=10**8), record("t", "b", 3.0, n_params=10**9)])
+        db = store.location
+    code, out, _ = _run(["analyze", "params", "--db", db], capsys)
+    assert code == 0 and "-1.000" not in out and "1.000" not in out
+    assert "no fit: 2 models with a parameter count; at least 4 are needed" in " ".join(out.split())
+    code, out, _ = _run(["summary", "--ci", "--db", db], capsys)
+    assert code == 0 and "n/a (< 5 models)" in out

@@ -24,6 +24,9 @@ from wattsup.results.tables import runs
 __all__ = ["bootstrap_ci", "mixed_method_warnings", "task_intervals"]
 
 
+MIN_INTERVAL_MODELS = 5
+
+
 def task_intervals(
     source: Source,
     selection: Selection | None = None,
@@ -34,7 +37,8 @@ def task_intervals(
     seed: int = 0,
 ) -> list[TaskInterval]:
     """Per task, a percentile bootstrap interval of the mean over models (models resampled: the spread
-    is between models, as in the summary's standard deviation). ``None`` below two models."""
+    is between models, as in the summary's standard deviation). ``None`` below ``MIN_INTERVAL_MODELS``
+    models: a bootstrap of two models' mean is exactly their min–max, which is no 95% interval."""
     check_metric(metric)
     m = model_level(selection, metric)
     rows = fetch(source, sa.select(m.c.task, m.c.model, m.c.kwh).order_by(m.c.task, m.c.model))
@@ -47,7 +51,7 @@ def task_intervals(
         values = by_task[task]
         ci = (
             bootstrap_ci(values, confidence=confidence, resamples=resamples, seed=seed)
-            if len(values) >= 2
+            if len(values) >= MIN_INTERVAL_MODELS
             else None
         )
         out.append(TaskInterval(task=task, models=len(values), interval=ci, unit=metric.unit))

@@ -379,6 +379,7 @@ def summary_cmd(
     """Energy per task: mean, standard deviation, median, minimum and maximum over models of kWh per
     1,000 inferences (each model first averaged over its runs and datasets), and the model count."""
     from wattsup.analysis import model_energies, summary_by_task, task_intervals
+    from wattsup.analysis.uncertainty import MIN_INTERVAL_MODELS
     from wattsup.results import Store
 
     if by not in ("task", "model"):
@@ -444,7 +445,7 @@ def summary_cmd(
             cells.append(
                 f"{iv.interval.low:.3g}–{iv.interval.high:.3g}"
                 if iv is not None and iv.interval is not None
-                else "n/a"
+                else f"n/a (< {MIN_INTERVAL_MODELS} models)"
             )
         table.add_row(*cells)
     console.print(table)
@@ -587,6 +588,9 @@ def params_cmd(
             ", ".join(f.missing_params) or "-",
         )
     ui.console().print(table)
+    for f in fits:
+        if f.note:
+            ui.console(soft_wrap=True).print(f"{f.task}: {f.note}")
     _say_modelled(note if fits else None)
 
 

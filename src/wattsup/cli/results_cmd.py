@@ -269,12 +269,15 @@ def _show(record: RunRecord) -> None:
 def export_cmd(
     *,
     out: Annotated[
-        str, typer.Option("--out", metavar="PATH", help="The file to write ('-': standard output).")
-    ],
+        str,
+        typer.Option("--out", metavar="PATH", help="The file to write (default '-': standard output)."),
+    ] = "-",
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", metavar="FORMAT", help="csv, parquet, json or jsonl (default: from --out's suffix)."
+            "--format",
+            metavar="FORMAT",
+            help="csv, parquet, json or jsonl (default: from --out's suffix; csv on standard output).",
         ),
     ] = None,
     table: Annotated[str, typer.Option("--table", help="runs (one row per run) or phases.")] = "runs",
@@ -289,6 +292,8 @@ def export_cmd(
     from wattsup.results import Store, export
 
     filters = _filters(task, model, status, hardware)
+    if out == "-" and fmt is None:
+        fmt = "csv"
     with Store.open(db) as store:
         n = export(store, out, fmt=fmt, table=table, filters=filters, full=full)
         location = store.location

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from wattsup.analysis import ReportOptions, export_rows
 from wattsup.analysis.query import Source
+from wattsup.analysis.uncertainty import MIN_INTERVAL_MODELS
 from wattsup.errors import InvalidInput
 from wattsup.report import figures, interactive
 from wattsup.report.data import ReportData, collect
@@ -45,7 +46,7 @@ def _summary_rows(d: ReportData) -> tuple[list[str], list[list[str]]]:
         interval = (
             f"{ci.interval.low:.4g} – {ci.interval.high:.4g}"
             if ci is not None and ci.interval is not None
-            else "n/a"
+            else f"n/a (< {MIN_INTERVAL_MODELS} models)"
         )
         rows.append(
             [
