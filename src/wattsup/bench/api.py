@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wattsup.bench.inputs import find_profile, load_profiles, local_path
-from wattsup.bench.models import resolve_model_source
+from wattsup.bench.models import check_local_tokenizer, resolve_model_source
 from wattsup.bench.tasks import get_task_info
 from wattsup.bench.tasks.zero_shot import FIELDS as ZERO_SHOT_FIELDS
 from wattsup.errors import InvalidInput, NotFound, WattsupError, shorten
@@ -17,6 +17,8 @@ from wattsup.results.schema import RunConfig, RunRecord
 
 DTYPES = ("float32", "float16", "bfloat16")
 DEVICE = re.compile(r"cpu|cuda(:[0-9]+)?")
+NO_TOKENIZER_TASKS = ("image-classification", "object-detection", "text-to-image")
+"""Tasks whose models take no tokenizer (an image processor, or a diffusers pipeline of its own)."""
 MAX_N = 1_000_000
 """Inferences per repetition at most (the study's protocol is 1,000)."""
 MAX_REPS = 1_000
@@ -94,7 +96,9 @@ def validate(config: RunConfig, *, device_here: bool = True) -> None:
     this machine cannot use (DeviceUnavailable)."""
     check_options(config)
     info = get_task_info(config.task)
-    resolve_model_source(config.model, info.name, config.weights)
+    source = resolve_model_source(config.model, info.name, config.weights)
+    if info.name not in NO_TOKENIZER_TASKS:
+        check_local_tokenizer(source, config.extra.get("tokenizer") == "synthetic")
     fields = ZERO_SHOT_FIELDS[info.name] if config.mode == "zero-shot" else info.fields
     ds = config.dataset
     if not ds.startswith("hub:") and local_path(ds) is None:

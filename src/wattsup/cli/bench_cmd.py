@@ -150,6 +150,14 @@ def bench_cmd(
         bool,
         typer.Option("--trust-remote-code", help="Allow the model's own code from the Hub (never implied)."),
     ] = False,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(
+            "--tokenizer",
+            help="'synthetic': wattsup's synthetic tokenizer sized to the model's vocabulary, for a local "
+            "model folder saved without its tokenizer (default: the model's own).",
+        ),
+    ] = None,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -175,6 +183,9 @@ def bench_cmd(
         extra["columns"] = _columns(column)
     if trust_remote_code:
         extra["trust_remote_code"] = True
+    if tokenizer is not None:
+        _check_choice("--tokenizer", tokenizer, ("synthetic",))
+        extra["tokenizer"] = tokenizer
     config = make_config(
         task,
         model,
