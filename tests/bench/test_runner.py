@@ -169,3 +169,8 @@ def test_cold_workers_start_a_server_for_each_run(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("WATTSUP_COLD_WORKERS", "0")
     assert run("ok").status == "ok"
     assert len(runner_module._servers) == 1  # kept warm for the next run
+
+
+def test_an_interpreter_that_cannot_start_is_a_failed_run() -> None:
+    rec = run_isolated(CONFIG, entry="fake_entries:ok", env=ENV, python="/nonexistent/python3")
+    assert rec.status == "failed" and "cannot start /nonexistent/python3" in (rec.error or "")

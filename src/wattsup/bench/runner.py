@@ -90,15 +90,21 @@ class ForkServer:
     """The runner's end of :mod:`wattsup.bench.forkserver`: one server process, one run at a time."""
 
     def __init__(self, python: str, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(
-            [python, "-m", "wattsup.bench.forkserver", str(os.getpid())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
+        try:
+            self.proc = subprocess.Popen(
+                [python, "-m", "wattsup.bench.forkserver", str(os.getpid())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError as e:
+            raise ForkServerError(f"cannot start {python}: {e.strerror or e}") from None
         self._buf = b""
-        hello = self._read(SERVER_START_TIMEOUT_S)
+        try:
+            hello = self._read(SERVER_START_TIMEOUT_S)
+        except (TimeoutError, ValueError):
+            hello = None
         if hello is None or not hello.get("ready"):
             self.close()
             raise ForkServerError(f"the fork server did not start ({python} -m wattsup.bench.forkserver)")
