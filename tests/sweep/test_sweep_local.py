@@ -116,6 +116,52 @@ def test_a_local_sweep_on_cuda_without_cuda_is_refused_before_anything_runs(
         run_sweep(sweep_file(seeds_sweep(1)), db=db, timeout_s=float("nan"))
 
 
+def test_a_run_the_store_refuses_is_saved_to_a_file(
+    sweep_file: Callable[..., Path],
+    db: str,
+    fake_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    from wattsup.results.schema import RunRecord
+
+    Store.open(db).close()
+    con = sqlite3.connect(db)
+    con.execute("CREATE TRIGGER no_runs BEFORE INSERT ON runs BEGIN SELECT RAISE(FAIL, 'disk is full'); END")
+    con.commit()
+    con.close()
+    monkeypatch.chdir(tmp_path)
+    result = run_sweep(sweep_file(seeds_sweep(1)), db=db, entry=FAKE_ENTRY, env=fake_env())
+    assert result.ok == 1
+    (note,) = [v for k, v in result.details.items() if k.startswith("not stored")]
+    saved = tmp_path / f"wattsup-run-{result.outcomes[0].run_id}.json"
+    assert "disk is full" in note and str(saved) in note and "wattsup import record" in note
+    assert RunRecord.model_validate_json(saved.read_text()).status == "ok"
+
+
+def test_long_names_in_a_sweep_file_are_problems_with_their_lines(
+    sweep_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    from wattsup.sweep.expand import SweepFileError
+
+    long = "x" * 5000
+    f = sweep_file(
+        "tasks: text-classification\nweights: random\nn: 2\nreps: 1\n"
+        f"models: [tiny/bert-classifier, {long}]\ndatasets: [imdb, ./{long}.csv]\n"
+    )
+    with pytest.raises(SweepFileError) as err:
+        plan(f, str(tmp_path / "p.db"))
+    text = str(err.value)
+    assert (
+        "unknown model" in text
+        and "(5,000 characters)" in text
+        and "(5,006 characters) does not exist" in text
+    )
+    assert len(text) < 2000 and ":5:" in text and ":6:" in text
+
+
 # ---------------------------------------------------------------------------------------------- CLI
 
 runner = CliRunner()

@@ -105,7 +105,7 @@ def validate(config: RunConfig, *, device_here: bool = True) -> None:
         profile = find_profile(ds)
         if profile is None and _looks_like_a_path(ds):
             raise InvalidInput(
-                "--dataset",
+                "dataset",
                 f"{shorten(ds)} does not exist. Give an existing CSV, JSON Lines, Parquet or image file or "
                 "folder, a profile name ('wattsup tasks' lists them), or hub:ID.",
             )

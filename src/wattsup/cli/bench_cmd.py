@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -53,37 +52,10 @@ def _keep(store: Store | None, record: RunRecord) -> tuple[str | None, str | Non
     the record was written instead and how to store it later). Nothing measured is lost."""
     if store is None:
         return None, None
-    from sqlalchemy.exc import SQLAlchemyError
+    from wattsup.results.fallback import keep_or_save
 
-    from wattsup.results.migrations import StoreError
-
-    try:
-        store.keep(record)
-        return store.location, None
-    except (StoreError, SQLAlchemyError, OSError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        saved = _save_unstored(record)
-        return None, (
-            f"could not store the run in {store.location} ({reason[:300]}); its record is in {saved}: "
-            f"store it later with 'wattsup import record {saved} --db DB'"
-        )
-
-
-def _save_unstored(record: RunRecord) -> str:
-    """Write ``record`` as JSON to ./wattsup-run-RUNID.json, else to the temporary directory."""
-    import tempfile
-    from pathlib import Path
-
-    name = f"wattsup-run-{record.run_id}.json"
-    text = record.model_dump_json()
-    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
-        try:
-            (folder / name).write_text(text, encoding="utf-8")
-            return str(folder / name)
-        except OSError:
-            continue
-    sys.stdout.write(text + "\n")  # nowhere writable: the record itself, on standard output
-    return "standard output (above)"
+    problem = keep_or_save(store, record)
+    return (None, problem) if problem else (store.location, None)
 
 
 def _open_store(db: str | None) -> Store:

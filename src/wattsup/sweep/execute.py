@@ -212,6 +212,7 @@ def run_local(
     it is known, so a killed sweep keeps every finished run. A failed run is tried again up to
     ``options.retries`` times; only its last attempt is recorded."""
     from wattsup.bench.runner import run_isolated
+    from wattsup.results.fallback import keep_or_save
 
     run = runner or run_isolated
     result = SweepResult(plan, "local", details={"host": os.uname().nodename, "written by": "this process"})
@@ -232,7 +233,9 @@ def run_local(
             assert record is not None
             if record.status != "ok":
                 record = record.model_copy(update={"error": failure_reason(reasons, len(reasons))})
-            store.keep(record)
+            problem = keep_or_save(store, record)  # a store that fails now loses no run: a file has it
+            if problem:
+                result.details[f"not stored: {record.run_id}"] = problem
             outcome = outcome_of(record, len(reasons) + (record.status == "ok"), time.monotonic() - started)
             result.outcomes.append(outcome)
             reporter.finished(outcome)
