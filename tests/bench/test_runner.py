@@ -163,6 +163,7 @@ def test_directories_of_dead_runners_are_removed(tmp_path: Path, monkeypatch: py
 
 
 def test_cold_workers_start_a_server_for_each_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner_module.close_fork_servers()  # those of earlier tests, with other environments
     monkeypatch.setenv("WATTSUP_COLD_WORKERS", "1")
     assert run("ok").status == "ok"
     assert not runner_module._servers  # closed after its one run
