@@ -282,7 +282,8 @@ def run_isolated(
     """Run ``config`` in a process of its own, forked from a warm fork server
     (:mod:`wattsup.bench.forkserver`), and return its record; any way the worker can fail (exception, crash,
     kill, timeout, unreadable output) gives a failed record with the reason. ``progress`` is called with
-    (stage, done, total) as the run advances, where the entry reports it."""
+    (stage, done, total) as the run advances, where the entry reports it. Calls from several threads of
+    one process take turns (a server runs one run at a time)."""
     started = datetime.now(UTC)
     d = Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-"))
     try:
