@@ -167,7 +167,8 @@ def test_a_killed_driver_loses_no_finished_run(
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", driver],
-        env={**os.environ, "PYTHONPATH": str(HERE)},
+        # the driver imports the wattsup under test, whatever is installed
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
