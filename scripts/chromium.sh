@@ -22,7 +22,8 @@ if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null 2>&1 || { say "$bin is missing; run 'sudo apt-get install -y chromium'"; exit 1; }
   sudo=(sudo -n)
 fi
-say "Chromium is not installed; installing it with apt-get"
+count="$(apt-get -s install -y chromium 2>/dev/null | grep -c '^Inst' || true)"
+say "Chromium is not installed; installing it with apt-get: ${count:-some} Debian packages (Chromium and what it depends on)"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get install -y -q chromium >&2 \
   || { "${sudo[@]}" apt-get update -q >&2 && "${sudo[@]}" apt-get install -y -q chromium >&2; } \

@@ -62,7 +62,9 @@ install PostgreSQL (server binaries: initdb, pg_ctl) and set PG_BINDIR, or set W
     command -v sudo >/dev/null 2>&1 || die "PostgreSQL is not installed; run 'sudo apt-get install -y postgresql'"
     sudo=(sudo -n)
   fi
-  say "PostgreSQL is not installed; installing it with apt-get"
+  local count
+  count="$(apt-get -s install -y postgresql 2>/dev/null | grep -c '^Inst' || true)"
+  say "PostgreSQL is not installed; installing it with apt-get: ${count:-some} Debian packages (the server and what it depends on)"
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get install -y -q postgresql >&2 \
     || { "${sudo[@]}" apt-get update -q >&2 && "${sudo[@]}" apt-get install -y -q postgresql >&2; } \

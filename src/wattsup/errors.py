@@ -31,7 +31,7 @@ class NotFound(WattsupError, LookupError):
         self.kind = kind
         self.name = name
         self.suggestions = closest(name, choices)
-        msg = f"unknown {kind} {name!r}"
+        msg = f"unknown {kind} {shorten(name)}"
         if self.suggestions:
             msg += "; did you mean " + ", ".join(repr(s) for s in self.suggestions) + "?"
         if hint:
@@ -67,9 +67,18 @@ class SensorStuck(SensorUnavailable):
     """An energy counter stopped moving while its device is powered: readings since then are not energy."""
 
 
+def shorten(name: str, most: int = 120) -> str:
+    """``repr(name)``, cut to ``most`` characters with the full length said (a 5,000-character name is
+    not repeated back in full)."""
+    if len(name) <= most:
+        return repr(name)
+    return f"{name[:most]!r}… ({len(name):,} characters)"
+
+
 def closest(name: str, choices: Iterable[str], n: int = 5) -> list[str]:
     """The choices closest to ``name``: case-insensitive fuzzy matches, then substring matches."""
     pool = list(dict.fromkeys(choices))
+    name = name[:500]  # no choice is longer; fuzzy matching a huge name would only cost time
     lowered = {c.lower(): c for c in pool}
     found = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
     needle = name.lower()

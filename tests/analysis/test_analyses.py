@@ -120,6 +120,16 @@ def test_task_intervals(store: Store) -> None:
     assert got["u"].interval is None  # one model: no interval
 
 
+def test_too_few_models_get_no_interval_and_no_fit(store: Store) -> None:
+    # two models: a bootstrap of their mean is their min–max and r is ±1 whatever the data
+    store.add_many([record("t", "a", 1.0, n_params=10**8), record("t", "b", 3.0, n_params=10**9)])
+    (iv,) = task_intervals(store, resamples=200)
+    assert iv.models == 2 and iv.interval is None
+    (fit,) = energy_vs_params(store)
+    assert fit.n == 2 and fit.r is None and fit.slope is None and fit.spearman is None
+    assert "at least 4" in fit.note and "±1" in fit.note
+
+
 def test_mixed_method_warnings(store: Store) -> None:
     store.add_many([record("t", "mixed", 1.0, split=MIXED), record("t", "pure", 1.0)])
     (w,) = mixed_method_warnings(store)
@@ -178,6 +188,25 @@ def test_energy_label_svg_and_png(store: Store, tmp_path: Path) -> None:
         write_label(label, tmp_path / "l.jpg")
     with pytest.raises(NotFound, match="org/model-1"):
         energy_label(store, "org/model-I", "t")
+
+
+def test_energy_label_says_its_whole_reason_and_counts_runs_right(store: Store, tmp_path: Path) -> None:
+    import re
+
+    odd = "Tenstorrent Wormhole n300 Accelerator Card Edition"  # a class of its own, with a long name
+    long = "org/" + "very-long-model-name-" * 4
+    store.add_many([record("t", long, 1.0, hardware=odd), record("t", "b", 2.0, hardware=odd)])
+    label = energy_label(store, long, "t")
+    assert label.stars is None and label.runs == 1 and len(label.rating_note) > 58
+    svg = label_svg(label)
+    texts = re.findall(r'<text x="[^"]*" y="([^"]*)"[^>]*>([^<]*)</text>', svg)
+    shown = " ".join(t for _, t in texts)
+    assert label.rating_note in shown  # the whole reason, over as many lines as it needs
+    assert "(1 run)" in shown and "1 runs" not in shown
+    height = float(re.search(r'height="([0-9.]+)"', svg).group(1))  # type: ignore[union-attr]
+    ys = sorted(float(y) for y, _ in texts)
+    assert ys[-1] < height and ys[-2] < ys[-1] - 12  # nothing below the frame, nothing on the footer
+    assert write_label(label, tmp_path / "l.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_parity_and_lifecycle(store: Store) -> None:

@@ -276,3 +276,79 @@ def test_summary_md_carries_names_and_titles_as_text_never_html(tmp_path: Path) 
 
     (row,) = [line for line in text.splitlines() if line.startswith("| 1 | ")]  # the leaderboard's first
     assert len(re.findall(r"(?<!\\)\|", row)) == 8  # 7 columns: the name's '|' did not add one
+
+
+ALL_MODELLED = {"cpu": (0.8, "modeled"), "ram": (0.2, "modeled")}
+
+
+@pytest.fixture
+def modelled(tmp_path: Path) -> str:
+    """A store whose every figure is modelled (a CPU machine without RAPL): the first thing users see."""
+    with Store.open(str(tmp_path / "cpu.db")) as store:
+        store.add_many(
+            record(
+                "text-classification",
+                f"org/m-{i}",
+                0.001 * (i + 1),
+                hardware=None,
+                split=ALL_MODELLED,
+                mode="zero-shot" if i == 3 else "task-specific",
+                n_params=10**8 * (i + 1),
+            )
+            for i in range(4)
+        )
+        return store.location
+
+
+def test_modelled_figures_are_labelled_where_people_read_them(
+    modelled: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    label = "modelled: all runs' figures include modelled energy (cpu, ram: estimated from a power model"
+    for argv in (
+        ["summary"],
+        ["summary", "--by", "model"],
+        ["leaderboard", "text-classification"],
+        ["analyze", "params"],
+        ["analyze", "modes"],
+        ["analyze", "ratings"],
+        ["analyze", "parity", "--training-kwh", "100"],
+        ["analyze", "lifecycle", "--region", "FRA", "--task", "text-classification"],
+    ):
+        code, out, _ = _run([*argv, "--db", modelled], capsys)
+        assert code == 0 and label in " ".join(out.split()), argv
+    code, out, _ = _run(["summary", "--by", "model", "--db", modelled], capsys)
+    assert out.count("modelled") >= 5  # a basis cell on every row, and the label
+    code, out, _ = _run(["leaderboard", "text-classification", "--db", modelled], capsys)
+    assert " measured " not in out and out.count("modelled") >= 5
+    # a GPU-only figure of the same store's runs includes nothing modelled: no label
+    code, out, _ = _run(["summary", "--component", "gpu", "--db", modelled], capsys)
+    assert "modelled:" not in out
+
+
+def test_measured_figures_get_no_modelled_label(filled: Store, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["leaderboard", "text-to-image", "--db", filled.location], capsys)
+    assert code == 0 and "measured" in out and "modelled:" not in out
+    filled.close()
+
+
+def test_the_report_labels_modelled_figures(modelled: str, tmp_path: Path) -> None:
+    with Store.open(modelled) as store:
+        files = build_report(store, tmp_path / "out", ReportOptions(scenario=Scenario(region="FRA")))
+    label = "all runs' figures include modelled energy (cpu, ram: estimated from a power model"
+    import html
+
+    assert label in html.unescape(files.html.read_text()) and label in files.markdown.read_text()
+    assert "**Estimates.**" in files.markdown.read_text()
+
+
+def test_cli_says_why_two_models_give_no_fit_nor_interval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store.open(str(tmp_path / "two.db")) as store:
+        store.add_many([record("t", "a", 1.0, n_params=10**8), record("t", "b", 3.0, n_params=10**9)])
+        db = store.location
+    code, out, _ = _run(["analyze", "params", "--db", db], capsys)
+    assert code == 0 and "-1.000" not in out and "1.000" not in out
+    assert "no fit: 2 models with a parameter count; at least 4 are needed" in " ".join(out.split())
+    code, out, _ = _run(["summary", "--ci", "--db", db], capsys)
+    assert code == 0 and "n/a (< 5 models)" in out

@@ -171,6 +171,22 @@ def test_phase_breakdown(store: Store) -> None:
     assert {p.phase: p.kwh for p in t.phases} == pytest.approx({"load model": 0.5, "query model": 1.5})
 
 
+def test_phase_shares_never_pass_the_window_when_models_mix_phases(store: Store) -> None:
+    # a classifier (forward) beside a zero-shot generator (generate): each phase is spent by one model
+    store.add_many(
+        [
+            record("t", "classifier", 1.0, phases={"preprocess": 0.1, "forward": 0.9}),
+            record("t", "generator", 3.0, mode="zero-shot", phases={"preprocess": 0.05, "generate": 0.95}),
+        ]
+    )
+    (t,) = phase_breakdown(store)
+    assert t.window_kwh == pytest.approx(2.0)
+    kwh = {p.phase: p.kwh for p in t.phases}
+    assert kwh == pytest.approx({"preprocess": (0.1 + 0.15) / 2, "forward": 0.9 / 2, "generate": 2.85 / 2})
+    assert sum(kwh.values()) <= t.window_kwh + 1e-12  # was 119% of the window
+    assert {p.phase: p.models for p in t.phases} == {"preprocess": 2, "forward": 1, "generate": 1}
+
+
 def test_leaderboard_with_stars(store: Store) -> None:
     store.add_many(
         [record("t", f"m{i}", float(i + 1)) for i in range(10)] + [record("t", "h", 0.5, hardware=H100)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 
 from wattsup.meter.measurement import ComponentEnergy, Measurement
 from wattsup.results.schema import Repetition, RunConfig, RunRecord
@@ -42,5 +43,30 @@ def killed(config: RunConfig) -> RunRecord:
 
 
 def hangs(config: RunConfig) -> RunRecord:
+    time.sleep(600)
+    raise AssertionError("unreachable")
+
+
+SEEN: list[int] = []
+
+
+def remembers(config: RunConfig) -> RunRecord:
+    """Fails with how many earlier runs this process has seen: 0 if every run has a process of its own."""
+    SEEN.append(os.getpid())
+    raise RuntimeError(f"seen {len(SEEN) - 1} earlier runs")
+
+
+def reports_progress(config: RunConfig, progress: Callable[[str, int, int], None]) -> RunRecord:
+    for r in range(config.reps):
+        for i in range(config.n):
+            progress(f"rep {r + 1}", i + 1, config.n)
+    return ok(config)
+
+
+def hangs_after_saying_where(config: RunConfig) -> RunRecord:
+    """Writes its pid and working directory to $WATTSUP_TEST_PIDFILE, then hangs."""
+    with open(os.environ["WATTSUP_TEST_PIDFILE"] + ".part", "w") as f:
+        f.write(f"{os.getpid()}\n")
+    os.replace(os.environ["WATTSUP_TEST_PIDFILE"] + ".part", os.environ["WATTSUP_TEST_PIDFILE"])
     time.sleep(600)
     raise AssertionError("unreachable")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
+from wattsup.bench import runner as runner_module
 from wattsup.bench.runner import run_isolated
 from wattsup.results.schema import RunConfig, RunRecord
 
@@ -81,3 +85,93 @@ def test_worker_command_line_writes_record_to_stdout() -> None:
     )
     data = json.loads(out.stdout)
     assert data["status"] == "ok" and data["config"]["n"] == 4
+
+
+def test_each_run_has_a_process_of_its_own() -> None:
+    # the fork server forks every run from a process that never runs anything: no state carries over
+    assert run("remembers").error == "RuntimeError: seen 0 earlier runs"
+    assert run("remembers").error == "RuntimeError: seen 0 earlier runs"
+
+
+def test_progress_comes_back_from_the_worker() -> None:
+    seen: list[tuple[str, int, int]] = []
+    rec = run_isolated(
+        CONFIG, entry="fake_entries:reports_progress", env=ENV, progress=lambda *a: seen.append(a)
+    )
+    assert rec.status == "ok"
+    assert seen and seen[-1] == ("rep 2", 4, 4)
+    assert all(stage in ("rep 1", "rep 2") and 1 <= done <= total == 4 for stage, done, total in seen)
+
+
+def _wait_gone(pid: int, within_s: float = 15) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_worker_and_its_directory_end_with_the_runner(tmp_path: Path, sig: signal.Signals) -> None:
+    pidfile = tmp_path / "worker.pid"
+    script = (
+        "import sys\n"
+        "from wattsup.bench.runner import run_isolated\n"
+        "from wattsup.results.schema import RunConfig\n"
+        f"run_isolated(RunConfig.model_validate_json({CONFIG.model_dump_json()!r}), "
+        "entry='fake_entries:hangs_after_saying_where')\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path]),
+        "WATTSUP_TEST_PIDFILE": str(pidfile),
+        "TMPDIR": str(tmp_path),
+    }
+    runner = subprocess.Popen([sys.executable, "-c", script], env=env)
+    deadline = time.monotonic() + 120
+    while not pidfile.exists():
+        assert runner.poll() is None, "the runner ended before its worker started"
+        assert time.monotonic() < deadline, "the worker never started"
+        time.sleep(0.05)
+    worker = int(pidfile.read_text())
+    server = psutil.Process(worker).ppid()
+    assert server != runner.pid and psutil.Process(server).ppid() == runner.pid
+    assert list(tmp_path.glob(f"wattsup-run-{runner.pid}-*"))
+    runner.send_signal(sig)
+    runner.wait()
+    assert _wait_gone(worker), "the worker outlived its runner"
+    assert _wait_gone(server), "the fork server outlived its runner"
+    assert not list(tmp_path.glob("wattsup-run-*")), "the run's directory was left behind"
+
+
+def test_directories_of_dead_runners_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = tmp_path / f"wattsup-run-{gone.pid}-abc"
+    stale.mkdir()
+    (stale / "record.json").write_text("{}")
+    mine = tmp_path / f"wattsup-run-{os.getpid()}-def"
+    mine.mkdir()
+    runner_module._sweep_stale_run_dirs()
+    assert not stale.exists() and mine.exists()
+
+
+def test_cold_workers_start_a_server_for_each_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    runner_module.close_fork_servers()  # those of earlier tests, with other environments
+    monkeypatch.setenv("WATTSUP_COLD_WORKERS", "1")
+    assert run("ok").status == "ok"
+    assert not runner_module._servers  # closed after its one run
+    monkeypatch.setenv("WATTSUP_COLD_WORKERS", "0")
+    assert run("ok").status == "ok"
+    assert len(runner_module._servers) == 1  # kept warm for the next run
+
+
+def test_an_interpreter_that_cannot_start_is_a_failed_run() -> None:
+    rec = run_isolated(CONFIG, entry="fake_entries:ok", env=ENV, python="/nonexistent/python3")
+    assert rec.status == "failed" and "cannot start /nonexistent/python3" in (rec.error or "")

@@ -165,6 +165,10 @@ def test_export_through_the_cli(
     rc, _, err = run(["export", "--out", str(tmp_path / "x.txt")], capsys)
     assert rc == 2 and "--format" in err
 
+    # bare 'wattsup export' writes CSV to standard output
+    rc, out, _ = run(["export"], capsys)
+    assert rc == 0 and out.startswith("run_id,") and len(out.strip().splitlines()) == 1 + 7
+
 
 def test_bad_db_urls_through_the_cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

@@ -4,13 +4,9 @@ that stops when its parent dies."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psutil
 import pytest
 from conftest import FAKE_ENTRY
 from sweep_helpers import attempts, seeds_sweep
@@ -101,32 +97,69 @@ def test_wrong_options_are_refused(sweep_file: Callable[..., Path], db: str) -> 
         run_sweep(f, db=db, workers=2)
 
 
-def test_the_worker_stops_when_its_parent_dies() -> None:
-    child = "import time; from wattsup.sweep.worker import watch_parent; watch_parent(0.1); time.sleep(60)"
-    parent = (
-        "import os, subprocess, sys, time\n"
-        "env = {**os.environ, 'WATTSUP_SWEEP_PARENT_PID': str(os.getpid())}\n"
-        f"p = subprocess.Popen([sys.executable, '-c', {child!r}], env=env)\n"
-        "print(p.pid, flush=True)\n"
-        "time.sleep(60)\n"
+def test_a_local_sweep_on_cuda_without_cuda_is_refused_before_anything_runs(
+    sweep_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    # (that every run ends with the process that started it is the runner's: tests/bench/test_runner.py)
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    from wattsup.bench.api import DeviceUnavailable
+
+    db = str(tmp_path / "never.db")
+    f = sweep_file(seeds_sweep(2, device="cuda"))
+    assert len(plan(f, str(tmp_path / "plan.db")).todo) == 2  # a dry run still plans it
+    with pytest.raises(DeviceUnavailable, match=r"--device cuda: .*--device cpu"):
+        run_sweep(f, db=db)
+    assert not Path(db).exists()
+    with pytest.raises(Exception, match="--timeout"):
+        run_sweep(sweep_file(seeds_sweep(1)), db=db, timeout_s=float("nan"))
+
+
+def test_a_run_the_store_refuses_is_saved_to_a_file(
+    sweep_file: Callable[..., Path],
+    db: str,
+    fake_env: Callable[..., dict[str, str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    from wattsup.results.schema import RunRecord
+
+    Store.open(db).close()
+    con = sqlite3.connect(db)
+    con.execute("CREATE TRIGGER no_runs BEFORE INSERT ON runs BEGIN SELECT RAISE(FAIL, 'disk is full'); END")
+    con.commit()
+    con.close()
+    monkeypatch.chdir(tmp_path)
+    result = run_sweep(sweep_file(seeds_sweep(1)), db=db, entry=FAKE_ENTRY, env=fake_env())
+    assert result.ok == 1
+    (note,) = [v for k, v in result.details.items() if k.startswith("not stored")]
+    saved = tmp_path / f"wattsup-run-{result.outcomes[0].run_id}.json"
+    assert "disk is full" in note and str(saved) in note and "wattsup import record" in note
+    assert RunRecord.model_validate_json(saved.read_text()).status == "ok"
+
+
+def test_long_names_in_a_sweep_file_are_problems_with_their_lines(
+    sweep_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    from wattsup.sweep.expand import SweepFileError
+
+    long = "x" * 5000
+    f = sweep_file(
+        "tasks: text-classification\nweights: random\nn: 2\nreps: 1\n"
+        f"models: [tiny/bert-classifier, {long}]\ndatasets: [imdb, ./{long}.csv]\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    pid = int(proc.stdout.readline())
-    assert psutil.pid_exists(pid)
-    proc.kill()
-    proc.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                break
-        except psutil.NoSuchProcess:
-            break
-        time.sleep(0.05)
-    else:
-        psutil.Process(pid).kill()
-        pytest.fail("the orphaned worker kept running")
+    with pytest.raises(SweepFileError) as err:
+        plan(f, str(tmp_path / "p.db"))
+    text = str(err.value)
+    assert (
+        "unknown model" in text
+        and "(5,000 characters)" in text
+        and "(5,006 characters) does not exist" in text
+    )
+    assert len(text) < 2000 and ":5:" in text and ":6:" in text
 
 
 # ---------------------------------------------------------------------------------------------- CLI

@@ -140,7 +140,9 @@ def test_cuda_runs_on_a_cluster_without_gpus_are_refused_up_front() -> None:
     from wattsup.sweep.ray_exec import SweepError, check_cluster
     from wattsup.sweep.spec import RayOptions
 
-    cfg = make_config("text-classification", "tiny/bert-classifier", weights="random", device="cuda")
+    cfg = make_config(
+        "text-classification", "tiny/bert-classifier", weights="random", device="cuda", device_here=False
+    )
     cpu_only = [{"NodeManagerAddress": "10.0.0.1", "Resources": {"CPU": 8.0}, "Alive": True}]
     with pytest.raises(SweepError, match="no node of the Ray cluster can run the cuda runs"):
         check_cluster(cpu_only, [cfg], RayOptions())
@@ -165,7 +167,8 @@ def test_a_killed_driver_loses_no_finished_run(
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", driver],
-        env={**os.environ, "PYTHONPATH": str(HERE)},
+        # the driver imports the wattsup under test, whatever is installed
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path])},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

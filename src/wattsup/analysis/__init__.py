@@ -32,6 +32,7 @@ Functions::
     task_intervals(source, selection=None, metric=Metric(), *, confidence=0.95, resamples=2000,
                    seed=0) -> list[TaskInterval]
     mixed_method_warnings(source, selection=None) -> list[MixWarning]
+    modelled_share(source, selection=None, metric=DEFAULT_METRIC) -> ModelledShare
     hardware_class(hardware) -> str
     star_ratings(source, selection=None, metric=Metric(), *, size_classes=True) -> list[StarRating]
     energy_label(source, model, task, selection=None, metric=Metric()) -> EnergyLabel
@@ -105,7 +106,13 @@ if TYPE_CHECKING:
         study_figure,
         summary_by_task,
     )
-    from wattsup.analysis.uncertainty import bootstrap_ci, mixed_method_warnings, task_intervals
+    from wattsup.analysis.uncertainty import (
+        ModelledShare,
+        bootstrap_ci,
+        mixed_method_warnings,
+        modelled_share,
+        task_intervals,
+    )
 
 __all__ = [
     "COMPONENTS",
@@ -128,6 +135,7 @@ __all__ = [
     "MixWarning",
     "ModeComparison",
     "ModelEnergy",
+    "ModelledShare",
     "ParamFit",
     "ParamPoint",
     "ParityRow",
@@ -156,6 +164,7 @@ __all__ = [
     "mixed_method_warnings",
     "model_energies",
     "model_family",
+    "modelled_share",
     "multi_vs_task",
     "output_length_vs_energy",
     "parity",
@@ -194,6 +203,8 @@ _LAZY = {
     "summary_by_task": "wattsup.analysis.summary",
     "bootstrap_ci": "wattsup.analysis.uncertainty",
     "mixed_method_warnings": "wattsup.analysis.uncertainty",
+    "ModelledShare": "wattsup.analysis.uncertainty",
+    "modelled_share": "wattsup.analysis.uncertainty",
     "task_intervals": "wattsup.analysis.uncertainty",
 }
 

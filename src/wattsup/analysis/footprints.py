@@ -93,7 +93,7 @@ def lifecycle(
         kwh = sum(m.kwh for m in models if m.kwh is not None) / len(models)
         what = models[0].model if len(models) == 1 else f"mean of {len(models)} models"
         task = scenario.task or ", ".join(sorted({m.task for m in models}))
-        source_text = f"measured: {what} on {task} ({metric.unit}, {metric.component} components)"
+        source_text = f"from stored runs: {what} on {task} ({metric.unit}, {metric.component} components)"
     else:
         raise InvalidInput(
             "--task",

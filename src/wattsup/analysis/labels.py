@@ -5,6 +5,7 @@ as SVG (plain text, no dependency) or PNG (matplotlib)."""
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -118,7 +119,7 @@ def _wrap(text: str, width: int) -> list[str]:
 def layout(label: EnergyLabel) -> list[Shape]:
     """The label's shapes, in drawing order, on a WIDTH × HEIGHT canvas (y down)."""
     shapes: list[Shape] = [
-        _Rect(0, 0, WIDTH, HEIGHT, "#ffffff", stroke=INK, radius=14),
+        _Rect(0, 0, WIDTH, HEIGHT, "#ffffff", stroke=INK, radius=14),  # its height is set at the end
         _Rect(0, 0, WIDTH, 64, GREEN, radius=14),
         _Rect(0, 40, WIDTH, 24, GREEN),
         _Text(24, 42, "Energy label", 24, "bold", "#ffffff"),
@@ -138,9 +139,10 @@ def layout(label: EnergyLabel) -> list[Shape]:
     y += 52
     rating = f"{label.stars} of 5 stars" if label.stars is not None else "not rated"
     shapes.append(_Text(WIDTH / 2, y, rating, 18, "bold", anchor="middle"))
-    y += 22
-    shapes.append(_Text(WIDTH / 2, y, label.rating_note[:58], 12, color=MUTED, anchor="middle"))
-    y += 30
+    for line in textwrap.wrap(label.rating_note, 58) or [""]:  # the whole reason, never cut
+        y += 17
+        shapes.append(_Text(WIDTH / 2, y, line, 12, color=MUTED, anchor="middle"))
+    y += 35
     shapes.append(_Rect(24, y - 6, WIDTH - 48, 1.5, GREY))
     value, unit = _fmt_energy(label.kwh, label.unit)
     y += 56
@@ -169,16 +171,19 @@ def layout(label: EnergyLabel) -> list[Shape]:
     date = label.date.strftime("%Y-%m-%d") if isinstance(label.date, datetime) else "unknown"
     y += 4
     shapes.append(_Text(24, y, "measured", 13, color=MUTED))
-    shapes.append(_Text(WIDTH - 24, y, f"{date} ({label.runs} runs)", 13, anchor="end"))
+    runs = f"{label.runs} run{'s' if label.runs != 1 else ''}"
+    shapes.append(_Text(WIDTH - 24, y, f"{date} ({runs})", 13, anchor="end"))
     y += 22
     shapes.append(_Text(24, y, "rated among", 13, color=MUTED))
     shapes.append(
         _Text(WIDTH - 24, y, f"{label.group_size} models on {label.hardware_class}", 13, anchor="end")
     )
+    height = max(HEIGHT, y + 48)  # room for everything above the footer
+    shapes[0] = _Rect(0, 0, WIDTH, height, "#ffffff", stroke=INK, radius=14)
     shapes.append(
         _Text(
             WIDTH / 2,
-            HEIGHT - 16,
+            height - 16,
             "5 stars: the 20% of models using the least energy",
             11,
             color=MUTED,
@@ -197,14 +202,23 @@ def _star_points(s: _Star) -> list[tuple[float, float]]:
     return pts
 
 
+def canvas_height(shapes: list[Shape]) -> float:
+    """The label's height: its frame's (the first shape), which grows with long names and reasons."""
+    frame = shapes[0]
+    assert isinstance(frame, _Rect)
+    return frame.h
+
+
 def label_svg(label: EnergyLabel) -> str:
     """The label as a standalone SVG document."""
+    shapes = layout(label)
+    height = canvas_height(shapes)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:g}" '
+        f'viewBox="0 0 {WIDTH} {height:g}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">',
         f"<title>Energy label: {escape(label.model)} on {escape(label.task)}</title>",
     ]
-    for s in layout(label):
+    for s in shapes:
         if isinstance(s, _Rect):
             stroke = f' stroke="{s.stroke}" stroke-width="2"' if s.stroke else ""
             parts.append(
@@ -231,13 +245,15 @@ def _png(label: EnergyLabel, out: Path, dpi: int = 200) -> None:
     from matplotlib import pyplot as plt
     from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
 
-    fig = plt.figure(figsize=(WIDTH / 100, HEIGHT / 100), dpi=dpi)
+    shapes = layout(label)
+    height = canvas_height(shapes)
+    fig = plt.figure(figsize=(WIDTH / 100, height / 100), dpi=dpi)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_xlim(0, WIDTH)
-    ax.set_ylim(HEIGHT, 0)
+    ax.set_ylim(height, 0)
     ax.axis("off")
     pt = 72 / 100  # canvas px → points at 100 px per inch
-    for s in layout(label):
+    for s in shapes:
         if isinstance(s, _Rect):
             if s.radius:
                 ax.add_patch(

@@ -48,8 +48,9 @@ def energy_vs_params(
         points = by_task[task]
         xs = [math.log10(p.n_params) for p in points]
         ys = [math.log10(p.kwh) for p in points]
-        fit = linear_fit(xs, ys)
-        r = pearson(xs, ys)
+        enough = len(points) >= MIN_FIT_MODELS
+        fit = linear_fit(xs, ys) if enough else None
+        r = pearson(xs, ys) if enough else None
         out.append(
             ParamFit(
                 task=task,
@@ -58,10 +59,23 @@ def energy_vs_params(
                 intercept=fit[1] if fit else None,
                 r=r,
                 r2=r * r if r is not None else None,
-                spearman=spearman(xs, ys),
+                spearman=spearman(xs, ys) if enough else None,
                 points=points,
                 missing_params=sorted(missing.get(task, [])),
                 unit=metric.unit,
+                note="" if enough else too_few(len(points)),
             )
         )
     return out
+
+
+MIN_FIT_MODELS = 4
+"""Models with a parameter count a task needs before a fit and correlations are given: with two, r is ±1
+whatever the data; with three, one model decides it."""
+
+
+def too_few(n: int) -> str:
+    return (
+        f"no fit: {n} model{'s' if n != 1 else ''} with a parameter count; at least {MIN_FIT_MODELS} are "
+        "needed (with 2, r is ±1 whatever the data)"
+    )

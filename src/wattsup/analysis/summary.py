@@ -286,12 +286,20 @@ def task_names(source: Source, selection: Selection | None = None) -> Sequence[s
     return _tasks(source, selection or Selection())
 
 
+def _over(mean: float | None, models: int, everyone: int) -> float | None:
+    """A mean over ``models`` restated over ``everyone`` (the others counting zero)."""
+    if mean is None or everyone <= 0:
+        return mean
+    return mean * models / max(everyone, models)
+
+
 def phase_breakdown(
     source: Source, selection: Selection | None = None, metric: Metric = DEFAULT_METRIC
 ) -> list[TaskPhases]:
     """Per task: the whole window and each top-level phase of the repetitions (``load model``, ``query
-    model``; ``generate``, ...), each as the mean over models (``metric.component`` applies; its phase
-    is ignored). A phase some models lack is averaged over the models that have it."""
+    model``; ``generate``, ...), each as the mean over the task's models (``metric.component`` applies;
+    its phase is ignored). A model without a phase (a classifier has no ``generate``) spent nothing in it:
+    it counts as zero, so that a task's phases add up to at most its window, whatever its models mix."""
     where = clauses(selection)
     names_stmt = (
         sa.select(phases.c.phase)
@@ -314,8 +322,13 @@ def phase_breakdown(
     }
     out = []
     for task in sorted(window):
+        everyone = window[task].models
         rows = [
-            PhaseEnergy(phase=name, kwh=per_phase[name][task].mean_kwh, models=per_phase[name][task].models)
+            PhaseEnergy(
+                phase=name,
+                kwh=_over(per_phase[name][task].mean_kwh, per_phase[name][task].models, everyone),
+                models=per_phase[name][task].models,
+            )
             for name in names
             if task in per_phase[name]
         ]

@@ -174,8 +174,10 @@ class StudyTask(_Frozen):
 
 class PhaseEnergy(_Frozen):
     phase: str
-    kwh: float | None = Field(description="mean over the task's models that have this phase")
-    models: int
+    kwh: float | None = Field(
+        description="mean over the task's models, a model without this phase counting zero"
+    )
+    models: int = Field(description="models that have this phase")
 
 
 class TaskPhases(_Frozen):
@@ -202,7 +204,7 @@ class ParamFit(_Frozen):
 
     task: str
     n: int
-    slope: float | None = Field(description="None below 2 distinct parameter counts")
+    slope: float | None = Field(description="None below 4 models or 2 distinct parameter counts")
     intercept: float | None
     r: float | None = Field(description="Pearson correlation of log10 energy and log10 parameters")
     r2: float | None
@@ -210,6 +212,7 @@ class ParamFit(_Frozen):
     points: list[ParamPoint]
     missing_params: list[str] = Field(description="models with no known parameter count (left out)")
     unit: str = UNIT_PER_1K
+    note: str = Field(default="", description="why there is no fit (too few models), else empty")
 
 
 class DatasetComparison(_Frozen):
@@ -273,7 +276,9 @@ class TaskInterval(_Frozen):
 
     task: str
     models: int
-    interval: ConfidenceInterval | None = Field(description="None below 2 models")
+    interval: ConfidenceInterval | None = Field(
+        description="None below 5 models (a bootstrap of fewer is their min–max, not a 95% interval)"
+    )
     unit: str = UNIT_PER_1K
 
 

@@ -3,14 +3,28 @@ components (a counter-measured GPU plus a modelled CPU is part measurement, part
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
-from wattsup.analysis.query import Source, check_metric, clauses, fetch, methods_mix, model_level
+from wattsup.analysis.query import (
+    Source,
+    check_metric,
+    clauses,
+    component_class,
+    fetch,
+    methods_mix,
+    model_level,
+    parse_methods,
+)
 from wattsup.analysis.stats import bootstrap_ci
 from wattsup.analysis.types import DEFAULT_METRIC, Metric, MixWarning, Selection, TaskInterval
 from wattsup.results.tables import runs
 
 __all__ = ["bootstrap_ci", "mixed_method_warnings", "task_intervals"]
+
+
+MIN_INTERVAL_MODELS = 5
 
 
 def task_intervals(
@@ -23,7 +37,8 @@ def task_intervals(
     seed: int = 0,
 ) -> list[TaskInterval]:
     """Per task, a percentile bootstrap interval of the mean over models (models resampled: the spread
-    is between models, as in the summary's standard deviation). ``None`` below two models."""
+    is between models, as in the summary's standard deviation). ``None`` below ``MIN_INTERVAL_MODELS``
+    models: a bootstrap of two models' mean is exactly their min–max, which is no 95% interval."""
     check_metric(metric)
     m = model_level(selection, metric)
     rows = fetch(source, sa.select(m.c.task, m.c.model, m.c.kwh).order_by(m.c.task, m.c.model))
@@ -36,7 +51,7 @@ def task_intervals(
         values = by_task[task]
         ci = (
             bootstrap_ci(values, confidence=confidence, resamples=resamples, seed=seed)
-            if len(values) >= 2
+            if len(values) >= MIN_INTERVAL_MODELS
             else None
         )
         out.append(TaskInterval(task=task, models=len(values), interval=ci, unit=metric.unit))
@@ -80,3 +95,50 @@ def mixed_method_warnings(source: Source, selection: Selection | None = None) ->
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class ModelledShare:
+    """How many of the selected runs' figures include modelled (estimated) energy, and which components."""
+
+    modelled_runs: int
+    runs: int
+    components: tuple[str, ...]
+
+    def note(self) -> str | None:
+        """The label people read under a table: None where no figure includes a modelled component."""
+        if not self.modelled_runs:
+            return None
+        share = "all" if self.modelled_runs == self.runs else f"{self.modelled_runs} of {self.runs}"
+        what = ", ".join(self.components) or "some components"
+        return (
+            f"modelled: {share} runs' figures include modelled energy ({what}: estimated from a power "
+            "model, not read from a hardware counter); read them as estimates"
+        )
+
+
+def modelled_share(
+    source: Source, selection: Selection | None = None, metric: Metric = DEFAULT_METRIC
+) -> ModelledShare:
+    """Count the selected runs whose figure for ``metric`` (its component class) includes a modelled
+    component; one statement grouped by the stored sensor methods."""
+    stmt = (
+        sa.select(runs.c.sensor_methods, runs.c.has_modeled, sa.func.count().label("runs"))
+        .where(*clauses(selection))
+        .group_by(runs.c.sensor_methods, runs.c.has_modeled)
+    )
+    total = modelled = 0
+    names: set[str] = set()
+    for r in fetch(source, stmt):
+        n = int(r["runs"])
+        total += n
+        found = {
+            name
+            for name, methods in parse_methods(r["sensor_methods"] or "").items()
+            if "modeled" in methods
+            and (metric.component == "all" or component_class(name) == metric.component)
+        }
+        if found or (r["has_modeled"] and not r["sensor_methods"] and metric.component == "all"):
+            modelled += n
+            names |= found
+    return ModelledShare(modelled, total, tuple(sorted(names)))

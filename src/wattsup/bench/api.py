@@ -3,26 +3,122 @@ and turn its record into the figures people read."""
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Any
 
-from wattsup.bench.inputs import find_profile, load_profiles
-from wattsup.bench.models import resolve_model_source
+from wattsup.bench.inputs import find_profile, load_profiles, local_path
+from wattsup.bench.models import check_local_tokenizer, resolve_model_source
 from wattsup.bench.tasks import get_task_info
 from wattsup.bench.tasks.zero_shot import FIELDS as ZERO_SHOT_FIELDS
-from wattsup.errors import InvalidInput, NotFound
+from wattsup.errors import InvalidInput, NotFound, WattsupError, shorten
 from wattsup.results.schema import RunConfig, RunRecord
 
+DTYPES = ("float32", "float16", "bfloat16")
+DEVICE = re.compile(r"cpu|cuda(:[0-9]+)?")
+NO_TOKENIZER_TASKS = ("image-classification", "object-detection", "text-to-image")
+"""Tasks whose models take no tokenizer (an image processor, or a diffusers pipeline of its own)."""
+MAX_N = 1_000_000
+"""Inferences per repetition at most (the study's protocol is 1,000)."""
+MAX_REPS = 1_000
+MAX_WARMUP = 100_000
+LOAD_ALLOWANCE_S = 1800.0
+PER_INFERENCE_ALLOWANCE_S = 60.0
 
-def validate(config: RunConfig) -> None:
-    """Fail fast, before any process starts: unknown task, model or dataset (NotFound, with close matches);
-    a model that does not fit the task, a dataset without a field the task needs (InvalidInput)."""
+
+class DeviceUnavailable(WattsupError):
+    """The device asked for is not usable here (no CUDA build of torch, no GPU, index out of range)."""
+
+    exit_code = 2
+
+
+def check_options(config: RunConfig) -> None:
+    """The run's settings that need no model nor dataset: dtype, device syntax, bounds on n, reps, warm-up."""
+    if config.dtype not in DTYPES:
+        raise InvalidInput("--dtype", f"must be one of {', '.join(DTYPES)}, got {config.dtype!r}")
+    if DEVICE.fullmatch(config.device) is None:
+        raise InvalidInput("--device", f"must be cpu, cuda or cuda:N (N a GPU index), got {config.device!r}")
+    for flag, value, most in (("-n", config.n, MAX_N), ("--reps", config.reps, MAX_REPS)):
+        if value > most:
+            raise InvalidInput(flag, f"must be at most {most:,}, got {value:,}")
+    if config.warmup > MAX_WARMUP:
+        raise InvalidInput("--warmup", f"must be at most {MAX_WARMUP:,}, got {config.warmup:,}")
+
+
+def check_device(device: str) -> None:
+    """Refuse a CUDA device that torch cannot use here, before anything runs (imports torch for ``cuda``
+    only; this process never forks runs, so asking torch does not stand in their way)."""
+    if not device.startswith("cuda"):
+        return
+    try:
+        import torch
+    except ImportError as e:
+        raise DeviceUnavailable(f"--device {device}: torch is not installed ({e})") from None
+    if not torch.cuda.is_available():
+        why = (
+            f"this torch ({torch.__version__}) is built without CUDA"
+            if torch.version.cuda is None
+            else "torch sees no CUDA GPU (no GPU, no driver, or CUDA_VISIBLE_DEVICES hides them)"
+        )
+        raise DeviceUnavailable(
+            f"--device {device}: {why}. Run on the CPU with --device cpu, or install a CUDA build of torch "
+            "(https://pytorch.org/get-started/locally/) on a machine with an NVIDIA GPU."
+        )
+    index = int(device.partition(":")[2] or 0)
+    count = torch.cuda.device_count()
+    if index >= count:
+        raise DeviceUnavailable(
+            f"--device {device}: torch sees {count} GPU{'s' if count != 1 else ''} "
+            f"(cuda:0{f' to cuda:{count - 1}' if count > 1 else ''}); pick one of those"
+        )
+
+
+def check_timeout(value: float | None, flag: str = "--timeout") -> float | None:
+    """A timeout in seconds: None (the default applies) or a finite number above zero."""
+    if value is None:
+        return None
+    if math.isnan(value) or math.isinf(value) or value <= 0:
+        raise InvalidInput(flag, f"must be a number of seconds above 0, got {value!r}")
+    return float(value)
+
+
+def default_timeout_s(config: RunConfig) -> float:
+    """The time a run gets when no timeout is given: half an hour to load, then a minute per inference
+    (warm-up and every repetition): generous, but a run that hangs is stopped."""
+    return LOAD_ALLOWANCE_S + PER_INFERENCE_ALLOWANCE_S * (config.warmup + config.n * config.reps)
+
+
+def validate(config: RunConfig, *, device_here: bool = True) -> None:
+    """Fail fast, before any process starts: bad options (:func:`check_options`), unknown task, model or
+    dataset (NotFound, with close matches); a model that does not fit the task, a dataset without a field
+    the task needs, a local dataset that does not exist (InvalidInput); with ``device_here``, a CUDA device
+    this machine cannot use (DeviceUnavailable)."""
+    check_options(config)
     info = get_task_info(config.task)
-    resolve_model_source(config.model, info.name, config.weights)
+    source = resolve_model_source(config.model, info.name, config.weights)
+    if info.name not in NO_TOKENIZER_TASKS:
+        check_local_tokenizer(source, config.extra.get("tokenizer") == "synthetic")
     fields = ZERO_SHOT_FIELDS[info.name] if config.mode == "zero-shot" else info.fields
     ds = config.dataset
-    if ds.startswith("hub:") or Path(ds).expanduser().exists():
-        return
+    if not ds.startswith("hub:") and local_path(ds) is None:
+        profile = find_profile(ds)
+        if profile is None and _looks_like_a_path(ds):
+            raise InvalidInput(
+                "dataset",
+                f"{shorten(ds)} does not exist. Give an existing CSV, JSON Lines, Parquet or image file or "
+                "folder, a profile name ('wattsup tasks' lists them), or hub:ID.",
+            )
+        _check_profile(ds, info.name, fields)
+    if device_here:
+        check_device(config.device)
+
+
+def _looks_like_a_path(name: str) -> bool:
+    return "/" in name or "\\" in name or name.startswith(("~", ".")) or bool(Path(name[:255]).suffix)
+
+
+def _check_profile(ds: str, task: str, fields: tuple[str, ...]) -> None:
     profile = find_profile(ds)
     if profile is None:
         raise NotFound(
@@ -36,8 +132,8 @@ def validate(config: RunConfig) -> None:
         raise InvalidInput(
             "dataset",
             f"{profile.name!r} has no {', '.join(repr(m) for m in missing)} field, "
-            f"which task {info.name!r} needs; profiles for it: "
-            f"{', '.join(p.name for p in load_profiles().values() if info.name in p.tasks)}",
+            f"which task {task!r} needs; profiles for it: "
+            f"{', '.join(p.name for p in load_profiles().values() if task in p.tasks)}",
         )
 
 
@@ -57,8 +153,10 @@ def make_config(
     max_new_tokens: int | None = None,
     zero_shot: bool = False,
     extra: dict[str, Any] | None = None,
+    device_here: bool = True,
 ) -> RunConfig:
-    """A normalised, validated RunConfig (task aliases resolved, defaults filled in)."""
+    """A normalised, validated RunConfig (task aliases resolved, defaults filled in). ``device_here``: check
+    that this machine can use ``device`` (leave it off for a configuration meant for other machines)."""
     from wattsup.bench.protocol import normalise
 
     cfg = RunConfig.model_validate(
@@ -80,7 +178,7 @@ def make_config(
         )
     )
     cfg = normalise(cfg)
-    validate(cfg)
+    validate(cfg, device_here=device_here)
     return cfg
 
 

@@ -117,6 +117,16 @@ def load_profiles() -> dict[str, Profile]:
     return out
 
 
+def local_path(name: str) -> Path | None:
+    """``name`` as an existing local file or folder, else None (also for a name too long to be a path:
+    a name is never trusted to be a valid file name)."""
+    try:
+        path = Path(name).expanduser()
+        return path if path.exists() else None
+    except (OSError, ValueError):  # ENAMETOOLONG, embedded NUL
+        return None
+
+
 def find_profile(name: str) -> Profile | None:
     profiles = load_profiles()
     low = name.lower()
@@ -271,8 +281,8 @@ def resolve_inputs(
     """
     if dataset.startswith("hub:"):
         return _hub_inputs(dataset[4:], task_fields, n, columns or {}, resize)
-    path = Path(dataset).expanduser()
-    if path.exists():
+    path = local_path(dataset)
+    if path is not None:
         return _local_inputs(path, task_fields, n, columns or {}, resize)
     profile = get_profile(dataset)
     missing = [f for f in task_fields if f not in profile.fields]

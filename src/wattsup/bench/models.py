@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from wattsup.bench import catalog as cat
 from wattsup.bench.catalog import CatalogEntry
+from wattsup.bench.inputs import local_path
 from wattsup.bench.tokenizer import SYNTHETIC_TOKENIZER
 from wattsup.errors import InvalidInput, NotFound, WattsupError
 
@@ -39,7 +40,7 @@ def resolve_model_source(spec: str, task: str, weights: str) -> ModelSource:
     """Check that ``spec`` names a model that can run ``task`` with ``weights``; say where it comes from."""
     if weights not in ("pretrained", "random"):
         raise InvalidInput("weights", f"must be 'pretrained' or 'random', got {weights!r}")
-    path = Path(spec).expanduser()
+    path = local_path(spec)
     catalog = cat.load_catalog()
     entry = catalog.find(spec)
     if entry is not None and not entry.supports(task):
@@ -49,7 +50,7 @@ def resolve_model_source(spec: str, task: str, weights: str) -> ModelSource:
             f"{entry.id} is a {entry.task} model; it does not fit task {task!r}. "
             f"Models for {task}: {', '.join(fits)}",
         )
-    if path.is_dir():
+    if path is not None and path.is_dir():
         if not (path / "config.json").exists() and not (path / "model_index.json").exists():
             raise InvalidInput(
                 "model", f"{path} holds no config.json (nor model_index.json): not a model folder"
@@ -155,12 +156,52 @@ def weights_source(src: ModelSource) -> str:
     return f"hub {src.spec}" + (" (offline cache)" if hub_offline() else "")
 
 
-def load_tokenizer(src: ModelSource, config: Any, model_type: str) -> tuple[Any, str]:
-    """A tokenizer and a provenance note: the model's own, or the synthetic one for random weights."""
-    if src.weights == "random":
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer.model",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+    "vocab.txt",
+    "vocab.json + merges.txt",
+)
+"""What a saved tokenizer leaves in a model folder (any one of them; ``tokenizer_config.json`` alone
+describes a tokenizer but holds no vocabulary)."""
+
+
+def missing_tokenizer(path: Path) -> bool:
+    """Whether the model folder ``path`` holds no tokenizer files (see :data:`TOKENIZER_FILES`)."""
+    return not any(all((path / part).is_file() for part in name.split(" + ")) for name in TOKENIZER_FILES)
+
+
+def check_local_tokenizer(src: ModelSource, synthetic: bool) -> None:
+    """A local pretrained model folder without tokenizer files fails here, naming what is missing and
+    the two ways on, instead of deep inside transformers."""
+    if src.kind != "local" or src.weights == "random" or synthetic or src.path is None:
+        return
+    if missing_tokenizer(src.path):
+        raise InvalidInput(
+            "--model",
+            f"{src.path} holds a model but no tokenizer (none of {', '.join(TOKENIZER_FILES)}). Save the "
+            "tokenizer beside it (tokenizer.save_pretrained(folder)), or run with --tokenizer synthetic "
+            "for wattsup's synthetic tokenizer sized to the model's vocabulary",
+        )
+
+
+def load_tokenizer(
+    src: ModelSource, config: Any, model_type: str, *, synthetic: bool = False
+) -> tuple[Any, str]:
+    """A tokenizer and a provenance note: the model's own, or the synthetic one for random weights (or
+    when asked for: ``--tokenizer synthetic``)."""
+    if src.weights == "random" or synthetic:
         from wattsup.bench import tokenizer
 
-        return tokenizer.for_config(config, model_type), SYNTHETIC_TOKENIZER
+        note = (
+            SYNTHETIC_TOKENIZER
+            if src.weights == "random"
+            else f"{SYNTHETIC_TOKENIZER} (--tokenizer synthetic)"
+        )
+        return tokenizer.for_config(config, model_type), note
+    check_local_tokenizer(src, synthetic)
     from transformers import AutoTokenizer
 
     location = str(src.path) if src.path is not None else src.spec

@@ -127,7 +127,16 @@ def _driver_version() -> str | None:
 
 
 def sensors_of(m: Measurement) -> dict[str, str]:
-    return {c.name: f"{c.method}: {c.detail}" for c in m.components}
+    """Component -> 'METHOD: DETAIL' (a detail that already opens with the method, as the meter's modelled
+    sources' do, is not prefixed twice)."""
+    return {c.name: sensor_text(str(c.method), c.detail) for c in m.components}
+
+
+def sensor_text(method: str, detail: str) -> str:
+    for prose in (method, "modelled" if method == "modeled" else method):
+        if detail.startswith(prose + ":"):
+            detail = detail[len(prose) + 1 :].lstrip()
+    return f"{method}: {detail}" if detail else method
 
 
 def load_inputs(task: Task, config: RunConfig) -> InputSet:

@@ -3,15 +3,18 @@
 Runs one configuration (a RunConfig as a JSON file path or inline JSON) and writes its RunRecord as JSON to
 ``--out`` (or standard output). An exception becomes a failed RunRecord carrying the reason, and the exit
 status is 1; a crash, an out-of-memory kill or a timeout leaves no record, and the runner writes the failure.
-``--entry`` names the function that executes a RunConfig (default ``wattsup.bench.protocol:execute``).
+``--entry`` names the function that executes a RunConfig (default ``wattsup.bench.protocol:execute``);
+where it takes a ``progress`` argument and ``--progress FILE`` is given, its progress is appended to FILE.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -55,16 +58,44 @@ def write(record: RunRecord, out: str | None) -> None:
         sys.stdout.flush()
 
 
+def progress_writer(path: str, min_interval_s: float = 0.2) -> Callable[[str, int, int], None]:
+    """A progress callback that appends 'STAGE DONE TOTAL' lines to ``path`` for the runner to follow: on
+    a new stage, at a stage's end, and otherwise at most every ``min_interval_s``."""
+    f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the life of the worker
+    last_at, last_stage = [0.0], [""]
+
+    def report(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage == last_stage[0] and done < total and now - last_at[0] < min_interval_s:
+            return
+        last_at[0], last_stage[0] = now, stage
+        f.write(f"{stage} {done} {total}\n")
+        f.flush()
+
+    return report
+
+
+def call_entry(
+    fn: Callable[..., RunRecord], config: RunConfig, progress: Callable[[str, int, int], None] | None
+) -> RunRecord:
+    """``fn(config)``, with ``progress=`` where ``fn`` takes it."""
+    if progress is not None and "progress" in inspect.signature(fn).parameters:
+        return fn(config, progress=progress)
+    return fn(config)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m wattsup.bench.worker", description=__doc__.splitlines()[0])
     ap.add_argument("config", help="RunConfig as a JSON file path or inline JSON")
     ap.add_argument("--out", help="write the RunRecord JSON here (default: standard output)")
     ap.add_argument("--entry", default=DEFAULT_ENTRY, help="MODULE:FUNCTION that runs a RunConfig")
+    ap.add_argument("--progress", help="append progress lines 'STAGE DONE TOTAL' to this file")
     args = ap.parse_args(argv)
     config = parse_config(args.config)
     started = datetime.now(UTC)
     try:
-        record = load_entry(args.entry)(config)
+        progress = progress_writer(args.progress) if args.progress else None
+        record = call_entry(load_entry(args.entry), config, progress)
     except Exception as err:  # any failure of the run becomes a failed record with its reason
         traceback.print_exc(file=sys.stderr)
         write(

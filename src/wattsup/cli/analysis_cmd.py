@@ -3,6 +3,7 @@ thin wrappers over :mod:`wattsup.results.importers`, :mod:`wattsup.analysis` and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -153,6 +154,23 @@ def _warn_mixed(store: Any, selection: Selection, metric: Metric) -> None:
         )
 
 
+def _modelled(store: Any, selection: Selection | None, metric: Metric) -> str | None:
+    """The label under a table whose figures include modelled energy (None where none does)."""
+    from wattsup.analysis import modelled_share
+
+    return modelled_share(store, selection, metric).note()
+
+
+def _say_modelled(note: str | None) -> None:
+    if note:
+        ui.console(soft_wrap=True).print(f"[yellow]{note}[/]")
+
+
+def _basis(has_modeled: bool | None) -> str:
+    """A row's basis: ``modelled`` where its figure includes a modelled component."""
+    return "unknown" if has_modeled is None else "modelled" if has_modeled else "measured"
+
+
 def _empty(console: Any, location: str) -> None:
     console.print(f"no runs with an energy figure match in {location}")
 
@@ -292,6 +310,35 @@ def import_codecarbon_cmd(
         )
 
 
+@import_app.command("record")
+def import_record_cmd(
+    *,
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Run records as JSON (wattsup-run-RUNID.json).")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Store run records that wattsup wrote to files when it could not store them (bench, suite)."""
+    from pydantic import ValidationError
+
+    from wattsup.results import RunRecord, Store
+
+    records = []
+    for path in paths:
+        try:
+            records.append(RunRecord.model_validate_json(path.read_text(encoding="utf-8")))
+        except OSError as e:
+            raise InvalidInput("PATH", f"cannot read {path}: {e.strerror or e}") from None
+        except (ValidationError, ValueError) as e:
+            first = str(e).strip().splitlines()[0]
+            raise InvalidInput("PATH", f"{path} is not a wattsup run record ({first})") from None
+    with Store.open(db) as store:
+        for record in records:
+            store.keep(record)
+        location = store.location
+    typer.echo(f"stored {len(records)} run{'s' if len(records) != 1 else ''} in {location}")
+
+
 @import_app.command("optimum")
 def import_optimum_cmd(
     *,
@@ -351,6 +398,7 @@ def summary_cmd(
     """Energy per task: mean, standard deviation, median, minimum and maximum over models of kWh per
     1,000 inferences (each model first averaged over its runs and datasets), and the model count."""
     from wattsup.analysis import model_energies, summary_by_task, task_intervals
+    from wattsup.analysis.uncertainty import MIN_INTERVAL_MODELS
     from wattsup.results import Store
 
     if by not in ("task", "model"):
@@ -359,6 +407,7 @@ def summary_cmd(
     metric = _metric(phase, component)
     with Store.open(db, create=False) as store:
         location = store.location
+        note = _modelled(store, sel, metric)
         if by == "model":
             models = model_energies(store, sel, metric)
             _warn_mixed(store, sel, metric)
@@ -367,6 +416,7 @@ def summary_cmd(
                 _echo_json([m.model_dump(mode="json") for m in models])
                 return
             _print_models(models, location, metric.unit)
+            _say_modelled(note if models else None)
             return
         rows = summary_by_task(store, sel, metric)
         intervals = {t.task: t for t in task_intervals(store, sel, metric)} if ci else {}
@@ -414,11 +464,12 @@ def summary_cmd(
             cells.append(
                 f"{iv.interval.low:.3g}–{iv.interval.high:.3g}"
                 if iv is not None and iv.interval is not None
-                else "n/a"
+                else f"n/a (< {MIN_INTERVAL_MODELS} models)"
             )
         table.add_row(*cells)
     console.print(table)
     console.print(f"{sum(r.runs for r in rows)} runs in {location}")
+    _say_modelled(note)
 
 
 def _print_models(models: Any, location: str, unit: str) -> None:
@@ -427,7 +478,7 @@ def _print_models(models: Any, location: str, unit: str) -> None:
         _empty(console, location)
         return
     table = ui.plain_table(
-        ("task", "model", "mode", "energy", "± sd", "runs", "datasets", "parameters", "hardware"),
+        ("task", "model", "mode", "energy", "basis", "± sd", "runs", "datasets", "parameters", "hardware"),
         title=unit,
         right=("energy", "± sd", "runs", "datasets", "parameters"),
     )
@@ -437,6 +488,7 @@ def _print_models(models: Any, location: str, unit: str) -> None:
             m.model,
             m.mode,
             ui.num(m.kwh),
+            _basis(m.has_modeled),
             ui.num(m.std_kwh, ".2g"),
             str(m.runs),
             str(m.datasets),
@@ -474,12 +526,13 @@ def leaderboard_cmd(
     metric = _metric(phase, component)
     with Store.open(db, create=False) as store:
         rows = leaderboard(store, task_name, sel, metric, hardware_class=hardware_class, limit=limit)
+        note = _modelled(store, dataclasses.replace(sel, task=task_name), metric)
     _write(list(rows), out, fmt)
     if as_json:
         _echo_json([r.model_dump(mode="json") for r in rows])
         return
     table = ui.plain_table(
-        ("rank", "model", "mode", "energy", "stars", "class", "runs", "parameters"),
+        ("rank", "model", "mode", "energy", "basis", "stars", "class", "runs", "parameters"),
         title=f"{task_name}: {metric.unit}",
         right=("rank", "energy", "runs", "parameters"),
     )
@@ -489,12 +542,14 @@ def leaderboard_cmd(
             r.model,
             r.mode,
             ui.num(r.kwh),
+            _basis(r.has_modeled),
             "★" * r.stars if r.stars else "not rated",
             r.hardware_class,
             str(r.runs),
             f"{r.n_params:,}" if r.n_params else "unknown",
         )
     ui.console().print(table)
+    _say_modelled(note if rows else None)
 
 
 # ---------------------------------------------------------------- analyze
@@ -534,6 +589,7 @@ def params_cmd(
     sel = _selection(task, model, dataset, hardware, mode, exclude_dataset)
     with Store.open(db, create=False) as store:
         fits = energy_vs_params(store, sel, _metric(phase, component), params=mapping)
+        note = _modelled(store, sel, _metric(phase, component))
     if not _emit(fits, as_json, out, fmt):
         return
     table = ui.plain_table(
@@ -551,6 +607,10 @@ def params_cmd(
             ", ".join(f.missing_params) or "-",
         )
     ui.console().print(table)
+    for f in fits:
+        if f.note:
+            ui.console(soft_wrap=True).print(f"{f.task}: {f.note}")
+    _say_modelled(note if fits else None)
 
 
 @analyze_app.command("modes")
@@ -577,6 +637,7 @@ def modes_cmd(
     sel = _selection(task, model, dataset, hardware, None, exclude_dataset, exclude_model)
     with Store.open(db, create=False) as store:
         rows = multi_vs_task(store, sel, _metric(phase, component))
+        note = _modelled(store, sel, _metric(phase, component))
     if not _emit(rows, as_json, out, fmt):
         return
     table = ui.plain_table(
@@ -602,6 +663,7 @@ def modes_cmd(
                 f"{d.task_specific_models} / {d.multi_purpose_models}",
             )
     ui.console().print(table)
+    _say_modelled(note if rows else None)
 
 
 @analyze_app.command("lengths")
@@ -625,6 +687,7 @@ def lengths_cmd(
     sel = _selection(task, model, dataset, None, mode)
     with Store.open(db, create=False) as store:
         fits = output_length_vs_energy(store, sel, _metric(phase, component))
+        note = _modelled(store, sel, _metric(phase, component))
     if not _emit(fits, as_json, out, fmt):
         return
     table = ui.plain_table(
@@ -635,6 +698,7 @@ def lengths_cmd(
             f.family, str(f.n), ui.num(f.slope, ".3g"), ui.num(f.intercept, ".3g"), ui.num(f.r, ".3f")
         )
     ui.console().print(table)
+    _say_modelled(note if fits else None)
     if not fits:
         typer.echo("no run records its output length (output_units); import with --lengths", err=True)
 
@@ -669,6 +733,7 @@ def parity_cmd(
             finetune_kwh=finetune_kwh,
             queries_per_day=queries_per_day,
         )
+        note = _modelled(store, _selection(task, model), _metric(phase, component))
     if not _emit(rows, as_json, out, fmt):
         return
     table = ui.plain_table(("task", "model", "kWh/1k", "parity inferences", "parity days"))
@@ -681,6 +746,7 @@ def parity_cmd(
             ui.num(r.parity_days, ",.4g"),
         )
     ui.console().print(table)
+    _say_modelled(note if rows else None)
 
 
 ScenarioRegion = Annotated[
@@ -741,6 +807,11 @@ def lifecycle_cmd(
     )
     with Store.open(db, create=False) as store:
         b = lifecycle(store, scenario, None, _metric(phase, component))
+        note = _modelled(
+            store,
+            _selection([task] if task else None, [model] if model else None),
+            _metric(phase, component),
+        )
     if as_json:
         _echo_json(b.model_dump(mode="json"))
         return
@@ -763,6 +834,7 @@ def lifecycle_cmd(
     )
     for n in b.notes:
         console.print(f"note: {n}")
+    _say_modelled(None if b.kwh_source.startswith("given") else note)
 
 
 @analyze_app.command("ratings")
@@ -791,6 +863,11 @@ def ratings_cmd(
             _selection(task, model, dataset, hardware, mode, exclude_dataset),
             _metric(phase, component),
         )
+        note = _modelled(
+            store,
+            _selection(task, model, dataset, hardware, mode, exclude_dataset),
+            _metric(phase, component),
+        )
     if not _emit(rows, as_json, out, fmt):
         return
     table = ui.plain_table(("task", "class", "model", "energy", "stars", "rank", "note"))
@@ -805,6 +882,7 @@ def ratings_cmd(
             r.note,
         )
     ui.console().print(table)
+    _say_modelled(note if rows else None)
 
 
 @analyze_app.command("warnings")

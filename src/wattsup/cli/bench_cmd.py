@@ -16,7 +16,7 @@ from wattsup.errors import InvalidInput
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from wattsup.results import RunConfig, RunRecord
+    from wattsup.results import RunConfig, RunRecord, Store
 
 WEIGHTS = ("pretrained", "random")
 
@@ -47,12 +47,36 @@ def _fmt(v: float | None, fmt: str = ".3g") -> str:
     return "unknown" if v is None else format(v, fmt)
 
 
-def _store(db: str | None, record: RunRecord) -> str:
+def _keep(store: Store | None, record: RunRecord) -> tuple[str | None, str | None]:
+    """Store ``record``: (where it is stored, None), or, if storing fails, (None, a sentence saying where
+    the record was written instead and how to store it later). Nothing measured is lost."""
+    if store is None:
+        return None, None
+    from wattsup.results.fallback import keep_or_save
+
+    problem = keep_or_save(store, record)
+    return (None, problem) if problem else (store.location, None)
+
+
+def _open_store(db: str | None) -> Store:
+    """The store, opened and checked before anything is measured (a broken store fails at once)."""
     from wattsup.results import Store
 
-    with Store.open(db) as store:
-        store.keep(record)
-        return store.location
+    return Store.open(db)
+
+
+def _say_estimate(console: Console, config: RunConfig, store: Store | None, timeout_s: float) -> None:
+    from wattsup.bench.estimate import estimate, say_duration
+
+    found = None if store is None else estimate(config, store)
+    stop = f"stopped if it runs past {say_duration(timeout_s)} (--timeout)"
+    if found is not None:
+        console.print(f"estimate: about {say_duration(found.seconds)} ({found.basis}); {stop}")
+    else:
+        console.print(
+            f"estimate: none yet (no earlier run of this model and setup in the store); rate and time "
+            f"left show as it runs; {stop}"
+        )
 
 
 def bench_cmd(
@@ -98,8 +122,21 @@ def bench_cmd(
         bool,
         typer.Option("--trust-remote-code", help="Allow the model's own code from the Hub (never implied)."),
     ] = False,
+    tokenizer: Annotated[
+        str | None,
+        typer.Option(
+            "--tokenizer",
+            help="'synthetic': wattsup's synthetic tokenizer sized to the model's vocabulary, for a local "
+            "model folder saved without its tokenizer (default: the model's own).",
+        ),
+    ] = None,
     timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds before the run is stopped.")
+        float | None,
+        typer.Option(
+            "--timeout",
+            help="Seconds before the run is stopped. Default: 30 min + 60 s per inference "
+            "(warm-up + n × reps).",
+        ),
     ] = None,
     db: DbOption = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run in the store.")] = False,
@@ -107,14 +144,20 @@ def bench_cmd(
 ) -> None:
     """Measure the energy of N inferences of a model on a task, in a subprocess of its own."""
     from wattsup.bench import make_config, record_json
+    from wattsup.bench.api import check_timeout, default_timeout_s
     from wattsup.bench.runner import run_isolated
+    from wattsup.cli.progress import RunProgress, wanted
 
     _check_choice("--weights", weights, WEIGHTS)
+    timeout = check_timeout(timeout)
     extra: dict[str, Any] = {}
     if column:
         extra["columns"] = _columns(column)
     if trust_remote_code:
         extra["trust_remote_code"] = True
+    if tokenizer is not None:
+        _check_choice("--tokenizer", tokenizer, ("synthetic",))
+        extra["tokenizer"] = tokenizer
     config = make_config(
         task,
         model,
@@ -132,18 +175,30 @@ def bench_cmd(
         extra=extra,
     )
     console = ui.console()
-    if not as_json:
-        console.print(
-            f"[bold]{config.task}[/] · {config.model} ({config.weights}) · {config.dataset} · "
-            f"n={config.n} × {config.reps} reps on {config.device}"
-        )
-    record = run_isolated(config, timeout_s=timeout)
-    where = None if no_store else _store(db, record)
+    timeout_s = timeout if timeout is not None else default_timeout_s(config)
+    store = None if no_store else _open_store(db)
+    try:
+        if not as_json:
+            console.print(
+                f"[bold]{config.task}[/] · {config.model} ({config.weights}) · {config.dataset} · "
+                f"n={config.n} × {config.reps} reps on {config.device}"
+            )
+            _say_estimate(console, config, store, timeout_s)
+        unit = "inferences" if config.batch_size == 1 else "batches"
+        with RunProgress(wanted(as_json), unit=unit) as bar:
+            record = run_isolated(config, timeout_s=timeout_s, progress=bar.stage)
+        where, unstored = _keep(store, record)
+    finally:
+        if store is not None:
+            store.close()
     data = record_json(record)
     if as_json:
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
         _print_run(console, data, where)
+    if unstored:
+        typer.echo(f"wattsup: warning: {unstored}", err=True)
+        raise typer.Exit(1)
     if record.status != "ok":
         raise typer.Exit(1)
 
@@ -215,29 +270,31 @@ def suite_cmd(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Seconds per run before it is stopped.")
     ] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Measure every run again, even those the store holds already (they stay in the store).",
+        ),
+    ] = False,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON lines.")] = False,
 ) -> None:
-    """Run a named suite, resuming: configurations already completed in the store are skipped."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
+    """Run a named suite, resuming: configurations already completed in the store are skipped and their
+    stored figures shown (say so with --again to measure them again)."""
     from wattsup.bench import record_json, suite_configs
-    from wattsup.bench.api import validate
+    from wattsup.bench.api import check_device, check_timeout, validate
+    from wattsup.bench.estimate import estimate, say_duration
     from wattsup.bench.protocol import normalise
     from wattsup.bench.runner import run_isolated
     from wattsup.bench.suites import SUITES, needs_missing_extra
     from wattsup.carbon.grid import grid_intensity
-    from wattsup.results import RunFilter, Store
+    from wattsup.cli.progress import RunProgress, wanted
+    from wattsup.results import RunFilter
 
     if weights is not None:
         _check_choice("--weights", weights, WEIGHTS)
+    timeout = check_timeout(timeout)
     intensity = grid_intensity(region)
     configs = [
         normalise(c)
@@ -246,56 +303,66 @@ def suite_cmd(
         )
     ]
     for c in configs:
-        validate(c)
+        validate(c, device_here=False)
+    for dev in sorted({c.device for c in configs}):
+        check_device(dev)
     console = ui.console()
     per_run_timeout = timeout if timeout is not None else float(SUITES[name]["timeout_s"])
     results: list[tuple[RunConfig, dict[str, Any] | None, str]] = []
-    with Store.open(db) as store:
+    unstored: list[str] = []
+    with _open_store(db) as store:
         todo, skipped = [], []
         for c in configs:
             extra = needs_missing_extra(c)
-            if store.has_completed(c):
+            if not again and store.has_completed(c):
                 skipped.append(c)
                 # the stored figures, so that a resumed suite's table is whole
                 (latest,) = store.list_runs(RunFilter(config_hash=c.config_hash(), status="ok"), limit=1)
-                results.append((c, record_json(store.get(latest.run_id)), "done before"))
+                when = latest.started_at.strftime("%Y-%m-%d %H:%M")
+                results.append((c, record_json(store.get(latest.run_id)), f"stored ({when})"))
             elif extra is not None:
                 results.append((c, None, f"skipped: needs the '{extra}' extra"))
             else:
                 todo.append(c)
         if not as_json:
+            left_out = len(configs) - len(todo) - len(skipped)
             console.print(
-                f"suite [bold]{name}[/]: {len(configs)} runs, {len(skipped)} already in "
-                f"{store.location}, {len(configs) - len(todo) - len(skipped)} skipped"
+                f"suite [bold]{name}[/]: {len(configs)} runs: {len(todo)} to measure now, "
+                f"{len(skipped)} already in {store.location}"
+                + (" (shown, not measured again: add --again to measure them)" if skipped else "")
+                + (f", {left_out} skipped" if left_out else "")
             )
+            guesses = [estimate(c, store) for c in todo]
+            known = [g.seconds for g in guesses if g is not None]
+            if todo:
+                console.print(
+                    f"estimate: about {say_duration(sum(known))} for {len(known)} of {len(todo)} runs, "
+                    "from earlier runs of the same models here"
+                    + (f"; {len(todo) - len(known)} have none to go by" if len(known) < len(todo) else "")
+                    if known
+                    else f"estimate: none yet (no earlier run of these models here); each run is stopped "
+                    f"after {say_duration(per_run_timeout)}"
+                )
         started = time.monotonic()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-            disable=as_json,
-            transient=False,
-        ) as bar:
-            job = bar.add_task("starting", total=len(todo))
+        with RunProgress(wanted(as_json), runs=len(todo)) as bar:
             for c in todo:
-                bar.update(job, description=f"{c.task} · {c.model}")
-                record = run_isolated(c, timeout_s=per_run_timeout)
-                store.keep(record)
+                bar.run_started(f"{c.task} · {c.model}")
+                record = run_isolated(c, timeout_s=per_run_timeout, progress=bar.stage)
+                bar.run_finished()
+                _, problem = _keep(store, record)
+                if problem:
+                    unstored.append(problem)
+                    typer.echo(f"wattsup: warning: {problem}", err=True)
                 data = record_json(record)
                 results.append((c, data, "ok" if record.status == "ok" else "failed"))
                 if as_json:
                     typer.echo(json.dumps(data, default=str))
-                bar.advance(job)
         elapsed = time.monotonic() - started
     order = {c.config_hash(): i for i, c in enumerate(configs)}
     results.sort(key=lambda r: order[r[0].config_hash()])
     if not as_json:
-        _print_suite(console, results, intensity.intensity_g_per_kwh, intensity.label, elapsed)
-    if any(s == "failed" for _, _, s in results):
+        _print_suite(console, results, intensity.intensity_g_per_kwh, intensity.label, elapsed, len(todo))
+    if unstored or any(s == "failed" for _, _, s in results):
         raise typer.Exit(1)
 
 
@@ -305,6 +372,7 @@ def _print_suite(
     g_per_kwh: float,
     region: str,
     elapsed_s: float,
+    measured: int,
 ) -> None:
     from rich.table import Table
 
@@ -338,10 +406,25 @@ def _print_suite(
             _fmt(data["gpu_energy_kwh_per_1k"]),
         )
     console.print(t)
-    console.print(
-        f"{len(results)} runs in {elapsed_s:.0f} s; CPU and RAM figures are modelled where no "
-        "hardware counter was readable (see 'wattsup show RUN_ID')."
+    stored = sum(s.startswith("stored") for _, _, s in results)
+    line = f"{measured} runs measured now in {elapsed_s:.0f} s"
+    if stored:
+        line += f"; {stored} shown from the store, measured before (add --again to measure them here now)"
+    console.print(line + ".")
+    modelled = sorted(
+        {
+            f"{k} ({v})"
+            for _, data, _ in results
+            if data
+            for k, v in (data.get("components") or {}).items()
+            if v == "modeled"
+        }
     )
+    if modelled:
+        console.print(
+            f"[yellow]modelled[/]: {', '.join(modelled)}: estimates from a power model, not a hardware "
+            "counter (see 'wattsup show RUN_ID')."
+        )
 
 
 def tasks_cmd(

@@ -254,8 +254,14 @@ def _show(record: RunRecord) -> None:
                 ui.num(r["duration_s"]),
             )
         console.print(t)
-    prov = record.provenance
-    pairs("provenance", [(k, v) for k, v in prov.model_dump(mode="json").items()])
+    prov = record.provenance.model_dump(mode="json")
+    from wattsup.bench.protocol import sensor_text
+
+    # records stored before the fix say "modeled: modelled: ..."
+    prov["sensors"] = {
+        k: sensor_text(*v.split(": ", 1)) if ": " in v else v for k, v in prov["sensors"].items()
+    }
+    pairs("provenance", list(prov.items()))
 
 
 # ---------------------------------------------------------------- export
@@ -264,12 +270,15 @@ def _show(record: RunRecord) -> None:
 def export_cmd(
     *,
     out: Annotated[
-        str, typer.Option("--out", metavar="PATH", help="The file to write ('-': standard output).")
-    ],
+        str,
+        typer.Option("--out", metavar="PATH", help="The file to write (default '-': standard output)."),
+    ] = "-",
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", metavar="FORMAT", help="csv, parquet, json or jsonl (default: from --out's suffix)."
+            "--format",
+            metavar="FORMAT",
+            help="csv, parquet, json or jsonl (default: from --out's suffix; csv on standard output).",
         ),
     ] = None,
     table: Annotated[str, typer.Option("--table", help="runs (one row per run) or phases.")] = "runs",
@@ -284,6 +293,8 @@ def export_cmd(
     from wattsup.results import Store, export
 
     filters = _filters(task, model, status, hardware)
+    if out == "-" and fmt is None:
+        fmt = "csv"
     with Store.open(db, create=False) as store:
         n = export(store, out, fmt=fmt, table=table, filters=filters, full=full)
         location = store.location

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from wattsup.analysis import ReportOptions, export_rows
 from wattsup.analysis.query import Source
+from wattsup.analysis.uncertainty import MIN_INTERVAL_MODELS
 from wattsup.errors import InvalidInput
 from wattsup.report import figures, interactive
 from wattsup.report.data import ReportData, collect
@@ -61,7 +62,7 @@ def _summary_rows(d: ReportData) -> tuple[list[str], list[list[str]]]:
         interval = (
             f"{ci.interval.low:.4g} – {ci.interval.high:.4g}"
             if ci is not None and ci.interval is not None
-            else "n/a"
+            else f"n/a (< {MIN_INTERVAL_MODELS} models)"
         )
         rows.append(
             [
@@ -89,6 +90,7 @@ def markdown(d: ReportData) -> str:
         f"Energy: {d.summary[0].unit if d.summary else m.unit}, {what}, {m.component} components. Per task: "
         "statistics over models, each model first averaged over its runs per dataset, then over datasets.",
         "",
+        *([f"**Estimates.** {d.modelled}.", ""] if d.modelled else []),
         "## Energy per task",
         "",
         _md_table(*_summary_rows(d)),
@@ -234,6 +236,8 @@ def page(d: ReportData) -> str:
         f"{html.escape(m.component)} components. Per task: statistics over models, each model first averaged "
         "over its runs per dataset, then over datasets. 95% intervals: percentile bootstrap over models.</p>",
     ]
+    if d.modelled:
+        sections.append(f"<p class='warn'><strong>Estimates.</strong> {html.escape(d.modelled)}.</p>")
     if d.warnings and m.component == "all":
         sections.append(
             f"<p class='warn'>{len(d.warnings)} model/task pairs add measured and modelled components (e.g. "

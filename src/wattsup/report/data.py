@@ -42,6 +42,8 @@ class ReportData:
     leaderboards: dict[str, list[LeaderboardEntry]]
     warnings: list[MixWarning]
     notes: list[str] = field(default_factory=list)
+    modelled: str | None = None
+    """The label of modelled figures (see :meth:`wattsup.analysis.ModelledShare.note`), None if none is."""
 
 
 def collect(
@@ -93,4 +95,5 @@ def collect(
         lifecycle_note=note,
         leaderboards={s.task: an.leaderboard(source, s.task, sel, metric) for s in summary},
         warnings=an.mixed_method_warnings(source, sel),
+        modelled=an.modelled_share(source, sel, metric).note(),
     )

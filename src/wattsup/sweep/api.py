@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
+from wattsup.bench.api import check_device, check_timeout
 from wattsup.bench.worker import DEFAULT_ENTRY
 from wattsup.errors import InvalidInput
 from wattsup.sweep.execute import (
@@ -82,6 +83,11 @@ def run_sweep(
         env=dict(env or {}),
     )
     report = reporter or NullReporter()
+    if options.timeout_s is not None:
+        check_timeout(options.timeout_s, "--timeout")
+    if executor == "local":  # runs here: refuse a device this machine lacks before anything runs
+        for device in sorted({c.device for c in expansion.configs}):
+            check_device(device)
     with Store.open(db) as store:
         todo = plan_sweep(expansion, store)
         if executor == "local":

@@ -15,7 +15,7 @@ from wattsup.bench.worker import DEFAULT_ENTRY
 from wattsup.errors import InvalidInput
 from wattsup.results.schema import RunConfig, RunRecord
 from wattsup.sweep.expand import Expansion
-from wattsup.sweep.worker import ENV_CONTEXT, ENV_ENTRY, ENV_PARENT
+from wattsup.sweep.worker import ENV_CONTEXT, ENV_ENTRY
 
 if TYPE_CHECKING:
     from wattsup.results import Store
@@ -161,14 +161,8 @@ class RunOptions:
 
 
 def worker_env(options: RunOptions, context: Mapping[str, object]) -> dict[str, str]:
-    """The isolated worker's extra environment: the caller's, the entry to wrap, the run's placement, and
-    this process's id (the worker's parent: the worker stops if it dies)."""
-    return {
-        **options.env,
-        ENV_ENTRY: options.entry,
-        ENV_CONTEXT: json.dumps(dict(context)),
-        ENV_PARENT: str(os.getpid()),
-    }
+    """The isolated worker's extra environment: the caller's, the entry to wrap and the run's placement."""
+    return {**options.env, ENV_ENTRY: options.entry, ENV_CONTEXT: json.dumps(dict(context))}
 
 
 def failure_reason(reasons: list[str], attempts: int) -> str:
@@ -218,6 +212,7 @@ def run_local(
     it is known, so a killed sweep keeps every finished run. A failed run is tried again up to
     ``options.retries`` times; only its last attempt is recorded."""
     from wattsup.bench.runner import run_isolated
+    from wattsup.results.fallback import keep_or_save
 
     run = runner or run_isolated
     result = SweepResult(plan, "local", details={"host": os.uname().nodename, "written by": "this process"})
@@ -238,7 +233,9 @@ def run_local(
             assert record is not None
             if record.status != "ok":
                 record = record.model_copy(update={"error": failure_reason(reasons, len(reasons))})
-            store.keep(record)
+            problem = keep_or_save(store, record)  # a store that fails now loses no run: a file has it
+            if problem:
+                result.details[f"not stored: {record.run_id}"] = problem
             outcome = outcome_of(record, len(reasons) + (record.status == "ok"), time.monotonic() - started)
             result.outcomes.append(outcome)
             reporter.finished(outcome)

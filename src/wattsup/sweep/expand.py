@@ -192,7 +192,7 @@ def expand(
     used = [False] * len(rules)
     seen: set[str] = set()
     configs: list[RunConfig] = []
-    checked: dict[tuple[str, ...], Exception | None] = {}
+    checked: dict[tuple[str | int, ...], Exception | None] = {}
     combinations = excluded = duplicates = 0
 
     for prefix, block in _blocks(spec):
@@ -245,10 +245,14 @@ def expand(
                         used[k] = True
                     excluded += 1
                     continue
-                key = (cfg.task, cfg.model, cfg.weights, cfg.dataset, cfg.mode)
+                key: tuple[str | int, ...] = (
+                    cfg.task, cfg.model, cfg.weights, cfg.dataset, cfg.mode, cfg.dtype, cfg.device, cfg.n,
+                    cfg.reps, cfg.warmup,
+                )  # fmt: skip
                 if key not in checked:
                     try:
-                        validate(cfg)
+                        # the device is checked where the runs will run (the local executor: here)
+                        validate(cfg, device_here=False)
                         checked[key] = None
                     except (NotFound, InvalidInput) as err:
                         checked[key] = err

@@ -1,13 +1,13 @@
 """The entry a sweep's isolated worker runs (``--entry wattsup.sweep.worker:execute``): it wraps the real
-entry (``$WATTSUP_SWEEP_ENTRY``, default the harness's protocol) and adds three things a sweep needs.
+entry (``$WATTSUP_SWEEP_ENTRY``, default the harness's protocol) and adds two things a sweep needs.
+(That a run stops when the process that started it dies — a Ray worker killed, a driver killed — is the
+runner's, for every run of bench, suite and sweep alike: see :mod:`wattsup.bench.forkserver`.)
 
-1. **Parent watch**: if the process that started this worker dies (a Ray worker killed, a driver
-   killed), the run stops within a second instead of holding its GPU as an orphan.
-2. **CPU energy by process tree** where runs may share a host (Ray): the CPU power model is charged with
+1. **CPU energy by process tree** where runs may share a host (Ray): the CPU power model is charged with
    this run's process-tree share of the CPU time, not the machine's utilisation, which would count
    other runs' work too. RAPL counters, where readable, are whole-socket and cannot be split: they are
    flagged as shared instead.
-3. **Provenance**: ``provenance.sensors["sharing"]`` says where the run ran, which GPUs it saw
+2. **Provenance**: ``provenance.sensors["sharing"]`` says where the run ran, which GPUs it saw
    (``CUDA_VISIBLE_DEVICES`` as this process inherited it) and how each component relates to other runs
    on the same host; ``provenance.libraries`` gets the executor's version (``ray``).
 """
@@ -16,38 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import threading
-import time
+from collections.abc import Callable
 from typing import Any
 
-from wattsup.bench.worker import DEFAULT_ENTRY, load_entry
+from wattsup.bench.worker import DEFAULT_ENTRY, call_entry, load_entry
 from wattsup.results.schema import RunConfig, RunRecord
 
 ENV_ENTRY = "WATTSUP_SWEEP_ENTRY"
 ENV_CONTEXT = "WATTSUP_SWEEP_CONTEXT"
-ENV_PARENT = "WATTSUP_SWEEP_PARENT_PID"
-PARENT_POLL_S = 0.5
-EXIT_PARENT_GONE = 75
-
-
-def watch_parent(poll_s: float = PARENT_POLL_S, parent: int | None = None) -> threading.Thread:
-    """End this process (exit status 75) once its parent is gone (its death re-parents this process).
-
-    The parent is ``parent``, else ``$WATTSUP_SWEEP_PARENT_PID`` (set by the process that started this one,
-    so a parent that died before this call is noticed too), else the current parent."""
-    if parent is None:
-        env = os.environ.get(ENV_PARENT, "")
-        parent = int(env) if env.isdigit() else os.getppid()
-
-    def watch() -> None:
-        while True:
-            time.sleep(poll_s)
-            if os.getppid() != parent:
-                os._exit(EXIT_PARENT_GONE)
-
-    t = threading.Thread(target=watch, name="wattsup-parent-watch", daemon=True)
-    t.start()
-    return t
 
 
 def meter_cpu_by_process_tree() -> None:
@@ -120,11 +96,11 @@ def annotate(record: RunRecord, context: dict[str, Any], cuda_visible: str | Non
     return record.model_copy(update={"provenance": prov})
 
 
-def execute(config: RunConfig) -> RunRecord:
-    """Run ``config`` with the wrapped entry, as described in the module doc."""
+def execute(config: RunConfig, progress: Callable[[str, int, int], None] | None = None) -> RunRecord:
+    """Run ``config`` with the wrapped entry, as described in the module doc (``progress`` is passed on
+    where the wrapped entry takes it)."""
     context: dict[str, Any] = json.loads(os.environ.get(ENV_CONTEXT) or "{}")
-    watch_parent()
     if context.get("cpu_scope") == "process":
         meter_cpu_by_process_tree()
-    record = load_entry(os.environ.get(ENV_ENTRY) or DEFAULT_ENTRY)(config)
+    record = call_entry(load_entry(os.environ.get(ENV_ENTRY) or DEFAULT_ENTRY), config, progress)
     return annotate(record, context, os.environ.get("CUDA_VISIBLE_DEVICES"))

@@ -120,7 +120,9 @@ class Task(ABC):
 
     def prepare(self, src: ModelSource) -> None:
         """Load the tokenizer or processor. The default: a tokenizer."""
-        self.tokenizer, note = mdl.load_tokenizer(src, self.model_config, self.model_type)
+        self.tokenizer, note = mdl.load_tokenizer(
+            src, self.model_config, self.model_type, synthetic=self.extra("tokenizer") == "synthetic"
+        )
         self.provenance["tokenizer"] = note
 
     # ------------------------------------------------------------------ running

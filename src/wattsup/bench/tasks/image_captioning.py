@@ -18,7 +18,9 @@ class ImageCaptioning(GenerativeTask):
     default_max_new_tokens: ClassVar[int | None] = 20
 
     def prepare(self, src: ModelSource) -> None:
-        self.tokenizer, note = mdl.load_tokenizer(src, self.model_config, self.model_type)
+        self.tokenizer, note = mdl.load_tokenizer(
+            src, self.model_config, self.model_type, synthetic=self.extra("tokenizer") == "synthetic"
+        )
         self.provenance["tokenizer"] = note
         self.decoder_only = self.model_type == "git"
         self.full_processor: Any = None

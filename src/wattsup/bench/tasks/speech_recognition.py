@@ -20,7 +20,9 @@ class SpeechRecognition(GenerativeTask):
     def prepare(self, src: ModelSource) -> None:
         from wattsup.bench import models as mdl
 
-        self.tokenizer, note = mdl.load_tokenizer(src, self.model_config, self.model_type)
+        self.tokenizer, note = mdl.load_tokenizer(
+            src, self.model_config, self.model_type, synthetic=self.extra("tokenizer") == "synthetic"
+        )
         self.provenance["tokenizer"] = note
         if src.weights == "random":
             from transformers import WhisperFeatureExtractor
