@@ -75,7 +75,7 @@ def test_tiny_models_run_on_ray_and_resume(cluster: str, sweep_file: Callable[..
         assert note.startswith("executor ray; node ")
         assert "CUDA_VISIBLE_DEVICES='' (no GPU)" in note  # a CPU run meters no GPU of the node
         if "modeled" in r.provenance.sensors.get("cpu", ""):  # no RAPL here: the CPU model, per process tree
-            assert "this process tree's share" in r.provenance.sensors["cpu"]
+            assert "this process tree's CPU time" in r.provenance.sensors["cpu"]
             assert "cpu: modelled from this run's process-tree share of the CPU time" in note
         assert r.provenance.libraries["ray"] == ray.__version__
 

@@ -36,7 +36,7 @@ def test_a_shared_gpu_node_flags_whole_socket_counters_as_shared() -> None:
 
 def test_modelled_components_on_a_shared_host() -> None:
     sensors = {
-        "cpu": "modeled: modelled: Xeon; Teads load curve, this process tree's share",
+        "cpu": "modeled: modelled: Xeon; Teads load curve, this process tree's CPU time",
         "ram": "modeled: modelled: 25.3 GB installed",
     }
     note = annotate(record(sensors), {"executor": "ray", "slots": 2}, "").provenance.sensors["sharing"]
@@ -77,5 +77,5 @@ def test_the_cpu_model_can_be_scoped_to_the_run_process_tree() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    assert len(data["cpu"]) == 1 and "this process tree's share" in data["cpu"][0]
+    assert len(data["cpu"]) == 1 and "this process tree's CPU time" in data["cpu"][0]
     assert data["started_early"] is False
