@@ -293,3 +293,11 @@ def test_pure_no_io_beyond_packaged_tables(io_events: list[tuple[str, str]]) -> 
     assert "water.csv" in opened  # the hook sees the reads it allows
     for event, what in io_events:
         assert event == "open" and Path(what).resolve().is_relative_to(data), (event, what)
+
+
+def test_zero_gpu_energy_has_no_ratio_and_no_relative_bound() -> None:
+    lc = _lc(components=[_c("gpu:0", 0, 0), _c("cpu", 7_200, 720)], gpu_idle_power_w=None)
+    assert lc.ratio is None and lc.active.energy_relative_bound is None
+    assert lc.active.window.energy_wh == 0.0  # measured as zero, not unknown
+    assert lc.comprehensive.window.energy_wh == pytest.approx(2.0 * 1.2)
+    assert lc.comprehensive.energy_relative_bound == pytest.approx(0.1)
