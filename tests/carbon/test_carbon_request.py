@@ -263,6 +263,9 @@ def test_missing_field_and_unknown_region() -> None:
         _lc(gpu_model="EPYC-7763")
     with pytest.raises(InvalidInput, match=r"^pue:"):  # a plain mapping is checked the same way
         request_life_cycle(_hand(pue=0.5))
+    direct = RequestInput(**_hand(gpus=2))  # built without checked(): the GPU count is still checked
+    with pytest.raises(InvalidInput, match=r"^components: 1 GPU energies for gpus=2"):
+        request_life_cycle(direct)
 
 
 @pytest.fixture

@@ -146,13 +146,17 @@ class RequestInput(BaseModel):
             elif "input" in err and err["type"] != "value_error":
                 msg += f", got {err['input']!r}"
             raise InvalidInput(loc, msg) from None
-        n_gpu = sum(1 for c in inp.components if _GPU.match(c.name))
-        if n_gpu != inp.gpus:
-            raise InvalidInput(
-                "components",
-                f"{n_gpu} GPU energies for gpus={inp.gpus}: give the energy of each GPU the server used",
-            )
+        _check_gpu_count(inp)
         return inp
+
+
+def _check_gpu_count(inp: RequestInput) -> None:
+    n_gpu = sum(1 for c in inp.components if _GPU.match(c.name))
+    if n_gpu != inp.gpus:
+        raise InvalidInput(
+            "components",
+            f"{n_gpu} GPU energies for gpus={inp.gpus}: give the energy of each GPU the server used",
+        )
 
 
 def request_input_from_measurement(measurement: Measurement, **fields: Any) -> RequestInput:
@@ -403,7 +407,9 @@ def _sum(cs: Sequence[ComponentEnergy]) -> tuple[float, float]:
 def request_life_cycle(inp: RequestInput | Mapping[str, Any]) -> RequestLifeCycle:
     """Per request and per 1,000 output tokens: energy, carbon (location- and market-based, embodied)
     and water under the active-accelerator and comprehensive boundaries, with their ratio."""
-    if not isinstance(inp, RequestInput):
+    if isinstance(inp, RequestInput):
+        _check_gpu_count(inp)
+    else:
         inp = RequestInput.checked(**dict(inp))
     gpus = [c for c in inp.components if _GPU.match(c.name)]
     host = [c for c in inp.components if c.name in HOST_COMPONENTS]
