@@ -1,5 +1,6 @@
 """Life-cycle carbon: grid intensity, PUE, the embodied hardware catalog and parametric IC model,
-amortisation, water (on-site WUE, off-site grid water intensity), and the footprint of an AI system
+amortisation, water (on-site WUE, off-site grid water intensity), the life cycle of a served request
+(two boundaries: active accelerator and comprehensive), and the footprint of an AI system
 (operational with idle energy, embodied, construction; training and inference; GPU or CPU servers).
 
 Pure functions over packaged tables (``wattsup/data/carbon``); see docs/carbon.md for the formulas,
@@ -58,6 +59,15 @@ from wattsup.carbon.parametric import (
 )
 from wattsup.carbon.profile import IntensityProfile, Window, best_window, parse_profile
 from wattsup.carbon.pue import PueValue, default_pue
+from wattsup.carbon.request import (
+    BoundaryResult,
+    EnergyPart,
+    Figures,
+    RequestInput,
+    RequestLifeCycle,
+    request_input_from_measurement,
+    request_life_cycle,
+)
 from wattsup.carbon.water import (
     WaterFactor,
     WaterSite,
@@ -75,10 +85,13 @@ __all__ = [
     "HOURS_PER_YEAR",
     "Assumptions",
     "Bound",
+    "BoundaryResult",
     "DeviceEstimate",
     "Die",
     "EmbodiedEstimate",
+    "EnergyPart",
     "FabParameters",
+    "Figures",
     "Footprint",
     "FootprintInput",
     "GridIntensity",
@@ -86,6 +99,8 @@ __all__ = [
     "IntensityProfile",
     "PhaseFootprint",
     "PueValue",
+    "RequestInput",
+    "RequestLifeCycle",
     "ServerArchetype",
     "WaterFactor",
     "WaterSite",
@@ -125,6 +140,8 @@ __all__ = [
     "parse_profile",
     "per_gb_kg",
     "region_codes",
+    "request_input_from_measurement",
+    "request_life_cycle",
     "scenario",
     "server",
     "validate_input",
