@@ -70,3 +70,7 @@ def hangs_after_saying_where(config: RunConfig) -> RunRecord:
     os.replace(os.environ["WATTSUP_TEST_PIDFILE"] + ".part", os.environ["WATTSUP_TEST_PIDFILE"])
     time.sleep(600)
     raise AssertionError("unreachable")
+
+
+def says_its_omp_policy(config: RunConfig) -> RunRecord:
+    raise RuntimeError(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")

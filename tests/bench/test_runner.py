@@ -93,6 +93,15 @@ def test_each_run_has_a_process_of_its_own() -> None:
     assert run("remembers").error == "RuntimeError: seen 0 earlier runs"
 
 
+def test_runs_wait_passively_unless_the_user_says_otherwise() -> None:
+    """Spinning OpenMP threads burn CPU time the run is charged for and collapse on a busy host."""
+    assert run("says_its_omp_policy").error == "RuntimeError: OMP_WAIT_POLICY=PASSIVE"
+    rec = run_isolated(
+        CONFIG, entry="fake_entries:says_its_omp_policy", env={**ENV, "OMP_WAIT_POLICY": "ACTIVE"}
+    )
+    assert rec.error == "RuntimeError: OMP_WAIT_POLICY=ACTIVE"
+
+
 def test_progress_comes_back_from_the_worker() -> None:
     seen: list[tuple[str, int, int]] = []
     rec = run_isolated(

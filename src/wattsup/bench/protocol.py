@@ -251,6 +251,7 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
     prov = host_provenance()
     prov.sensors = sensors_of(reps[0].measurement if reps else load)
     prov.torch_threads = threads
+    prov.omp_wait_policy = os.environ.get("OMP_WAIT_POLICY")
     cpu = next((c for c in (reps[0].measurement if reps else load).components if c.name == "cpu"), None)
     if cpu is not None:
         prov.cpu_scope = "machine" if "machine-wide" in cpu.detail else "process tree"

@@ -292,6 +292,10 @@ def run_isolated(
         cfg.write_text(config.model_dump_json(), encoding="utf-8")
         argv = [str(cfg), "--out", str(out), "--entry", entry, "--progress", str(prog)]
         full_env = {**os.environ, **(env or {})}
+        # OpenMP threads that spin while they wait for each other burn CPU time the run is charged for, and
+        # collapse on a busy host (a 2-core VM beside two busy loops: 18-46 instead of 305-380 inferences/s,
+        # benchmarks/RESULTS.md): runs wait passively unless the user says otherwise
+        full_env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         request = {"argv": argv, "env": full_env, "cwd": os.getcwd(), "dir": str(d)}
         reader = _ProgressReader(prog, progress)
         with _servers_lock:

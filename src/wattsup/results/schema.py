@@ -86,6 +86,9 @@ class Provenance(BaseModel):
     cpu_scope: str = Field(
         default="", description="what the CPU figure charges: this run's process tree, or the whole machine"
     )
+    omp_wait_policy: str | None = Field(
+        default=None, description="OMP_WAIT_POLICY of the run (PASSIVE by default for isolated runs)"
+    )
 
 
 class ReportedCarbon(BaseModel):
