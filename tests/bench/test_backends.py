@@ -76,6 +76,16 @@ def test_a_setting_neither_part_takes_or_a_bad_value_is_refused_in_one_line(
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
+def test_no_setting_belongs_to_both_the_scenario_and_its_backend() -> None:
+    from wattsup.bench.backends import settings_class
+    from wattsup.bench.tasks import TASKS, ZERO_SHOT_TASKS
+
+    classes = [task_class(t.name) for t in TASKS] + [task_class(t, "zero-shot") for t in ZERO_SHOT_TASKS]
+    for cls in classes:
+        both = set(cls.Settings.model_fields) & settings_class(cls.backend_name).extra_keys()
+        assert not both, f"{cls.name}: {both} would reach both parts"
+
+
 def test_make_config_refuses_an_unknown_setting_before_anything_runs() -> None:
     with pytest.raises(InvalidInput, match="takes no setting 'tokeniser'"):
         make_config("text-classification", "tiny/bert-classifier", weights="random", extra={"tokeniser": "x"})
