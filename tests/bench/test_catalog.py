@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from wattsup.bench.backends import count_parameters
 from wattsup.bench.catalog import (
     AUTO_CLASS_BY_TASK,
     PARAMETER_TOLERANCE,
     build_config,
-    count_parameters,
     load_catalog,
     model_class_for,
     model_from_config,

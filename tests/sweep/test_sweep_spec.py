@@ -373,3 +373,21 @@ def test_sweep_cli_takes_max_configs(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["sweep", str(f), "--dry-run", "--max-configs", "3", "--db", db]) == 0
     assert "(no store there yet)" in capsys.readouterr().out
     assert not (tmp_path / "r.db").exists()  # a dry run reads: it never creates the store
+
+
+def test_a_setting_the_run_does_not_take_is_reported_at_its_block_even_after_a_good_one() -> None:
+    out = problems(
+        """\
+        weights: random
+        matrix:
+          - tasks: summarization
+            models: tiny/bart-summarizer
+            extra: {num_beams: 2}
+          - tasks: summarization
+            models: tiny/bart-summarizer
+            extra: {num_beam: 2}
+        """
+    )
+    assert len(out) == 1
+    assert out[0].startswith("s.yaml:8: matrix[1].extra: summarization on the transformers backend takes no")
+    assert "setting 'num_beam'; it takes: attn_implementation, columns, num_beams" in out[0]

@@ -10,7 +10,7 @@ from typing import Any
 
 from wattsup.bench.inputs import find_profile, load_profiles, local_path
 from wattsup.bench.models import check_local_tokenizer, resolve_model_source
-from wattsup.bench.tasks import get_task_info
+from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.zero_shot import FIELDS as ZERO_SHOT_FIELDS
 from wattsup.errors import InvalidInput, NotFound, WattsupError, shorten
 from wattsup.results.schema import RunConfig, RunRecord
@@ -97,8 +97,9 @@ def validate(config: RunConfig, *, device_here: bool = True) -> None:
     check_options(config)
     info = get_task_info(config.task)
     source = resolve_model_source(config.model, info.name, config.weights)
+    _, backend = task_class(info.name, config.mode).settings_for(config)
     if info.name not in NO_TOKENIZER_TASKS:
-        check_local_tokenizer(source, config.extra.get("tokenizer") == "synthetic")
+        check_local_tokenizer(source, getattr(backend, "tokenizer", "model") == "synthetic")
     fields = ZERO_SHOT_FIELDS[info.name] if config.mode == "zero-shot" else info.fields
     ds = config.dataset
     if not ds.startswith("hub:") and local_path(ds) is None:

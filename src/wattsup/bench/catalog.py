@@ -3,7 +3,9 @@ and tiny test architectures, each as a configuration that builds the real archit
 
 An entry's ``config`` overrides the transformers defaults of its ``model_type`` (nested ``encoder``,
 ``decoder``, ``text_config``, ``vision_config`` and ``backbone_config`` dicts likewise). Diffusion entries
-list diffusers components instead, and are built by :mod:`wattsup.bench.tasks.image_generation`.
+list diffusers components instead, and are built by :mod:`wattsup.bench.backends.diffusers`. Parameter
+counts are the backends' (:func:`wattsup.bench.backends.count_parameters`): this module imports no other
+of wattsup.bench.
 """
 
 from __future__ import annotations
@@ -191,13 +193,17 @@ def auto_class(name: str) -> Any:
 
 
 def model_from_config(
-    config: Any, auto_class_name: str, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
+    config: Any,
+    auto_class_name: str,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype | None = None,
+    **kwargs: Any,
 ) -> Any:
-    """Instantiate ``config`` with the given Auto class on ``device`` (``"meta"``: no memory at all)."""
+    """Instantiate ``config`` with the given Auto class on ``device`` (``"meta"``: no memory at all);
+    ``kwargs`` go to ``from_config`` (``attn_implementation``, ...)."""
     import torch
 
     cls = auto_class(auto_class_name)
-    kwargs: dict[str, Any] = {}
     if dtype is not None:
         kwargs["dtype"] = dtype
     with torch.device(device):
@@ -209,19 +215,3 @@ def model_class_for(entry: CatalogEntry, task: str) -> str:
     if task in entry.zero_shot_tasks and task != entry.task:
         return AUTO_CLASS_BY_TASK[entry.task]
     return AUTO_CLASS_BY_TASK[task]
-
-
-def count_parameters(entry: CatalogEntry) -> int:
-    """The parameter count of the entry built on the ``meta`` device, the way its published count was taken:
-    the base model (``AutoModel``) for the study's entries, the task model for the others."""
-    if entry.is_diffusion:
-        from wattsup.bench.tasks.image_generation import count_pipeline_parameters
-
-        return count_pipeline_parameters(entry)
-    config = build_config(entry)
-    name = "AutoModel" if entry.count_model == "base" else AUTO_CLASS_BY_TASK[entry.task]
-    try:
-        model = model_from_config(config, name, device="meta")
-    except ValueError:  # no base class for this architecture (an encoder-decoder pair): count the task model
-        model = model_from_config(config, AUTO_CLASS_BY_TASK[entry.task], device="meta")
-    return sum(p.numel() for p in model.parameters())

@@ -43,6 +43,7 @@ PRELOAD = (
     "torch",
     "transformers",
     "wattsup.bench.protocol",
+    "wattsup.bench.backends.transformers",
     "wattsup.bench.tasks.base",
     "wattsup.sweep.worker",
 )

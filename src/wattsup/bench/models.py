@@ -2,7 +2,8 @@
 ``weights="random"``: the real architecture built from the packaged catalog with no download at all.
 
 ``trust_remote_code`` is never enabled implicitly: a model that needs it must be asked for with
-``extra={"trust_remote_code": True}`` in its RunConfig.
+``extra={"trust_remote_code": True}`` in its RunConfig. Loading itself is the backends' work
+(:mod:`wattsup.bench.backends`); the transformers helpers they share are here.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
 
 
-def _pretrained_error(src: ModelSource, what: str, err: Exception) -> WattsupError:
+def pretrained_error(src: ModelSource, what: str, err: Exception) -> WattsupError:
     where = str(src.path) if src.path else src.spec
     hint = ""
     if hub_offline() and src.kind == "hub":
@@ -104,7 +105,7 @@ def load_config(src: ModelSource) -> tuple[Any, str]:
     try:
         config = AutoConfig.from_pretrained(location, trust_remote_code=False)
     except Exception as e:  # OSError, ValueError for unknown model types, HTTP errors
-        raise _pretrained_error(src, "configuration", e) from e
+        raise pretrained_error(src, "configuration", e) from e
     return config, str(config.model_type)
 
 
@@ -128,20 +129,26 @@ def load_model(
     *,
     dtype: Any,
     trust_remote_code: bool = False,
+    attn_implementation: str | None = None,
 ) -> Any:
-    """The model on ``device`` in ``dtype``, in eval mode: random weights built in place, or pretrained."""
+    """The model on ``device`` in ``dtype``, in eval mode: random weights built in place, or pretrained.
+    ``attn_implementation`` (``eager``, ``sdpa``, ...) picks the attention kernel; None: transformers'
+    default for the model."""
     import torch
 
+    kwargs: dict[str, Any] = {}
+    if attn_implementation is not None:
+        kwargs["attn_implementation"] = attn_implementation
     if src.weights == "random":
         torch_device = torch.device(device)
-        model = cat.model_from_config(config, auto_class_name, device=torch_device, dtype=dtype)
+        model = cat.model_from_config(config, auto_class_name, device=torch_device, dtype=dtype, **kwargs)
     else:
         cls = cat.auto_class(auto_class_name)
         location = str(src.path) if src.path is not None else src.spec
         try:
-            model = cls.from_pretrained(location, dtype=dtype, trust_remote_code=trust_remote_code)
+            model = cls.from_pretrained(location, dtype=dtype, trust_remote_code=trust_remote_code, **kwargs)
         except Exception as e:
-            raise _pretrained_error(src, "weights", e) from e
+            raise pretrained_error(src, "weights", e) from e
         model = model.to(device)
     model.eval()
     return model
@@ -208,7 +215,7 @@ def load_tokenizer(
     try:
         tok = AutoTokenizer.from_pretrained(location, trust_remote_code=False)
     except Exception as e:
-        raise _pretrained_error(src, "tokenizer", e) from e
+        raise pretrained_error(src, "tokenizer", e) from e
     return tok, f"the model's own tokenizer ({type(tok).__name__})"
 
 
@@ -230,7 +237,7 @@ def load_image_processor(src: ModelSource, config: Any, model_type: str) -> tupl
             loader: Any = AutoImageProcessor
             return loader.from_pretrained(location), "the model's own image processor"
         except Exception as e:
-            raise _pretrained_error(src, "image processor", e) from e
+            raise pretrained_error(src, "image processor", e) from e
     import transformers
     from transformers.models.auto.auto_mappings import IMAGE_PROCESSOR_MAPPING_NAMES
 

@@ -146,8 +146,8 @@ def load_inputs(task: Task, config: RunConfig) -> InputSet:
         task.name,
         config.n,
         config.seed,
-        columns=config.extra.get("columns"),
-        resize=bool(config.extra.get("resize", True)),
+        columns=task.settings.columns,
+        resize=task.settings.resize,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,7 +248,7 @@ def expand(
                     continue
                 key: tuple[str | int, ...] = (
                     cfg.task, cfg.model, cfg.weights, cfg.dataset, cfg.mode, cfg.dtype, cfg.device, cfg.n,
-                    cfg.reps, cfg.warmup,
+                    cfg.reps, cfg.warmup, json.dumps(cfg.extra, sort_keys=True, default=str),
                 )  # fmt: skip
                 if key not in checked:
                     try:
@@ -262,6 +263,7 @@ def expand(
                             "model": axes["models"].at(mi),
                             "dataset": axes["datasets"].at(di) or tasks.at(ti),
                             "weights": axes["weights"].at(wi) or axes["models"].at(mi),
+                            "extra": (*prefix, "extra") if block.extra is not None else ("extra",),
                         }.get(field_name, prefix)
                         problem(at, _message(err))
                 if checked[key] is not None:

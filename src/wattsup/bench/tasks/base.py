@@ -1,42 +1,72 @@
-"""What every task shares: the Task interface, model loading, phase helpers and the prefill/decode split.
+"""What every task shares: the Task interface (a task is a *scenario*), its typed settings, and the
+prefill/decode split.
 
-A task owns preprocessing, the model call and postprocessing of one batch, each inside a named phase
-(``preprocess``, ``forward`` or ``generate`` with ``prefill``/``decode``, ``postprocess``; the diffusion
-task meters its denoising loop). ``phase`` is :meth:`wattsup.meter.Meter.phase` while metered and a
-no-op during warm-up.
+A task says what its inputs are (``fields``), how one batch goes through its backend's calls inside named
+phases (``preprocess``, ``forward`` or ``generate`` with ``prefill``/``decode``, ``postprocess``; the
+diffusion task meters its denoising loop), and what its output unit is (``unit``: input tokens, generated
+tokens, images). Loading the model and the model calls are the backend's (:mod:`wattsup.bench.backends`):
+``transformers`` for every task but text-to-image, ``diffusers`` for it. ``phase`` is
+:meth:`wattsup.meter.Meter.phase` while metered and :func:`no_phase` during warm-up.
+
+A RunConfig's ``extra`` holds both parts' settings, each typed: the scenario's (:class:`ScenarioSettings`
+and its subclasses) and the backend's (its ``Settings``). A key that neither takes is refused.
 """
 
 from __future__ import annotations
 
-import copy
-import inspect
 import io
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from wattsup.bench import models as mdl
-from wattsup.bench.catalog import model_class_for
-from wattsup.bench.models import ModelSource
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from wattsup.bench.backends import make_backend, settings_class
+from wattsup.bench.backends.base import (
+    DTYPES,
+    Backend,
+    BackendSettings,
+    GenerativeBackend,
+    PhaseFn,
+    no_phase,
+)
+from wattsup.bench.backends.transformers import TransformersBackend
+from wattsup.bench.models import ModelSource, resolve_model_source
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import ComponentEnergy, Measurement
 from wattsup.results.schema import RunConfig
 
-PhaseFn = Callable[[str], AbstractContextManager[Any]]
-
-DTYPES = ("float32", "float16", "bfloat16")
 DECODE_NOTE = (
     "decode = generate - prefill (AI Energy Score): prefill is a separate generate() of one new token "
     "on the same input; the window's totals leave that extra pass out"
 )
 
 
-def no_phase(name: str) -> AbstractContextManager[None]:
-    """The phase function of unmetered work (warm-up)."""
-    return nullcontext()
+class ScenarioSettings(BaseModel):
+    """The scenario's settings in a RunConfig's ``extra``: how its inputs are read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    columns: dict[str, str] | None = None
+    """Which dataset column feeds each of the task's fields (``--column FIELD=NAME``)."""
+    resize: bool = True
+    """Resize images as the study did (640×480); false keeps them as they are."""
+
+
+class GenerationSettings(ScenarioSettings):
+    """A generative task's protocol: the separate prefill pass, and the beams."""
+
+    prefill_decode: bool = True
+    """Meter a separate one-token ``generate`` as ``prefill`` and derive ``decode`` (AI Energy Score)."""
+    num_beams: int = Field(default=1, ge=1)
+    """Greedy by default; the study's pipelines used each model's own default."""
+
+
+def _one_line(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "value"
+    return f"{where}: {first['msg']} (got {first.get('input')!r})"
 
 
 @dataclass
@@ -49,7 +79,8 @@ class BatchResult:
 
 
 class Task(ABC):
-    """One task family. Subclasses set the class attributes and implement :meth:`prepare` and :meth:`run`."""
+    """One task family: a scenario run on a backend. Subclasses set the class attributes and implement
+    :meth:`run` (and :meth:`prepare` where they need more than a tokenizer)."""
 
     name: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
@@ -58,20 +89,66 @@ class Task(ABC):
     unit: ClassVar[str] = "input token"
     default_max_new_tokens: ClassVar[int | None] = None
     in_study: ClassVar[bool] = True
+    backend_name: ClassVar[str] = "transformers"
+    Settings: ClassVar[type[ScenarioSettings]] = ScenarioSettings
 
     def __init__(self, config: RunConfig) -> None:
-        import torch
+        self.config = config
+        self.settings, backend_settings = self.settings_for(config)
+        self.backend: Backend = make_backend(self.backend_name, backend_settings)
+        self.source: ModelSource | None = None
 
+    @classmethod
+    def settings_for(cls, config: RunConfig) -> tuple[ScenarioSettings, BackendSettings]:
+        """The scenario's and the backend's settings from ``config`` (device, dtype and ``extra``), checked:
+        an unknown key or a bad value is an InvalidInput that names it and what is allowed."""
         if config.dtype not in DTYPES:
             raise InvalidInput("dtype", f"must be one of {', '.join(DTYPES)}, got {config.dtype!r}")
-        self.config = config
-        self.device = torch.device(config.device)
-        self.dtype = getattr(torch, config.dtype)
-        self.model: Any = None
-        self.model_config: Any = None
-        self.model_type = ""
-        self.source: ModelSource | None = None
-        self.provenance: dict[str, str] = {}
+        backend_cls = settings_class(cls.backend_name)
+        ours, theirs = set(cls.Settings.model_fields), backend_cls.extra_keys()
+        unknown = sorted(k for k in config.extra if k not in ours and k not in theirs)
+        if unknown:
+            known = ", ".join(sorted(ours | theirs))
+            raise InvalidInput(
+                "extra",
+                f"{cls.name} on the {cls.backend_name} backend takes no setting {unknown[0]!r}; "
+                f"it takes: {known}",
+            )
+        try:
+            scenario = cls.Settings.model_validate({k: v for k, v in config.extra.items() if k in ours})
+            backend = backend_cls.model_validate(
+                {k: v for k, v in config.extra.items() if k in theirs}
+                | {"device": config.device, "dtype": config.dtype}
+            )
+        except ValidationError as e:
+            raise InvalidInput("extra", _one_line(e)) from None
+        return scenario, backend
+
+    # ------------------------------------------------------------------ what the backend loaded
+    @property
+    def model(self) -> Any:
+        return self.backend.model
+
+    @property
+    def model_config(self) -> Any:
+        return getattr(self.backend, "model_config", None)
+
+    @property
+    def model_type(self) -> str:
+        return str(getattr(self.backend, "model_type", ""))
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        """weights, parameters, tokenizer, processor: the backend's notes of what it loaded."""
+        return self.backend.provenance
+
+    @property
+    def dtype(self) -> Any:
+        return getattr(self.backend, "dtype", None)
+
+    @property
+    def device(self) -> Any:
+        return getattr(self.backend, "device", None)
 
     # ------------------------------------------------------------------ configuration
     @property
@@ -84,46 +161,28 @@ class Task(ABC):
         """The catalog task the model must fit (the task itself, or for zero-shot runs, the same task)."""
         return self.name
 
-    def extra(self, key: str, default: Any = None) -> Any:
-        return self.config.extra.get(key, default)
-
     # ------------------------------------------------------------------ loading
     def load(self) -> None:
-        """Resolve, build or load the model and whatever prepares its inputs (metered as the load phase)."""
-        src = mdl.resolve_model_source(self.config.model, self.model_task, self.config.weights)
+        """Resolve the model, have the backend build or load it, then :meth:`prepare` whatever prepares
+        its inputs (metered as the load phase)."""
+        src = resolve_model_source(self.config.model, self.model_task, self.config.weights)
         self.source = src
-        config, model_type = mdl.load_config(src)
-        auto = (
-            model_class_for(src.entry, self.model_task)
-            if src.entry is not None
-            else self.auto_class_for(config)
-        )
-        mdl.check_fits(config, auto, src, self.model_task)
-        self.model = mdl.load_model(
-            src,
-            config,
-            auto,
-            self.config.device,
-            dtype=self.dtype,
-            trust_remote_code=bool(self.extra("trust_remote_code", False)),
-        )
-        self.model_config = self.model.config
-        self.model_type = model_type
-        self.provenance["weights"] = mdl.weights_source(src)
-        self.provenance["parameters"] = str(mdl.num_parameters(self.model))
+        self.load_model(src)
         self.prepare(src)
 
-    def auto_class_for(self, config: Any) -> str:
-        from wattsup.bench.catalog import AUTO_CLASS_BY_TASK
-
-        return AUTO_CLASS_BY_TASK[self.name]
+    def load_model(self, src: ModelSource) -> None:
+        self.backend.load(src, self.model_task)
 
     def prepare(self, src: ModelSource) -> None:
         """Load the tokenizer or processor. The default: a tokenizer."""
-        self.tokenizer, note = mdl.load_tokenizer(
-            src, self.model_config, self.model_type, synthetic=self.extra("tokenizer") == "synthetic"
-        )
-        self.provenance["tokenizer"] = note
+        self.tokenizer = self.hf.load_tokenizer(src)
+
+    @property
+    def hf(self) -> TransformersBackend:
+        """The backend of a task that runs on transformers (its tokenizer and processor loaders)."""
+        if not isinstance(self.backend, TransformersBackend):
+            raise TypeError(f"{self.name} runs on the {self.backend_name} backend, not transformers")
+        return self.backend
 
     # ------------------------------------------------------------------ running
     @abstractmethod
@@ -136,26 +195,9 @@ class Task(ABC):
 
     # ------------------------------------------------------------------ helpers
     def model_inputs(self, enc: Any) -> dict[str, Any]:
-        """The tokenizer's outputs the model's forward accepts, on the model's device."""
-        accepted = self._forward_params()
-        out = {}
-        for k, v in dict(enc).items():
-            if k in accepted:
-                out[k] = v.to(self.device) if hasattr(v, "to") else v
-        return out
-
-    def _forward_params(self) -> frozenset[str]:
-        # inspect.signature costs ~0.1-1 ms: once per model, not once per inference (it is in the
-        # metered window).
-        cached: frozenset[str] | None = getattr(self, "_forward_params_cache", None)
-        if cached is None:
-            params = inspect.signature(self.model.forward).parameters
-            names = set(params)
-            if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-                names |= {"input_ids", "attention_mask", "pixel_values"}
-            cached = frozenset(names)
-            self._forward_params_cache = cached
-        return cached
+        """The tokenizer's or processor's outputs the model takes, on its device (the backend's
+        :meth:`~wattsup.bench.backends.base.Backend.preprocess`)."""
+        return self.backend.preprocess(enc)
 
     def tokenize(self, texts: list[str] | str, pair: list[str] | None = None, **kw: Any) -> Any:
         return self.tokenizer(texts, pair, truncation=True, padding=True, return_tensors="pt", **kw)
@@ -170,78 +212,58 @@ def decode_image(data: Any) -> Any:
     return data.convert("RGB")
 
 
-def float_inputs(enc: dict[str, Any], dtype: Any) -> dict[str, Any]:
-    """Cast floating tensors (pixel values, audio features) to the model's dtype."""
-    return {
-        k: (v.to(dtype) if hasattr(v, "is_floating_point") and v.is_floating_point() else v)
-        for k, v in enc.items()
-    }
-
-
 class GenerativeTask(Task):
     """A task that calls ``generate``: fixed output length (min = max new tokens, EOS never ends it early),
     greedy by default, metered as ``generate`` = ``prefill`` + ``decode``."""
 
     unit: ClassVar[str] = "generated token"
     default_max_new_tokens: ClassVar[int | None] = 10
+    Settings: ClassVar[type[ScenarioSettings]] = GenerationSettings
     decoder_only: bool = False
 
     @property
+    def generation(self) -> GenerationSettings:
+        assert isinstance(self.settings, GenerationSettings)
+        return self.settings
+
+    @property
+    def generator(self) -> GenerativeBackend:
+        assert isinstance(self.backend, GenerativeBackend)
+        return self.backend
+
+    @property
     def prefill_pass(self) -> bool:
-        return bool(self.extra("prefill_decode", True)) and self.max_new_tokens > 1
+        return self.generation.prefill_decode and self.max_new_tokens > 1
+
+    def generation_overrides(self) -> dict[str, Any]:
+        """Settings of the backend's generation config that this task sets (beyond length and beams)."""
+        return {}
 
     def generation_config(self) -> Any:
-        gc = copy.deepcopy(self.model.generation_config)
-        n = self.max_new_tokens
-        tok = getattr(self, "tokenizer", None)
-        pad = getattr(tok, "pad_token_id", None)
-        eos = getattr(tok, "eos_token_id", None)
-        updates: dict[str, Any] = {
-            "max_new_tokens": n,
-            "min_new_tokens": n,
-            "do_sample": False,
-            "num_beams": int(self.extra("num_beams", 1)),
-            "max_length": None,
-            "min_length": 0,
-            "early_stopping": False,
-            "length_penalty": 1.0,
-            "no_repeat_ngram_size": 0,
-        }
-        if getattr(gc, "pad_token_id", None) is None and (pad is not None or eos is not None):
-            updates["pad_token_id"] = pad if pad is not None else eos
-        if getattr(gc, "eos_token_id", None) is None and eos is not None:
-            updates["eos_token_id"] = eos
-        if (
-            getattr(self.model_config, "is_encoder_decoder", False)
-            and gc.decoder_start_token_id is None
-            and getattr(gc, "bos_token_id", None) is None
-        ):
-            start = getattr(self.model_config, "decoder_start_token_id", None)
-            updates["decoder_start_token_id"] = (
-                start if start is not None else updates.get("pad_token_id", pad)
-            )
-        for k, v in updates.items():
-            setattr(gc, k, v)
-        return gc
+        return self.generator.generation_config(
+            self.max_new_tokens,
+            tokenizer=getattr(self, "tokenizer", None),
+            num_beams=self.generation.num_beams,
+            **self.generation_overrides(),
+        )
 
     def generate(self, inputs: dict[str, Any], phase: PhaseFn) -> tuple[Any, float]:
-        """``generate`` inside its phases; returns the output ids and the seconds of the extra prefill."""
+        """The backend's ``prefill`` and ``generate`` inside their phases; returns the output ids and the
+        seconds of the extra prefill pass."""
         gc = getattr(self, "_gc", None)
         if gc is None:
             gc = self._gc = self.generation_config()
         excluded = 0.0
         if self.prefill_pass:
-            one = copy.deepcopy(gc)
-            one.max_new_tokens = one.min_new_tokens = 1
             t0 = time.perf_counter()
             with phase("prefill"):
-                self.model.generate(**inputs, generation_config=one)
+                self.generator.prefill(inputs, gc)
             excluded = time.perf_counter() - t0
             with phase("generate"):
-                out = self.model.generate(**inputs, generation_config=gc)
+                out = self.generator.generate(inputs, gc)
         else:
             with phase("generate"), phase("prefill"):
-                out = self.model.generate(**inputs, generation_config=gc)
+                out = self.generator.generate(inputs, gc)
         return out, excluded
 
     def new_tokens(self, out: Any, input_len: int) -> int:
@@ -294,3 +316,18 @@ def derive_decode(m: Measurement) -> Measurement:
     phases = [new_gen if p.name == "generate" else p for p in m.phases if p.name != "prefill"]
     root = _minus(m, prefill, m.name, "without the separate prefill pass")
     return root.model_copy(update={"phases": phases, "warnings": [*m.warnings, DECODE_NOTE]})
+
+
+__all__ = [
+    "DECODE_NOTE",
+    "DTYPES",
+    "BatchResult",
+    "GenerationSettings",
+    "GenerativeTask",
+    "PhaseFn",
+    "ScenarioSettings",
+    "Task",
+    "decode_image",
+    "derive_decode",
+    "no_phase",
+]

@@ -33,7 +33,7 @@ class FillMask(Task):
             enc = self.tokenize([mask_last_word(ex["text"], mask) for ex in batch])
             inputs = self.model_inputs(enc)
         with phase("forward"):
-            logits = self.model(**inputs).logits
+            logits = self.backend.forward(inputs).logits
         with phase("postprocess"):
             out = []
             positions = (enc["input_ids"] == self.tokenizer.mask_token_id).nonzero().tolist()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from wattsup.bench import models as mdl
 from wattsup.bench.models import ModelSource
-from wattsup.bench.tasks.base import BatchResult, PhaseFn, Task, decode_image, float_inputs
+from wattsup.bench.tasks.base import BatchResult, PhaseFn, Task, decode_image
 from wattsup.bench.tasks.text_classification import label_names
 
 TOP_K = 5
@@ -17,13 +16,12 @@ class VisionTask(Task):
     unit: ClassVar[str] = "image"
 
     def prepare(self, src: ModelSource) -> None:
-        self.processor, note = mdl.load_image_processor(src, self.model_config, self.model_type)
-        self.provenance["processor"] = note
+        self.processor = self.hf.load_image_processor(src)
 
     def pixels(self, batch: list[dict[str, Any]]) -> tuple[list[Any], dict[str, Any]]:
         images = [decode_image(ex["image"]) for ex in batch]
         enc = self.processor(images=images, return_tensors="pt")
-        return images, float_inputs(self.model_inputs(enc), self.dtype)
+        return images, self.model_inputs(enc)
 
 
 class ImageClassification(VisionTask):
@@ -35,7 +33,7 @@ class ImageClassification(VisionTask):
         with phase("preprocess"):
             _, inputs = self.pixels(batch)
         with phase("forward"):
-            logits = self.model(**inputs).logits
+            logits = self.backend.forward(inputs).logits
         with phase("postprocess"):
             top = logits.float().softmax(-1).topk(min(TOP_K, logits.shape[-1]))
             out = [

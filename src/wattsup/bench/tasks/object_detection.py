@@ -19,7 +19,7 @@ class ObjectDetection(VisionTask):
         with phase("preprocess"):
             images, inputs = self.pixels(batch)
         with phase("forward"):
-            out = self.model(**inputs)
+            out = self.backend.forward(inputs)
         with phase("postprocess"):
             out.logits = out.logits.float()
             out.pred_boxes = out.pred_boxes.float()

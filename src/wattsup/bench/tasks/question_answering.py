@@ -39,7 +39,7 @@ class QuestionAnswering(Task):
             )
             inputs = self.model_inputs(enc)
         with phase("forward"):
-            out = self.model(**inputs)
+            out = self.backend.forward(inputs)
         with phase("postprocess"):
             answers = []
             starts, ends = out.start_logits.float().tolist(), out.end_logits.float().tolist()

@@ -22,7 +22,7 @@ class SentenceSimilarity(Task):
             enc = self.tokenize(texts)
             inputs = self.model_inputs(enc)
         with phase("forward"):
-            hidden = self.model(**inputs).last_hidden_state
+            hidden = self.backend.forward(inputs).last_hidden_state
         with phase("postprocess"):
             mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             emb = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)

@@ -22,7 +22,7 @@ class TextClassification(Task):
             enc = self.tokenize([ex["text"] for ex in batch])
             inputs = self.model_inputs(enc)
         with phase("forward"):
-            logits = self.model(**inputs).logits
+            logits = self.backend.forward(inputs).logits
         with phase("postprocess"):
             probs = logits.float().softmax(-1)
             best = probs.argmax(-1).tolist()

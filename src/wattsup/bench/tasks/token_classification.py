@@ -32,7 +32,7 @@ class TokenClassification(Task):
             enc = self.tokenize([ex["text"] for ex in batch])
             inputs = self.model_inputs(enc)
         with phase("forward"):
-            logits = self.model(**inputs).logits
+            logits = self.backend.forward(inputs).logits
         with phase("postprocess"):
             ids = logits.argmax(-1).tolist()
             out = []

@@ -65,6 +65,9 @@ class ZeroShot(GenerativeTask):
             if self.tokenizer.pad_token is None:
                 self.tokenizer.pad_token = self.tokenizer.eos_token
 
+    def load_model(self, src: ModelSource) -> None:
+        self.hf.load(src, self.model_task, self.auto_class_for)
+
     def auto_class_for(self, config: Any) -> str:
         return (
             "AutoModelForSeq2SeqLM"
