@@ -1,0 +1,220 @@
+"""Engine (b): transformers' own continuous batching, driven request by request.
+
+The model's paged attention is set (``set_attn_implementation("paged|sdpa")``) and its continuous-batching
+manager started under ``torch.no_grad()`` (never ``inference_mode``: its thread then fails every request
+and returns no tokens). Requests go in with ``add_request`` as the level says (closed loop: a new one as
+each finishes; open loop: at Poisson arrival times) and come back with ``get_result``; each counts only the
+tokens it really produced (``generated_tokens``). Token timestamps come from ``record_timestamps`` where
+the installed transformers has it; otherwise they are derived (spread evenly over the request's life span)
+and labelled ``derived``. Prefill and decode share forward passes here, so their energy is not separable.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from typing import TYPE_CHECKING, Any
+
+from wattsup.errors import WattsupError
+from wattsup.serving.engines.base import EngineInfo, EngineName, LoadedModel
+from wattsup.serving.load import LoadLevel, RequestRecord, Window, arrival_times
+
+if TYPE_CHECKING:
+    from wattsup.serving.profiles import ServingRequest
+
+__all__ = ["ContinuousBatchingEngine"]
+
+POLL_S = 0.2
+PAGE_SIZE = 256
+STALL_S = 600.0
+"""A level whose manager returns nothing for this long while requests are in flight fails them."""
+
+
+class ContinuousBatchingEngine:
+    name: EngineName = "continuous"
+
+    def __init__(self, lm: LoadedModel) -> None:
+        self.lm = lm
+        model = lm.model
+        if not hasattr(model, "init_continuous_batching"):
+            raise WattsupError(
+                "this transformers has no continuous batching (init_continuous_batching); install "
+                "transformers 5 or newer, or use --engine static"
+            )
+        try:
+            model.set_attn_implementation("paged|sdpa")
+        except (ValueError, AttributeError, ImportError) as e:
+            raise WattsupError(
+                f"{lm.name} cannot use paged attention for continuous batching ({e}); use --engine static"
+            ) from e
+        self.timestamps = True
+
+    def info(self) -> EngineInfo:
+        notes = list(self.lm.notes)
+        if not self.timestamps:
+            notes.append("token times derived: this transformers records no per-token timestamps")
+        return EngineInfo(
+            engine=self.name,
+            model=self.lm.name,
+            weights_source=self.lm.weights_source,
+            tokenizer=self.lm.tokenizer_note,
+            parameters=self.lm.parameters,
+            device=self.lm.device,
+            dtype=self.lm.dtype,
+            prefill_decode=(
+                "not separable: continuous batching runs prefill and decode of different requests in the "
+                "same forward passes"
+            ),
+            notes=notes,
+        )
+
+    def close(self) -> None:
+        return None
+
+    def run_level(
+        self, requests: list[ServingRequest], level: LoadLevel, window: Window, seed: int
+    ) -> list[RequestRecord]:
+        import torch
+        from transformers import GenerationConfig
+
+        lm = self.lm
+        lm.check_fits(requests)
+        encoded = [lm.encode(r) for r in requests]
+        config: Any = GenerationConfig(  # type: ignore[no-untyped-call]
+            max_new_tokens=max(r.max_new_tokens for r in requests),
+            do_sample=False,
+            pad_token_id=lm.pad_token_id,
+        )
+        kwargs: dict[str, Any] = {}
+        if not lm.device.startswith("cuda"):
+            # Off a GPU, transformers sizes the paged cache from host memory (tens of GB of zeros, minutes):
+            # size it to the level's workload instead.
+            slots = level.concurrency if level.kind == "concurrency" else min(len(requests), 256)
+            longest = max(len(x) + r.max_new_tokens for x, r in zip(encoded, requests, strict=True))
+            blocks = slots * (-(-longest // PAGE_SIZE)) + 1
+            batch_tokens = max(512, max(len(x) for x in encoded) + slots)
+            try:
+                from transformers import ContinuousBatchingConfig
+            except ImportError:  # older transformers read the sizes from the generation config
+                config.num_blocks, config.max_batch_tokens, config.block_size = (
+                    blocks,
+                    batch_tokens,
+                    PAGE_SIZE,
+                )
+            else:
+                kwargs["continuous_batching_config"] = ContinuousBatchingConfig(
+                    page_size=PAGE_SIZE, num_blocks=blocks, max_batch_tokens=batch_tokens
+                )
+        with torch.no_grad():
+            manager = lm.model.init_continuous_batching(generation_config=config, **kwargs)
+            add_params = inspect.signature(manager.add_request).parameters
+            self.timestamps = "record_timestamps" in add_params
+            extra: dict[str, Any] = {}
+            if self.timestamps:
+                extra["record_timestamps"] = True
+            if "eos_token_id" in add_params:
+                extra["eos_token_id"] = -1  # no EOS: every request produces its drawn length
+            manager.start()
+            try:
+                return self._drive(manager, requests, encoded, level, window, seed, extra)
+            finally:
+                manager.stop(block=True, timeout=60)
+
+    def _drive(
+        self,
+        manager: Any,
+        requests: list[ServingRequest],
+        encoded: list[list[int]],
+        level: LoadLevel,
+        window: Window,
+        seed: int,
+        extra: dict[str, Any],
+    ) -> list[RequestRecord]:
+        offset = time.monotonic() - time.perf_counter()  # transformers stamps with perf_counter
+        n = len(requests)
+        records: dict[int, RequestRecord] = {}
+        next_i = 0
+        in_flight = 0
+        start = time.monotonic()
+        arrive = [start + t for t in arrival_times(n, level.value, seed)] if level.kind == "rate" else None
+
+        def submit(i: int) -> None:
+            nonlocal in_flight
+            records[i] = RequestRecord(index=i, submitted_s=time.monotonic(), input_tokens=len(encoded[i]))
+            rid = manager.add_request(
+                input_ids=encoded[i],
+                request_id=f"wattsup-{i}",
+                max_new_tokens=requests[i].max_new_tokens,
+                **extra,
+            )
+            if rid is None:
+                records[i].error = "the continuous-batching manager refused the request (it is stopping)"
+                records[i].finished_s = time.monotonic()
+            else:
+                in_flight += 1
+            if i == n - 1:
+                window.load_ending()
+
+        last_progress = time.monotonic()
+        while next_i < n or in_flight > 0:
+            with window.generator():
+                if arrive is None:
+                    while next_i < n and in_flight < level.concurrency:
+                        submit(next_i)
+                        next_i += 1
+                    timeout = POLL_S
+                else:
+                    now = time.monotonic()
+                    while next_i < n and arrive[next_i] <= now:
+                        records_at = arrive[next_i]
+                        submit(next_i)
+                        records[next_i].submitted_s = records_at
+                        next_i += 1
+                    timeout = min(POLL_S, max(0.0, arrive[next_i] - now)) if next_i < n else POLL_S
+            if in_flight == 0:
+                if timeout > 0:
+                    time.sleep(timeout)
+                continue
+            result = manager.get_result(timeout=timeout) if timeout > 0 else None
+            if result is None:
+                if not manager.is_running() or time.monotonic() - last_progress > STALL_S:
+                    why = (
+                        "the generation thread stopped" if not manager.is_running() else "no result for 600 s"
+                    )
+                    for r in records.values():
+                        if r.finished_s is None:
+                            r.error, r.finished_s = why, time.monotonic()
+                    break
+                continue
+            if not result.is_finished():
+                continue
+            last_progress = time.monotonic()
+            with window.generator():
+                self._record(records, result, offset)
+                in_flight -= 1
+            window.completed()
+        for i in range(next_i, n):  # never submitted: the manager died first
+            records[i] = RequestRecord(
+                index=i, submitted_s=time.monotonic(), error="not submitted: the generation thread stopped"
+            )
+        return [records[i] for i in range(n)]
+
+    def _record(self, records: dict[int, RequestRecord], result: Any, offset: float) -> None:
+        i = int(str(result.request_id).removeprefix("wattsup-"))
+        rec = records[i]
+        rec.finished_s = time.monotonic()
+        tokens = list(result.generated_tokens)
+        rec.output_tokens = len(tokens)
+        if result.error is not None:
+            rec.error = str(result.error).splitlines()[0] if str(result.error) else "failed"
+        stamps = getattr(result, "timestamps", None)
+        if stamps:
+            rec.token_times_s = [t + offset for t in stamps][: len(tokens)]
+            rec.timing = "per-token"
+        elif tokens:
+            begin, end = (t + offset for t in result.lifespan)
+            if not (0 < begin <= end):
+                begin, end = rec.submitted_s, rec.finished_s
+            step = (end - begin) / len(tokens)
+            rec.token_times_s = [begin + step * (k + 1) for k in range(len(tokens))]
+            rec.timing = "derived"
