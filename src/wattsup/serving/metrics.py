@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["level_result", "percentile", "watts_per_core"]
 
 PREFILL, DECODE = "prefill", "decode"
+SHORT_WINDOW_S = 1.0
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -166,6 +167,11 @@ def level_result(
                 f"the load generator's own cost is {gen_share:.1%} of the window's energy (target ≤ 1%)"
             )
         background = steady.background_cpu_share
+        if window_s < SHORT_WINDOW_S:
+            warnings.append(
+                f"the steady-state window lasted {window_s:.2g} s, under {SHORT_WINDOW_S:g} s: energy "
+                "counters step every ~0.1 s and modelled CPU power is sampled; give more --requests"
+            )
     lat = in_window or ok
     lat_method = f"{timing_label} timestamps" + (
         "" if in_window else " (all completed requests: none began inside the window)"
