@@ -88,7 +88,8 @@ def openai_server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
         cmd = [
             sys.executable,
             "-c",
-            "import sys; from transformers.cli.transformers import main; sys.argv[0] = 'transformers'; main()",
+            "import sys; from transformers.cli.transformers import main; "
+            "sys.argv[0] = 'transformers'; main()",
             "serve",
             str(tiny_model_dir),
             "--host",

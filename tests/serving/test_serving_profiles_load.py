@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 
@@ -69,7 +70,7 @@ def test_a_level_needs_requests_beyond_ramp_and_drain() -> None:
 
 def test_poisson_arrivals_have_the_asked_rate() -> None:
     t = arrival_times(20000, 4.0, seed=1)
-    gaps = [b - a for a, b in zip(t, t[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(t)]
     assert t[0] == 0 and all(g >= 0 for g in gaps)
     assert statistics.fmean(gaps) == pytest.approx(0.25, rel=0.03)
     assert statistics.pstdev(gaps) == pytest.approx(0.25, rel=0.05)  # exponential: sd = mean
