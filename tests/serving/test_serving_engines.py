@@ -80,6 +80,7 @@ def test_static_engine_reports_every_figure_with_its_method() -> None:
     assert "chat" in result.provenance.input_source and result.provenance.sensors
 
 
+@pytest.mark.slow
 def test_j_per_token_falls_as_concurrency_rises_from_1_to_8() -> None:
     # The energy here is modelled from CPU time (and RAM power over wall time), so other processes on a
     # shared host inflate a level's figure: each level runs twice, interleaved, and the lower one counts.

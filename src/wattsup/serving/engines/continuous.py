@@ -26,6 +26,7 @@ __all__ = ["ContinuousBatchingEngine"]
 
 POLL_S = 0.2
 PAGE_SIZE = 256
+MAX_BATCH_TOKENS = 8192
 STALL_S = 600.0
 """A level whose manager returns nothing for this long while requests are in flight fails them."""
 
@@ -85,26 +86,22 @@ class ContinuousBatchingEngine:
             do_sample=False,
             pad_token_id=lm.pad_token_id,
         )
+        # The paged cache is sized to the level's workload, not to free memory (transformers' default: 90% of
+        # a GPU, or tens of GB of host memory off one, which takes minutes to allocate): every level then
+        # holds what its requests need and no level inherits another's cache.
+        slots = level.concurrency if level.kind == "concurrency" else min(len(requests), 256)
+        longest = max(len(x) + r.max_new_tokens for x, r in zip(encoded, requests, strict=True))
+        blocks = slots * (-(-longest // PAGE_SIZE)) + 1
+        batch_tokens = max(512, min(slots * max(len(x) for x in encoded), MAX_BATCH_TOKENS))
         kwargs: dict[str, Any] = {}
-        if not lm.device.startswith("cuda"):
-            # Off a GPU, transformers sizes the paged cache from host memory (tens of GB of zeros, minutes):
-            # size it to the level's workload instead.
-            slots = level.concurrency if level.kind == "concurrency" else min(len(requests), 256)
-            longest = max(len(x) + r.max_new_tokens for x, r in zip(encoded, requests, strict=True))
-            blocks = slots * (-(-longest // PAGE_SIZE)) + 1
-            batch_tokens = max(512, max(len(x) for x in encoded) + slots)
-            try:
-                from transformers import ContinuousBatchingConfig
-            except ImportError:  # older transformers read the sizes from the generation config
-                config.num_blocks, config.max_batch_tokens, config.block_size = (
-                    blocks,
-                    batch_tokens,
-                    PAGE_SIZE,
-                )
-            else:
-                kwargs["continuous_batching_config"] = ContinuousBatchingConfig(
-                    page_size=PAGE_SIZE, num_blocks=blocks, max_batch_tokens=batch_tokens
-                )
+        try:
+            from transformers import ContinuousBatchingConfig
+        except ImportError:  # older transformers read the sizes from the generation config
+            config.num_blocks, config.max_batch_tokens, config.block_size = blocks, batch_tokens, PAGE_SIZE
+        else:
+            kwargs["continuous_batching_config"] = ContinuousBatchingConfig(
+                page_size=PAGE_SIZE, num_blocks=blocks, max_batch_tokens=batch_tokens
+            )
         with torch.no_grad():
             manager = lm.model.init_continuous_batching(generation_config=config, **kwargs)
             add_params = inspect.signature(manager.add_request).parameters
