@@ -32,9 +32,9 @@ def test_the_smoke_run_writes_both_engines_at_levels_1_and_2(tmp_path: Path) -> 
     assert report["errors"] == [] and report["device"] == "cpu"
     cells = {(r["engine"], r["level"]): r for r in report["rows"]}
     assert set(cells) == {(e, lv) for e in ("static", "continuous") for lv in ("c=1", "c=2")}
-    for (engine, _), r in cells.items():
+    for r in cells.values():
         assert r["model"] == "tiny/gpt2" and r["failed"] == 0
         assert r["j_per_output_token"] > 0 and r["method"] == "modeled"  # a CPU-only host: modelled, said so
-        assert (r["prefill_j"] is None) == (engine == "continuous")
+        assert r["prefill_j"] > 0 and r["decode_j"] > 0  # phases (static) or derived (continuous)
     assert len(report["runs"]) == 4 and all(run["provenance"]["sensors"] for run in report["runs"])
     assert "J/token" in proc.stdout

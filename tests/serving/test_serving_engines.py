@@ -102,7 +102,7 @@ def test_open_loop_static_levels_batch_what_has_arrived() -> None:
     assert lv.ttft.p50_s is not None and lv.ttft.p50_s >= 0
 
 
-def test_continuous_batching_counts_generated_tokens_and_says_prefill_is_not_separable() -> None:
+def test_continuous_batching_counts_generated_tokens_and_derives_the_prefill_split() -> None:
     lm = load_causal_lm("tiny/llama-chat", "random", "cpu", "auto")
     engine = ContinuousBatchingEngine(lm)
     reqs = make_requests(get_profile("chat"), 8, seed=1, max_input_tokens=12, max_output_tokens=6)
@@ -113,11 +113,16 @@ def test_continuous_batching_counts_generated_tokens_and_says_prefill_is_not_sep
         assert r.ok, r.error
         assert r.output_tokens == q.max_new_tokens  # EOS disabled: the drawn length, really produced
         assert r.timing == "per-token" and len(r.token_times_s) == r.output_tokens
+    assert m.measurement is not None and [p.name for p in m.measurement.phases] == ["steady", "prefill_pass"]
+    assert w.prefill_pass_requests == 8  # the same prompts again, one new token each
     result = run_serving(_cfg("continuous", "2", 8, model="tiny/llama-chat", out=6), engine=engine)
     (lv,) = result.levels
     assert lv.completed == 8 and lv.j_per_output_token.value is not None
-    assert lv.prefill_energy_j.value is None and lv.prefill_energy_j.method == "not separable"
-    assert "not separable" in result.engine.prefill_decode
+    pre, dec = lv.prefill_energy_j, lv.decode_energy_j
+    assert pre.value is not None and pre.value > 0 and pre.method.endswith("(derived)")
+    assert dec.value is not None and dec.method == pre.method and "prefill-only pass" in pre.note
+    assert pre.value + dec.value == pytest.approx(lv.energy_j.value)  # the window, split
+    assert "derived" in result.engine.prefill_decode
 
 
 def test_bad_configurations_fail_before_any_load() -> None:

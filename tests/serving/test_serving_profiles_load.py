@@ -106,3 +106,15 @@ def test_the_window_is_the_meters_steady_phase_between_ramp_and_drain() -> None:
     assert steady.duration_s == pytest.approx(w.closed_s - w.opened_s, abs=0.01)
     assert steady.duration_s < m.measurement.duration_s - 0.05
     assert w.generator_cpu_s > 0
+
+
+def test_a_window_whose_ramp_outlasts_the_load_never_opens() -> None:
+    with Meter() as m:
+        w = Window(m, ramp_requests=3)
+        w.completed()
+        w.load_ending()  # every request is in before the ramp completed: no steady state exists
+        w.completed(2)
+        assert not w.is_open and w.opened_s is None
+    assert m.measurement is not None
+    with pytest.raises(KeyError):
+        m.measurement.phase(STEADY_PHASE)

@@ -154,9 +154,12 @@ class Window:
         self.ramp_requests = ramp_requests
         self.thread_is_generator = thread_is_generator
         self.done = 0
+        self.ended = False
         self.opened_s: float | None = None
         self.closed_s: float | None = None
         self.generator_cpu_s = 0.0
+        self.prefill_pass_requests: int | None = None
+        """Set by an engine that meters a prefill-only pass (phase ``prefill_pass``): the requests it did."""
         self._phase: object | None = None
         self._cpu0 = 0.0
 
@@ -168,7 +171,7 @@ class Window:
         self.done += n
         if self.on_progress is not None:
             self.on_progress(self.done)
-        if self.done >= self.ramp_requests and self.opened_s is None:
+        if self.done >= self.ramp_requests and self.opened_s is None and not self.ended:
             self.open()
 
     def open(self) -> None:
@@ -180,6 +183,8 @@ class Window:
             self._cpu0 = time.thread_time()
 
     def load_ending(self) -> None:
+        """The last request is in: the drain begins. A window still waiting for its ramp never opens."""
+        self.ended = True
         if self.is_open:
             self.close()
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["level_result", "percentile", "watts_per_core"]
 
-PREFILL, DECODE = "prefill", "decode"
+PREFILL, DECODE, PREFILL_PASS = "prefill", "decode", "prefill_pass"
 SHORT_WINDOW_S = 1.0
 
 
@@ -61,6 +61,43 @@ def watts_per_core() -> tuple[float, str]:
 
 def _methods(m: Measurement) -> str:
     return "+".join(sorted({c.method for c in m.components})) or "none"
+
+
+def _split(
+    measurement: Measurement,
+    steady: Measurement | None,
+    window: Window,
+    records: list[RequestRecord],
+    info: EngineInfo,
+) -> tuple[Figure, Figure]:
+    """Prefill and decode energy inside the window: metered phases where the engine has them, else derived
+    from a prefill-only pass, else unknown with the engine's reason."""
+    n = window.prefill_pass_requests
+    a, b = window.opened_s, window.closed_s
+    if steady is None or n is None or a is None or b is None:
+        return _phase_figure(steady, PREFILL, info), _phase_figure(steady, DECODE, info)
+    try:
+        p = measurement.phase(PREFILL_PASS)
+    except KeyError:
+        return _phase_figure(steady, PREFILL, info), _phase_figure(steady, DECODE, info)
+    method = f"{_methods(p)} (derived)"
+    if n == 0:
+        unknown = Figure(value=None, method=method, note="the prefill-only pass completed no request")
+        return unknown, unknown
+    k = sum(1 for r in records if r.token_times_s and a <= r.token_times_s[0] <= b)
+    pre, pre_b = p.total_energy_j / n * k, p.total_error_bound_j / n * k
+    note = (
+        f"{info.prefill_decode} ({k} prefills in the window; the pass: {n} requests in {p.duration_s:.3g} s)"
+    )
+    prefill = Figure(value=pre, error_bound=pre_b, method=method, note=note)
+    dec = steady.total_energy_j - pre
+    if dec < 0:
+        return prefill, Figure(
+            value=None, method=method, note="the prefills alone exceed the window's energy: decode unknown"
+        )
+    return prefill, Figure(
+        value=dec, error_bound=steady.total_error_bound_j + pre_b, method=method, note=note
+    )
 
 
 def _phase_figure(steady: Measurement | None, name: str, info: EngineInfo) -> Figure:
@@ -172,6 +209,7 @@ def level_result(
                 f"the steady-state window lasted {window_s:.2g} s, under {SHORT_WINDOW_S:g} s: energy "
                 "counters step every ~0.1 s and modelled CPU power is sampled; give more --requests"
             )
+    prefill, decode = _split(measurement, steady, window, records, info)
     lat = in_window or ok
     lat_method = f"{timing_label} timestamps" + (
         "" if in_window else " (all completed requests: none began inside the window)"
@@ -196,8 +234,8 @@ def level_result(
         components=components,
         j_per_output_token=j_tok,
         j_per_request=j_req,
-        prefill_energy_j=_phase_figure(steady, PREFILL, info),
-        decode_energy_j=_phase_figure(steady, DECODE, info),
+        prefill_energy_j=prefill,
+        decode_energy_j=decode,
         output_tokens_per_request=out_mean,
         tokens_per_s=tps,
         ttft=_latency(ttft, lat_method),

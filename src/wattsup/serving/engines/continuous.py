@@ -6,7 +6,9 @@ and returns no tokens). Requests go in with ``add_request`` as the level says (c
 each finishes; open loop: at Poisson arrival times) and come back with ``get_result``; each counts only the
 tokens it really produced (``generated_tokens``). Token timestamps come from ``record_timestamps`` where
 the installed transformers has it; otherwise they are derived (spread evenly over the request's life span)
-and labelled ``derived``. Prefill and decode share forward passes here, so their energy is not separable.
+and labelled ``derived``. Prefill and decode share forward passes here, so no phase holds either alone:
+after the load, a prefill-only pass (the same prompts, one new token each, as AI Energy Score measures
+prefill) is metered as a phase of its own, and the window's energy is split with it (labelled derived).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ POLL_S = 0.2
 PAGE_SIZE = 256
 MAX_BATCH_TOKENS = 8192
 STALL_S = 600.0
+PREFILL_PASS_PHASE = "prefill_pass"
 """A level whose manager returns nothing for this long while requests are in flight fails them."""
 
 
@@ -63,8 +66,10 @@ class ContinuousBatchingEngine:
             device=self.lm.device,
             dtype=self.lm.dtype,
             prefill_decode=(
-                "not separable: continuous batching runs prefill and decode of different requests in the "
-                "same forward passes"
+                "derived: continuous batching runs prefill and decode of different requests in the same "
+                "forward passes, so prefill = (a prefill-only pass of the same prompts at the same "
+                "concurrency, one new token each, AI Energy Score's method) per request × the requests whose "
+                "first token fell in the window; decode = window − prefill"
             ),
             notes=notes,
         )
@@ -113,7 +118,9 @@ class ContinuousBatchingEngine:
                 extra["eos_token_id"] = -1  # no EOS: every request produces its drawn length
             manager.start()
             try:
-                return self._drive(manager, requests, encoded, level, window, seed, extra)
+                records = self._drive(manager, requests, encoded, level, window, seed, extra, "wattsup")
+                self._prefill_pass(manager, requests, encoded, level, window, records, seed, extra)
+                return records
             finally:
                 manager.stop(block=True, timeout=60)
 
@@ -126,6 +133,7 @@ class ContinuousBatchingEngine:
         window: Window,
         seed: int,
         extra: dict[str, Any],
+        prefix: str,
     ) -> list[RequestRecord]:
         offset = time.monotonic() - time.perf_counter()  # transformers stamps with perf_counter
         n = len(requests)
@@ -140,7 +148,7 @@ class ContinuousBatchingEngine:
             records[i] = RequestRecord(index=i, submitted_s=time.monotonic(), input_tokens=len(encoded[i]))
             rid = manager.add_request(
                 input_ids=encoded[i],
-                request_id=f"wattsup-{i}",
+                request_id=f"{prefix}-{i}",
                 max_new_tokens=requests[i].max_new_tokens,
                 **extra,
             )
@@ -196,8 +204,54 @@ class ContinuousBatchingEngine:
             )
         return [records[i] for i in range(n)]
 
+    def _prefill_pass(
+        self,
+        manager: Any,
+        requests: list[ServingRequest],
+        encoded: list[list[int]],
+        level: LoadLevel,
+        window: Window,
+        records: list[RequestRecord],
+        seed: int,
+        extra: dict[str, Any],
+    ) -> None:
+        """The same prompts again with one new token each (AI Energy Score's prefill), at the level's
+        concurrency (an open-loop level: its mean number in flight inside the window), metered as the phase
+        :data:`PREFILL_PASS_PHASE` after the steady window; ``window.prefill_pass_requests`` says how many
+        completed. The metrics split the window's energy with it."""
+        a, b = window.opened_s, window.closed_s
+        if a is None or b is None or b <= a:
+            return
+        if level.kind == "concurrency":
+            slots = level.concurrency
+        else:
+            busy = sum(
+                max(0.0, min(r.finished_s, b) - max(r.submitted_s, a))
+                for r in records
+                if r.ok and r.finished_s is not None
+            )
+            slots = max(1, round(busy / (b - a)))
+        ones = [r.model_copy(update={"max_new_tokens": 1}) for r in requests]
+        never = Window(window.meter, ramp_requests=len(requests) + 1)  # opens no steady phase
+        phase = window.meter.phase(PREFILL_PASS_PHASE)
+        phase.__enter__()
+        try:
+            done = self._drive(
+                manager,
+                ones,
+                encoded,
+                LoadLevel(kind="concurrency", value=slots),
+                never,
+                seed,
+                extra,
+                "prefill",
+            )
+        finally:
+            phase.__exit__(None, None, None)
+        window.prefill_pass_requests = sum(1 for r in done if r.ok and r.output_tokens == 1)
+
     def _record(self, records: dict[int, RequestRecord], result: Any, offset: float) -> None:
-        i = int(str(result.request_id).removeprefix("wattsup-"))
+        i = int(str(result.request_id).rsplit("-", 1)[1])
         rec = records[i]
         rec.finished_s = time.monotonic()
         tokens = list(result.generated_tokens)
