@@ -10,7 +10,8 @@ transformers' continuous batching.
 Each level gets max(24, 4 × concurrency) requests drawn from the profile (seeded, the same prompts for
 every model and engine), so the steady-state window keeps at least two batches past ramp-up and drain. Per
 level it records J per output token (± the meter's bound, with the method), J per request, the
-prefill/decode split (static batching; not separable under continuous batching), TTFT/TPOT/ITL, tokens/s,
+prefill/decode split (metered phases under static batching; derived from a prefill-only pass under
+continuous batching), TTFT/TPOT/ITL, tokens/s,
 mean GPU power and utilisation, and the load generator's share. Writes $OUT/serving_bench.json (or
 ./serving_bench.json) after every model × engine, so a run cut short keeps what it measured, and prints a
 summary table.
