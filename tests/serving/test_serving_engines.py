@@ -138,3 +138,32 @@ def test_bad_configurations_fail_before_any_load() -> None:
     too_long = make_requests(get_profile("reasoning"), 3, seed=0)
     with pytest.raises(InvalidInput, match="--max-input-tokens"):
         lm.check_fits(too_long)
+
+
+def test_without_token_timestamps_times_are_derived_and_labelled() -> None:
+    # What an older transformers returns: a GenerationOutput without timestamps, only the life span.
+    import time
+    from types import SimpleNamespace
+
+    from wattsup.serving.load import RequestRecord
+
+    engine = ContinuousBatchingEngine.__new__(ContinuousBatchingEngine)
+    t0 = time.perf_counter()
+    out = SimpleNamespace(
+        request_id="wattsup-0",
+        generated_tokens=[5, 6, 7, 8],
+        error=None,
+        timestamps=None,
+        lifespan=(t0, t0 + 0.4),
+    )
+    records = {0: RequestRecord(index=0, submitted_s=t0 - 0.1)}
+    engine._record(records, out, offset=0.0)
+    r = records[0]
+    assert r.timing == "derived" and r.output_tokens == 4
+    assert r.token_times_s == pytest.approx([t0 + 0.1, t0 + 0.2, t0 + 0.3, t0 + 0.4])
+    failed = SimpleNamespace(
+        request_id="prefill-1", generated_tokens=[], error="boom\ntrace", timestamps=None, lifespan=(-1, -1)
+    )
+    records[1] = RequestRecord(index=1, submitted_s=t0)
+    engine._record(records, failed, offset=0.0)
+    assert records[1].error == "boom" and not records[1].ok and records[1].output_tokens == 0

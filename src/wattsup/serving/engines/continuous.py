@@ -99,14 +99,19 @@ class ContinuousBatchingEngine:
         blocks = slots * (-(-longest // PAGE_SIZE)) + 1
         batch_tokens = max(512, min(slots * max(len(x) for x in encoded), MAX_BATCH_TOKENS))
         kwargs: dict[str, Any] = {}
+        takes_config = (
+            "continuous_batching_config" in inspect.signature(lm.model.init_continuous_batching).parameters
+        )
         try:
             from transformers import ContinuousBatchingConfig
-        except ImportError:  # older transformers read the sizes from the generation config
-            config.num_blocks, config.max_batch_tokens, config.block_size = blocks, batch_tokens, PAGE_SIZE
-        else:
+        except ImportError:
+            takes_config = False
+        if takes_config:
             kwargs["continuous_batching_config"] = ContinuousBatchingConfig(
                 page_size=PAGE_SIZE, num_blocks=blocks, max_batch_tokens=batch_tokens
             )
+        else:  # older transformers read the sizes from the generation config
+            config.num_blocks, config.max_batch_tokens, config.block_size = blocks, batch_tokens, PAGE_SIZE
         with torch.no_grad():
             manager = lm.model.init_continuous_batching(generation_config=config, **kwargs)
             add_params = inspect.signature(manager.add_request).parameters
@@ -263,7 +268,7 @@ class ContinuousBatchingEngine:
             rec.token_times_s = [t + offset for t in stamps][: len(tokens)]
             rec.timing = "per-token"
         elif tokens:
-            begin, end = (t + offset for t in result.lifespan)
+            begin, end = (t + offset for t in getattr(result, "lifespan", (-1.0, -1.0)))
             if not (0 < begin <= end):
                 begin, end = rec.submitted_s, rec.finished_s
             step = (end - begin) / len(tokens)
