@@ -96,7 +96,6 @@ class ContinuousBatchingEngine:
         # holds what its requests need and no level inherits another's cache.
         slots = level.concurrency if level.kind == "concurrency" else min(len(requests), 256)
         longest = max(len(x) + r.max_new_tokens for x, r in zip(encoded, requests, strict=True))
-        blocks = slots * (-(-longest // PAGE_SIZE)) + 1
         batch_tokens = max(512, min(slots * max(len(x) for x in encoded), MAX_BATCH_TOKENS))
         kwargs: dict[str, Any] = {}
         takes_config = (
@@ -107,11 +106,17 @@ class ContinuousBatchingEngine:
         except ImportError:
             takes_config = False
         if takes_config:
+            # tokens per cache block: ``page_size`` in transformers 5.25, ``block_size`` in 5.17; 256 in both
+            default = ContinuousBatchingConfig()
+            page = int(
+                getattr(default, "page_size", None) or getattr(default, "block_size", None) or PAGE_SIZE
+            )
             kwargs["continuous_batching_config"] = ContinuousBatchingConfig(
-                page_size=PAGE_SIZE, num_blocks=blocks, max_batch_tokens=batch_tokens
+                num_blocks=slots * (-(-longest // page)) + 1, max_batch_tokens=batch_tokens
             )
         else:  # older transformers read the sizes from the generation config
-            config.num_blocks, config.max_batch_tokens, config.block_size = blocks, batch_tokens, PAGE_SIZE
+            config.num_blocks = slots * (-(-longest // PAGE_SIZE)) + 1
+            config.max_batch_tokens, config.block_size = batch_tokens, PAGE_SIZE
         with torch.no_grad():
             manager = lm.model.init_continuous_batching(generation_config=config, **kwargs)
             add_params = inspect.signature(manager.add_request).parameters
