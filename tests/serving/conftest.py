@@ -5,21 +5,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from serving_support import HERE, SRC, Server, free_port
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-HERE = Path(__file__).parent
-SRC = HERE.parents[1] / "src"
 CHAT_TEMPLATE = "{% for m in messages %}{{ m['content'] }} {% endfor %}"
 
 
@@ -51,12 +48,6 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def transformers_serve_ready() -> str | None:
     """None when ``transformers serve`` can run here, else why not."""
     missing = [
@@ -68,14 +59,6 @@ def transformers_serve_ready() -> str | None:
             "device_map), not installed here"
         )
     return None
-
-
-@dataclass
-class Server:
-    base_url: str
-    model: str
-    kind: str
-    proc: subprocess.Popen[bytes]
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SRC
+from serving_support import SRC
 
 pytest.importorskip("torch")
 

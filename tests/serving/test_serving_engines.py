@@ -81,13 +81,22 @@ def test_static_engine_reports_every_figure_with_its_method() -> None:
 
 
 @pytest.mark.slow
-def test_j_per_token_falls_as_concurrency_rises_from_1_to_8() -> None:
+def test_j_per_token_falls_as_concurrency_rises_from_1_to_8(monkeypatch: pytest.MonkeyPatch) -> None:
     # The energy here is modelled from CPU time (and RAM power over wall time), so other processes on a
-    # shared host inflate a level's figure: each level runs twice, interleaved, and the lower one counts.
-    result = run_serving(_cfg("static", "1,2,4,8,8,4,2,1", 48, out=16))
+    # shared host inflate a level's figure: one torch thread (two spin at OpenMP barriers while another
+    # process holds a core), and each level runs twice, interleaved, the lower one counting.
+    import torch
+
+    monkeypatch.setenv("WATTSUP_TORCH_THREADS", "1")
+    threads = torch.get_num_threads()
+    try:
+        result = run_serving(_cfg("static", "1,2,4,8,8,4,2,1", 64, out=32))
+    finally:
+        torch.set_num_threads(threads)
+    assert result.provenance.torch_threads == 1
     best: dict[int, float] = {}
     for lv in result.levels:
-        assert lv.completed == 48 and lv.j_per_output_token.value is not None
+        assert lv.completed == 64 and lv.j_per_output_token.value is not None
         assert lv.j_per_output_token.method == lv.energy_j.method and lv.j_per_output_token.error_bound
         c = lv.level.concurrency
         best[c] = min(best.get(c, float("inf")), lv.j_per_output_token.value)
@@ -167,3 +176,15 @@ def test_without_token_timestamps_times_are_derived_and_labelled() -> None:
     records[1] = RequestRecord(index=1, submitted_s=t0)
     engine._record(records, failed, offset=0.0)
     assert records[1].error == "boom" and not records[1].ok and records[1].output_tokens == 0
+
+
+def test_torch_threads_follow_the_harness_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wattsup.serving.engines.base import torch_threads
+
+    monkeypatch.setenv("WATTSUP_TORCH_THREADS", "3")
+    assert torch_threads() == 3
+    monkeypatch.setenv("WATTSUP_TORCH_THREADS", "zero")
+    with pytest.raises(InvalidInput, match="WATTSUP_TORCH_THREADS"):
+        torch_threads()
+    monkeypatch.delenv("WATTSUP_TORCH_THREADS")
+    assert torch_threads() >= 1

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SRC, Server, free_port
+from serving_support import SRC, Server, free_port
 
 from wattsup.errors import InvalidInput, WattsupError
 from wattsup.serving.engines.http import OpenAIHTTPEngine, normalise_base_url

@@ -99,9 +99,33 @@ def _torch_dtype(name: str, device: str) -> Any:
     return getattr(torch, name)
 
 
+def torch_threads() -> int:
+    """torch's intra-op threads for the in-process engines, as the bench harness fixes them:
+    ``WATTSUP_TORCH_THREADS``, else the machine's physical cores. On a shared host fewer threads than
+    cores avoid OpenMP threads spinning at barriers while another process holds a core (measured here on a
+    busy 2-core VM: 1 thread served a tiny model ~10× faster per token than 2)."""
+    import os
+
+    import psutil
+
+    raw = os.environ.get("WATTSUP_TORCH_THREADS")
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise InvalidInput("WATTSUP_TORCH_THREADS", f"must be a whole number of threads ≥ 1, got {raw!r}")
+        return n
+    return max(psutil.cpu_count(logical=False) or os.cpu_count() or 1, 1)
+
+
 def load_causal_lm(spec: str, weights: str, device: str, dtype: str) -> LoadedModel:
-    """A catalog model (random weights: the real architecture, no download), a local folder or a Hub id."""
+    """A catalog model (random weights: the real architecture, no download), a local folder or a Hub id.
+    Fixes torch's intra-op threads (:func:`torch_threads`; recorded in the result's provenance)."""
     import torch
+
+    torch.set_num_threads(torch_threads())
 
     from wattsup.bench import catalog as cat
     from wattsup.bench.models import (
