@@ -35,9 +35,27 @@ def _root(
 
 def _register() -> None:
     # Each module adds its commands to ``app``; imports stay light (heavy libraries load inside commands).
-    from wattsup.cli import analysis_cmd, bench_cmd, carbon_cmd, measure_cmd, results_cmd, sweep_cmd, web_cmd
+    from wattsup.cli import (
+        analysis_cmd,
+        bench_cmd,
+        carbon_cmd,
+        measure_cmd,
+        results_cmd,
+        serve_cmd,
+        sweep_cmd,
+        web_cmd,
+    )
 
-    for module in (measure_cmd, bench_cmd, results_cmd, carbon_cmd, analysis_cmd, web_cmd, sweep_cmd):
+    for module in (
+        measure_cmd,
+        bench_cmd,
+        serve_cmd,
+        results_cmd,
+        carbon_cmd,
+        analysis_cmd,
+        web_cmd,
+        sweep_cmd,
+    ):
         module.register(app)
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from wattsup.errors import WattsupError
+from wattsup.results.serving_table import create_serving_table
 from wattsup.results.tables import SCHEMA_VERSION, metadata, schema_version
 
 Migration = Callable[[Connection], None]
@@ -28,6 +29,7 @@ def _v2_reported(conn: Connection) -> None:
 
 MIGRATIONS: dict[int, tuple[str, Migration]] = {
     2: ("runs.reported_emissions_kg, runs.reported_country", _v2_reported),
+    3: ("serving_runs (wattsup serve results)", create_serving_table),
 }
 """``version -> (description, step)``: the step that upgrades a store at ``version - 1`` to ``version``.
 Version 1 is the first schema, created whole; add a step here with every change to ``tables.py``."""

@@ -30,7 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this wattsup writes. Older stores are migrated on open; newer ones are refused."""
 
 

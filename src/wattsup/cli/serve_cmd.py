@@ -1,0 +1,191 @@
+"""``wattsup serve``: the energy of an LLM served under load, per output token and per request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from wattsup.cli import ui
+from wattsup.cli.results_cmd import DbOption
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from wattsup.serving.results import Figure, ServingResult
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve_cmd)
+
+
+def serve_cmd(
+    engine: Annotated[
+        str,
+        typer.Option("--engine", "-e", help="static (batching), continuous (batching), or http (a server)."),
+    ] = "static",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", "-m", help="Catalog name, local folder or Hub id; for http, the served model."
+        ),
+    ] = None,
+    weights: Annotated[
+        str, typer.Option("--weights", help="random (catalog architecture) or pretrained.")
+    ] = "random",
+    device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
+    dtype: Annotated[str, typer.Option("--dtype", help="auto, float32, float16 or bfloat16.")] = "auto",
+    profile: Annotated[str, typer.Option("--profile", help="chat, summarisation or reasoning.")] = "chat",
+    concurrency: Annotated[
+        str | None,
+        typer.Option("--concurrency", "-c", help="Closed-loop levels, e.g. 1,2,4,8 (batch sizes)."),
+    ] = None,
+    rate: Annotated[
+        str | None, typer.Option("--rate", help="Open-loop Poisson arrival rates per second, e.g. 0.5,1,2.")
+    ] = None,
+    requests: Annotated[int, typer.Option("--requests", "-n", min=1, help="Requests per load level.")] = 64,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    max_input_tokens: Annotated[
+        int | None, typer.Option("--max-input-tokens", min=1, help="Cap the profile's prompt lengths.")
+    ] = None,
+    max_output_tokens: Annotated[
+        int | None, typer.Option("--max-output-tokens", min=1, help="Cap the profile's output lengths.")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="http engine: the server, e.g. http://127.0.0.1:8000")
+    ] = None,
+    api: Annotated[str, typer.Option("--api", help="http engine: completions or chat.")] = "completions",
+    max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="static engine: largest batch.")] = 256,
+    db: DbOption = None,
+    no_store: Annotated[
+        bool, typer.Option("--no-store", help="Do not record the result in the store.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON (no progress display).")
+    ] = False,
+) -> None:
+    """Serve an LLM under load levels and measure J per output token, TTFT, TPOT and more per level."""
+    from wattsup.serving import ServeConfig, parse_levels, run_serving
+    from wattsup.serving.store import save_result
+
+    levels = parse_levels(concurrency if concurrency or rate else "1,2,4,8", rate)
+    cfg = ServeConfig(
+        engine=engine,
+        levels=levels,
+        model=model,
+        weights=weights,
+        device=device,
+        dtype=dtype,
+        profile=profile,
+        requests=requests,
+        seed=seed,
+        max_input_tokens=max_input_tokens,
+        max_output_tokens=max_output_tokens,
+        base_url=base_url,
+        api=api,
+        max_batch=max_batch,
+    )
+    cfg.validate()
+    if as_json:
+        result = run_serving(cfg)
+    else:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskID,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=ui.console(stderr=True),
+            transient=True,
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(level: object, done: int, total: int) -> None:
+                label = getattr(level, "label", str(level))
+                if label not in tasks:
+                    tasks[label] = bar.add_task(f"{engine} {label}", total=total)
+                bar.update(tasks[label], completed=done)
+
+            result = run_serving(cfg, progress=progress)
+    where = None if no_store else save_result(result, db)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        _print(ui.console(), result, where)
+    if all(level.completed == 0 for level in result.levels):
+        raise typer.Exit(1)
+
+
+def _fig(f: Figure, fmt: str = ".4g") -> str:
+    if f.value is None:
+        return "unknown"
+    bound = "" if f.error_bound is None else f" ±{f.error_bound:{fmt}}"
+    return f"{f.value:{fmt}}{bound}"
+
+
+def _ms(v: float | None) -> str:
+    return "unknown" if v is None else f"{v * 1000:.1f}"
+
+
+def _print(console: Console, result: ServingResult, where: str | None) -> None:
+    info = result.engine
+    console.print(
+        f"[bold]serve[/] · {info.engine} · {info.model} · profile {result.profile} · "
+        f"{result.requests_per_level} requests per level" + (f" · {info.device}" if info.device else "")
+    )
+    cols = [
+        "level",
+        "ok/failed",
+        "window s",
+        "J/token",
+        "J/request",
+        "prefill J",
+        "decode J",
+        "tok/s",
+        "TTFT p50/p99 ms",
+        "TPOT p50/p99 ms",
+        "ITL p50/p99 ms",
+        "GPU W",
+        "GPU %",
+        "generator",
+    ]
+    t = ui.plain_table(cols, right=set(cols) - {"level"})
+    for lv in result.levels:
+        t.add_row(
+            lv.level.label,
+            f"{lv.completed}/{lv.failed}",
+            ui.num(lv.window_s, ".3g"),
+            _fig(lv.j_per_output_token),
+            _fig(lv.j_per_request),
+            _fig(lv.prefill_energy_j, ".3g"),
+            _fig(lv.decode_energy_j, ".3g"),
+            ui.num(lv.tokens_per_s, ".4g"),
+            f"{_ms(lv.ttft.p50_s)}/{_ms(lv.ttft.p99_s)}",
+            f"{_ms(lv.tpot.p50_s)}/{_ms(lv.tpot.p99_s)}",
+            f"{_ms(lv.itl.p50_s)}/{_ms(lv.itl.p99_s)}",
+            _fig(lv.mean_gpu_power_w, ".4g"),
+            ui.num(lv.gpu_utilisation_pct.value, ".3g"),
+            "unknown" if lv.generator_share is None else f"{lv.generator_share:.2%}",
+        )
+    console.print(t)
+    methods = sorted({lv.energy_j.method for lv in result.levels if lv.energy_j.value is not None})
+    console.print(f"energy method: {', '.join(methods) or 'none'} (± the meter's 95% bound)")
+    console.print("sensors: " + ", ".join(f"{k} ({v})" for k, v in result.provenance.sensors.items()))
+    console.print(f"prefill/decode: {info.prefill_decode}")
+    console.print(f"weights: {info.weights_source}")
+    console.print(f"prompts: {result.provenance.input_source}; {result.profile_source}")
+    for lv in result.levels:
+        for e in lv.errors:
+            console.print(f"[red]{lv.level.label} failed requests:[/] {e}")
+        for w in lv.warnings:
+            console.print(f"[yellow]{lv.level.label} warning:[/] {w}")
+    if where:
+        console.print(f"stored in {where} (id {result.id})")

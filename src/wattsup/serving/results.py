@@ -1,0 +1,93 @@
+"""What ``wattsup serve`` reports: per load level, energy per output token and per request with their
+methods and bounds, the prefill/decode split where it exists, throughput, latency percentiles, GPU power and
+utilisation, and the load generator's own cost; and the run's provenance."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from wattsup.results.schema import Provenance
+from wattsup.serving.engines.base import EngineInfo
+from wattsup.serving.load import LoadLevel
+
+__all__ = ["ComponentFigure", "Figure", "LatencyStats", "LevelResult", "ServingResult"]
+
+
+class Figure(BaseModel):
+    """A figure with its method. ``value`` is ``None`` when it is unknown here (``note`` says why): never a
+    silent zero. ``error_bound`` is ± in the same unit (the meter's bound, ≥95% of windows)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float | None
+    error_bound: float | None = None
+    method: str
+    note: str = ""
+
+
+class ComponentFigure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    energy_j: float
+    error_bound_j: float
+    method: str
+    partial: bool = False
+    detail: str = ""
+
+
+class LatencyStats(BaseModel):
+    """Percentiles (seconds) over the steady window's requests; ``method`` says where the times came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    p50_s: float | None
+    p99_s: float | None
+    mean_s: float | None
+    n: int
+    method: str
+
+
+class LevelResult(BaseModel):
+    level: LoadLevel
+    requests: int
+    completed: int
+    failed: int
+    errors: list[str] = Field(default_factory=list, description="distinct error messages, first ten")
+    window_s: float | None = Field(description="steady-state window length; None when no window formed")
+    window_output_tokens: float
+    window_requests_completed: int
+    energy_j: Figure = Field(description="the steady-state window's energy over every component")
+    components: dict[str, ComponentFigure]
+    j_per_output_token: Figure
+    j_per_request: Figure
+    prefill_energy_j: Figure
+    decode_energy_j: Figure
+    output_tokens_per_request: float | None
+    tokens_per_s: float | None
+    ttft: LatencyStats
+    tpot: LatencyStats
+    itl: LatencyStats
+    mean_gpu_power_w: Figure
+    gpu_utilisation_pct: Figure
+    generator_cpu_s: float = Field(description="the load generator's own CPU time inside the window")
+    generator_energy_j: Figure
+    generator_share: float | None = Field(description="generator energy / window energy (target ≤ 1%)")
+    background_cpu_share: float | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ServingResult(BaseModel):
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex[:16])
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    engine: EngineInfo
+    profile: str
+    profile_source: str
+    seed: int
+    requests_per_level: int
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    levels: list[LevelResult]
+    provenance: Provenance

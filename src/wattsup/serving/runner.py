@@ -1,0 +1,242 @@
+"""Running a serving benchmark: build the engine, and for each load level open a Meter, drive the load,
+close the steady-state phase, and turn the records into a :class:`LevelResult`."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+from wattsup import __version__
+from wattsup.errors import InvalidInput, WattsupError
+from wattsup.meter import Measurement, Meter
+from wattsup.results.schema import Provenance
+from wattsup.serving.engines.base import ENGINES, Engine, EngineInfo
+from wattsup.serving.load import LoadLevel, Window
+from wattsup.serving.metrics import level_result
+from wattsup.serving.profiles import get_profile, make_requests
+from wattsup.serving.results import LevelResult, ServingResult
+from wattsup.serving.utilisation import UtilisationSampler
+
+__all__ = ["ServeConfig", "build_engine", "run_serving"]
+
+Progress = Callable[[LoadLevel, int, int], None]
+"""Called as requests complete: (level, completed so far, requests of the level)."""
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    engine: str
+    levels: list[LoadLevel]
+    model: str | None = None
+    weights: str = "random"
+    device: str = "cpu"
+    dtype: str = "auto"
+    profile: str = "chat"
+    requests: int = 64
+    seed: int = 0
+    max_input_tokens: int | None = None
+    max_output_tokens: int | None = None
+    base_url: str | None = None
+    api: str = "completions"
+    max_batch: int = 256
+
+    def validate(self) -> None:
+        if self.engine not in ENGINES:
+            raise InvalidInput("engine", f"must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.engine == "http":
+            if not self.base_url:
+                raise InvalidInput(
+                    "base-url", "the http engine needs the server's URL, e.g. http://127.0.0.1:8000"
+                )
+        elif not self.model:
+            raise InvalidInput(
+                "model", f"the {self.engine} engine needs --model (a catalog name such as tiny/gpt2)"
+            )
+        if self.max_batch < 1:
+            raise InvalidInput("max-batch", f"must be at least 1, got {self.max_batch}")
+        get_profile(self.profile)
+        for level in self.levels:
+            if self.engine == "static" and level.kind == "concurrency" and level.concurrency > self.max_batch:
+                raise InvalidInput(
+                    "concurrency", f"{level.label} is above --max-batch {self.max_batch}; raise --max-batch"
+                )
+            level.check_requests(self.requests)
+
+
+def build_engine(cfg: ServeConfig) -> Engine:
+    cfg.validate()
+    if cfg.engine == "http":
+        from wattsup.serving.engines.http import OpenAIHTTPEngine
+
+        assert cfg.base_url is not None
+        return OpenAIHTTPEngine(cfg.base_url, cfg.model, cfg.api)
+    from wattsup.serving.engines.base import load_causal_lm
+
+    assert cfg.model is not None
+    lm = load_causal_lm(cfg.model, cfg.weights, cfg.device, cfg.dtype)
+    if cfg.engine == "static":
+        from wattsup.serving.engines.static import StaticBatchingEngine
+
+        return StaticBatchingEngine(lm, max_batch=cfg.max_batch)
+    from wattsup.serving.engines.continuous import ContinuousBatchingEngine
+
+    return ContinuousBatchingEngine(lm)
+
+
+def _meter(info: EngineInfo) -> Meter:
+    """The process tree's CPU for in-process engines; the machine's for a server in another process."""
+    if info.cpu_scope == "process":
+        return Meter(name="level")
+    from wattsup.meter import meter as meter_mod
+
+    try:
+        meter_mod.scope_cpu_to_machine()
+    except WattsupError:  # the shared sampler already runs, scoped to this process: meter from a thread
+        from wattsup.meter import discover
+
+        return Meter(name="level", sources=discover(pid=None))
+    return Meter(name="level")
+
+
+def provenance(info: EngineInfo, measurements: list[Measurement], profile_note: str) -> Provenance:
+    import sys
+
+    libs = {}
+    for pkg in ("torch", "transformers", "tokenizers", "httpx", "numpy"):
+        try:
+            libs[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            continue
+    gpus: list[str] = []
+    cuda = None
+    torch: Any = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        cuda = torch.version.cuda
+    sensors: dict[str, str] = {}
+    for m in measurements:
+        for c in m.components:
+            sensors.setdefault(c.name, f"{c.method}: {c.detail}")
+    driver = None
+    try:
+        from wattsup.sensors import nvml
+
+        nv = nvml.acquire()
+        try:
+            v = nv.nvmlSystemGetDriverVersion()
+            driver = v.decode() if isinstance(v, bytes) else str(v)
+        finally:
+            nvml.release()
+    except Exception:  # no NVML or no driver: unknown
+        driver = None
+    from wattsup.sensors.models import cpu_model_name
+
+    return Provenance(
+        hostname=platform.node(),
+        os=platform.platform(),
+        python=platform.python_version(),
+        cpu_model=cpu_model_name(),
+        cpu_count=os.cpu_count(),
+        ram_gb=round(psutil.virtual_memory().total / 1e9, 1),
+        gpus=gpus,
+        gpu_driver=driver,
+        cuda=cuda,
+        libraries=libs,
+        sensors=sensors,
+        weights_source=info.weights_source,
+        input_source=profile_note,
+        wattsup_version=__version__,
+        torch_threads=int(torch.get_num_threads()) if torch is not None else None,
+        cpu_scope=(
+            "the whole machine (the server is another process)"
+            if info.cpu_scope == "machine"
+            else "this process tree (model in process)"
+        ),
+    )
+
+
+def run_serving(
+    cfg: ServeConfig, engine: Engine | None = None, progress: Progress | None = None
+) -> ServingResult:
+    """Serve every level of ``cfg`` with ``engine`` (built from ``cfg`` when not given) and measure it."""
+    cfg.validate()
+    profile = get_profile(cfg.profile)
+    requests = make_requests(
+        profile,
+        cfg.requests,
+        cfg.seed,
+        max_input_tokens=cfg.max_input_tokens,
+        max_output_tokens=cfg.max_output_tokens,
+    )
+    own = engine is None
+    engine = build_engine(cfg) if engine is None else engine
+    try:
+        info = engine.info()
+        levels: list[LevelResult] = []
+        measurements: list[Measurement] = []
+        for level in cfg.levels:
+            util = UtilisationSampler()
+            meter = _meter(info)
+
+            def report(done: int, level: LoadLevel = level) -> None:
+                if progress is not None:
+                    progress(level, done, cfg.requests)
+
+            util.start()
+            try:
+                with (
+                    meter
+                ):  # opened before the load: ramp-up and drain are inside it, the steady span a phase
+                    window = Window(
+                        meter,
+                        level.ramp_requests(cfg.requests),
+                        thread_is_generator=engine.name == "http",
+                        on_progress=report,
+                    )
+                    records = engine.run_level(requests, level, window, cfg.seed)
+                    if window.is_open:
+                        window.close()
+            finally:
+                util.stop()
+            assert meter.measurement is not None
+            measurements.append(meter.measurement)
+            info = engine.info()
+            levels.append(
+                level_result(
+                    level,
+                    records,
+                    meter.measurement,
+                    window,
+                    info,
+                    util.figure(window.opened_s, window.closed_s),
+                    list(meter.measurement.warnings),
+                )
+            )
+    finally:
+        if own:
+            engine.close()
+    caps = [
+        f"{k} ≤ {v}"
+        for k, v in (("input", cfg.max_input_tokens), ("output", cfg.max_output_tokens))
+        if v is not None
+    ]
+    note = f"synthetic prompts from profile {profile.name!r} (seed {cfg.seed}" + (
+        f"; capped: {', '.join(caps)})" if caps else ")"
+    )
+    return ServingResult(
+        engine=info,
+        profile=profile.name,
+        profile_source=profile.source,
+        seed=cfg.seed,
+        requests_per_level=cfg.requests,
+        max_input_tokens=cfg.max_input_tokens,
+        max_output_tokens=cfg.max_output_tokens,
+        levels=levels,
+        provenance=provenance(info, measurements, note),
+    )
