@@ -86,7 +86,10 @@ def _component(
     if fills:
         detail += "; partial: " + "; ".join(fills)
     frac = bg = None
-    if host is not None and (tr.apportion or tr.static_w):
+    # the host's load is read every second: a shorter window cannot tell its share, and keeps the whole
+    # figure rather than risk apportioning it away to nothing
+    wall = sum(b - a for a, b in intervals)
+    if host is not None and (tr.apportion or tr.static_w) and wall >= BUSY_MIN_WINDOW_S:
         frac = host.tree_fraction(intervals)
         bg = host.background_share(intervals)
     if frac is not None and bg is not None and bg > APPORTION_ABOVE:
