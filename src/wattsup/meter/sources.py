@@ -15,6 +15,7 @@ without, machine-wide utilisation. The ``host`` track records how busy the rest 
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -125,7 +126,10 @@ def guarded_gpu_track(gpu: nvml.NvmlGpu) -> Track:
         f"{gpu.name}: NVML power readings (1 s averages on Ampere and newer), ±10%",
         relative_bound=0.10,
     )
-    return GuardedTrack(primary, fallback)
+    # steps are bracketed about once a second (BRACKET_EVERY): a stall is a counter that has not moved
+    # for several of those, not one that has not been looked at for a second
+    stuck_after = max(1.0, 3 * primary.bracket_every * primary.period_s)
+    return GuardedTrack(primary, fallback, stuck_after_s=stuck_after)
 
 
 def _clock_pair() -> tuple[float, float]:
@@ -322,7 +326,9 @@ def _vendor_track(dev: EnergyDevice) -> Track:
             relative_bound=dev.relative_bound,
         )
     primary.close = dev.close  # type: ignore[method-assign]
-    return GuardedTrack(primary, None)
+    # no stall check here: a rail or an idle engine may read a constant; the device raises SensorStuck itself
+    # where it knows its counter must move (then the guard fills from the failure on)
+    return GuardedTrack(primary, None, stuck_after_s=math.inf)
 
 
 def _vendor_tracks(out: Sources, want_gpu: bool, want_cpu: bool, cpu_found: bool) -> None:
