@@ -44,3 +44,17 @@ def test_analyze_lifecycle_cli_prints_the_total_excluding_embodied(
     assert code == 0 and "Traceback" not in out + err
     assert "GPU Jetson-AGX-Orin-64GB" in out
     assert "excluding embodied, unknown" in out and "--gpu-embodied-kg" in out
+
+
+def test_report_markdown_gives_the_total_excluding_embodied(tmp_path: Path) -> None:
+    from wattsup.analysis import ReportOptions
+    from wattsup.report.build import markdown
+    from wattsup.report.data import collect
+
+    with Store.open(str(tmp_path / "orin.db")) as store:
+        store.add(record("text-generation", "a", 0.01, hardware=ORIN))
+        data = collect(store, ReportOptions(scenario=Scenario(region="FRA")))
+    assert data.lifecycle is not None and data.lifecycle.inference_embodied_kg is None
+    text = markdown(data)
+    assert "Total: unknown kgCO2e (" in text and "kgCO2e excluding embodied, unknown)" in text
+    assert "embodied carbon of Jetson-AGX-Orin-64GB is unknown" in text

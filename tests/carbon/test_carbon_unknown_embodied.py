@@ -196,3 +196,19 @@ def test_cli_hardware_shows_unknown_with_why(capsys: pytest.CaptureFixture[str])
     assert code == 0
     row = next(line for line in out.splitlines() if "Jetson-AGX-Orin-64GB" in line)
     assert row.count("unknown") == 3
+
+
+def test_the_unknown_marker_needs_a_note_and_yields_to_a_published_figure() -> None:
+    from wattsup.carbon.hardware import EmbodiedEstimate, _unknown_reason
+
+    row = {"name": "X-1", "dies": "unknown", "notes": ""}
+    with pytest.raises(ValueError, match="X-1 has unknown embodied carbon but no notes"):
+        _unknown_reason(row, [])
+    assert _unknown_reason({**row, "notes": "nothing published"}, []) == (
+        "no published embodied-carbon figure and no published die areas for X-1"
+    )
+    published = EmbodiedEstimate(
+        bound="central", kgco2e=10.0, scope="gpu", method="m", source="s", year=2024, licence="l"
+    )
+    assert _unknown_reason(row, [published]) is None  # a published central makes it known
+    assert _unknown_reason({**row, "dies": "800@5"}, []) is None  # die areas: the parametric model
