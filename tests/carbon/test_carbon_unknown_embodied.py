@@ -212,3 +212,12 @@ def test_the_unknown_marker_needs_a_note_and_yields_to_a_published_figure() -> N
     )
     assert _unknown_reason(row, [published]) is None  # a published central makes it known
     assert _unknown_reason({**row, "dies": "800@5"}, []) is None  # die areas: the parametric model
+
+
+def test_what_if_to_an_unknown_item_shows_the_total_excluding_embodied(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "footprint", "--gpu", "H100", *CLI_DEPLOYMENT, "--what-if", "gpu=Orin")
+    assert code == 0 and "Traceback" not in out + err
+    (row,) = [line for line in out.splitlines() if "gpu=Orin" in line]
+    assert "excl. embodied" in row and "unknown" not in row  # the known part, labelled; never 0

@@ -518,12 +518,15 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
         for col in ("scenario", "total", "change"):
             st.add_column(col, justify="left" if col == "scenario" else "right")
         for s in scenarios:
-            total = s.total_kgco2e if s.basis != "operational" else s.footprint.operational_kgco2e
+            if s.basis == "operational":
+                total = _kg(s.footprint.operational_kgco2e)
+            else:
+                total = _total(s.total_kgco2e, s.footprint.total_excluding_embodied_kgco2e)
             change = "-" if s.delta_fraction is None else f"{s.delta_fraction:+.1%}"
             label = s.label + (" (operational only)" if s.basis == "operational" else "")
             if s.window:
                 label += f" [{s.window[0]:%Y-%m-%d %H:%M}Z to {s.window[1]:%Y-%m-%d %H:%M}Z]"
-            st.add_row(label, _kg(total), change)
+            st.add_row(label, total, change)
         con.print(st)
 
 
