@@ -137,6 +137,9 @@ def test_bounds_ordered_and_sourced() -> None:
     names = [r["name"] for r in read_table("hardware.csv")]
     assert len(names) == len(set(names))
     for item in list_hardware():
+        if not item.embodied_known:  # kept for its power limit and aliases: no estimate, a note says why
+            assert not item.estimates and "unknown" in item.notes, item.name
+            continue
         assert item.low_kg <= item.central_kg <= item.high_kg, item.name
         assert item.low_kg >= 0
         for e in item.estimates:
@@ -163,7 +166,8 @@ def test_gpu_spread_shown() -> None:
 
 def test_plausible_gpu_values() -> None:
     for item in list_hardware("gpu"):
-        assert 5 < item.central_kg < 600, item.name
+        if item.embodied_known:
+            assert 5 < item.central_kg < 600, item.name
     for item in list_hardware("chassis"):
         if item.name == "host-cpu-server":  # a one-socket server without its CPU
             assert 300 <= item.central_kg <= 3000

@@ -244,7 +244,15 @@ def test_regions_and_gpus(client: TestClient) -> None:
     regions = ok(client, "/api/regions")
     codes = {r["code"] for r in regions}
     assert {"WORLD", "FRA", "aws:us-west-2"} <= codes
-    assert {g["name"] for g in ok(client, "/api/gpus")} >= {"A100-SXM4-80GB", "H100-SXM5-80GB"}
+    gpus = {g["name"]: g for g in ok(client, "/api/gpus")}
+    assert set(gpus) >= {"A100-SXM4-80GB", "H100-SXM5-80GB"}
+    assert (
+        gpus["H100-SXM5-80GB"]["embodied_kg_central"] == 164
+        and gpus["H100-SXM5-80GB"]["embodied_unknown"] is None
+    )
+    # a GPU whose embodied carbon is unknown is listed with None and why, never 0
+    orin = gpus["Jetson-AGX-Orin-64GB"]
+    assert orin["embodied_kg_central"] is None and orin["embodied_unknown"].startswith("no published")
 
 
 # ---------------------------------------------------------------- labels

@@ -138,6 +138,7 @@ def lifecycle(
         training_construction_kg=tr.construction_kgco2e if tr else None,
         inference_construction_kg=inf.construction_kgco2e,
         total_kg=fp.total_kgco2e,
+        total_excluding_embodied_kg=fp.total_excluding_embodied_kgco2e,
         parity_inferences=fp.parity_inferences,
         parity_days=fp.parity_days,
         notes=notes,

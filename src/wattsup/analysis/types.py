@@ -408,6 +408,9 @@ class LifecycleBreakdown(_Frozen):
     )
     inference_construction_kg: float | None = None
     total_kg: float | None
+    total_excluding_embodied_kg: float | None = Field(
+        default=None, description="operational + construction: what is known when embodied is unknown"
+    )
     parity_inferences: float | None
     parity_days: float | None
     notes: list[str]

@@ -28,6 +28,7 @@ from wattsup.carbon.footprint import (
 from wattsup.carbon.grid import GridIntensity, country_of, grid_intensity, list_regions, region_codes
 from wattsup.carbon.hardware import (
     EmbodiedEstimate,
+    EmbodiedUnknown,
     HardwareItem,
     ServerArchetype,
     cpu,
@@ -89,6 +90,7 @@ __all__ = [
     "DeviceEstimate",
     "Die",
     "EmbodiedEstimate",
+    "EmbodiedUnknown",
     "EnergyPart",
     "FabParameters",
     "Figures",

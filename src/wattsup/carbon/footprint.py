@@ -200,6 +200,9 @@ class PhaseFootprint(BaseModel):
         description="hardware (+ end of life when given); None if hardware unknown. Construction is apart"
     )
     total_kgco2e: float | None = Field(description="operational + embodied + construction")
+    total_excluding_embodied_kgco2e: float = Field(
+        default=0.0, description="operational + construction: the known part when embodied is unknown"
+    )
     water_onsite_l: float | None = Field(default=None, description="(IT energy + idle) x WUE; None: unknown")
     water_offsite_l: float | None = Field(
         default=None, description="(IT energy + idle) x PUE x grid water intensity; None: unknown"
@@ -273,6 +276,9 @@ class Footprint(BaseModel):
     embodied_kgco2e: float | None = Field(description="hardware (+ end of life when given)")
     construction_kgco2e: float = Field(description="data-centre construction, its own line")
     total_kgco2e: float | None = Field(description="operational + embodied + construction")
+    total_excluding_embodied_kgco2e: float = Field(
+        default=0.0, description="operational + construction: the known part when embodied is unknown"
+    )
     water_onsite_l: float | None = Field(default=None, description="litres on site (cooling); None: unknown")
     water_offsite_l: float | None = Field(
         default=None, description="litres off site (electricity generation); None: unknown"
@@ -510,6 +516,10 @@ def _hardware(inp: FootprintInput) -> _Hardware:
     device_kg: float | None
     if override is not None:
         device_kg, device_source = override, f"given ({flag}-embodied-kg)"
+    elif item is not None and not item.embodied_known:
+        err = item.unknown_error()
+        device_kg, device_source = None, f"unknown: {err.reason}; {err.how}"
+        notes.append(str(err))
     elif item is not None:
         est = item.estimate(inp.embodied_bound)
         device_kg = est.kgco2e
@@ -544,7 +554,11 @@ def _hardware(inp: FootprintInput) -> _Hardware:
             if device == "cpu" and inp.embodied_bound == "high" and est.notes:
                 notes.append(f"host {host_item.name} (high): {est.notes}")
         else:
-            host_kg, host_source = None, "unknown: give --host NAME, --host-embodied-kg or --host none"
+            no_host = f"{item.name} has no catalog host: " if item is not None else ""
+            host_kg, host_source = (
+                None,
+                f"unknown: {no_host}give --host NAME, --host-embodied-kg or --host none",
+            )
     per_host = inp.cpus_per_host if device == "cpu" else inp.gpus_per_host
     if per_host is None:
         per_host = (host_item.gpus_per_host if host_item is not None else None) or (
@@ -650,6 +664,7 @@ def _phase(
         end_of_life_kgco2e=eol,
         embodied_kgco2e=embodied,
         total_kgco2e=None if embodied is None else op + embodied + constr,
+        total_excluding_embodied_kgco2e=op + constr,
         water_onsite_l=water.onsite_l,
         water_offsite_l=water.offsite_l,
         water_l=water.total_l,
@@ -797,7 +812,10 @@ def footprint(inp: FootprintInput) -> Footprint:
     embodied = _sum([p.embodied_kgco2e for p in phases])
     construction = sum(p.construction_kgco2e for p in phases)
     if embodied is None:
-        notes.append("embodied carbon unknown (no hardware or no hardware time): total not computed")
+        notes.append(
+            "embodied carbon unknown (see the hardware and host sources): the total is not computed; "
+            "total_excluding_embodied_kgco2e (operational + construction) excludes embodied"
+        )
     missing = [
         flag
         for flag, v in (
@@ -885,6 +903,7 @@ def footprint(inp: FootprintInput) -> Footprint:
         embodied_kgco2e=embodied,
         construction_kgco2e=construction,
         total_kgco2e=None if embodied is None else operational + embodied + construction,
+        total_excluding_embodied_kgco2e=operational + construction,
         water_onsite_l=_sum([p.water_onsite_l for p in phases]),
         water_offsite_l=_sum([p.water_offsite_l for p in phases]),
         water_l=_sum([p.water_l for p in phases]),

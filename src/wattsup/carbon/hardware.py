@@ -5,6 +5,11 @@ Published estimates disagree by up to ~30x for one GPU (die only vs card vs card
 each item keeps a low, a central and a high value, each with its source, method and scope. Where fewer
 than three are published, the missing bounds are derived by documented rules (``derived=True``):
 low = the die-only figure (chips) or central / 2; central = the parametric model (chips); high = 2 x central.
+
+An item whose embodied carbon is not known (no published figure and no published die areas: the ``dies``
+cell reads ``unknown`` and the notes say what is missing) stays in the catalog for its power limit and
+aliases, with no estimates; asking for its embodied carbon raises :class:`EmbodiedUnknown`, which says how
+to give the figure.
 """
 
 from __future__ import annotations
@@ -23,11 +28,27 @@ from wattsup.carbon.parametric import (
     ic_embodied_kg,
     parse_dies,
 )
-from wattsup.errors import InvalidInput, NotFound
+from wattsup.errors import InvalidInput, NotFound, WattsupError
 
 HardwareKind = Literal["gpu", "cpu", "chassis", "memory", "storage"]
 EstimateBound = Literal["low", "central", "high", "reference"]
 _OPTIMISTIC_FAB = FabParameters(abatement=99, packaging_kg_per_ic=0.0)
+UNKNOWN_DIES = "unknown"
+"""The ``dies`` cell of a catalog row whose die areas are not published."""
+
+
+class EmbodiedUnknown(WattsupError, LookupError):
+    """The catalog knows an item (its power limit, its aliases) but not its embodied carbon."""
+
+    exit_code = 2
+
+    def __init__(self, item: str, kind: str, reason: str) -> None:
+        self.item = item
+        self.reason = reason
+        flag = "--cpu-embodied-kg" if kind == "cpu" else "--gpu-embodied-kg"
+        api = "cpu_embodied_kg" if kind == "cpu" else "gpu_embodied_kg"
+        self.how = f"give it with {flag} KG (Python API: {api}=KG)"
+        super().__init__(f"embodied carbon of {item} is unknown: {reason}; {self.how}")
 
 
 class EmbodiedEstimate(BaseModel):
@@ -68,8 +89,21 @@ class HardwareItem(BaseModel):
     spec_licence: str = ""
     notes: str = ""
     estimates: list[EmbodiedEstimate] = Field(default_factory=list)
+    embodied_unknown: str | None = Field(
+        default=None, description="why the embodied carbon is unknown; None when the estimates are known"
+    )
+
+    @property
+    def embodied_known(self) -> bool:
+        return self.embodied_unknown is None
+
+    def unknown_error(self) -> EmbodiedUnknown:
+        return EmbodiedUnknown(self.name, self.kind, self.embodied_unknown or "no estimate in the catalog")
 
     def estimate(self, bound: Bound = "central") -> EmbodiedEstimate:
+        """The estimate at ``bound``; :class:`EmbodiedUnknown` when the item's embodied carbon is unknown."""
+        if self.embodied_unknown is not None:
+            raise self.unknown_error()
         for e in self.estimates:
             if e.bound == bound:
                 return e
@@ -93,7 +127,9 @@ class HardwareItem(BaseModel):
 
     @property
     def spread(self) -> float | None:
-        """high / low: how much the estimates disagree (None when low is zero)."""
+        """high / low: how much the estimates disagree (None when low is zero or the carbon is unknown)."""
+        if not self.embodied_known:
+            return None
         return self.high_kg / self.low_kg if self.low_kg > 0 else None
 
 
@@ -206,21 +242,38 @@ def _complete(
     return sorted(out, key=lambda e: order[e.bound])
 
 
+def _unknown_reason(row: dict[str, str], published: list[EmbodiedEstimate]) -> str | None:
+    """Why a row's embodied carbon is unknown (``dies`` reads ``unknown`` and nothing is published), or
+    None when it is known. A row marked unknown must say so in its notes."""
+    if row["dies"].strip().casefold() != UNKNOWN_DIES or any(e.bound == "central" for e in published):
+        return None
+    if not row["notes"].strip():
+        raise ValueError(f"catalog item {row['name']} has unknown embodied carbon but no notes saying why")
+    return f"no published embodied-carbon figure and no published die areas for {row['name']}"
+
+
 @cache
 def _items() -> dict[str, HardwareItem]:
     items: dict[str, HardwareItem] = {}
     for r in read_table("hardware.csv"):
         kind: HardwareKind = r["kind"]  # type: ignore[assignment]
-        dies = parse_dies(r["dies"]) if r["dies"] else []
+        unknown_dies = r["dies"].strip().casefold() == UNKNOWN_DIES
+        dies = parse_dies(r["dies"]) if r["dies"] and not unknown_dies else []
         tdp = opt_float(r["tdp_w"])
         mem = opt_float(r["memory_gb"])
-        estimates = _complete(
-            kind=kind,
-            dies=dies,
-            tdp_w=tdp,
-            memory_gb=mem,
-            memory_type=r["memory_type"] or None,
-            estimates=_published(r["name"]),
+        published = _published(r["name"])
+        unknown = _unknown_reason(r, published)
+        estimates = (
+            []
+            if unknown is not None
+            else _complete(
+                kind=kind,
+                dies=dies,
+                tdp_w=tdp,
+                memory_gb=mem,
+                memory_type=r["memory_type"] or None,
+                estimates=published,
+            )
         )
         items[r["name"]] = HardwareItem(
             name=r["name"],
@@ -239,6 +292,7 @@ def _items() -> dict[str, HardwareItem]:
             spec_licence=r["licence"],
             notes=r["notes"],
             estimates=estimates,
+            embodied_unknown=unknown,
         )
     return items
 
@@ -366,6 +420,7 @@ def list_servers() -> list[ServerArchetype]:
 __all__ = [
     "BOUNDS",
     "EmbodiedEstimate",
+    "EmbodiedUnknown",
     "HardwareItem",
     "HardwareKind",
     "ServerArchetype",

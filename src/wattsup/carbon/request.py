@@ -279,6 +279,8 @@ def _embodied(inp: RequestInput) -> _Embodied:
     gpu_kg: float | None
     if inp.gpu_embodied_kg is not None:
         gpu_kg, gpu_source = inp.gpu_embodied_kg, "given (gpu_embodied_kg)"
+    elif item is not None and not item.embodied_known:
+        gpu_kg, gpu_source = None, f"unknown: {item.unknown_error().reason}; give gpu_embodied_kg"
     elif item is not None:
         est = item.estimate(bound)
         gpu_kg = est.kgco2e

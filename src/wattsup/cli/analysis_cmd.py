@@ -827,8 +827,11 @@ def lifecycle_cmd(
         f"inference: operational {ui.num(b.inference_operational_kg, ',.4g')} kgCO2e, "
         f"embodied {ui.num(b.inference_embodied_kg, ',.4g')} kgCO2e"
     )
+    total = f"total {ui.num(b.total_kg, ',.4g')} kgCO2e"
+    if b.total_kg is None and b.total_excluding_embodied_kg is not None:
+        total += f" ({ui.num(b.total_excluding_embodied_kg, ',.4g')} kgCO2e excluding embodied, unknown)"
     console.print(
-        f"total {ui.num(b.total_kg, ',.4g')} kgCO2e; "
+        f"{total}; "
         f"energy parity after {ui.num(b.parity_inferences, ',.4g')} "
         f"inferences ({ui.num(b.parity_days, ',.4g')} days)"
     )

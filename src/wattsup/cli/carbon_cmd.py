@@ -86,6 +86,11 @@ def _kg(v: float | None) -> str:
     return f"{v * 1000:,.3g} g"
 
 
+def _total(total: float | None, excluding_embodied: float) -> str:
+    """A total, or, when embodied carbon is unknown, the known part labelled as excluding it."""
+    return _kg(total) if total is not None else f"{_kg(excluding_embodied)} excl. embodied"
+
+
 def _litres(v: float | None) -> str:
     if v is None:
         return "unknown"
@@ -428,7 +433,7 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
             _kg(p.operational_market_kgco2e),
             _kg(p.embodied_kgco2e),
             _kg(p.construction_kgco2e),
-            _kg(p.total_kgco2e),
+            _total(p.total_kgco2e, p.total_excluding_embodied_kgco2e),
         )
     t.add_row(
         "[b]all[/b]",
@@ -437,9 +442,14 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
         _kg(result.operational_market_kgco2e),
         f"[b]{_kg(result.embodied_kgco2e)}[/b]",
         f"[b]{_kg(result.construction_kgco2e)}[/b]",
-        f"[b]{_kg(result.total_kgco2e)}[/b]",
+        f"[b]{_total(result.total_kgco2e, result.total_excluding_embodied_kgco2e)}[/b]",
     )
     con.print(t)
+    if result.total_kgco2e is None:
+        con.print(
+            "Embodied carbon is unknown (see the assumptions): totals shown "
+            f"({_kg(result.total_excluding_embodied_kgco2e)}) exclude embodied."
+        )
     if result.operational_idle_kgco2e is not None:
         con.print(
             f"Operational includes {_kg(result.operational_idle_kgco2e)} of idle and infrastructure energy."
@@ -508,12 +518,15 @@ def _print_footprint(result: Any, scenarios: list[Any]) -> None:
         for col in ("scenario", "total", "change"):
             st.add_column(col, justify="left" if col == "scenario" else "right")
         for s in scenarios:
-            total = s.total_kgco2e if s.basis != "operational" else s.footprint.operational_kgco2e
+            if s.basis == "operational":
+                total = _kg(s.footprint.operational_kgco2e)
+            else:
+                total = _total(s.total_kgco2e, s.footprint.total_excluding_embodied_kgco2e)
             change = "-" if s.delta_fraction is None else f"{s.delta_fraction:+.1%}"
             label = s.label + (" (operational only)" if s.basis == "operational" else "")
             if s.window:
                 label += f" [{s.window[0]:%Y-%m-%d %H:%M}Z to {s.window[1]:%Y-%m-%d %H:%M}Z]"
-            st.add_row(label, _kg(total), change)
+            st.add_row(label, total, change)
         con.print(st)
 
 
@@ -646,15 +659,12 @@ def hardware_cmd(
             t.add_column(col, justify="left" if col in ("name", "kind") else "right")
         for i in items:
             spread = "-" if i.spread is None else f"{i.spread:.1f}x"
-            t.add_row(
-                i.name,
-                i.kind,
-                "-" if i.tdp_w is None else f"{i.tdp_w:g}",
-                f"{i.low_kg:.4g}",
-                f"{i.central_kg:.4g}",
-                f"{i.high_kg:.4g}",
-                spread,
+            bounds = (
+                [f"{i.low_kg:.4g}", f"{i.central_kg:.4g}", f"{i.high_kg:.4g}"]
+                if i.embodied_known
+                else ["unknown"] * 3
             )
+            t.add_row(i.name, i.kind, "-" if i.tdp_w is None else f"{i.tdp_w:g}", *bounds, spread)
         for s in servers:
             lo, c, hi = (s.embodied_kg(b) for b in BOUND_CHOICES)  # type: ignore[arg-type]
             t.add_row(
@@ -686,6 +696,14 @@ def hardware_cmd(
             f"[b]{item.name}[/b] ({', '.join(spec)})"
             + (f"; aliases: {', '.join(item.aliases)}" if item.aliases else "")
         )
+        if not item.embodied_known:
+            err = item.unknown_error()
+            con.print(f"embodied carbon: [b]unknown[/b]: {err.reason}; {err.how}")
+            if item.spec_source:
+                con.print(f"specification: {item.spec_source}")
+            if item.notes:
+                con.print(f"notes: {item.notes}")
+            return
         t = Table(title=f"Embodied carbon estimates (kgCO2e{per})", title_justify="left")
         for col in ("bound", "kgCO2e", "scope", "method", "source", "year", "licence"):
             t.add_column(col, overflow="fold")

@@ -161,7 +161,13 @@ def markdown(d: ReportData) -> str:
                 ],
             ),
             "",
-            f"Total: {_num(b.total_kg, ',.4g')} kgCO2e. Energy parity with training: "
+            f"Total: {_num(b.total_kg, ',.4g')} kgCO2e"
+            + (
+                f" ({_num(b.total_excluding_embodied_kg, ',.4g')} kgCO2e excluding embodied, unknown)"
+                if b.total_kg is None and b.total_excluding_embodied_kg is not None
+                else ""
+            )
+            + ". Energy parity with training: "
             f"{_num(b.parity_inferences, ',.4g')} inferences ({_num(b.parity_days, ',.4g')} days).",
             "",
             f"Water: {_num(_litres(b.footprint, 'water_l'), ',.4g')} L (on site "

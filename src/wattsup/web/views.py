@@ -271,7 +271,8 @@ class Gpu(_Out):
     name: str
     vendor: str
     tdp_w: float | None
-    embodied_kg_central: float
+    embodied_kg_central: float | None = None
+    embodied_unknown: str | None = None
 
 
 @cache
@@ -289,7 +290,13 @@ def gpus() -> list[Gpu]:
     from wattsup.carbon import list_hardware
 
     return [
-        Gpu(name=g.name, vendor=g.vendor, tdp_w=g.tdp_w, embodied_kg_central=g.central_kg)
+        Gpu(
+            name=g.name,
+            vendor=g.vendor,
+            tdp_w=g.tdp_w,
+            embodied_kg_central=g.central_kg if g.embodied_known else None,
+            embodied_unknown=g.embodied_unknown,
+        )
         for g in list_hardware("gpu")
     ]
 
@@ -345,6 +352,7 @@ def lifecycle(store: Store, p: LifecycleParams, selection: Selection, metric: Me
             "training_construction_kg": training.construction_kgco2e if training else None,
             "inference_construction_kg": inference.construction_kgco2e,
             "total_kg": fp.total_kgco2e,
+            "total_excluding_embodied_kg": fp.total_excluding_embodied_kgco2e,
             "parity_inferences": fp.parity_inferences,
             "parity_days": fp.parity_days,
             "notes": notes + list(fp.assumptions.notes),
