@@ -314,7 +314,9 @@ def test_no_region_gives_energy_and_no_carbon_with_the_reason() -> None:
             assert f.operational_location_g is None and f.operational_market_g is None  # never 0
             assert f.water_offsite_ml is None and f.water_ml is None
             assert f.energy_wh > 0 and f.water_onsite_ml is not None  # WUE was given
-        assert b.market_basis.startswith("unknown: no market_intensity_g_per_kwh given and unknown: no region")
+        assert b.market_basis.startswith(
+            "unknown: no market_intensity_g_per_kwh given and unknown: no region"
+        )
     assert lc.region is None and lc.intensity_g_per_kwh is None
     assert lc.intensity_source.startswith("unknown: no region given") and "--region" in lc.intensity_source
     # the energy, its ratio and the embodied carbon do not depend on the grid
