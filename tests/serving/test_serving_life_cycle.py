@@ -287,3 +287,44 @@ def test_the_cli_json_carries_the_life_cycle_and_writes_the_export(
         assert "life_cycle" in lv and lv["life_cycle_note"]  # a dict, or None with the reason
     assert "wrote 2 ML.ENERGY-comparable rows" in captured.err
     assert len(_rows_back(out)) == 2
+
+
+def test_stored_results_export_as_mlenergy_rows(
+    gpu_result: ServingResult, cpu_result: ServingResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wattsup.serving.store import save_result
+
+    db = str(tmp_path / "serve.db")
+    save_result(gpu_result, db)
+    save_result(cpu_result, db)
+    out = tmp_path / "all.json"
+    assert main(["export", "--table", "serving", "--format", "mlenergy", "--out", str(out), "--db", db]) == 0
+    rows = _rows_back(out)
+    assert len(rows) == 4 and {r["wattsup_result_id"] for r in rows} == {gpu_result.id, cpu_result.id}
+    assert "wrote 4 ML.ENERGY-comparable rows" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.partial"))
+    csv_out = tmp_path / "gpt2.csv"
+    args = ["export", "--table", "serving", "--out", str(csv_out), "--db", db, "--model", "TINY/*"]
+    assert main(args) == 0 and len(_rows_back(csv_out)) == 4
+    assert main([*args[:-1], "other/model"]) == 0 and _rows_back(csv_out) == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--format", "csv", "--out", "x.csv"], "--format: the serving table is exported as mlenergy rows"),
+        (["--out", "-"], "--out: give a .json or .csv file"),
+        (["--out", "x.parquet"], "--out: name a .json or .csv file"),
+        (["--out", "x.csv", "--task", "chat"], "--task: does not apply to the serving table"),
+    ],
+)
+def test_the_serving_export_refuses_bad_options_in_one_line(
+    extra: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from wattsup.results import Store
+
+    db = str(tmp_path / "empty.db")
+    Store.open(db).close()
+    assert main(["export", "--table", "serving", "--db", db, *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and "\n" not in err

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -216,14 +217,14 @@ def mlenergy_rows(results: Iterable[ServingResult]) -> list[dict[str, Any]]:
     return [_row(r, lv) for r in results for lv in r.levels]
 
 
-def check_out(out: str | Path) -> str:
-    """The format of ``out`` from its suffix (json or csv), or one clear error."""
+def check_out(out: str | Path, flag: str = "mlenergy-out") -> str:
+    """The format of ``out`` from its suffix (json or csv), or one clear error naming ``flag``."""
     suffix = Path(out).suffix.lower().lstrip(".")
     if suffix not in ("json", "csv"):
-        raise InvalidInput("mlenergy-out", f"name a .json or .csv file, got {str(out)!r}")
+        raise InvalidInput(flag, f"name a .json or .csv file, got {str(out)!r}")
     parent = Path(out).parent
     if not parent.is_dir():
-        raise InvalidInput("mlenergy-out", f"the folder {str(parent)!r} does not exist; create it first")
+        raise InvalidInput(flag, f"the folder {str(parent)!r} does not exist; create it first")
     return suffix
 
 
@@ -235,18 +236,23 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def write_mlenergy(results: Iterable[ServingResult], out: str | Path) -> int:
+def write_mlenergy(results: Iterable[ServingResult], out: str | Path, flag: str = "mlenergy-out") -> int:
     """Write the rows to ``out`` (.json: a list of objects; .csv: a header of :data:`FIELDS`, empty cells
-    for null). Returns the number of rows."""
-    fmt = check_out(out)
+    for null); the file appears only when complete. Returns the number of rows."""
+    fmt = check_out(out, flag)
     rows = mlenergy_rows(results)
     path = Path(out)
-    if fmt == "json":
-        path.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
-    else:
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(FIELDS))
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: _cell(r[k]) for k in FIELDS})
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        if fmt == "json":
+            tmp.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+        else:
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                w = csv.DictWriter(fh, fieldnames=list(FIELDS))
+                w.writeheader()
+                for r in rows:
+                    w.writerow({k: _cell(r[k]) for k in FIELDS})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return len(rows)
