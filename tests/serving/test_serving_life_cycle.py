@@ -328,3 +328,29 @@ def test_the_serving_export_refuses_bad_options_in_one_line(
     assert main(["export", "--table", "serving", "--db", db, *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert says in err and "\n" not in err
+
+
+def test_no_idle_window_is_metered_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wattsup.serving.lifecycle import measure_gpu_idle
+
+    monkeypatch.setattr(nvml, "_refs", 0)
+    monkeypatch.setattr(nvml, "_module", None)
+    made: list[Meter] = []
+
+    def meter() -> Meter:
+        made.append(Meter(name="idle", sources=discover()))
+        return made[-1]
+
+    for gpus, init_error in (([], pynvml.NVMLError_LibraryNotFound), ([FakeGpu(power=GPU_W)], None)):
+        make, cleanup = fake_nvml_factory()
+        try:
+            make(gpus, init_error=init_error)
+            idle = measure_gpu_idle(2.0 if init_error else 0.0, meter)
+        finally:
+            cleanup()
+        if init_error:
+            assert idle.name is None and idle.power.value is None and idle.power.note.startswith("no GPU")
+        else:  # --idle-seconds 0: the GPU is named, its idle power not measured
+            assert idle.name == "NVIDIA H100 80GB HBM3" and idle.power.value is None
+            assert idle.power.method == "not measured"
+    assert made == []  # no meter opened, no idle time spent

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,9 +80,9 @@ class IdleGpu:
     power: Figure
 
 
-def measure_gpu_idle(seconds: float, meter: Meter | None = None) -> IdleGpu:
-    """Meter ``seconds`` of idle time and return each visible GPU's mean power; on a host with no NVIDIA GPU
-    return at once with the reason (no idle window is spent there)."""
+def measure_gpu_idle(seconds: float, make_meter: Callable[[], Meter] | None = None) -> IdleGpu:
+    """Meter ``seconds`` of idle time (with ``make_meter()``'s Meter) and return each visible GPU's mean
+    power; on a host with no NVIDIA GPU return at once with the reason (no idle window is spent there)."""
     try:
         from wattsup.sensors import nvml
 
@@ -103,7 +104,7 @@ def measure_gpu_idle(seconds: float, meter: Meter | None = None) -> IdleGpu:
     name = names[0] if len(set(names)) == 1 else None
     if seconds <= 0:
         return IdleGpu(name, Figure(value=None, method="not measured", note="--idle-seconds 0"))
-    m = meter if meter is not None else Meter(name="idle")
+    m = make_meter() if make_meter is not None else Meter(name="idle")
     with m:
         time.sleep(seconds)
     assert m.measurement is not None

@@ -189,7 +189,7 @@ def run_serving(
     engine = build_engine(cfg) if engine is None else engine
     try:
         info = engine.info()
-        idle = measure_gpu_idle(cfg.idle_seconds, new_meter(info))
+        idle = measure_gpu_idle(cfg.idle_seconds, lambda: new_meter(info))
         from wattsup.sensors.models import cpu_model_name
 
         host_cpu = cpu_model_name()
