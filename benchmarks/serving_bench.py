@@ -79,8 +79,17 @@ def row(model: str, engine: str, lv: Any) -> dict[str, Any]:
         "gpu_power_w": lv.mean_gpu_power_w.value,
         "gpu_utilisation_pct": lv.gpu_utilisation_pct.value,
         "generator_share": lv.generator_share,
+        "wh_per_request_active": _lc(lv, "active"),
+        "wh_per_request_comprehensive": _lc(lv, "comprehensive"),
+        "boundary_ratio": None if lv.life_cycle is None else lv.life_cycle["ratio"],
+        "life_cycle_note": lv.life_cycle_note,
         "warnings": lv.warnings,
     }
+
+
+def _lc(lv: Any, boundary: str) -> float | None:
+    """Wh per request under one boundary of the level's life cycle; None where it has none (no GPU)."""
+    return None if lv.life_cycle is None else lv.life_cycle[boundary]["per_request"]["energy_wh"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -232,7 +232,7 @@ def test_from_measurement() -> None:
         ({"gpu_idle_power_w": float("inf")}, "gpu_idle_power_w", "finite"),
         ({"lifetime_years": -1}, "lifetime_years", "greater than 0"),
         ({"wue_l_per_kwh": -0.1}, "wue_l_per_kwh", "greater than or equal to 0"),
-        ({"region": None}, "region", "string"),
+        ({"region": ""}, "region", "at least 1 character"),
         ({"components": [_c("gpu:0", -1, 0)]}, "components", "gpu:0 energy_j must be a finite number >= 0"),
         ({"components": [_c("gpu:0", float("nan"), 0)]}, "components", "finite"),
         ({"components": [_c("gpu:0", 1, float("inf"))]}, "components", "error_bound_j"),
@@ -304,3 +304,26 @@ def test_zero_gpu_energy_has_no_ratio_and_no_relative_bound() -> None:
     assert lc.active.window.energy_wh == 0.0  # measured as zero, not unknown
     assert lc.comprehensive.window.energy_wh == pytest.approx(2.0 * 1.2)
     assert lc.comprehensive.energy_relative_bound == pytest.approx(0.1)
+
+
+def test_no_region_gives_energy_and_no_carbon_with_the_reason() -> None:
+    known = _lc()
+    lc = _lc(region=None, market_intensity_g_per_kwh=None, water_intensity_l_per_kwh=None)
+    for b in (lc.active, lc.comprehensive):
+        for f in (b.window, b.per_request, b.per_1k_output_tokens):
+            assert f.operational_location_g is None and f.operational_market_g is None  # never 0
+            assert f.water_offsite_ml is None and f.water_ml is None
+            assert f.energy_wh > 0 and f.water_onsite_ml is not None  # WUE was given
+        assert b.market_basis.startswith(
+            "unknown: no market_intensity_g_per_kwh given and unknown: no region"
+        )
+    assert lc.region is None and lc.intensity_g_per_kwh is None
+    assert lc.intensity_source.startswith("unknown: no region given") and "--region" in lc.intensity_source
+    # the energy, its ratio and the embodied carbon do not depend on the grid
+    assert lc.comprehensive.per_request.energy_wh == pytest.approx(known.comprehensive.per_request.energy_wh)
+    assert lc.ratio == pytest.approx(known.ratio) and lc.ratio is not None and lc.ratio > 1
+    assert lc.active.per_request.embodied_g == pytest.approx(known.active.per_request.embodied_g)
+    # a contractual factor needs no region: the market-based figure is then known
+    market = _lc(region=None, market_intensity_g_per_kwh=10)
+    assert market.comprehensive.window.operational_market_g is not None
+    assert market.comprehensive.window.operational_market_g > 0

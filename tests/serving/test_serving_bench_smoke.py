@@ -36,5 +36,6 @@ def test_the_smoke_run_writes_both_engines_at_levels_1_and_2(tmp_path: Path) -> 
         assert r["model"] == "tiny/gpt2" and r["failed"] == 0
         assert r["j_per_output_token"] > 0 and r["method"] == "modeled"  # a CPU-only host: modelled, said so
         assert r["prefill_j"] > 0 and r["decode_j"] > 0  # phases (static) or derived (continuous)
+        assert r["boundary_ratio"] is None and r["life_cycle_note"].startswith("no GPU is metered")
     assert len(report["runs"]) == 4 and all(run["provenance"]["sensors"] for run in report["runs"])
     assert "J/token" in proc.stdout

@@ -59,6 +59,10 @@ J_PER_WH = 3600.0
 ML_PER_L = 1000.0
 _GPU = re.compile(r"^gpu:\d+$")
 HOST_COMPONENTS = ("cpu", "dram", "ram")
+UNKNOWN_REGION = (
+    "unknown: no region given, so the location-based carbon and the grid's water are unknown; "
+    "give the region (e.g. --region FRA or gcp:europe-west1)"
+)
 
 
 class RequestInput(BaseModel):
@@ -87,7 +91,12 @@ class RequestInput(BaseModel):
         default=None, ge=0, description="measured idle power of one GPU (for the idle capacity)"
     )
     host_cpu_model: str | None = Field(default=None, description="the host's CPU, for the record")
-    region: str = Field(min_length=1, description="where it ran: grid intensity, PUE, WUE, water")
+    region: str | None = Field(
+        default=None,
+        min_length=1,
+        description="where it ran: grid intensity, PUE, WUE, water; None: unknown, so the location-based "
+        "carbon and the grid's water are unknown (None, with the reason) while the energy is still given",
+    )
     market_intensity_g_per_kwh: float | None = Field(
         default=None, ge=0, description="contractual (market-based) factor, gCO2e/kWh"
     )
@@ -184,7 +193,7 @@ class Figures(BaseModel):
 
     energy_wh: float
     energy_error_bound_wh: float = Field(description="the measured energies' bound, carried through")
-    operational_location_g: float = Field(description="gCO2e, location-based")
+    operational_location_g: float | None = Field(description="gCO2e, location-based; None: no region")
     operational_market_g: float | None = Field(description="gCO2e, market-based; None: unknown")
     embodied_gpu_g: float | None
     embodied_host_g: float | None = Field(description="None under the active boundary or when unknown")
@@ -231,8 +240,8 @@ class RequestLifeCycle(BaseModel):
     comprehensive: BoundaryResult
     ratio: float | None = Field(description="comprehensive / active energy; None when the GPU energy is 0")
     gpu_seconds_per_request: float
-    region: str
-    intensity_g_per_kwh: float
+    region: str | None = Field(description="the grid's code; None: no region given")
+    intensity_g_per_kwh: float | None = Field(description="location-based; None: no region given")
     intensity_source: str
     market_intensity_g_per_kwh: float | None
     pue: float
@@ -334,7 +343,7 @@ def _scaled(f: Figures, divisor: float) -> Figures:
     return Figures(
         energy_wh=f.energy_wh / divisor,
         energy_error_bound_wh=f.energy_error_bound_wh / divisor,
-        operational_location_g=f.operational_location_g / divisor,
+        operational_location_g=d(f.operational_location_g),
         operational_market_g=d(f.operational_market_g),
         embodied_gpu_g=d(f.embodied_gpu_g),
         embodied_host_g=d(f.embodied_host_g),
@@ -359,7 +368,7 @@ def _boundary(
     includes: list[str],
     omitted: list[str],
     methods: list[str],
-    intensity: float,
+    intensity: float | None,
     market: float | None,
     market_basis: str,
     emb_gpu_kg: float | None,
@@ -378,7 +387,9 @@ def _boundary(
     window = Figures(
         energy_wh=facility_j / J_PER_WH,
         energy_error_bound_wh=bound_j * pue / J_PER_WH,
-        operational_location_g=operational_kg(it_kwh, intensity, pue) * GRAMS_PER_KG,
+        operational_location_g=None
+        if intensity is None
+        else operational_kg(it_kwh, intensity, pue) * GRAMS_PER_KG,
         operational_market_g=op_m,
         embodied_gpu_g=_g(emb_gpu_kg),
         embodied_host_g=_g(emb_host_kg) if boundary == "comprehensive" else None,
@@ -418,22 +429,32 @@ def request_life_cycle(inp: RequestInput | Mapping[str, Any]) -> RequestLifeCycl
     gpu_j, gpu_bound_j = _sum(gpus)
     host_j, host_bound_j = _sum(host)
 
-    grid = grid_intensity(inp.region)
-    intensity = grid.intensity_g_per_kwh
-    via = f" via {' > '.join(grid.via)}" if grid.via else ""
-    intensity_source = f"{grid.code}: {grid.source} ({grid.year}, {grid.licence}){via}"
+    grid = grid_intensity(inp.region) if inp.region is not None else None
+    intensity: float | None
+    market: float | None
+    if grid is None:
+        intensity, intensity_source = None, UNKNOWN_REGION
+        provider = None
+        market = inp.market_intensity_g_per_kwh
+    else:
+        intensity = grid.intensity_g_per_kwh
+        via = f" via {' > '.join(grid.via)}" if grid.via else ""
+        intensity_source = f"{grid.code}: {grid.source} ({grid.year}, {grid.licence}){via}"
+        provider = grid.provider
+        market = market_intensity(
+            intensity, cfe_fraction=grid.cfe_fraction, contractual_g_per_kwh=inp.market_intensity_g_per_kwh
+        )
     if inp.pue is not None:
         pue, pue_source = inp.pue, "given (pue)"
     else:
-        pv = default_pue(grid.provider)
+        pv = default_pue(provider)
         pue, pue_source = pv.pue, f"{pv.key}: {pv.citation}"
-    market = market_intensity(
-        intensity, cfe_fraction=grid.cfe_fraction, contractual_g_per_kwh=inp.market_intensity_g_per_kwh
-    )
     if inp.market_intensity_g_per_kwh is not None:
         market_basis = "contractual factor (market_intensity_g_per_kwh)"
-    elif market is not None:
+    elif market is not None and grid is not None:
         market_basis = f"provider CFE share {grid.cfe_fraction:g}: {grid.cfe_source}"
+    elif grid is None:
+        market_basis = f"unknown: no market_intensity_g_per_kwh given and {UNKNOWN_REGION}"
     else:
         market_basis = (
             "unknown: no market_intensity_g_per_kwh given and the region publishes no carbon-free share"
@@ -564,7 +585,7 @@ def request_life_cycle(inp: RequestInput | Mapping[str, Any]) -> RequestLifeCycl
         comprehensive=comprehensive,
         ratio=comprehensive.window.energy_wh / active.window.energy_wh if gpu_j > 0 else None,
         gpu_seconds_per_request=inp.gpus * inp.duration_s / inp.requests,
-        region=grid.code,
+        region=grid.code if grid is not None else None,
         intensity_g_per_kwh=intensity,
         intensity_source=intensity_source,
         market_intensity_g_per_kwh=market,

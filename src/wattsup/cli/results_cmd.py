@@ -281,7 +281,13 @@ def export_cmd(
             help="csv, parquet, json or jsonl (default: from --out's suffix; csv on standard output).",
         ),
     ] = None,
-    table: Annotated[str, typer.Option("--table", help="runs (one row per run) or phases.")] = "runs",
+    table: Annotated[
+        str,
+        typer.Option(
+            "--table",
+            help="runs (one row per run), phases, or serving (wattsup serve results, --format mlenergy).",
+        ),
+    ] = "runs",
     full: Annotated[bool, typer.Option("--full", help="Add each run's whole record (runs only).")] = False,
     db: DbOption = None,
     task: TaskOption = None,
@@ -289,9 +295,15 @@ def export_cmd(
     status: StatusOption = None,
     hardware: HardwareOption = None,
 ) -> None:
-    """Export stored runs (flat columns) or their phases to CSV, Parquet or JSON."""
+    """Export stored runs (flat columns) or their phases to CSV, Parquet or JSON; or stored serving results
+    as ML.ENERGY-comparable rows (--table serving --format mlenergy --out FILE.json|FILE.csv)."""
     from wattsup.results import Store, export
 
+    if table == "serving":
+        _export_serving(
+            out, fmt, full, db, model, [("--task", task), ("--status", status), ("--hardware", hardware)]
+        )
+        return
     filters = _filters(task, model, status, hardware)
     if out == "-" and fmt is None:
         fmt = "csv"
@@ -304,3 +316,41 @@ def export_cmd(
             f"from {location} to {out}",
             err=True,
         )
+
+
+def _export_serving(
+    out: str,
+    fmt: str | None,
+    full: bool,
+    db: str | None,
+    model: list[str] | None,
+    unsupported: list[tuple[str, list[str] | None]],
+) -> None:
+    from fnmatch import fnmatchcase
+
+    from wattsup.serving.mlenergy import write_mlenergy
+    from wattsup.serving.store import stored_results
+
+    if fmt not in (None, "mlenergy"):
+        raise InvalidInput("--format", f"the serving table is exported as mlenergy rows, got {fmt!r}")
+    if out == "-":
+        raise InvalidInput("--out", "give a .json or .csv file for the serving table")
+    for flag, given in unsupported:
+        if given:
+            raise InvalidInput(flag, "does not apply to the serving table; filter with --model")
+    if full:
+        raise InvalidInput(
+            "--full", "does not apply to the serving table (wattsup serve --json has it whole)"
+        )
+    results = stored_results(db)
+    if model:
+
+        def wanted(name: str) -> bool:  # as the runs' filters: '*' or '?' make a case-insensitive glob
+            return any(
+                fnmatchcase(name.lower(), m.lower()) if any(c in m for c in "*?") else name == m
+                for m in model
+            )
+
+        results = [r for r in results if wanted(r.engine.model)]
+    n = write_mlenergy(results, out, flag="--out")
+    typer.echo(f"wrote {n} ML.ENERGY-comparable row{'' if n == 1 else 's'} to {out}", err=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -56,6 +56,38 @@ def serve_cmd(
     ] = None,
     api: Annotated[str, typer.Option("--api", help="http engine: completions or chat.")] = "completions",
     max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="static engine: largest batch.")] = 256,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region", help="Where it ran (e.g. FRA, gcp:europe-west1); default unknown: carbon unknown."
+        ),
+    ] = None,
+    market_intensity: Annotated[
+        float | None, typer.Option("--market-intensity", help="Contractual factor, gCO2e/kWh.")
+    ] = None,
+    pue: Annotated[float | None, typer.Option("--pue", help="Data centre PUE (default: provider's).")] = None,
+    wue: Annotated[float | None, typer.Option("--wue", help="On-site water, L per kWh of IT energy.")] = None,
+    water_intensity: Annotated[
+        float | None, typer.Option("--water-intensity", help="Off-site water, L per kWh of electricity.")
+    ] = None,
+    lifetime_years: Annotated[
+        float | None, typer.Option("--lifetime-years", help="Hardware lifetime for embodied carbon.")
+    ] = None,
+    fleet_utilisation: Annotated[
+        float | None,
+        typer.Option("--fleet-utilisation", help="Share (0-1] of the fleet's GPU time that serves load."),
+    ] = None,
+    idle_seconds: Annotated[
+        float, typer.Option("--idle-seconds", help="GPU idle power metered for this long before the load.")
+    ] = 2.0,
+    mlenergy_out: Annotated[
+        str | None,
+        typer.Option(
+            "--mlenergy-out",
+            metavar="FILE.json|FILE.csv",
+            help="Also write one ML.ENERGY-comparable row per level (see docs/serving.md).",
+        ),
+    ] = None,
     db: DbOption = None,
     no_store: Annotated[
         bool, typer.Option("--no-store", help="Do not record the result in the store.")
@@ -66,6 +98,8 @@ def serve_cmd(
 ) -> None:
     """Serve an LLM under load levels and measure J per output token, TTFT, TPOT and more per level."""
     from wattsup.serving import ServeConfig, parse_levels, run_serving
+    from wattsup.serving.lifecycle import CarbonOptions
+    from wattsup.serving.mlenergy import check_out, write_mlenergy
     from wattsup.serving.store import save_result
 
     levels = parse_levels(concurrency if concurrency or rate else "1,2,4,8", rate)
@@ -84,8 +118,20 @@ def serve_cmd(
         base_url=base_url,
         api=api,
         max_batch=max_batch,
+        carbon=CarbonOptions(
+            region=region,
+            market_intensity=market_intensity,
+            pue=pue,
+            wue=wue,
+            water_intensity=water_intensity,
+            lifetime_years=lifetime_years,
+            fleet_utilisation=fleet_utilisation,
+        ),
+        idle_seconds=idle_seconds,
     )
     cfg.validate()
+    if mlenergy_out is not None:
+        check_out(mlenergy_out)
     if as_json:
         result = run_serving(cfg)
     else:
@@ -116,6 +162,9 @@ def serve_cmd(
 
             result = run_serving(cfg, progress=progress)
     where = None if no_store else save_result(result, db)
+    if mlenergy_out is not None:
+        n = write_mlenergy([result], mlenergy_out)
+        typer.echo(f"wrote {n} ML.ENERGY-comparable row{'' if n == 1 else 's'} to {mlenergy_out}", err=True)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
@@ -176,6 +225,7 @@ def _print(console: Console, result: ServingResult, where: str | None) -> None:
             "unknown" if lv.generator_share is None else f"{lv.generator_share:.2%}",
         )
     console.print(t)
+    _print_life_cycle(console, result)
     methods = sorted({lv.energy_j.method for lv in result.levels if lv.energy_j.value is not None})
     console.print(f"energy method: {', '.join(methods) or 'none'} (± the meter's 95% bound)")
     console.print("sensors: " + ", ".join(f"{k} ({v})" for k, v in result.provenance.sensors.items()))
@@ -189,3 +239,42 @@ def _print(console: Console, result: ServingResult, where: str | None) -> None:
             console.print(f"[yellow]{lv.level.label} warning:[/] {w}")
     if where:
         console.print(f"stored in {where} (id {result.id})")
+
+
+def _part(lc: dict[str, Any], boundary: str, unit: str, key: str) -> float | None:
+    v = lc[boundary][unit][key]
+    return None if v is None else float(v)
+
+
+def _print_life_cycle(console: Console, result: ServingResult) -> None:
+    """Per request and per 1,000 output tokens: Wh under both boundaries and their ratio, gCO2e
+    (location-based, comprehensive boundary) and mL of water (comprehensive)."""
+    cols = ["level", "unit", "Wh active", "Wh comprehensive", "ratio", "gCO2e (location)", "mL water"]
+    t = ui.plain_table(cols, right=set(cols) - {"level", "unit"})
+    notes: list[str] = []
+    for lv in result.levels:
+        lc = lv.life_cycle
+        if lc is None:
+            notes.append(f"{lv.level.label}: life cycle not computed: {lv.life_cycle_note}")
+            continue
+        for unit, label in (("per_request", "request"), ("per_1k_output_tokens", "1,000 tokens")):
+            t.add_row(
+                lv.level.label,
+                label,
+                ui.num(_part(lc, "active", unit, "energy_wh"), ".3g"),
+                ui.num(_part(lc, "comprehensive", unit, "energy_wh"), ".3g"),
+                ui.num(lc["ratio"], ".3g"),
+                ui.num(_part(lc, "comprehensive", unit, "operational_location_g"), ".3g"),
+                ui.num(_part(lc, "comprehensive", unit, "water_ml"), ".3g"),
+            )
+        omitted = lc["comprehensive"]["omitted"]
+        if omitted:
+            notes.append(f"{lv.level.label}: comprehensive boundary omits " + "; ".join(omitted))
+    if t.row_count:
+        console.print("life cycle of a request (the steady-state window; docs/carbon.md):")
+        console.print(t)
+        lc0 = next(lv.life_cycle for lv in result.levels if lv.life_cycle is not None)
+        console.print(f"grid: {lc0['intensity_source']}; PUE {lc0['pue']:g} ({lc0['pue_source']})")
+        console.print(f"water: {lc0['comprehensive']['water_basis']}")
+    for n in notes:
+        console.print(f"[yellow]{n}[/]")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,6 +77,13 @@ class LevelResult(BaseModel):
     generator_energy_j: Figure
     generator_share: float | None = Field(description="generator energy / window energy (target ≤ 1%)")
     background_cpu_share: float | None = None
+    life_cycle: dict[str, Any] | None = Field(
+        default=None,
+        description="the steady window's RequestLifeCycle (wattsup.carbon.request) as a dict: per request "
+        "and per 1,000 output tokens under the active-accelerator and comprehensive boundaries; None: "
+        "life_cycle_note says why",
+    )
+    life_cycle_note: str = ""
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -91,3 +99,10 @@ class ServingResult(BaseModel):
     max_output_tokens: int | None = None
     levels: list[LevelResult]
     provenance: Provenance
+    gpu_model: str | None = Field(default=None, description="NVML's name of the GPUs; None: no GPU seen")
+    gpu_idle_power_w: Figure | None = Field(
+        default=None, description="each GPU's mean power over a metered idle window before the load"
+    )
+    carbon_options: dict[str, Any] = Field(
+        default_factory=dict, description="region, PUE, WUE ... given to wattsup serve (None: default)"
+    )

@@ -7,7 +7,7 @@ import importlib.metadata as md
 import os
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
@@ -17,7 +17,8 @@ from wattsup.errors import InvalidInput, WattsupError
 from wattsup.meter import Measurement, Meter
 from wattsup.results.schema import Provenance
 from wattsup.serving.engines.base import ENGINES, Engine, EngineInfo
-from wattsup.serving.load import LoadLevel, Window
+from wattsup.serving.lifecycle import CarbonOptions, level_life_cycle, measure_gpu_idle
+from wattsup.serving.load import STEADY_PHASE, LoadLevel, Window
 from wattsup.serving.metrics import level_result
 from wattsup.serving.profiles import get_profile, make_requests
 from wattsup.serving.results import LevelResult, ServingResult
@@ -45,6 +46,8 @@ class ServeConfig:
     base_url: str | None = None
     api: str = "completions"
     max_batch: int = 256
+    carbon: CarbonOptions = field(default_factory=CarbonOptions)
+    idle_seconds: float = 2.0
 
     def validate(self) -> None:
         if self.engine not in ENGINES:
@@ -58,6 +61,9 @@ class ServeConfig:
             raise InvalidInput(
                 "model", f"the {self.engine} engine needs --model (a catalog name such as tiny/gpt2)"
             )
+        if not (0 <= self.idle_seconds <= 60):
+            raise InvalidInput("idle-seconds", f"must be between 0 and 60, got {self.idle_seconds!r}")
+        self.carbon.validate()
         if self.max_batch < 1:
             raise InvalidInput("max-batch", f"must be at least 1, got {self.max_batch}")
         get_profile(self.profile)
@@ -162,9 +168,14 @@ def provenance(info: EngineInfo, measurements: list[Measurement], profile_note: 
 
 
 def run_serving(
-    cfg: ServeConfig, engine: Engine | None = None, progress: Progress | None = None
+    cfg: ServeConfig,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    make_meter: Callable[[EngineInfo], Meter] | None = None,
 ) -> ServingResult:
-    """Serve every level of ``cfg`` with ``engine`` (built from ``cfg`` when not given) and measure it."""
+    """Serve every level of ``cfg`` with ``engine`` (built from ``cfg`` when not given) and measure it.
+    ``make_meter`` builds each window's Meter (default: the shared sampler, scoped to the engine)."""
+    new_meter = _meter if make_meter is None else make_meter
     cfg.validate()
     profile = get_profile(cfg.profile)
     requests = make_requests(
@@ -178,11 +189,15 @@ def run_serving(
     engine = build_engine(cfg) if engine is None else engine
     try:
         info = engine.info()
+        idle = measure_gpu_idle(cfg.idle_seconds, lambda: new_meter(info))
+        from wattsup.sensors.models import cpu_model_name
+
+        host_cpu = cpu_model_name()
         levels: list[LevelResult] = []
         measurements: list[Measurement] = []
         for level in cfg.levels:
             util = UtilisationSampler()
-            meter = _meter(info)
+            meter = new_meter(info)
 
             def report(done: int, level: LoadLevel = level) -> None:
                 if progress is not None:
@@ -207,17 +222,30 @@ def run_serving(
             assert meter.measurement is not None
             measurements.append(meter.measurement)
             info = engine.info()
-            levels.append(
-                level_result(
-                    level,
-                    records,
-                    meter.measurement,
-                    window,
-                    info,
-                    util.figure(window.opened_s, window.closed_s),
-                    list(meter.measurement.warnings),
-                )
+            lr = level_result(
+                level,
+                records,
+                meter.measurement,
+                window,
+                info,
+                util.figure(window.opened_s, window.closed_s),
+                list(meter.measurement.warnings),
             )
+            try:
+                steady: Measurement | None = meter.measurement.phase(STEADY_PHASE)
+            except KeyError:
+                steady = None
+            lc, lc_note = level_life_cycle(
+                steady,
+                load=level.label,
+                requests_completed=lr.window_requests_completed,
+                output_tokens=lr.window_output_tokens,
+                gpu_utilisation_pct=lr.gpu_utilisation_pct.value,
+                idle=idle,
+                host_cpu_model=host_cpu,
+                options=cfg.carbon,
+            )
+            levels.append(lr.model_copy(update={"life_cycle": lc, "life_cycle_note": lc_note}))
     finally:
         if own:
             engine.close()
@@ -239,4 +267,7 @@ def run_serving(
         max_output_tokens=cfg.max_output_tokens,
         levels=levels,
         provenance=provenance(info, measurements, note),
+        gpu_model=idle.name,
+        gpu_idle_power_w=idle.power,
+        carbon_options=cfg.carbon.as_dict(),
     )
