@@ -100,24 +100,14 @@ def _torch_dtype(name: str, device: str) -> Any:
 
 
 def torch_threads() -> int:
-    """torch's intra-op threads for the in-process engines, as the bench harness fixes them:
-    ``WATTSUP_TORCH_THREADS``, else the machine's physical cores. On a shared host fewer threads than
-    cores avoid OpenMP threads spinning at barriers while another process holds a core (measured here on a
-    busy 2-core VM: 1 thread served a tiny model ~10× faster per token than 2)."""
-    import os
+    """torch's intra-op threads for the in-process engines, as the bench harness fixes them
+    (:func:`wattsup.bench.protocol.torch_threads`: ``WATTSUP_TORCH_THREADS``, else the physical cores). On a
+    shared host fewer threads than cores avoid OpenMP threads spinning at barriers while another process
+    holds a core (measured here on a busy 2-core VM: 1 thread served a tiny model ~10× faster per token
+    than 2)."""
+    from wattsup.bench.protocol import torch_threads as harness_threads
 
-    import psutil
-
-    raw = os.environ.get("WATTSUP_TORCH_THREADS")
-    if raw:
-        try:
-            n = int(raw)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise InvalidInput("WATTSUP_TORCH_THREADS", f"must be a whole number of threads ≥ 1, got {raw!r}")
-        return n
-    return max(psutil.cpu_count(logical=False) or os.cpu_count() or 1, 1)
+    return harness_threads()
 
 
 def load_causal_lm(spec: str, weights: str, device: str, dtype: str) -> LoadedModel:
