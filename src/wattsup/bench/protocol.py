@@ -68,14 +68,18 @@ def _sync_for(device: str) -> Callable[[], Any] | None:
     return None
 
 
-def host_provenance() -> Provenance:
-    """What can be said about this machine without a model: host, OS, Python, CPU, RAM, GPUs, libraries."""
+BENCH_PACKAGES = ("torch", "transformers", "tokenizers", "datasets", "diffusers", "pillow", "numpy")
+
+
+def host_provenance(packages: tuple[str, ...] = BENCH_PACKAGES) -> Provenance:
+    """What can be said about this machine without a model: host, OS, Python, CPU, RAM, GPUs, and the
+    versions of ``packages``."""
     import importlib.metadata as md
 
     import psutil
 
     libs = {}
-    for pkg in ("torch", "transformers", "tokenizers", "datasets", "diffusers", "pillow", "numpy"):
+    for pkg in packages:
         try:
             libs[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -113,15 +117,17 @@ def _cpu_model() -> str:
 
 
 def _driver_version() -> str | None:
+    # through the meter's reference count: a plain nvmlShutdown here would end NVML under a sampler
+    # thread of this process (WATTSUP_SAMPLER=thread)
     try:
-        import pynvml
+        from wattsup.sensors import nvml
 
-        pynvml.nvmlInit()
+        nv = nvml.acquire()
         try:
-            v = pynvml.nvmlSystemGetDriverVersion()
+            v = nv.nvmlSystemGetDriverVersion()
             return v.decode() if isinstance(v, bytes) else str(v)
         finally:
-            pynvml.nvmlShutdown()
+            nvml.release()
     except Exception:  # no NVML, no driver: unknown
         return None
 

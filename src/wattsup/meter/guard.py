@@ -76,7 +76,8 @@ class GuardedTrack(Track):
                 else:
                     self._next_primary = now + 0.05
             else:
-                self._check_stuck(now)
+                if not math.isinf(self.stuck_after_s):
+                    self._check_stuck(now)
         if self._fallback_ok and now >= self._next_fallback:
             self._poll_fallback(now)
         return self._next()

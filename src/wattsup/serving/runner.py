@@ -3,16 +3,10 @@ close the steady-state phase, and turn the records into a :class:`LevelResult`."
 
 from __future__ import annotations
 
-import importlib.metadata as md
-import os
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import psutil
-
-from wattsup import __version__
 from wattsup.errors import InvalidInput, WattsupError
 from wattsup.meter import Measurement, Meter
 from wattsup.results.schema import Provenance
@@ -113,57 +107,26 @@ def _meter(info: EngineInfo) -> Meter:
 def provenance(info: EngineInfo, measurements: list[Measurement], profile_note: str) -> Provenance:
     import sys
 
-    libs = {}
-    for pkg in ("torch", "transformers", "tokenizers", "httpx", "numpy"):
-        try:
-            libs[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            continue
-    gpus: list[str] = []
-    cuda = None
+    from wattsup.bench.protocol import host_provenance
+
     torch: Any = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-        cuda = torch.version.cuda
     sensors: dict[str, str] = {}
     for m in measurements:
         for c in m.components:
             sensors.setdefault(c.name, f"{c.method}: {c.detail}")
-    driver = None
-    try:
-        from wattsup.sensors import nvml
-
-        nv = nvml.acquire()
-        try:
-            v = nv.nvmlSystemGetDriverVersion()
-            driver = v.decode() if isinstance(v, bytes) else str(v)
-        finally:
-            nvml.release()
-    except Exception:  # no NVML or no driver: unknown
-        driver = None
-    from wattsup.sensors.models import cpu_model_name
-
-    return Provenance(
-        hostname=platform.node(),
-        os=platform.platform(),
-        python=platform.python_version(),
-        cpu_model=cpu_model_name(),
-        cpu_count=os.cpu_count(),
-        ram_gb=round(psutil.virtual_memory().total / 1e9, 1),
-        gpus=gpus,
-        gpu_driver=driver,
-        cuda=cuda,
-        libraries=libs,
-        sensors=sensors,
-        weights_source=info.weights_source,
-        input_source=profile_note,
-        wattsup_version=__version__,
-        torch_threads=int(torch.get_num_threads()) if torch is not None else None,
-        cpu_scope=(
-            "the whole machine (the server is another process)"
-            if info.cpu_scope == "machine"
-            else "this process tree (model in process)"
-        ),
+    prov = host_provenance(packages=("torch", "transformers", "tokenizers", "httpx", "numpy"))
+    return prov.model_copy(
+        update=dict(
+            sensors=sensors,
+            weights_source=info.weights_source,
+            input_source=profile_note,
+            torch_threads=int(torch.get_num_threads()) if torch is not None else None,
+            cpu_scope=(
+                "the whole machine (the server is another process)"
+                if info.cpu_scope == "machine"
+                else "this process tree (model in process)"
+            ),
+        )
     )
 
 

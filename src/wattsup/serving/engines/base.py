@@ -72,6 +72,20 @@ class LoadedModel:
     pad_token_id: int
     notes: list[str] = field(default_factory=list)
 
+    def info(self, engine: EngineName, prefill_decode: str, notes: list[str] | None = None) -> EngineInfo:
+        """What an in-process engine over this model reports about itself."""
+        return EngineInfo(
+            engine=engine,
+            model=self.name,
+            weights_source=self.weights_source,
+            tokenizer=self.tokenizer_note,
+            parameters=self.parameters,
+            device=self.device,
+            dtype=self.dtype,
+            prefill_decode=prefill_decode,
+            notes=list(self.notes) if notes is None else notes,
+        )
+
     def encode(self, req: ServingRequest) -> list[int]:
         """The request's prompt as token ids, cut to its drawn length."""
         ids = list(self.tokenizer(req.prompt, add_special_tokens=True)["input_ids"])

@@ -57,21 +57,13 @@ class ContinuousBatchingEngine:
         notes = list(self.lm.notes)
         if not self.timestamps:
             notes.append("token times derived: this transformers records no per-token timestamps")
-        return EngineInfo(
-            engine=self.name,
-            model=self.lm.name,
-            weights_source=self.lm.weights_source,
-            tokenizer=self.lm.tokenizer_note,
-            parameters=self.lm.parameters,
-            device=self.lm.device,
-            dtype=self.lm.dtype,
-            prefill_decode=(
-                "derived: continuous batching runs prefill and decode of different requests in the same "
-                "forward passes, so prefill = (a prefill-only pass of the same prompts at the same "
-                "concurrency, one new token each, AI Energy Score's method) per request × the requests whose "
-                "first token fell in the window; decode = window − prefill"
-            ),
-            notes=notes,
+        return self.lm.info(
+            self.name,
+            "derived: continuous batching runs prefill and decode of different requests in the same "
+            "forward passes, so prefill = (a prefill-only pass of the same prompts at the same "
+            "concurrency, one new token each, AI Energy Score's method) per request × the requests whose "
+            "first token fell in the window; decode = window − prefill",
+            notes,
         )
 
     def close(self) -> None:

@@ -35,18 +35,9 @@ class StaticBatchingEngine:
         self.max_batch = max_batch
 
     def info(self) -> EngineInfo:
-        return EngineInfo(
-            engine=self.name,
-            model=self.lm.name,
-            weights_source=self.lm.weights_source,
-            tokenizer=self.lm.tokenizer_note,
-            parameters=self.lm.parameters,
-            device=self.lm.device,
-            dtype=self.lm.dtype,
-            prefill_decode=(
-                "metered phases: prefill = the batch's prompt forward and first token, decode = the rest"
-            ),
-            notes=list(self.lm.notes),
+        return self.lm.info(
+            self.name,
+            "metered phases: prefill = the batch's prompt forward and first token, decode = the rest",
         )
 
     def close(self) -> None:
