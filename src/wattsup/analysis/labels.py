@@ -15,6 +15,7 @@ from wattsup.analysis.query import Source
 from wattsup.analysis.summary import leaderboard
 from wattsup.analysis.types import DEFAULT_METRIC, EnergyLabel, Metric, Selection
 from wattsup.errors import InvalidInput, NotFound
+from wattsup.format import energy
 
 WIDTH = 420
 HEIGHT = 624
@@ -94,15 +95,6 @@ class _Star:
 Shape = _Text | _Rect | _Star
 
 
-def _fmt_energy(kwh: float | None, unit: str) -> tuple[str, str]:
-    if kwh is None:
-        return "unknown", unit
-    if kwh >= 1:
-        return f"{kwh:.3g}", unit
-    wh = kwh * 1000
-    return f"{wh:.3g}", unit.replace("kWh", "Wh")
-
-
 def _wrap(text: str, width: int) -> list[str]:
     if len(text) <= width:
         return [text]
@@ -144,7 +136,7 @@ def layout(label: EnergyLabel) -> list[Shape]:
         shapes.append(_Text(WIDTH / 2, y, line, 12, color=MUTED, anchor="middle"))
     y += 35
     shapes.append(_Rect(24, y - 6, WIDTH - 48, 1.5, GREY))
-    value, unit = _fmt_energy(label.kwh, label.unit)
+    value, unit = energy(label.kwh, label.unit)
     y += 56
     shapes.append(_Text(WIDTH / 2, y, value, 46, "bold", anchor="middle"))
     y += 26

@@ -12,6 +12,7 @@ import typer
 from wattsup.cli import ui
 from wattsup.cli.results_cmd import DbOption
 from wattsup.errors import InvalidInput
+from wattsup.format import sig
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -43,8 +44,8 @@ def _check_choice(flag: str, value: str, choices: tuple[str, ...]) -> None:
         raise InvalidInput(flag, f"must be one of {', '.join(choices)}, got {value!r}")
 
 
-def _fmt(v: float | None, fmt: str = ".3g") -> str:
-    return "unknown" if v is None else format(v, fmt)
+def _sig3(v: float | None) -> str:
+    return sig(v, ".3g")
 
 
 def _keep(store: Store | None, record: RunRecord) -> tuple[str | None, str | None]:
@@ -216,21 +217,21 @@ def _print_run(console: Console, data: dict[str, Any], where: str | None) -> Non
     lo, hi = data["energy_kwh_per_1k_ci95"]
     t.add_row(
         "kWh per 1,000 inferences",
-        _fmt(data["energy_kwh_per_1k"]),
-        f"{_fmt(lo)} – {_fmt(hi)}" if lo is not None else "one rep",
+        _sig3(data["energy_kwh_per_1k"]),
+        f"{_sig3(lo)} – {_sig3(hi)}" if lo is not None else "one rep",
     )
-    t.add_row("  GPU only", _fmt(data["gpu_energy_kwh_per_1k"]), "")
+    t.add_row("  GPU only", _sig3(data["gpu_energy_kwh_per_1k"]), "")
     for name, v in data["phases"].items():
-        t.add_row(f"  phase {name}", _fmt(v), "")
+        t.add_row(f"  phase {name}", _sig3(v), "")
     if data.get("energy_j_per_unit"):
-        t.add_row(f"J per {data['unit']}", _fmt(data["energy_j_per_unit"]["mean"]), "")
+        t.add_row(f"J per {data['unit']}", _sig3(data["energy_j_per_unit"]["mean"]), "")
     for key, label in (
         ("latency_p50_s", "latency p50 (s)"),
         ("latency_p95_s", "latency p95 (s)"),
         ("throughput_per_s", "inferences per second"),
     ):
         if data.get(key):
-            t.add_row(label, _fmt(data[key]["mean"]), "")
+            t.add_row(label, _sig3(data[key]["mean"]), "")
     console.print(t)
     console.print(f"inputs: {data['input_source']}")
     console.print(f"weights: {data['weights_source']}")
@@ -400,10 +401,10 @@ def _print_suite(
             label,
             c.model,
             status,
-            _fmt(kwh),
-            _fmt(half),
-            _fmt(kwh * g_per_kwh),
-            _fmt(data["gpu_energy_kwh_per_1k"]),
+            _sig3(kwh),
+            _sig3(half),
+            _sig3(kwh * g_per_kwh),
+            _sig3(data["gpu_energy_kwh_per_1k"]),
         )
     console.print(t)
     stored = sum(s.startswith("stored") for _, _, s in results)

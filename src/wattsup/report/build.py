@@ -12,6 +12,7 @@ from wattsup.analysis import ReportOptions, export_rows
 from wattsup.analysis.query import Source
 from wattsup.analysis.uncertainty import MIN_INTERVAL_MODELS
 from wattsup.errors import InvalidInput
+from wattsup.format import sig
 from wattsup.report import figures, interactive
 from wattsup.report.data import ReportData, collect
 
@@ -26,10 +27,6 @@ class ReportFiles:
     csv: Path
     figures: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def _num(v: float | None, fmt: str = ".4g") -> str:
-    return "unknown" if v is None else format(v, fmt)
 
 
 def _litres(footprint: dict[str, object], key: str) -> float | None:
@@ -69,11 +66,11 @@ def _summary_rows(d: ReportData) -> tuple[list[str], list[list[str]]]:
                 s.task,
                 str(s.models),
                 str(s.runs),
-                _num(s.mean_kwh),
-                _num(s.std_kwh),
-                _num(s.median_kwh),
-                _num(s.min_kwh),
-                _num(s.max_kwh),
+                sig(s.mean_kwh),
+                sig(s.std_kwh),
+                sig(s.median_kwh),
+                sig(s.min_kwh),
+                sig(s.max_kwh),
                 interval,
             ]
         )
@@ -104,9 +101,9 @@ def markdown(d: ReportData) -> str:
                 [
                     [
                         c.task,
-                        _num(c.task_specific_kwh),
-                        _num(c.multi_purpose_kwh),
-                        _num(c.ratio, ".3g"),
+                        sig(c.task_specific_kwh),
+                        sig(c.multi_purpose_kwh),
+                        sig(c.ratio, ".3g"),
                         f"{c.task_specific_models} / {c.multi_purpose_models}",
                     ]
                     for c in d.modes
@@ -123,9 +120,9 @@ def markdown(d: ReportData) -> str:
                     [
                         f.task,
                         str(f.n),
-                        _num(f.slope, ".3g"),
-                        _num(f.r, ".3f"),
-                        _num(f.spearman, ".3f"),
+                        sig(f.slope, ".3g"),
+                        sig(f.r, ".3f"),
+                        sig(f.spearman, ".3f"),
                         ", ".join(f.missing_params) or "-",
                     ]
                     for f in d.params
@@ -140,7 +137,7 @@ def markdown(d: ReportData) -> str:
             "## Life cycle of a deployment",
             "",
             f"{md(s.model or s.task or '')}: {s.queries_per_day:,.0f} queries per day for {s.years:g} years "
-            f"in {md(s.region or '')}, {_num(b.kwh_per_1k)} kWh per 1,000 inferences "
+            f"in {md(s.region or '')}, {sig(b.kwh_per_1k)} kWh per 1,000 inferences "
             f"({md(b.kwh_source)}); GPU {md(b.gpu or 'unknown')}.",
             "",
             _md_table(
@@ -148,31 +145,31 @@ def markdown(d: ReportData) -> str:
                 [
                     [
                         "training",
-                        _num(b.training_operational_kg, ",.4g"),
-                        _num(b.training_embodied_kg, ",.4g"),
-                        _num(b.training_construction_kg, ",.4g"),
+                        sig(b.training_operational_kg, ",.4g"),
+                        sig(b.training_embodied_kg, ",.4g"),
+                        sig(b.training_construction_kg, ",.4g"),
                     ],
                     [
                         "inference",
-                        _num(b.inference_operational_kg, ",.4g"),
-                        _num(b.inference_embodied_kg, ",.4g"),
-                        _num(b.inference_construction_kg, ",.4g"),
+                        sig(b.inference_operational_kg, ",.4g"),
+                        sig(b.inference_embodied_kg, ",.4g"),
+                        sig(b.inference_construction_kg, ",.4g"),
                     ],
                 ],
             ),
             "",
-            f"Total: {_num(b.total_kg, ',.4g')} kgCO2e"
+            f"Total: {sig(b.total_kg, ',.4g')} kgCO2e"
             + (
-                f" ({_num(b.total_excluding_embodied_kg, ',.4g')} kgCO2e excluding embodied, unknown)"
+                f" ({sig(b.total_excluding_embodied_kg, ',.4g')} kgCO2e excluding embodied, unknown)"
                 if b.total_kg is None and b.total_excluding_embodied_kg is not None
                 else ""
             )
             + ". Energy parity with training: "
-            f"{_num(b.parity_inferences, ',.4g')} inferences ({_num(b.parity_days, ',.4g')} days).",
+            f"{sig(b.parity_inferences, ',.4g')} inferences ({sig(b.parity_days, ',.4g')} days).",
             "",
-            f"Water: {_num(_litres(b.footprint, 'water_l'), ',.4g')} L (on site "
-            f"{_num(_litres(b.footprint, 'water_onsite_l'), ',.4g')} L, off site for the electricity "
-            f"{_num(_litres(b.footprint, 'water_offsite_l'), ',.4g')} L).",
+            f"Water: {sig(_litres(b.footprint, 'water_l'), ',.4g')} L (on site "
+            f"{sig(_litres(b.footprint, 'water_onsite_l'), ',.4g')} L, off site for the electricity "
+            f"{sig(_litres(b.footprint, 'water_offsite_l'), ',.4g')} L).",
             "",
         ]
         parts += [f"- {md(n)}" for n in b.notes]
@@ -189,7 +186,7 @@ def markdown(d: ReportData) -> str:
                         str(e.rank),
                         e.model,
                         e.mode,
-                        _num(e.kwh),
+                        sig(e.kwh),
                         "★" * e.stars if e.stars else "not rated",
                         e.hardware_class,
                         str(e.runs),
@@ -282,7 +279,7 @@ def page(d: ReportData) -> str:
                         str(e.rank),
                         e.model,
                         e.mode,
-                        _num(e.kwh),
+                        sig(e.kwh),
                         "★" * e.stars if e.stars else "not rated",
                         e.hardware_class,
                         str(e.runs),

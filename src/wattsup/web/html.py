@@ -1,15 +1,14 @@
 """A small HTML builder that escapes by default: every string is text unless it is :class:`Safe`.
 
 Pages are assembled from :func:`tag` calls, so a model id such as ``<script>alert(1)</script>`` can only
-ever reach the browser as text. Number formatting for people lives here too (kWh, parameters, stars).
+ever reach the browser as text. Numbers for people come from :mod:`wattsup.format`; the stars are
+markup, so they live here.
 """
 
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 Child = object
@@ -84,59 +83,9 @@ def path_part(text: str) -> str:
 
 # ---------------------------------------------------------------- figures for people
 
+from wattsup.format import kg, kwh, number, params, when  # noqa: E402  (one formatter: wattsup.format)
 
-def kwh(value: float | None) -> str:
-    """kWh with four significant digits; ``unknown`` for ``None``."""
-    if value is None or math.isnan(value):
-        return "unknown"
-    if value == 0:
-        return "0"
-    return f"{value:.4g}" if 1e-3 <= abs(value) < 1e5 else f"{value:.3e}"
-
-
-def number(value: float | None, digits: int = 3) -> str:
-    if value is None or math.isnan(value):
-        return "unknown"
-    if abs(value) >= 1e4:
-        return f"{value:,.0f}"
-    return f"{value:.{digits}g}"
-
-
-def params(n: int | None) -> str:
-    """A parameter count as people write it: 135M, 6.7B."""
-    if n is None:
-        return "unknown"
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if n >= size:
-            return f"{n / size:.3g}{suffix}"
-    return str(n)
-
-
-def kg(value: float | None) -> str:
-    """kgCO2e for people: tonnes, kilograms or grams."""
-    if value is None:
-        return "unknown"
-    if abs(value) >= 1000:
-        return f"{value / 1000:,.2f} t"
-    if abs(value) >= 1:
-        return f"{value:,.2f} kg"
-    return f"{value * 1000:,.3g} g"
-
-
-def when(value: datetime | str | None) -> str:
-    """A time in UTC to the minute (stored times are UTC; a naive one is taken as UTC)."""
-    if value is None:
-        return "unknown"
-    moment: datetime
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    else:
-        moment = value
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+__all__ = ["Safe", "esc", "join", "kg", "kwh", "number", "params", "path_part", "stars", "tag", "url", "when"]
 
 
 def stars(count: int | None, note: str = "") -> Safe:
