@@ -3,15 +3,17 @@
 1. Accuracy. A workload runs without pause in this process, in the main thread: ``heavy`` (bf16 8192²
    matmuls, near the power limit) and ``light`` (a Python-bound batch-1 transformer layer, synchronised
    every inference). While it runs, windows of 0.1, 0.3, 1 and 3 s (``BENCH_REPS`` each, shuffled) are
-   taken between two inferences by wattsup (``Meter()`` as a user writes it: the shared sampler, a phase per
-   window inside one open window), Zeus (``begin_window``/``end_window``), CodeCarbon (task mode,
-   ``measure_power_secs=1``) and two raw counter reads, all in the same windows.
+   taken between two inferences by one tool at a time, the workload running on between windows and between
+   tools: wattsup (``Meter()`` as a user writes it: the shared sampler, a phase per window inside one open
+   window) with two raw counter reads around each window ("naive"), then Zeus (``begin_window``/
+   ``end_window``), then CodeCarbon (task mode, ``measure_power_secs=1``). One tool per pass, so no tool's
+   bookkeeping idles the GPU around another's windows.
    Oracle, not from wattsup: a separate process of this script reads the NVML counter without pause and
    logs every step with the bracket of the reads around it. A window [a, b] holds P × (b − a), P the
    counter's mean power over the steps inside the window where they span ≥ 0.25 s, else over the steps
-   within ±1 s of it (the workload's power drifts by a few percent over a minute, so one global mean is
-   not the truth of a short window). The steady means of 10 s of the workload alone before and after the
-   windows are reported too. Error and coverage of wattsup's own bound per window length.
+   within ±1 s of it (the workload runs without pause there, so that is the workload's power). The steady
+   means of 5 s of the workload alone before and after the windows are reported too. Error and coverage of
+   wattsup's own bound per window length. ``BENCH_PARTS=accuracy`` or ``overhead`` runs one part.
 2. Overhead. Iterations/s of the light loop with no meter, with a wattsup window open and a phase per
    inference (the default: timestamps only), with a window and no phases, again with no meter (A/A noise
    floor), and with CodeCarbon, in interleaved rounds of 1.5 s; medians and bootstrap 95% intervals of
@@ -40,7 +42,7 @@ from wattsup.meter.process import ProcessSampler
 
 DURATIONS = [0.1, 0.3, 1.0, 3.0]
 REPS = int(os.environ.get("BENCH_REPS", "12"))
-ORACLE_S = 10.0
+ORACLE_S = 5.0
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "12"))
 warnings.simplefilter("ignore")
 logging.disable(logging.WARNING)
@@ -154,6 +156,9 @@ def run_until(work: Callable[[], None], t_end: float) -> None:
 
 
 def accuracy(name: str, work: Callable[[], None], oracle: Oracle) -> dict[str, object]:
+    """Windows taken by one tool at a time (wattsup with the raw counter reads, then Zeus, then CodeCarbon),
+    the workload running without pause between them, so no tool's bookkeeping idles the GPU around
+    another tool's windows and the oracle's neighbourhood of a short window is the workload itself."""
     from codecarbon import EmissionsTracker
     from zeus.monitor import ZeusMonitor
 
@@ -170,34 +175,40 @@ def accuracy(name: str, work: Callable[[], None], oracle: Oracle) -> dict[str, o
         return (e_b - e_a) / 1e3 / (t_b - t_a)
 
     p_pre = steady_power()
-    order = [d for _ in range(REPS) for d in DURATIONS]
-    random.Random(1).shuffle(order)
     meter = Meter(f"{name}-steady")
     meter.start()
     wins = []
-    for k, d in enumerate(order):
-        wn = f"w{k}"
-        cc.start_task(wn)
-        zeus.begin_window(wn)
-        n0 = oracle.read()
-        r0 = time.monotonic()
-        with meter.phase(wn):
-            run_until(work, time.monotonic() + d)
-        r1 = time.monotonic()
-        n1 = oracle.read()
-        zm = zeus.end_window(wn)
-        ccd = cc.stop_task()
-        wins.append(
-            {
-                "d": d,
-                "name": wn,
-                "edges": (r0, r1),
-                "naive": ((n1 - n0) / 1e3, r1 - r0),
-                "zeus": (zm.gpu_energy[0], zm.time),
-                "codecarbon": (ccd.gpu_energy * 3.6e6, ccd.duration),
-            }
-        )
-        run_until(work, time.monotonic() + 0.05)
+    for tool in ("wattsup", "zeus", "codecarbon"):
+        order = [d for _ in range(REPS) for d in DURATIONS]
+        random.Random(("wattsup", "zeus", "codecarbon").index(tool) + 1).shuffle(order)
+        for k, d in enumerate(order):
+            wn = f"{tool}{k}"
+            w: dict[str, object] = {"d": d, "name": wn, "tool": tool}
+            if tool == "wattsup":
+                n0 = oracle.read()
+                r0 = time.monotonic()
+                with meter.phase(wn):
+                    run_until(work, r0 + d)
+                r1 = time.monotonic()
+                n1 = oracle.read()
+                w["naive"] = ((n1 - n0) / 1e3, r1 - r0)
+            elif tool == "zeus":
+                zeus.begin_window(wn)
+                r0 = time.monotonic()
+                run_until(work, r0 + d)
+                r1 = time.monotonic()
+                zm = zeus.end_window(wn)
+                w["zeus"] = (zm.gpu_energy[0], zm.time)
+            else:
+                cc.start_task(wn)
+                r0 = time.monotonic()
+                run_until(work, r0 + d)
+                r1 = time.monotonic()
+                ccd = cc.stop_task()
+                w["codecarbon"] = (ccd.gpu_energy * 3.6e6, ccd.duration)
+            w["edges"] = (r0, r1)
+            wins.append(w)
+            run_until(work, time.monotonic() + 0.05)
     m = meter.stop()
     cc.stop()
     p_post = steady_power()
@@ -213,16 +224,18 @@ def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, ob
         errs: dict[str, list[float]] = {t: [] for t in ("wattsup", "naive", "zeus", "codecarbon")}
         inside = []
         for w in (w for w in wins if w["d"] == d):
-            ph = m.phase(str(w["name"]))  # type: ignore[attr-defined]
-            comp = ph.component("gpu:0")
-            a0 = ph.start_s
-            p = dense.power(a0, a0 + ph.duration_s)
-            truth = p * ph.duration_s
-            errs["wattsup"].append(comp.energy_j / truth - 1)
-            inside.append(abs(comp.energy_j - truth) <= comp.error_bound_j)
+            a, b = w["edges"]
+            p = dense.power(a, b)
+            if w["tool"] == "wattsup":
+                ph = m.phase(str(w["name"]))  # type: ignore[attr-defined]
+                comp = ph.component("gpu:0")
+                truth = dense.power(ph.start_s, ph.start_s + ph.duration_s) * ph.duration_s
+                errs["wattsup"].append(comp.energy_j / truth - 1)
+                inside.append(abs(comp.energy_j - truth) <= comp.error_bound_j)
             for tool in ("naive", "zeus", "codecarbon"):
-                e, dur = w[tool]  # type: ignore[misc]
-                errs[tool].append(e / (p * dur) - 1 if dur > 0 else -1.0)
+                if tool in w:
+                    e, dur = w[tool]  # type: ignore[misc]
+                    errs[tool].append(e / (p * dur) - 1 if dur > 0 else -1.0)
         cell: dict[str, object] = {
             "d": d,
             "n": len(inside),
@@ -231,6 +244,7 @@ def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, ob
         for tool, xs in errs.items():
             a = [abs(x) for x in xs]
             cell[tool] = {
+                "n": len(xs),
                 "median_abs_pct": pct(statistics.median(a)),
                 "range_pct": [pct(min(xs)), pct(max(xs))],
                 "zeros": sum(1 for x in xs if x <= -0.999),
@@ -305,18 +319,21 @@ def main() -> None:
     assert isinstance(sampler, ProcessSampler), "the default meter should sample from its own process"
     cpu0, t0 = sampler.cpu_time_s(), time.monotonic()
     works = workloads()
-    dense = DenseOracle(seconds=2 * (REPS * sum(DURATIONS) + 90))
-    runs = {name: accuracy(name, work, oracle) for name, work in works.items()}
-    dense.proc.terminate()
-    dense.finish()
-    for name, run in runs.items():
-        res[name] = score(name, run, dense)
-    res["overhead"] = overhead(works["light"])
+    parts = os.environ.get("BENCH_PARTS", "accuracy,overhead").split(",")
+    if "accuracy" in parts:
+        dense = DenseOracle(seconds=2 * (3 * REPS * (sum(DURATIONS) + 0.2) + 60))
+        runs = {name: accuracy(name, work, oracle) for name, work in works.items()}
+        dense.proc.terminate()
+        dense.finish()
+        for name, run in runs.items():
+            res[name] = score(name, run, dense)
+    if "overhead" in parts:
+        res["overhead"] = overhead(works["light"])
     cpu1, t1 = sampler.cpu_time_s(), time.monotonic()
     if cpu0 is not None and cpu1 is not None:
         res["sampler_cpu_share_of_a_core"] = (cpu1 - cpu0) / (t1 - t0)
     print(json.dumps({k: v for k, v in res.items() if k not in ("heavy", "light")}, default=str), flush=True)
-    with open(os.path.join(out_dir, "gpu_inprocess_bench.json"), "w") as f:
+    with open(os.path.join(out_dir, f"gpu_inprocess_bench_{'_'.join(parts)}.json"), "w") as f:
         json.dump(res, f, indent=1, default=str)
 
 
