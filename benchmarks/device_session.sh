@@ -25,10 +25,10 @@ case ${1:-accuracy} in
     tail -c 7000 "$OUT/accuracy.log"
     ;;
   quick)
-    start=$(date +%s.%N)
+    start=$(date +%s%N)
     timeout 240 python3 -m wattsup suite quick --device cuda --db /tmp/q.db --timeout 90 > "$OUT/quick.log" 2>&1
-    rc=$?; end=$(date +%s.%N)
-    echo "quick suite rc=$rc wall_s=$(echo "$end - $start" | bc)" | tee -a "$OUT/quick.log"
+    rc=$?; end=$(date +%s%N)
+    echo "quick suite rc=$rc wall_ms=$(( (end - start) / 1000000 ))" | tee -a "$OUT/quick.log"
     tail -c 2500 "$OUT/quick.log"
     python3 -m wattsup export --db /tmp/q.db --full --out "$OUT/quick_runs.jsonl" > /dev/null 2>&1
     if [ "$rc" != 0 ]; then find /tmp -name worker.log -newer "$OUT/gpu.txt" -exec tail -n 20 {} \; 2>/dev/null | tail -60; fi
