@@ -2,11 +2,13 @@
 # The GPU measurements of issues 13, 14 and 17 on a machine lent by the device tool, one stage per call
 # (a call is at most 10 minutes). Carry .whl (wheels the machine lacks: pydantic, codecarbon, zeus, diffusers…).
 #
-#   benchmarks/device_session.sh accuracy   real-GPU tests + in-process accuracy (gpu_inprocess_bench.py, accuracy)
-#   benchmarks/device_session.sh quick      the quick suite on CUDA, timed (issue 17), then the in-process
-#                                           overhead and sampler-CPU part (gpu_inprocess_bench.py, overhead)
-#   benchmarks/device_session.sh serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines
-#                                           static and continuous, levels 1–128 (issue 14)
+#   benchmarks/device_session.sh STAGE...   stages run in the order given:
+#     tests      the real-GPU tests (tests/meter/test_gpu_real.py)
+#     accuracy   in-process accuracy against the independent oracle (gpu_inprocess_bench.py, accuracy part)
+#     quick      the quick suite on CUDA, timed (issue 17)
+#     overhead   in-process overhead and the sampler's CPU (gpu_inprocess_bench.py, overhead part)
+#     serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines static and continuous,
+#                levels $SERVING_LEVELS (issue 14)
 # Everything it writes goes to $OUT.
 set -u
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONUNBUFFERED=1
@@ -16,29 +18,34 @@ export PYTHONPATH=/tmp/site:$PWD/src
 OUT=${OUT:-.}
 nvidia-smi --query-gpu=name,driver_version,power.limit --format=csv,noheader | tee "$OUT/gpu.txt"
 python3 -c "import sys,torch,transformers;print(sys.version.split()[0],torch.__version__,transformers.__version__)" | tee -a "$OUT/gpu.txt"
-case ${1:-accuracy} in
-  accuracy)
+for stage in "$@"; do case $stage in
+  tests)
     timeout 90 python3 -m pytest -q -p no:cacheprovider tests/meter/test_gpu_real.py > "$OUT/gpu_tests.txt" 2>&1
     tail -2 "$OUT/gpu_tests.txt"
-    BENCH_REPS=${BENCH_REPS:-10} BENCH_PARTS=accuracy timeout 450 python3 benchmarks/gpu_inprocess_bench.py \
+    ;;
+  accuracy)
+    BENCH_REPS=${BENCH_REPS:-10} BENCH_PARTS=accuracy timeout 420 python3 benchmarks/gpu_inprocess_bench.py \
       > "$OUT/accuracy.log" 2>&1; echo "accuracy rc=$?"
-    tail -c 7000 "$OUT/accuracy.log"
+    grep -v '^{' "$OUT/accuracy.log" | tail -c 5000
     ;;
   quick)
     start=$(date +%s%N)
-    timeout 240 python3 -m wattsup suite quick --device cuda --db /tmp/q.db --timeout 90 > "$OUT/quick.log" 2>&1
+    timeout 200 python3 -m wattsup suite quick --device cuda --db /tmp/q.db --timeout 90 > "$OUT/quick.log" 2>&1
     rc=$?; end=$(date +%s%N)
     echo "quick suite rc=$rc wall_ms=$(( (end - start) / 1000000 ))" | tee -a "$OUT/quick.log"
-    tail -c 2500 "$OUT/quick.log"
+    tail -c 1500 "$OUT/quick.log"
     python3 -m wattsup export --db /tmp/q.db --full --out "$OUT/quick_runs.jsonl" > /dev/null 2>&1
-    if [ "$rc" != 0 ]; then find /tmp -name worker.log -newer "$OUT/gpu.txt" -exec tail -n 20 {} \; 2>/dev/null | tail -60; fi
-    BENCH_ROUNDS=${BENCH_ROUNDS:-20} BENCH_PARTS=overhead timeout 260 python3 benchmarks/gpu_inprocess_bench.py \
+    if [ "$rc" != 0 ]; then find /tmp -name worker.log -newer "$OUT/gpu.txt" -exec tail -n 20 {} \; 2>/dev/null | tail -40; fi
+    ;;
+  overhead)
+    BENCH_ROUNDS=${BENCH_ROUNDS:-16} BENCH_PARTS=overhead timeout 200 python3 benchmarks/gpu_inprocess_bench.py \
       > "$OUT/overhead.log" 2>&1; echo "overhead rc=$?"
-    tail -c 2500 "$OUT/overhead.log"
+    tail -c 2000 "$OUT/overhead.log"
     ;;
   serving)
-    timeout 570 python3 benchmarks/serving_bench.py --device cuda ${SERVING_ARGS:-} > "$OUT/serving.log" 2>&1
+    timeout ${SERVING_TIMEOUT:-440} python3 benchmarks/serving_bench.py --device cuda \
+      --levels "${SERVING_LEVELS:-1,4,16,64,128}" > "$OUT/serving.log" 2>&1
     echo "serving rc=$?"; tail -c 6000 "$OUT/serving.log"
     ;;
-  *) echo "unknown stage $1"; exit 2 ;;
-esac
+  *) echo "unknown stage $stage"; exit 2 ;;
+esac; done
