@@ -16,7 +16,7 @@ import pytest
 
 from wattsup.bench import runner as runner_module
 from wattsup.bench.runner import run_isolated
-from wattsup.results.schema import RunConfig, RunRecord
+from wattsup.records import RunConfig, RunRecord
 
 HERE = Path(__file__).parent
 CONFIG = RunConfig(task="text-classification", model="tiny/bert-classifier", dataset="imdb", n=4, reps=2)
@@ -130,7 +130,7 @@ def test_worker_and_its_directory_end_with_the_runner(tmp_path: Path, sig: signa
     script = (
         "import sys\n"
         "from wattsup.bench.runner import run_isolated\n"
-        "from wattsup.results.schema import RunConfig\n"
+        "from wattsup.records import RunConfig\n"
         f"run_isolated(RunConfig.model_validate_json({CONFIG.model_dump_json()!r}), "
         "entry='fake_entries:hangs_after_saying_where')\n"
     )

@@ -13,11 +13,11 @@ from results_factories import T0, make_record, phase_rows_per_record
 
 from wattsup.errors import InvalidInput, NotFound
 from wattsup.meter.measurement import ComponentEnergy, Measurement
+from wattsup.records import Repetition, RunConfig, RunRecord
 from wattsup.results import RunFilter, RunSummary, Store, StoreError, StoreUnavailable
 from wattsup.results import migrations as migrations_mod
 from wattsup.results import store as store_mod
 from wattsup.results.rows import component_class, headline, phase_rows
-from wattsup.results.schema import Repetition, RunConfig, RunRecord
 from wattsup.results.tables import RUN_COLUMNS, SCHEMA_VERSION, runs
 
 # -- round trips -----------------------------------------------------------------------------------------

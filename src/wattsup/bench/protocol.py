@@ -23,7 +23,7 @@ from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.base import PhaseFn, Task, no_phase
 from wattsup.errors import InvalidInput
 from wattsup.meter import Measurement, Meter
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
+from wattsup.records import Provenance, Repetition, RunConfig, RunRecord
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) as a run advances: stages 'load', 'warmup', 'rep N'."""
@@ -48,7 +48,7 @@ def normalise(config: RunConfig) -> RunConfig:
         n = NEW_TOKENS.get(info.name) if mode == "zero-shot" else info.max_new_tokens
         if n is not None:
             update["max_new_tokens"] = n
-    return config.model_copy(update=update)
+    return config.revised(**update)
 
 
 def seed_everything(seed: int) -> None:

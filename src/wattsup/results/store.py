@@ -29,9 +29,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.sql.elements import ColumnElement
 
 from wattsup.errors import InvalidInput, NotFound
+from wattsup.records import Provenance, RunConfig, RunRecord
 from wattsup.results.migrations import StoreError, check_not_newer, current_version, ensure_schema
 from wattsup.results.rows import RunSummary, phase_rows, run_row
-from wattsup.results.schema import Provenance, RunConfig, RunRecord
 from wattsup.results.tables import (
     PHASE_EXPORT_COLUMNS,
     RUN_COLUMNS,

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from wattsup.errors import InvalidInput, WattsupError
-from wattsup.results.schema import Provenance, RunConfig, RunRecord
+from wattsup.records import Provenance, RunConfig, RunRecord
 from wattsup.sweep.execute import (
     WORKER_ENTRY,
     Outcome,

@@ -53,8 +53,9 @@ from typing import Any, Literal
 
 from wattsup.errors import InvalidInput, finite_number
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement, Method
+from wattsup.records import Provenance, Repetition, ReportedCarbon, RunConfig, RunRecord
+from wattsup.records.settings import AnySettings, ImportedSettings
 from wattsup.results.importers.study import STUDY, lengths_dataset, parse_name
-from wattsup.results.schema import Provenance, Repetition, ReportedCarbon, RunConfig, RunRecord
 from wattsup.results.store import Store
 
 MODELED_RELATIVE_BOUND = 0.5
@@ -395,7 +396,7 @@ def _provenance(row: _Row, sources: list[Path]) -> Provenance:
 
 
 def _resolve_task(task: str) -> str:
-    from wattsup.bench.tasks import get_task_info
+    from wattsup.records.tasks import get_task_info
 
     return get_task_info(task).name
 
@@ -507,11 +508,14 @@ def build_records(
             mode = before.config.mode
         else:
             mode = "task-specific"
-        extra: dict[str, Any] = {"source": f"CodeCarbon log, {STUDY}" if named else "CodeCarbon log"}
-        if named and named.images:
-            extra["images"] = named.images
+        source = f"CodeCarbon log, {STUDY}" if named else "CodeCarbon log"
+        settings: AnySettings = (  # images only where the study says: the hash covers what is given
+            ImportedSettings(source=source, images=named.images)
+            if named and named.images
+            else ImportedSettings(source=source)
+        )
         if before is not None and main is None and not named:
-            extra = dict(before.config.extra)
+            settings = before.config.settings
         device = options.device or ("cuda:0" if any(_has_gpu(r) for r in group) else "cpu")
         config = RunConfig(
             task=task,
@@ -527,7 +531,7 @@ def build_records(
             if named
             else (before.config.max_new_tokens if before else None),
             mode=mode,  # type: ignore[arg-type]
-            extra=extra,
+            settings=settings,
         )
         sources = sorted({r.file for r in group}, key=str)
         record = RunRecord(

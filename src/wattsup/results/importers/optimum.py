@@ -33,8 +33,8 @@ from pydantic import ValidationError
 
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement
+from wattsup.records import ImportedSettings, Provenance, Repetition, RunConfig, RunRecord
 from wattsup.results.importers.codecarbon import _BOUNDS, ImportOptions, ImportReport, check_options
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
 from wattsup.results.store import Store
 
 INFERENCE_TARGETS = ("prefill", "decode", "forward", "call")
@@ -164,7 +164,7 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
     backend = _dict(config.get("backend"))
     scenario = _dict(config.get("scenario"))
     env = _dict(config.get("environment"))
-    from wattsup.bench.tasks import get_task_info
+    from wattsup.records.tasks import get_task_info
 
     task_name = options.task or backend.get("task")
     if not task_name:
@@ -244,7 +244,9 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
             gen.get("max_new_tokens"), f"{path}: config.scenario.generate_kwargs.max_new_tokens", 0
         )
         or None,
-        extra={"source": f"optimum-benchmark report ({scenario.get('name', 'scenario unknown')})"},
+        settings=ImportedSettings(
+            source=f"optimum-benchmark report ({scenario.get('name', 'scenario unknown')})"
+        ),
     )
     raw_gpus = env.get("gpu")
     gpus: list[Any] = raw_gpus if isinstance(raw_gpus, list) else []
