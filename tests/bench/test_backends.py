@@ -101,7 +101,7 @@ def test_settings_of_another_family_are_refused_by_the_task() -> None:
     imported = RunConfig(
         task="summarization", model="m", dataset="", settings=ImportedSettings(source="a log")
     )
-    with pytest.raises(InvalidInput, match="summarization .* takes generative settings, not imported ones"):
+    with pytest.raises(InvalidInput, match=r"summarization .* takes generative settings, not imported ones"):
         task_class("summarization").settings_for(imported)
 
 

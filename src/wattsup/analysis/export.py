@@ -1,6 +1,6 @@
 """Export analysis results (summaries, leaderboards, fits...) as CSV, Parquet, JSON or JSON Lines.
 
-Rows are the analysis models, one object per row; the formats are :mod:`wattsup.results.writers`' (JSON
+Rows are the analysis models, one object per row; the formats are :mod:`wattsup.results.formats`' (JSON
 keeps nested fields such as per-dataset rows and points; CSV and Parquet hold them as JSON text; unknown
 values are empty in CSV and ``null`` elsewhere; the file appears whole or not at all).
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from wattsup.results.writers import write
+from wattsup.results.formats import write
 
 
 def export_rows(rows: Sequence[BaseModel | dict[str, Any]], out: str | Path, fmt: str | None = None) -> int:

@@ -1,6 +1,6 @@
 """Exporters: runs (one flat row per run) or phases (one row per repetition × phase × component) to CSV,
 Parquet, JSON (an array) or JSON Lines, streamed from the store in chunks so any size fits in memory.
-The formats are :mod:`wattsup.results.writers`' (a file appears whole or not at all)."""
+The formats are :mod:`wattsup.results.formats`' (a file appears whole or not at all)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from wattsup.errors import InvalidInput
+from wattsup.results.formats import FORMATS, JSON_TEXT, Format, choose_format, format_for, write
 from wattsup.results.store import RunFilter, Store
 from wattsup.results.tables import PHASE_EXPORT_COLUMNS, RUN_COLUMNS, column_kind, phases, runs
-from wattsup.results.writers import FORMATS, JSON_TEXT, Format, choose_format, format_for, write
 
 TableName = Literal["runs", "phases"]
 TABLES: tuple[str, ...] = get_args(TableName)

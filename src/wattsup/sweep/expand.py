@@ -245,8 +245,8 @@ def _combinations(
     models = _axis(spec, prefix, block, "models", [])
     missing = [k for k, a in (("tasks", tasks), ("models", models)) if a.path is None]
     if missing:
-        where = f"in {format_path(prefix)} or at the top level" if prefix else "at the top level"
-        problem(prefix, f"no {' or '.join(repr(m) for m in missing)} {where}: say what to run")
+        place = f"in {format_path(prefix)} or at the top level" if prefix else "at the top level"
+        problem(prefix, f"no {' or '.join(repr(m) for m in missing)} {place}: say what to run")
         return
     task_names: list[tuple[int, str]] = []
     for i, t in enumerate(tasks.values):

@@ -35,7 +35,7 @@ from wattsup.bench.models import ModelSource, resolve_model_source
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import ComponentEnergy, Measurement
 from wattsup.records import RunConfig
-from wattsup.records.settings import AnySettings, EncoderSettings, GenerativeSettings
+from wattsup.records.settings import AnySettings, EncoderSettings, GenerativeSettings, InputSettings
 
 DECODE_NOTE = (
     "decode = generate - prefill (AI Energy Score): prefill is a separate generate() of one new token "
@@ -73,14 +73,14 @@ class Task(ABC):
         self.source: ModelSource | None = None
 
     @classmethod
-    def settings_for(cls, config: RunConfig) -> tuple[AnySettings, BackendSettings]:
+    def settings_for(cls, config: RunConfig) -> tuple[InputSettings, BackendSettings]:
         """The scenario's settings (the RunConfig's, of this task's family) and the backend's (its share of
         them, with the device and dtype), checked: a bad dtype or settings of another family is an
         InvalidInput that says what is allowed."""
         if config.dtype not in DTYPES:
             raise InvalidInput("dtype", f"must be one of {', '.join(DTYPES)}, got {config.dtype!r}")
         settings = config.settings
-        if not isinstance(settings, cls.Settings):
+        if not isinstance(settings, InputSettings) or not isinstance(settings, cls.Settings):
             wanted = cls.Settings.model_fields["family"].default
             raise InvalidInput(
                 "extra",
