@@ -34,7 +34,7 @@ from pydantic import ValidationError
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement
 from wattsup.records import ImportedSettings, Provenance, Repetition, RunConfig, RunRecord
-from wattsup.results.importers.codecarbon import _BOUNDS, ImportOptions, ImportReport, check_options
+from wattsup.results.importers.options import BOUNDS, ImportOptions, ImportReport, check_options
 from wattsup.results.store import Store
 
 INFERENCE_TARGETS = ("prefill", "decode", "forward", "call")
@@ -131,7 +131,7 @@ def _components(energy: dict[str, Any], options: ImportOptions, where: str) -> l
                 name=name,
                 energy_j=j,
                 method=method,
-                error_bound_j=_BOUNDS[method] * j,
+                error_bound_j=BOUNDS[method] * j,
                 detail=f"optimum-benchmark (CodeCarbon) {name} energy",
             )
         )
