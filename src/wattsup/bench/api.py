@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from wattsup.bench.inputs import find_profile, load_profiles, local_path
+from wattsup.bench.inputs import find_profile, get_profile, load_profiles, local_path
 from wattsup.bench.models import check_local_tokenizer, resolve_model_source
 from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.zero_shot import FIELDS as ZERO_SHOT_FIELDS
-from wattsup.errors import InvalidInput, NotFound, WattsupError, shorten
+from wattsup.errors import InvalidInput, WattsupError, shorten
 from wattsup.records import RunConfig, RunRecord, checked_config
 
 DTYPES = ("float32", "float16", "bfloat16")
@@ -120,14 +120,7 @@ def _looks_like_a_path(name: str) -> bool:
 
 
 def _check_profile(ds: str, task: str, fields: tuple[str, ...]) -> None:
-    profile = find_profile(ds)
-    if profile is None:
-        raise NotFound(
-            "dataset",
-            ds,
-            list(load_profiles()),
-            hint="Give a profile name ('wattsup tasks' lists them), a local path, or hub:ID.",
-        )
+    profile = get_profile(ds)
     missing = [f for f in fields if f not in profile.fields]
     if missing:
         raise InvalidInput(

@@ -169,6 +169,16 @@ class Task(ABC):
         :meth:`~wattsup.bench.backends.base.Backend.preprocess`)."""
         return self.backend.preprocess(enc)
 
+    def text_logits(self, batch: list[dict[str, Any]], phase: PhaseFn) -> tuple[Any, Any]:
+        """The batch's ``text`` tokenised (``preprocess``) and run through the model (``forward``): the
+        encoding and the logits."""
+        with phase("preprocess"):
+            enc = self.tokenize([ex["text"] for ex in batch])
+            inputs = self.model_inputs(enc)
+        with phase("forward"):
+            logits = self.backend.forward(inputs).logits
+        return enc, logits
+
     def tokenize(self, texts: list[str] | str, pair: list[str] | None = None, **kw: Any) -> Any:
         return self.tokenizer(texts, pair, truncation=True, padding=True, return_tensors="pt", **kw)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Literal
 
 from wattsup.errors import InvalidInput
-from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement, Method
+from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement
 from wattsup.records import Provenance, ReportedCarbon
-from wattsup.results.importers.options import BOUNDS, ImportOptions, ImportReport
+from wattsup.results.importers.options import ImportOptions, ImportReport, imported_component
 
 _COMPONENTS = (
     ("gpu", "gpu_energy", "gpu_power"),
@@ -135,9 +135,6 @@ def _components(row: Row, options: ImportOptions, version: str) -> tuple[list[Co
                 f"{row.where}: gpu_energy is 0 for {row.data.get('gpu_model') or 'the GPUs'} "
                 "(CodeCarbon read no energy from them)"
             )
-        method: Method = (
-            options.gpu_method if name == "gpu" else options.cpu_method if name == "cpu" else "modeled"
-        )
         power = number(row, power_col) if power_col else None
         detail = f"CodeCarbon {version or '(version unknown)'} {energy_col}"
         if name == "total":
@@ -146,16 +143,7 @@ def _components(row: Row, options: ImportOptions, version: str) -> tuple[list[Co
             detail += f", mean {power:.4g} W"
         if name == "gpu":
             detail += f"; {row.data.get('gpu_model') or 'GPUs not named'}"
-        joules = kwh * JOULES_PER_KWH
-        out.append(
-            ComponentEnergy(
-                name=name,
-                energy_j=joules,
-                method=method,
-                error_bound_j=BOUNDS[method] * joules,
-                detail=detail,
-            )
-        )
+        out.append(imported_component(name, kwh * JOULES_PER_KWH, options, detail))
     if out and all(c.energy_j == 0 for c in out):
         cols = ", ".join(e for n, e, _ in present if n != "gpu" or gpu)
         raise BadRun(f"{row.where}: every energy ({cols}) is 0; CodeCarbon measured nothing")

@@ -34,7 +34,7 @@ from pydantic import ValidationError
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement
 from wattsup.records import ImportedSettings, Provenance, Repetition, RunConfig, RunRecord
-from wattsup.results.importers.options import BOUNDS, ImportOptions, ImportReport, check_options
+from wattsup.results.importers.options import ImportOptions, ImportReport, check_options, imported_component
 from wattsup.results.store import Store
 
 INFERENCE_TARGETS = ("prefill", "decode", "forward", "call")
@@ -125,16 +125,7 @@ def _components(energy: dict[str, Any], options: ImportOptions, where: str) -> l
         j = _number(v, f"{where}.energy.{name}") * JOULES_PER_KWH
         if j < 0:
             raise InvalidInput("PATH", f"{where}: {name} energy is negative")
-        method = options.gpu_method if name == "gpu" else options.cpu_method if name == "cpu" else "modeled"
-        out.append(
-            ComponentEnergy(
-                name=name,
-                energy_j=j,
-                method=method,
-                error_bound_j=BOUNDS[method] * j,
-                detail=f"optimum-benchmark (CodeCarbon) {name} energy",
-            )
-        )
+        out.append(imported_component(name, j, options, f"optimum-benchmark (CodeCarbon) {name} energy"))
     return out
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from wattsup.errors import InvalidInput
-from wattsup.meter.measurement import Method
+from wattsup.meter.measurement import ComponentEnergy, Method
 
 MODELED_RELATIVE_BOUND = 0.5
 """Error bound of CodeCarbon's CPU and RAM estimates, as a fraction of the figure (the bound wattsup's own
@@ -134,3 +134,12 @@ def csv_files(paths: Iterable[str | Path], *, flag: str = "PATH") -> list[Path]:
     if not out:
         raise InvalidInput(flag, "give at least one CSV file or directory")
     return list(dict.fromkeys(out))
+
+
+def imported_component(name: str, energy_j: float, options: ImportOptions, detail: str) -> ComponentEnergy:
+    """A component another tool measured: the method the options give it (``--gpu-method`` for ``gpu``,
+    ``--cpu-method`` for ``cpu``, else ``modeled``) and that method's error bound."""
+    method = options.gpu_method if name == "gpu" else options.cpu_method if name == "cpu" else "modeled"
+    return ComponentEnergy(
+        name=name, energy_j=energy_j, method=method, error_bound_j=BOUNDS[method] * energy_j, detail=detail
+    )
