@@ -17,7 +17,7 @@ from wattsup.bench.models import ModelSource
 from wattsup.records.settings import TransformersOptions
 
 
-class TransformersSettings(BackendSettings, TransformersOptions):
+class TransformersSettings(TransformersOptions, BackendSettings):
     """The transformers backend's settings: device and dtype, and its own options (declared with the
     settings of the task families that run on it, :class:`wattsup.records.settings.TransformersOptions`)."""
 
