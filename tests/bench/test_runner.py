@@ -20,7 +20,9 @@ from wattsup.records import RunConfig, RunRecord
 
 HERE = Path(__file__).parent
 CONFIG = RunConfig(task="text-classification", model="tiny/bert-classifier", dataset="imdb", n=4, reps=2)
-ENV = {"PYTHONPATH": str(HERE)}
+SRC = Path(runner_module.__file__).parents[2]
+ENV = {"PYTHONPATH": os.pathsep.join([str(HERE), str(SRC)])}
+"""The fake entries, and the wattsup under test (not another one the interpreter may have installed)."""
 
 
 def run(entry: str, timeout_s: float | None = 60) -> RunRecord:
