@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from wattsup.meter.measurement import ComponentEnergy, Measurement
+from wattsup.records import Provenance, Repetition, RunConfig, RunRecord
 from wattsup.results import Store
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
 
 TASKS = {
     "text-generation": ["HuggingFaceTB/SmolLM2-135M", "Qwen/Qwen2.5-0.5B", "meta-llama/Llama-3.2-1B"],

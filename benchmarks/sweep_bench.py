@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from wattsup.meter.measurement import ComponentEnergy, Measurement
-from wattsup.results.schema import Repetition, RunConfig, RunRecord
+from wattsup.records import Repetition, RunConfig, RunRecord
 
 HERE = Path(__file__).resolve().parent
 SWEEP = """\

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
+from wattsup.records import Provenance, Repetition, RunConfig, RunRecord
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 _ids = itertools.count()

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from wattsup.meter.measurement import ComponentEnergy, Measurement
-from wattsup.results.schema import Repetition, RunConfig, RunRecord
+from wattsup.records import Repetition, RunConfig, RunRecord
 
 
 def ok(config: RunConfig) -> RunRecord:

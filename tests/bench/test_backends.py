@@ -1,5 +1,5 @@
-"""Scenario × backend: typed settings split between the two, the backends' calls, and a scenario driving a
-fake backend through its phases."""
+"""Scenario × backend: the task family's typed settings and the backend's share of them, the backends'
+calls, and a scenario driving a fake backend through its phases."""
 
 from __future__ import annotations
 
@@ -19,18 +19,24 @@ from wattsup.bench.backends.transformers import TransformersBackend, Transformer
 from wattsup.bench.catalog import load_catalog
 from wattsup.bench.inputs import resolve_inputs
 from wattsup.bench.tasks import task_class
-from wattsup.bench.tasks.base import GenerationSettings, ScenarioSettings, no_phase
+from wattsup.bench.tasks.base import no_phase
 from wattsup.errors import InvalidInput, NotFound
-from wattsup.results.schema import RunConfig
+from wattsup.records import RunConfig, checked_config
+from wattsup.records.settings import (
+    DiffusionSettings,
+    EncoderSettings,
+    GenerativeSettings,
+    ImportedSettings,
+)
 
 HAS_DIFFUSERS = importlib.util.find_spec("diffusers") is not None
 
 
 def config(task: str, model: str, **extra: Any) -> RunConfig:
-    return RunConfig(task=task, model=model, weights="random", dataset="", extra=extra)
+    return checked_config({"task": task, "model": model, "weights": "random", "dataset": "", "extra": extra})
 
 
-def test_extra_is_split_into_the_scenario_settings_and_the_backend_settings() -> None:
+def test_extra_is_read_into_the_family_settings_and_the_backend_takes_its_share() -> None:
     cfg = config(
         "summarization",
         "tiny/bart-summarizer",
@@ -39,16 +45,17 @@ def test_extra_is_split_into_the_scenario_settings_and_the_backend_settings() ->
         columns={"text": "dialogue"},
     )
     scenario, backend = task_class("summarization").settings_for(cfg)
-    assert scenario == GenerationSettings(num_beams=2, columns={"text": "dialogue"})
+    assert scenario == GenerativeSettings(num_beams=2, tokenizer="synthetic", columns={"text": "dialogue"})
     assert backend == TransformersSettings(tokenizer="synthetic", device="cpu", dtype="float32")
     scenario, backend = task_class("text-to-image").settings_for(
         config("text-to-image", "tiny/stable-diffusion", num_inference_steps=2)
     )
-    assert type(backend) is DiffusersSettings and scenario.model_dump()["num_inference_steps"] == 2
+    assert type(backend) is DiffusersSettings and type(scenario) is DiffusionSettings
+    assert scenario.num_inference_steps == 2
     plain, _ = task_class("text-classification").settings_for(
         config("text-classification", "x", resize=False)
     )
-    assert type(plain) is ScenarioSettings and plain.resize is False
+    assert type(plain) is EncoderSettings and plain.resize is False
 
 
 @pytest.mark.parametrize(
@@ -72,18 +79,30 @@ def test_a_setting_neither_part_takes_or_a_bad_value_is_refused_in_one_line(
 ) -> None:
     model = {"text-to-image": "tiny/stable-diffusion", "text-classification": "tiny/bert-classifier"}
     with pytest.raises(InvalidInput) as err:
-        task_class(task).settings_for(config(task, model.get(task, "tiny/gpt2"), **extra))
+        config(task, model.get(task, "tiny/gpt2"), **extra)
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-def test_no_setting_belongs_to_both_the_scenario_and_its_backend() -> None:
+def test_each_task_takes_its_family_settings_and_they_hold_every_setting_of_its_backend() -> None:
     from wattsup.bench.backends import settings_class
     from wattsup.bench.tasks import TASKS, ZERO_SHOT_TASKS
 
     classes = [task_class(t.name) for t in TASKS] + [task_class(t, "zero-shot") for t in ZERO_SHOT_TASKS]
     for cls in classes:
-        both = set(cls.Settings.model_fields) & settings_class(cls.backend_name).extra_keys()
-        assert not both, f"{cls.name}: {both} would reach both parts"
+        assert cls.Settings.backend == cls.backend_name, cls.name
+        missing = settings_class(cls.backend_name).extra_keys() - set(cls.Settings.model_fields)
+        assert not missing, f"{cls.name}: its backend takes {missing}, which its settings do not hold"
+    infos = {t.name: t.family for t in TASKS}
+    for t in TASKS:
+        assert task_class(t.name).Settings.model_fields["family"].default == infos[t.name]
+
+
+def test_settings_of_another_family_are_refused_by_the_task() -> None:
+    imported = RunConfig(
+        task="summarization", model="m", dataset="", settings=ImportedSettings(source="a log")
+    )
+    with pytest.raises(InvalidInput, match=r"summarization .* takes generative settings, not imported ones"):
+        task_class("summarization").settings_for(imported)
 
 
 def test_make_config_refuses_an_unknown_setting_before_anything_runs() -> None:

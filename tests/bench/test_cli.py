@@ -226,7 +226,7 @@ def test_a_record_that_cannot_be_stored_is_written_to_a_file(
     run_id = json.loads(out)["run_id"]
     saved = tmp_path / f"wattsup-run-{run_id}.json"
     assert f"its record is in {saved}" in err and "disk is full" in err
-    from wattsup.results.schema import RunRecord
+    from wattsup.records import RunRecord
 
     record = RunRecord.model_validate_json(saved.read_text())
     assert record.status == "ok" and record.repetitions, record.error

@@ -17,7 +17,7 @@ PACKAGE = Path(wattsup.bench.__file__).parent
 SRC = PACKAGE.parents[1]
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("tokenizer", "catalog", "estimate", "stats", "worker"),
+    ("tokenizer", "synthetic", "catalog", "stats", "worker"),
     ("inputs",),
     ("models",),
     ("backends",),

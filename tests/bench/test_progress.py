@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from wattsup.bench.estimate import estimate, from_record, say_duration
 from wattsup.cli.progress import RunProgress
 from wattsup.meter.measurement import ComponentEnergy, Measurement
+from wattsup.records import Repetition, RunConfig, RunRecord
 from wattsup.results import Store
-from wattsup.results.schema import Repetition, RunConfig, RunRecord
+from wattsup.results.estimate import estimate, from_record, say_duration
 
 CONFIG = RunConfig(task="text-classification", model="tiny/bert-classifier", dataset="imdb", n=10, reps=2)
 

@@ -6,7 +6,7 @@ import pytest
 
 from wattsup.bench.protocol import execute, normalise
 from wattsup.bench.stats import summarize
-from wattsup.results.schema import RunConfig, RunRecord
+from wattsup.records import RunConfig, RunRecord
 
 
 @pytest.fixture(scope="module")

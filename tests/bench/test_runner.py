@@ -16,11 +16,13 @@ import pytest
 
 from wattsup.bench import runner as runner_module
 from wattsup.bench.runner import run_isolated
-from wattsup.results.schema import RunConfig, RunRecord
+from wattsup.records import RunConfig, RunRecord
 
 HERE = Path(__file__).parent
 CONFIG = RunConfig(task="text-classification", model="tiny/bert-classifier", dataset="imdb", n=4, reps=2)
-ENV = {"PYTHONPATH": str(HERE)}
+SRC = Path(runner_module.__file__).parents[2]
+ENV = {"PYTHONPATH": os.pathsep.join([str(HERE), str(SRC)])}
+"""The fake entries, and the wattsup under test (not another one the interpreter may have installed)."""
 
 
 def run(entry: str, timeout_s: float | None = 60) -> RunRecord:
@@ -130,7 +132,7 @@ def test_worker_and_its_directory_end_with_the_runner(tmp_path: Path, sig: signa
     script = (
         "import sys\n"
         "from wattsup.bench.runner import run_isolated\n"
-        "from wattsup.results.schema import RunConfig\n"
+        "from wattsup.records import RunConfig\n"
         f"run_isolated(RunConfig.model_validate_json({CONFIG.model_dump_json()!r}), "
         "entry='fake_entries:hangs_after_saying_where')\n"
     )

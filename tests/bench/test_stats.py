@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from wattsup.bench import stats
 from wattsup.meter.measurement import ComponentEnergy, Measurement
-from wattsup.results.schema import Repetition, RunConfig, RunRecord
+from wattsup.records import Repetition, RunConfig, RunRecord
 
 
 def comp(name: str, j: float) -> ComponentEnergy:

@@ -13,7 +13,7 @@ from wattsup.bench.tasks.base import DECODE_NOTE, derive_decode, no_phase
 from wattsup.bench.tasks.zero_shot import build_prompt, map_answer
 from wattsup.errors import InvalidInput, NotFound, WattsupError
 from wattsup.meter.measurement import ComponentEnergy, Measurement
-from wattsup.results.schema import RunConfig
+from wattsup.records import RunConfig
 
 
 def loaded(task: str, model: str, mode: str = "task-specific", **kw: Any) -> Any:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from wattsup.meter.measurement import ComponentEnergy, Measurement
+from wattsup.records import Provenance, Repetition, RunConfig, RunRecord
 from wattsup.results import Store
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 

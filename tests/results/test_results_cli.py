@@ -10,8 +10,8 @@ import pytest
 from results_factories import make_record, phase_rows_per_record
 
 from wattsup.cli import main
+from wattsup.records import RunRecord
 from wattsup.results import Store
-from wattsup.results.schema import RunRecord
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 from results_factories import make_record, phase_rows_per_record
 
 from wattsup.errors import InvalidInput
+from wattsup.records import RunRecord
 from wattsup.results import RunFilter, Store, export
-from wattsup.results.schema import RunRecord
 from wattsup.results.tables import PHASE_EXPORT_COLUMNS, RUN_COLUMNS
 
 

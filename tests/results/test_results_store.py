@@ -13,11 +13,12 @@ from results_factories import T0, make_record, phase_rows_per_record
 
 from wattsup.errors import InvalidInput, NotFound
 from wattsup.meter.measurement import ComponentEnergy, Measurement
+from wattsup.records import Repetition, RunConfig, RunRecord
 from wattsup.results import RunFilter, RunSummary, Store, StoreError, StoreUnavailable
+from wattsup.results import connect as connect_mod
 from wattsup.results import migrations as migrations_mod
 from wattsup.results import store as store_mod
 from wattsup.results.rows import component_class, headline, phase_rows
-from wattsup.results.schema import Repetition, RunConfig, RunRecord
 from wattsup.results.tables import RUN_COLUMNS, SCHEMA_VERSION, runs
 
 # -- round trips -----------------------------------------------------------------------------------------
@@ -378,7 +379,7 @@ def test_postgres_urls_get_the_psycopg_driver() -> None:
     for raw in ("postgresql://u:secret@db.example:5432/runs", "postgres://u:secret@db.example:5432/runs"):
         url, source = store_mod.resolve_url(raw)
         assert url.drivername == "postgresql+psycopg" and source == "--db"
-        assert "secret" not in store_mod._display(url)
+        assert "secret" not in connect_mod.display(url)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from wattsup.meter.measurement import ComponentEnergy, Measurement
-from wattsup.results.schema import Repetition, RunConfig, RunRecord
+from wattsup.records import Repetition, RunConfig, RunRecord
 
 
 def _attempt(config: RunConfig) -> int:

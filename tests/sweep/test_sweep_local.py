@@ -125,7 +125,7 @@ def test_a_run_the_store_refuses_is_saved_to_a_file(
 ) -> None:
     import sqlite3
 
-    from wattsup.results.schema import RunRecord
+    from wattsup.records import RunRecord
 
     Store.open(db).close()
     con = sqlite3.connect(db)

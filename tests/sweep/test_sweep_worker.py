@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from wattsup.results.schema import Provenance, RunConfig, RunRecord
+from wattsup.records import Provenance, RunConfig, RunRecord
 from wattsup.sweep.worker import annotate
 
 CONFIG = RunConfig(task="text-classification", model="tiny/bert-classifier", dataset="imdb", n=2, reps=1)

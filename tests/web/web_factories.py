@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
+from wattsup.records import Provenance, Repetition, RunConfig, RunRecord
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
 A100 = "NVIDIA A100-SXM4-80GB"

@@ -16,7 +16,7 @@ from wattsup.analysis.types import DEFAULT_METRIC, Metric, ParamFit, ParamPoint,
 
 def read_model_parameters(path: str | Path) -> dict[str, int]:
     """A ``model_name,num_parameters`` CSV → model → parameter count (``--params``)."""
-    from wattsup.results.importers.codecarbon import read_params
+    from wattsup.results.importers.study import read_params
 
     return read_params(path)
 

@@ -16,8 +16,8 @@ from wattsup.analysis.types import (
 )
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH, Measurement
+from wattsup.records import RunRecord
 from wattsup.results.rows import RunSummary, phase_table, run_row
-from wattsup.results.schema import RunRecord
 from wattsup.results.store import Store
 
 

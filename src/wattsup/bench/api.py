@@ -8,12 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from wattsup.bench.inputs import find_profile, load_profiles, local_path
+from wattsup.bench.inputs import find_profile, get_profile, load_profiles, local_path
 from wattsup.bench.models import check_local_tokenizer, resolve_model_source
 from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.zero_shot import FIELDS as ZERO_SHOT_FIELDS
-from wattsup.errors import InvalidInput, NotFound, WattsupError, shorten
-from wattsup.results.schema import RunConfig, RunRecord
+from wattsup.errors import InvalidInput, WattsupError, shorten
+from wattsup.records import RunConfig, RunRecord, checked_config
 
 DTYPES = ("float32", "float16", "bfloat16")
 DEVICE = re.compile(r"cpu|cuda(:[0-9]+)?")
@@ -120,14 +120,7 @@ def _looks_like_a_path(name: str) -> bool:
 
 
 def _check_profile(ds: str, task: str, fields: tuple[str, ...]) -> None:
-    profile = find_profile(ds)
-    if profile is None:
-        raise NotFound(
-            "dataset",
-            ds,
-            list(load_profiles()),
-            hint="Give a profile name ('wattsup tasks' lists them), a local path, or hub:ID.",
-        )
+    profile = get_profile(ds)
     missing = [f for f in fields if f not in profile.fields]
     if missing:
         raise InvalidInput(
@@ -156,13 +149,15 @@ def make_config(
     extra: dict[str, Any] | None = None,
     device_here: bool = True,
 ) -> RunConfig:
-    """A normalised, validated RunConfig (task aliases resolved, defaults filled in). ``device_here``: check
-    that this machine can use ``device`` (leave it off for a configuration meant for other machines)."""
+    """A normalised, validated RunConfig (task aliases resolved, defaults filled in). ``extra``: the task's
+    settings (:mod:`wattsup.records.settings`; its family's model is chosen from the task and mode).
+    ``device_here``: check that this machine can use ``device`` (leave it off for a configuration meant for
+    other machines)."""
     from wattsup.bench.protocol import normalise
 
-    cfg = RunConfig.model_validate(
+    cfg = checked_config(
         dict(
-            task=task,
+            task=get_task_info(task).name,
             model=model,
             dataset=dataset or "",
             n=n,

@@ -23,7 +23,7 @@ from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.base import PhaseFn, Task, no_phase
 from wattsup.errors import InvalidInput
 from wattsup.meter import Measurement, Meter
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
+from wattsup.records import Provenance, Repetition, RunConfig, RunRecord
 
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) as a run advances: stages 'load', 'warmup', 'rep N'."""
@@ -48,7 +48,7 @@ def normalise(config: RunConfig) -> RunConfig:
         n = NEW_TOKENS.get(info.name) if mode == "zero-shot" else info.max_new_tokens
         if n is not None:
             update["max_new_tokens"] = n
-    return config.model_copy(update=update)
+    return config.revised(**update)
 
 
 def seed_everything(seed: int) -> None:
@@ -197,6 +197,30 @@ def torch_threads() -> int:
     return max(psutil.cpu_count(logical=False) or os.cpu_count() or 1, 1)
 
 
+def run_provenance(task: Task, threads: int, window: Measurement) -> Provenance:
+    """Where and how the run was measured: the host, the sensors of ``window``, the threads, and what
+    the task's backend loaded (weights, parameters, tokenizer, processor)."""
+    prov = host_provenance()
+    prov.sensors = sensors_of(window)
+    prov.torch_threads = threads
+    prov.omp_wait_policy = os.environ.get("OMP_WAIT_POLICY")
+    cpu = next((c for c in window.components if c.name == "cpu"), None)
+    if cpu is not None:
+        prov.cpu_scope = "machine" if "machine-wide" in cpu.detail else "process tree"
+    notes = task.provenance
+    prov.weights_source = "; ".join(
+        v
+        for v in (
+            notes.get("weights", ""),
+            f"{int(notes['parameters']):,} parameters" if "parameters" in notes else "",
+            f"tokenizer: {notes['tokenizer']}" if "tokenizer" in notes else "",
+            f"processor: {notes['processor']}" if "processor" in notes else "",
+        )
+        if v
+    )
+    return prov
+
+
 def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
     """Run ``config`` here and return its record. Errors propagate (the worker records them)."""
     import torch
@@ -254,29 +278,12 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
                 )
             )
 
-    prov = host_provenance()
-    prov.sensors = sensors_of(reps[0].measurement if reps else load)
-    prov.torch_threads = threads
-    prov.omp_wait_policy = os.environ.get("OMP_WAIT_POLICY")
-    cpu = next((c for c in (reps[0].measurement if reps else load).components if c.name == "cpu"), None)
-    if cpu is not None:
-        prov.cpu_scope = "machine" if "machine-wide" in cpu.detail else "process tree"
-    notes = task.provenance
-    prov.weights_source = "; ".join(
-        v
-        for v in (
-            notes.get("weights", ""),
-            f"{int(notes['parameters']):,} parameters" if "parameters" in notes else "",
-            f"tokenizer: {notes['tokenizer']}" if "tokenizer" in notes else "",
-            f"processor: {notes['processor']}" if "processor" in notes else "",
-        )
-        if v
-    )
+    prov = run_provenance(task, threads, reps[0].measurement if reps else load)
     prov.input_source = inputs.source
     return RunRecord(
         config=config,
         status="ok",
-        n_params=int(notes["parameters"]) if "parameters" in notes else None,
+        n_params=int(task.provenance["parameters"]) if "parameters" in task.provenance else None,
         started_at=started,
         finished_at=datetime.now(UTC),
         load=load,

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 import wattsup
 from wattsup.bench.worker import DEFAULT_ENTRY
-from wattsup.results.schema import RunConfig, RunRecord
+from wattsup.records import RunConfig, RunRecord
 
 STDERR_TAIL_CHARS = 1500
 KILL_GRACE_S = 5.0

@@ -1,6 +1,6 @@
 """Derived figures of a run: kWh per 1,000 inferences (total, GPU only, by phase), energy per output unit,
 latency percentiles and throughput, per repetition, with a mean and a Student-t confidence interval across
-repetitions. Pure functions over a :class:`~wattsup.results.schema.RunRecord`."""
+repetitions. Pure functions over a :class:`~wattsup.records.RunRecord`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wattsup.meter.measurement import JOULES_PER_KWH, Measurement
-from wattsup.results.schema import RunRecord
+from wattsup.records import RunRecord
 
 # two-sided 95% Student t quantiles (t_{0.975, df}) for df = 1..30; beyond, the normal value
 _T975 = (

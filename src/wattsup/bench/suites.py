@@ -9,7 +9,7 @@ from typing import Any
 
 from wattsup.bench.tasks import get_task_info
 from wattsup.errors import NotFound
-from wattsup.results.schema import RunConfig
+from wattsup.records import RunConfig, checked_config
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def suite_configs(
         if wanted is not None and r.task not in wanted:
             continue
         out.append(
-            RunConfig.model_validate(
+            checked_config(
                 dict(
                     task=r.task,
                     model=r.model,

@@ -78,7 +78,7 @@ def synthetic_tokenizer(
 ) -> Any:
     """A ``PreTrainedTokenizerFast`` whose ids all lie below ``vocab_size`` and whose special tokens sit at
     ``special_ids`` (keys ``pad``, ``bos``, ``eos``, ``decoder_start``; ``None`` where it names none)."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
     if vocab_size < MIN_VOCAB:
@@ -86,6 +86,37 @@ def synthetic_tokenizer(
             f"a synthetic tokenizer needs a vocabulary of at least {MIN_VOCAB} ids; "
             f"this model has {vocab_size}"
         )
+    vocab, role_token = _vocabulary(vocab_size, model_type, special_ids)
+    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token=role_token["unk"], max_input_chars_per_word=100))
+    tok.normalizer = normalizers.BertNormalizer(
+        lowercase=True, clean_text=True, handle_chinese_chars=True, strip_accents=True
+    )
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece(prefix="##")
+    post = _post_processor(model_type, role_token, vocab)
+    if post is not None:
+        tok.post_processor = post
+    fast_cls: Any = PreTrainedTokenizerFast  # untyped constructor
+    fast = fast_cls(
+        tokenizer_object=tok,
+        unk_token=role_token["unk"],
+        pad_token=role_token["pad"],
+        cls_token=role_token["cls"],
+        sep_token=role_token["sep"],
+        mask_token=role_token["mask"],
+        bos_token=role_token["bos"],
+        eos_token=role_token["eos"],
+        model_max_length=model_max_length,
+    )
+    fast.wattsup_synthetic = True
+    return fast
+
+
+def _vocabulary(
+    vocab_size: int, model_type: str, special_ids: dict[str, int | None]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """token → id below ``vocab_size`` (special tokens at the model's ids, then characters, word pieces
+    and words), and role (``pad``, ``unk``, ``cls``, ...) → its token."""
     id_to_token: dict[int, str] = {}
     role_token: dict[str, str] = {}
 
@@ -134,44 +165,31 @@ def synthetic_tokenizer(
     vocab = {
         tok: i for i, tok in sorted(id_to_token.items(), reverse=True)
     }  # lowest id wins for shared names
+    return vocab, role_token
 
-    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token=role_token["unk"], max_input_chars_per_word=100))
-    tok.normalizer = normalizers.BertNormalizer(
-        lowercase=True, clean_text=True, handle_chinese_chars=True, strip_accents=True
-    )
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.decoder = decoders.WordPiece(prefix="##")
+
+def _post_processor(model_type: str, role_token: dict[str, str], vocab: dict[str, int]) -> Any:
+    """The special tokens around a sequence, as the model's family places them (None: none)."""
+    from tokenizers import processors
+
     cls, sep, bos, eos = role_token["cls"], role_token["sep"], role_token["bos"], role_token["eos"]
     if model_type in ENCODERS:
-        tok.post_processor = processors.TemplateProcessing(
+        return processors.TemplateProcessing(
             single=f"{cls} $A {sep}",
             pair=f"{cls} $A {sep} $B {sep}",
             special_tokens=[(cls, vocab[cls]), (sep, vocab[sep])],
         )
-    elif model_type in SEQ2SEQ and model_type != "whisper":
+    if model_type in SEQ2SEQ and model_type != "whisper":
         prefix = f"{bos} " if model_type in BOS_PREFIXED else ""
         specials = [(eos, vocab[eos])] + ([(bos, vocab[bos])] if prefix else [])
-        tok.post_processor = processors.TemplateProcessing(
+        return processors.TemplateProcessing(
             single=f"{prefix}$A {eos}", pair=f"{prefix}$A {eos} $B {eos}", special_tokens=specials
         )
-    elif model_type in BOS_PREFIXED:
-        tok.post_processor = processors.TemplateProcessing(
+    if model_type in BOS_PREFIXED:
+        return processors.TemplateProcessing(
             single=f"{bos} $A", pair=f"{bos} $A $B", special_tokens=[(bos, vocab[bos])]
         )
-    fast_cls: Any = PreTrainedTokenizerFast  # untyped constructor
-    fast = fast_cls(
-        tokenizer_object=tok,
-        unk_token=role_token["unk"],
-        pad_token=role_token["pad"],
-        cls_token=cls,
-        sep_token=sep,
-        mask_token=role_token["mask"],
-        bos_token=bos,
-        eos_token=eos,
-        model_max_length=model_max_length,
-    )
-    fast.wattsup_synthetic = True
-    return fast
+    return None
 
 
 def max_length_of(text_config: Any, model_type: str) -> int:

@@ -67,7 +67,7 @@ def _open_store(db: str | None) -> Store:
 
 
 def _say_estimate(console: Console, config: RunConfig, store: Store | None, timeout_s: float) -> None:
-    from wattsup.bench.estimate import estimate, say_duration
+    from wattsup.results.estimate import estimate, say_duration
 
     found = None if store is None else estimate(config, store)
     stop = f"stopped if it runs past {say_duration(timeout_s)} (--timeout)"
@@ -285,13 +285,13 @@ def suite_cmd(
     stored figures shown (say so with --again to measure them again)."""
     from wattsup.bench import record_json, suite_configs
     from wattsup.bench.api import check_device, check_timeout, validate
-    from wattsup.bench.estimate import estimate, say_duration
     from wattsup.bench.protocol import normalise
     from wattsup.bench.runner import run_isolated
     from wattsup.bench.suites import SUITES, needs_missing_extra
     from wattsup.carbon.grid import grid_intensity
     from wattsup.cli.progress import RunProgress, wanted
     from wattsup.results import RunFilter
+    from wattsup.results.estimate import estimate, say_duration
 
     if weights is not None:
         _check_choice("--weights", weights, WEIGHTS)

@@ -1,6 +1,6 @@
 """Run records and the results store.
 
-:mod:`wattsup.results.schema` is the record (:class:`RunConfig`, :class:`RunRecord`, ...);
+:mod:`wattsup.records` is the record (:class:`RunConfig`, :class:`RunRecord`, ...);
 :class:`Store` keeps records in SQL (a SQLite file by default, PostgreSQL by URL); :func:`export`
 writes runs or phases to CSV, Parquet or JSON. SQLAlchemy loads only when the store is used.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord, RunStatus, WeightsSource
+from wattsup.records import Provenance, Repetition, RunConfig, RunRecord, RunStatus, WeightsSource
 
 if TYPE_CHECKING:
     from wattsup.results.exporters import export

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from wattsup.records import RunRecord
 from wattsup.results.migrations import StoreError
-from wattsup.results.schema import RunRecord
 
 if TYPE_CHECKING:
     from wattsup.results.store import Store

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wattsup.meter.measurement import JOULES_PER_KWH, Measurement
-from wattsup.results.schema import RunRecord
+from wattsup.records import RunRecord
 
 COMPONENT_CLASSES: dict[str, tuple[str, ...]] = {"gpu": ("gpu",), "cpu": ("cpu",), "ram": ("ram", "dram")}
 """Component classes of the per-class columns, by the part of the component name before ``:``."""

@@ -1,6 +1,6 @@
 """The store's ``serving_runs`` table: one row per ``wattsup serve`` run, its whole result as JSON.
 
-A serving result is not a :class:`~wattsup.results.schema.RunRecord` (it has load levels, not repetitions of
+A serving result is not a :class:`~wattsup.records.RunRecord` (it has load levels, not repetitions of
 one configuration), so it has a table of its own, added by schema version 3. The JSON is the serving
 package's ``ServingResult``; this module stores and returns it as text so the results layer never imports
 the layers above it.

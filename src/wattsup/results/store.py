@@ -7,31 +7,45 @@ whole records behind. Resume asks :meth:`Store.has_completed`: a configuration c
 has an ``ok`` run; failed runs are kept (with their reason) and retried.
 
 Open one :class:`Store` per process; after ``fork`` the child drops the parent's pooled connections.
+Reaching the database is :mod:`wattsup.results.connect`; which runs a query means,
+:mod:`wattsup.results.filters` (both re-exported here).
 """
 
 from __future__ import annotations
 
 import os
 import random
-import re
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Self, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from wattsup.errors import InvalidInput, NotFound
-from wattsup.results.migrations import StoreError, check_not_newer, current_version, ensure_schema
+from wattsup.records import Provenance, RunConfig, RunRecord
+from wattsup.results.connect import (
+    DEFAULT_SOURCE,
+    ENV_VAR,
+    RETRY_FOR_S,
+    WRITE_OPTION,
+    StoreMissing,
+    StoreUnavailable,
+    create_engine,
+    default_db_path,
+    display,
+    first_line,
+    location_of,
+    resolve_url,
+    retryable,
+)
+from wattsup.results.filters import RunFilter, clauses_of, glob_to_like, match
+from wattsup.results.migrations import check_not_newer, current_version, ensure_schema
 from wattsup.results.rows import RunSummary, phase_rows, run_row
-from wattsup.results.schema import Provenance, RunConfig, RunRecord
+from wattsup.results.statements import delete_run, insert_many, insert_runs
 from wattsup.results.tables import (
     PHASE_EXPORT_COLUMNS,
     RUN_COLUMNS,
@@ -41,216 +55,7 @@ from wattsup.results.tables import (
     runs,
 )
 
-ENV_VAR = "WATTSUP_DB"
-"""The environment variable that names the store when ``--db`` is not given."""
-
-SQLITE_BUSY_TIMEOUT_S = 30.0
-"""How long a SQLite writer waits for another's lock before the retry loop takes over."""
-
-RETRY_FOR_S = 120.0
-"""How long a write keeps retrying a locked SQLite file, a deadlock or a serialisation failure."""
-
 T = TypeVar("T")
-_DEFAULT_SOURCE = "default store"
-_WRITE = "wattsup_write"
-
-
-class StoreUnavailable(StoreError):
-    """The store cannot be opened: no server there, no driver, a file that is not a database, ..."""
-
-
-class StoreMissing(StoreUnavailable):
-    """A reading command was pointed at a store that does not exist; reading never creates one."""
-
-
-def default_db_path() -> Path:
-    """The default store: ``runs.db`` in the user's data directory (``~/.local/share/wattsup`` on Linux)."""
-    import platformdirs
-
-    return platformdirs.user_data_path("wattsup") / "runs.db"
-
-
-def resolve_url(url: str | None) -> tuple[URL, str]:
-    """The SQLAlchemy URL of a store and the name of the setting it came from (``--db`` or ``WATTSUP_DB``).
-
-    ``None`` or ``""`` means ``$WATTSUP_DB``, else the default SQLite file. A value without ``://`` is a
-    file path; ``postgresql://`` and ``postgres://`` use the psycopg (3) driver.
-    """
-    source = "--db"
-    if url is None or not url.strip():
-        env = os.environ.get(ENV_VAR, "").strip()
-        if not env:
-            return URL.create("sqlite", database=str(default_db_path())), _DEFAULT_SOURCE
-        url, source = env, ENV_VAR
-    url = url.strip()
-    if "://" not in url:
-        path = Path(os.path.expandvars(url)).expanduser()
-        return URL.create("sqlite", database=str(path)), source
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)  # never echo a password
-        raise InvalidInput(source, f"{shown!r} is not a database URL; {_URL_HELP}") from None
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed, source
-
-
-_URL_HELP = (
-    "give a file path (runs.db), sqlite:///PATH, or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
-)
-
-
-def _display(url: URL) -> str:
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return url.database
-    return url.render_as_string(hide_password=True)
-
-
-def location_of(url: str | None) -> str:
-    """Where :meth:`Store.open` would look for ``url``, for people (a file path, or the URL without its
-    password)."""
-    return _display(resolve_url(url)[0])
-
-
-def _is_memory(url: URL) -> bool:
-    db = url.database or ""
-    return db in ("", ":memory:") or "mode=memory" in db or url.query.get("mode") == "memory"
-
-
-def _create_engine(url: URL, source: str, *, create: bool = True) -> Engine:
-    backend = url.get_backend_name()
-    kwargs: dict[str, Any] = {}
-    memory = False
-    if backend == "sqlite":
-        memory = _is_memory(url)
-        if memory:
-            kwargs.update(poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False})
-        else:
-            path = Path(url.database or "")
-            if not create and not str(path).startswith("file:") and not path.is_file():
-                where = "the store" if source == _DEFAULT_SOURCE else source
-                raise StoreMissing(
-                    f"{where} {path}: no store there (nothing has been stored yet); give --db the path of "
-                    "an existing store, or store runs first (wattsup bench, wattsup import)"
-                )
-            if not str(path).startswith("file:"):
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                except OSError as err:
-                    raise StoreUnavailable(
-                        f"{source} {path}: cannot create its directory ({err.strerror}); give --db a path "
-                        "in a writable directory"
-                    ) from None
-            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S}
-    elif backend == "postgresql":
-        kwargs["pool_pre_ping"] = True
-        if url.get_driver_name() in ("psycopg", "psycopg2") and "connect_timeout" not in url.query:
-            kwargs["connect_args"] = {"connect_timeout": 10}
-    try:
-        engine = sa.create_engine(url, **kwargs)
-    except NoSuchModuleError:
-        raise InvalidInput(source, f"unknown kind of database {url.drivername!r}; {_URL_HELP}") from None
-    except ImportError as err:
-        extra = " (pip install 'wattsup[postgres]')" if backend == "postgresql" else ""
-        raise StoreUnavailable(
-            f"{source} {_display(url)}: the database driver is not installed ({err}); install it{extra}"
-        ) from None
-    if backend == "sqlite" and url.get_driver_name() == "pysqlite":
-        # WAL is a property of the file, set when it is created; a reader leaves the file as it is
-        _sqlite_setup(engine, wal=not memory and create)
-    return engine
-
-
-def _sqlite_setup(engine: Engine, *, wal: bool) -> None:
-    """WAL (readers never block the writer), a busy timeout, foreign keys, and transactions that start
-    as the SQL says: ``BEGIN IMMEDIATE`` for writes, so writers queue on the lock instead of failing."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
-        cur = dbapi_conn.cursor()
-        try:
-            cur.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-            cur.execute("PRAGMA foreign_keys = ON")
-            if wal:
-                cur.execute("PRAGMA journal_mode = WAL")
-                cur.execute("PRAGMA synchronous = NORMAL")
-        finally:
-            cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
-
-
-def _retryable(err: DBAPIError) -> bool:
-    if err.connection_invalidated:
-        return True
-    orig = err.orig
-    if getattr(orig, "sqlstate", None) in ("40001", "40P01"):  # serialization failure, deadlock (PostgreSQL)
-        return True
-    text = str(orig).lower()
-    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
-
-
-def glob_to_like(pattern: str) -> str:
-    """A shell-style glob (``*``, ``?``) as a SQL LIKE pattern with ``\\`` as the escape character."""
-    out = []
-    for ch in pattern:
-        if ch in "\\%_":
-            out.append("\\" + ch)
-        elif ch == "*":
-            out.append("%")
-        elif ch == "?":
-            out.append("_")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def match(column: ColumnElement[Any], values: str | Sequence[str]) -> ColumnElement[bool]:
-    """``column`` equals one of ``values`` (case-insensitive glob for values with ``*`` or ``?``)."""
-    items = [values] if isinstance(values, str) else list(values)
-    exact = [v for v in items if "*" not in v and "?" not in v]
-    parts: list[ColumnElement[bool]] = [
-        column.ilike(glob_to_like(v), escape="\\") for v in items if v not in exact
-    ]
-    if exact:
-        parts.append(column.in_(exact))
-    return sa.or_(*parts)
-
-
-@dataclass(frozen=True)
-class RunFilter:
-    """Which runs: each field given narrows the selection (AND); a field may list several values (OR).
-    A value with ``*`` or ``?`` is a case-insensitive glob (``--model 'bert*'``); others match exactly."""
-
-    task: str | Sequence[str] | None = None
-    model: str | Sequence[str] | None = None
-    dataset: str | Sequence[str] | None = None
-    status: str | Sequence[str] | None = None
-    hardware: str | Sequence[str] | None = None
-    device: str | Sequence[str] | None = None
-    config_hash: str | Sequence[str] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def clauses(self) -> list[ColumnElement[bool]]:
-        out: list[ColumnElement[bool]] = []
-        for name in ("task", "model", "dataset", "status", "hardware", "device", "config_hash"):
-            values = getattr(self, name)
-            if values is not None and (isinstance(values, str) or len(values) > 0):
-                out.append(match(runs.c[name], values))
-        if self.since is not None:
-            out.append(runs.c.started_at >= self.since)
-        if self.until is not None:
-            out.append(runs.c.started_at < self.until)
-        return out
-
-
-def _clauses(filters: RunFilter | None) -> list[ColumnElement[bool]]:
-    return filters.clauses() if filters is not None else []
 
 
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -262,11 +67,6 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
 
 
 class Store:
@@ -298,8 +98,8 @@ class Store:
         ``create=False`` is for commands that only read: a store that does not exist (no file, or a
         database without wattsup's schema) is :class:`StoreMissing`, and nothing is created."""
         parsed, source = resolve_url(url)
-        engine = _create_engine(parsed, source, create=create)
-        store = cls(engine, location=_display(parsed), source=source)
+        engine = create_engine(parsed, source, create=create)
+        store = cls(engine, location=display(parsed), source=source)
         try:
             store._prepare(create=create)
         except DBAPIError as err:
@@ -327,12 +127,12 @@ class Store:
     def _where(self) -> str:
         return (
             f"the store {self.location}"
-            if self.source == _DEFAULT_SOURCE
+            if self.source == DEFAULT_SOURCE
             else f"{self.source} {self.location}"
         )
 
     def _unavailable(self, err: DBAPIError) -> StoreUnavailable:
-        reason = _first_line(err.orig if err.orig is not None else err)
+        reason = first_line(err.orig if err.orig is not None else err)
         if self.dialect == "sqlite":
             advice = (
                 "check that the path is a wattsup SQLite store (or a new file) in a writable directory, "
@@ -382,12 +182,12 @@ class Store:
             try:
                 with self._engine.connect() as conn:
                     if write:
-                        conn.execution_options(**{_WRITE: True})
+                        conn.execution_options(**{WRITE_OPTION: True})
                         with conn.begin():
                             return fn(conn)
                     return fn(conn)
             except DBAPIError as err:
-                if not _retryable(err) or time.monotonic() >= deadline:
+                if not retryable(err) or time.monotonic() >= deadline:
                     raise
             attempt += 1
             time.sleep(min(1.0, 0.01 * 2**attempt) * (0.5 + random.random()))
@@ -404,11 +204,11 @@ class Store:
 
         def tx(conn: Connection) -> bool:
             if replace:
-                _delete(conn, record.run_id)
-            if not _insert_runs(conn, [row]):
+                delete_run(conn, record.run_id)
+            if not insert_runs(conn, [row]):
                 return False
-            _insert_many(conn, run_records, [{"run_id": record.run_id, "record_json": blob}])
-            _insert_many(conn, phases, rows)
+            insert_many(conn, run_records, [{"run_id": record.run_id, "record_json": blob}])
+            insert_many(conn, phases, rows)
             return True
 
         return self._run(tx, write=True)
@@ -432,11 +232,11 @@ class Store:
                 blobs: dict[str, str] = blobs,
                 by_run: dict[str, list[dict[str, Any]]] = by_run,
             ) -> int:
-                new = _insert_runs(conn, run_rows)
-                _insert_many(
+                new = insert_runs(conn, run_rows)
+                insert_many(
                     conn, run_records, [{"run_id": k, "record_json": v} for k, v in blobs.items() if k in new]
                 )
-                _insert_many(
+                insert_many(
                     conn, phases, [p for run_id, rows in by_run.items() if run_id in new for p in rows]
                 )
                 return len(new)
@@ -487,7 +287,7 @@ class Store:
     def delete(self, run_id: str) -> bool:
         """Delete one run and its phases; returns whether it was there."""
 
-        return self._run(lambda conn: _delete(conn, run_id), write=True)
+        return self._run(lambda conn: delete_run(conn, run_id), write=True)
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -547,7 +347,7 @@ class Store:
                 following if following is not None else list(conn.scalars(after))
             )
 
-        db = "" if self.source == _DEFAULT_SOURCE else f" --db {self.location}"
+        db = "" if self.source == DEFAULT_SOURCE else f" --db {self.location}"
         # Neighbours in id order, cut to the length typed: a mistyped prefix is offered its likely fix.
         choices = [c[: len(key)] for c in self._run(near, write=False)]
         return NotFound("run", key, choices, hint=f"(list runs with 'wattsup runs{db}')")
@@ -558,7 +358,7 @@ class Store:
         """Runs matching ``filters``, newest first, as summaries (the headline columns, no phases)."""
         stmt = (
             sa.select(*(runs.c[c] for c in RUN_COLUMNS))
-            .where(*_clauses(filters))
+            .where(*clauses_of(filters))
             .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
             .offset(offset)
         )
@@ -568,12 +368,12 @@ class Store:
         return [RunSummary.from_row(r) for r in result]
 
     def count(self, filters: RunFilter | None = None) -> int:
-        stmt = sa.select(sa.func.count()).select_from(runs).where(*_clauses(filters))
+        stmt = sa.select(sa.func.count()).select_from(runs).where(*clauses_of(filters))
         return int(self._run(lambda conn: conn.scalar(stmt), write=False) or 0)
 
     def completed_hashes(self, filters: RunFilter | None = None) -> set[str]:
         """The config hashes that have at least one ``ok`` run: what a resumed suite skips."""
-        stmt = sa.select(runs.c.config_hash).where(runs.c.status == "ok", *_clauses(filters)).distinct()
+        stmt = sa.select(runs.c.config_hash).where(runs.c.status == "ok", *clauses_of(filters)).distinct()
         return set(self._run(lambda conn: list(conn.scalars(stmt)), write=False))
 
     def has_completed(self, config: RunConfig | str) -> bool:
@@ -586,7 +386,7 @@ class Store:
         """Every matching record, in ``run_id`` order, read ``chunk_size`` at a time (each chunk its own
         short read, so an export never holds a transaction open)."""
         stmt = sa.select(runs.c.run_id, run_records.c.record_json).select_from(_WITH_RECORDS)
-        for chunk in self._keyset(stmt.where(*_clauses(filters)), runs.c.run_id, chunk_size):
+        for chunk in self._keyset(stmt.where(*clauses_of(filters)), runs.c.run_id, chunk_size):
             for row in chunk:
                 yield RunRecord.model_validate_json(row["record_json"])
 
@@ -598,7 +398,7 @@ class Store:
         stmt = sa.select(*(runs.c[c] for c in RUN_COLUMNS))
         if full:
             stmt = stmt.add_columns(run_records.c.record_json).select_from(_WITH_RECORDS)
-        yield from self._keyset(stmt.where(*_clauses(filters)), runs.c.run_id, chunk_size)
+        yield from self._keyset(stmt.where(*clauses_of(filters)), runs.c.run_id, chunk_size)
 
     def iter_phase_rows(
         self, filters: RunFilter | None = None, *, chunk_size: int = 20000
@@ -607,7 +407,7 @@ class Store:
         from_runs = {"config_hash", "task", "model", "hardware"}
         cols = [phases.c.id, *((runs.c if c in from_runs else phases.c)[c] for c in PHASE_EXPORT_COLUMNS)]
         stmt = sa.select(*cols).select_from(phases.join(runs, phases.c.run_id == runs.c.run_id))
-        stmt = stmt.where(*_clauses(filters))
+        stmt = stmt.where(*clauses_of(filters))
         for chunk in self._keyset(stmt, phases.c.id, chunk_size):
             for row in chunk:
                 del row["id"]
@@ -642,51 +442,16 @@ class Store:
                 return
 
 
-def _insert_runs(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert the rows whose ``run_id`` is new; returns the ids inserted. Safe against a concurrent writer
-    inserting the same ids (``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL)."""
-    if not rows:
-        return set()
-    name = conn.dialect.name
-    if name == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        stmt: Any = sqlite.insert(runs).on_conflict_do_nothing(index_elements=["run_id"])
-        return set(conn.scalars(stmt.returning(runs.c.run_id), rows))
-    if name == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        stmt = postgresql.insert(runs).on_conflict_do_nothing(index_elements=["run_id"])
-        return set(conn.scalars(stmt.returning(runs.c.run_id), rows))
-    ids = [r["run_id"] for r in rows]
-    existing = set(conn.scalars(sa.select(runs.c.run_id).where(runs.c.run_id.in_(ids))))
-    new = [r for r in rows if r["run_id"] not in existing]
-    if new:
-        conn.execute(runs.insert(), new)
-    return {r["run_id"] for r in new}
-
-
 _WITH_RECORDS = runs.join(run_records, run_records.c.run_id == runs.c.run_id)
-_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s"}
-
-
-def _insert_many(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows. The bulk path: a plain DBAPI ``executemany`` on SQLite and PostgreSQL, whose
-    paramstyles are known (SQLAlchemy's per-row parameter processing costs more than the database's
-    work there); SQLAlchemy's own insert elsewhere."""
-    if not rows:
-        return
-    mark = _PLACEHOLDER.get(conn.dialect.paramstyle)
-    if mark is None or conn.dialect.name not in ("sqlite", "postgresql"):
-        conn.execute(table.insert(), rows)
-        return
-    names = list(rows[0])
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
-    conn.exec_driver_sql(sql, [tuple(r[c] for c in names) for r in rows])
-
-
-def _delete(conn: Connection, run_id: str) -> bool:
-    """Delete a run, its record and its phases (explicitly: not every backend enforces ON DELETE)."""
-    conn.execute(phases.delete().where(phases.c.run_id == run_id))
-    conn.execute(run_records.delete().where(run_records.c.run_id == run_id))
-    return conn.execute(runs.delete().where(runs.c.run_id == run_id)).rowcount > 0
+__all__ = [
+    "ENV_VAR",
+    "RunFilter",
+    "Store",
+    "StoreMissing",
+    "StoreUnavailable",
+    "default_db_path",
+    "glob_to_like",
+    "location_of",
+    "match",
+    "resolve_url",
+]

@@ -21,11 +21,12 @@ amdsmi is initialised lazily, never at import, and reference-counted like NVML.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -206,27 +207,30 @@ class AmdGpu(EnergyDevice):
         self._held = True
 
     def _read_counter_raw(self) -> float:
-        with _mapped(self.smi, f"{self.component} energy counter", reading=True):
-            energy = self.smi.amdsmi_get_energy_count(self.handle)
-        key = self.energy_key or counter_key(energy) or "energy_accumulator"
-        value = _number(energy.get(key))
-        if value is None:
-            raise DeviceNotSupported(
-                f"{self.component}: amdsmi_get_energy_count returned {energy.get(key)!r} for {key!r}; "
-                "the counter stopped answering: measure without this GPU or reload amdgpu"
-            )
-        return value
+        return self._reading(
+            "energy counter",
+            "amdsmi_get_energy_count",
+            lambda got: self.energy_key or counter_key(got) or "energy_accumulator",
+            "the counter stopped answering: measure without this GPU or reload amdgpu",
+        )
 
     def _read_power_w(self) -> float:
-        with _mapped(self.smi, f"{self.component} power reading", reading=True):
-            info = self.smi.amdsmi_get_power_info(self.handle)
-        key = self.power_key or "current_socket_power"
-        value = _number(info.get(key))
+        return self._reading(
+            "power reading",
+            "amdsmi_get_power_info",
+            lambda got: self.power_key or "current_socket_power",
+            "the GPU stopped reporting power: measure without it or reload amdgpu",
+        )
+
+    def _reading(self, what: str, call: str, key_of: Callable[[dict[str, Any]], str], fix: str) -> float:
+        """The number under ``key_of(answer)`` in the answer of amdsmi's ``call`` for this GPU; a typed
+        error saying ``fix`` where it is not one."""
+        with _mapped(self.smi, f"{self.component} {what}", reading=True):
+            got = getattr(self.smi, call)(self.handle)
+        key = key_of(got)
+        value = _number(got.get(key))
         if value is None:
-            raise DeviceNotSupported(
-                f"{self.component}: amdsmi_get_power_info returned {info.get(key)!r} for {key!r}; "
-                "the GPU stopped reporting power: measure without it or reload amdgpu"
-            )
+            raise DeviceNotSupported(f"{self.component}: {call} returned {got.get(key)!r} for {key!r}; {fix}")
         return value
 
     def read_energy_j(self) -> float:
@@ -247,6 +251,20 @@ class AmdGpu(EnergyDevice):
             release()
 
 
+def _readings(smi: ModuleType, handle: Any, index: int) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """amdsmi's energy counter (None where not supported) and power info (empty where unreadable)."""
+    energy: dict[str, Any] | None = None
+    try:
+        energy = smi.amdsmi_get_energy_count(handle)
+    except smi.AmdSmiException as e:
+        if _code(e) not in (2, 3):  # anything but "not supported" is a real failure
+            raise typed_error(e, f"gpu:{index} energy counter") from e
+    power: dict[str, Any] = {}
+    with contextlib.suppress(smi.AmdSmiException):
+        power = smi.amdsmi_get_power_info(handle)
+    return energy, power
+
+
 def _probe_one(smi: ModuleType, handle: Any, index: int, partner_has_power: bool | None) -> AmdGpu:
     with _mapped(smi, f"gpu:{index}"):
         name = str(smi.amdsmi_get_gpu_asic_info(handle).get("market_name") or "AMD GPU")
@@ -257,20 +275,12 @@ def _probe_one(smi: ModuleType, handle: Any, index: int, partner_has_power: bool
     with contextlib.suppress(smi.AmdSmiException):
         cap = _number(smi.amdsmi_get_power_cap_info(handle).get("power_cap"))
         cap_w = cap / 1e6 if cap else None  # µW
+    gpu = functools.partial(AmdGpu, smi, handle, index, name, uuid, cap_w)
 
-    energy: dict[str, Any] | None = None
-    try:
-        energy = smi.amdsmi_get_energy_count(handle)
-    except smi.AmdSmiException as e:
-        if _code(e) not in (2, 3):  # anything but "not supported" is a real failure
-            raise typed_error(e, f"gpu:{index} energy counter") from e
+    energy, power = _readings(smi, handle, index)
     key = counter_key(energy) if energy else None
     count = _number(energy.get(key)) if energy and key else None
     resolution = _number(energy.get("counter_resolution")) if energy else None
-
-    power: dict[str, Any] = {}
-    with contextlib.suppress(smi.AmdSmiException):
-        power = smi.amdsmi_get_power_info(handle)
     current = _number(power.get("current_socket_power"))
     average = _number(power.get("average_socket_power"))
 
@@ -278,13 +288,7 @@ def _probe_one(smi: ModuleType, handle: Any, index: int, partner_has_power: bool
     silent = not count and not current and not average
     if is_mi250 and index % 2 == 1 and silent and partner_has_power:
         partner = f"gpu:{index - 1}"
-        return AmdGpu(
-            smi,
-            handle,
-            index,
-            name,
-            uuid,
-            cap_w,
+        return gpu(
             Signal("none"),
             f"{name}: second die of an MI250/MI250X package, which reports no power of its own; its energy "
             f"is in {partner}'s figure (both dies together). Measure {partner}; the two cannot be separated",
@@ -294,13 +298,7 @@ def _probe_one(smi: ModuleType, handle: Any, index: int, partner_has_power: bool
     both = "; the figure is the whole MI250/MI250X package (both dies)" if includes else ""
     if count is not None and count > 0 and resolution is not None and resolution > 0:
         version = "6.2.1+/7.x" if key == "energy_accumulator" else "6.0-6.2.0"
-        return AmdGpu(
-            smi,
-            handle,
-            index,
-            name,
-            uuid,
-            cap_w,
+        return gpu(
             Signal("energy_counter", unit_j=resolution * 1e-6, width_bits=64),
             f"{name}: amdsmi energy accumulator × {resolution:g} µJ (key {key!r}, amdsmi {version}){both}",
             energy_key=key,
@@ -312,26 +310,14 @@ def _probe_one(smi: ModuleType, handle: Any, index: int, partner_has_power: bool
         else f"energy counter reads {energy.get(key or 'energy_accumulator')!r}"
     )
     if current is not None:
-        return AmdGpu(
-            smi,
-            handle,
-            index,
-            name,
-            uuid,
-            cap_w,
+        return gpu(
             Signal("power", averaging_window_s=0.0),
             f"{name}: current_socket_power (instantaneous W) integrated; {why}{both}",
             power_key="current_socket_power",
             includes=includes,
         )
     if average is not None:
-        return AmdGpu(
-            smi,
-            handle,
-            index,
-            name,
-            uuid,
-            cap_w,
+        return gpu(
             Signal("power", averaging_window_s=None, refresh_s=None),
             f"{name}: average_socket_power (W, firmware average over an unstated window) integrated; "
             f"{why}{both}",

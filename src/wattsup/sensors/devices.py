@@ -131,28 +131,17 @@ def discover_devices(sources: Iterable[str] | None = None, sysfs_root: Path | st
             continue
         try:
             probe = src.probe(root)
-        except SensorUnavailable as e:
+        except Exception as e:  # a vendor library misbehaving must not break doctor or the meter
+            expected = isinstance(e, SensorUnavailable)
             out.sources.append(
                 SourceStatus(
                     src.name,
                     src.vendor,
                     src.signal,
                     False,
-                    str(e),
+                    str(e) if expected else f"unexpected {type(e).__name__} while probing: {e}",
                     error=type(e).__name__,
                     actionable=isinstance(e, DevicePermissionDenied),
-                )
-            )
-            continue
-        except Exception as e:  # a vendor library misbehaving must not break doctor or the meter
-            out.sources.append(
-                SourceStatus(
-                    src.name,
-                    src.vendor,
-                    src.signal,
-                    False,
-                    f"unexpected {type(e).__name__} while probing: {e}",
-                    error=type(e).__name__,
                 )
             )
             continue

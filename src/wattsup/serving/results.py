@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from wattsup.results.schema import Provenance
+from wattsup.records import Provenance
 from wattsup.serving.engines.base import EngineInfo
 from wattsup.serving.load import LoadLevel
 

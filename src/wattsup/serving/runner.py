@@ -9,7 +9,7 @@ from typing import Any
 
 from wattsup.errors import InvalidInput, WattsupError
 from wattsup.meter import Measurement, Meter
-from wattsup.results.schema import Provenance
+from wattsup.records import Provenance
 from wattsup.serving.engines.base import ENGINES, Engine, EngineInfo
 from wattsup.serving.lifecycle import CarbonOptions, level_life_cycle, measure_gpu_idle
 from wattsup.serving.load import STEADY_PHASE, LoadLevel, Window

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from wattsup.bench.worker import DEFAULT_ENTRY
 from wattsup.errors import InvalidInput
-from wattsup.results.schema import RunConfig, RunRecord
+from wattsup.records import RunConfig, RunRecord
 from wattsup.sweep.expand import Expansion
 from wattsup.sweep.worker import ENV_CONTEXT, ENV_ENTRY
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wattsup.errors import InvalidInput, NotFound
-from wattsup.results.schema import RunConfig
+from wattsup.records import RunConfig, checked_config
+from wattsup.records.settings import given
 from wattsup.sweep.spec import (
     AXES,
     Block,
@@ -147,7 +149,7 @@ def _resolve_rules(
     rules: list[Exclusion], located: Located, problems: list[Problem]
 ) -> list[dict[str, list[Any]]]:
     """Exclusions with task aliases resolved (``qa`` → ``question-answering``); unknown tasks are problems."""
-    from wattsup.bench.tasks import get_task_info
+    from wattsup.records.tasks import get_task_info
 
     out = []
     for i, rule in enumerate(rules):
@@ -172,15 +174,23 @@ def _message(err: InvalidInput | NotFound) -> str:
     return text.removeprefix(f"{err.field}: ") if isinstance(err, InvalidInput) else text
 
 
+ProblemFn = Callable[[KeyPath | None, str], None]
+Where = Callable[[str], KeyPath | None]
+"""Where in the file a field of one combination was written (``task``, ``model``, ``extra``, ...)."""
+
+
+@dataclass
+class _Tally:
+    combinations: int = 0
+    excluded: int = 0
+    duplicates: int = 0
+
+
 def expand(
     spec: SweepFile, located: Located, source: str = "<sweep>", *, max_configs: int = DEFAULT_MAX_CONFIGS
 ) -> Expansion:
     """Every configuration ``spec`` declares, normalised, filtered and validated (see the module doc).
     A matrix of more than ``max_configs`` combinations is refused before any is built."""
-    from wattsup.bench.api import validate
-    from wattsup.bench.protocol import normalise
-    from wattsup.bench.tasks import get_task_info
-
     _check_size(spec, located, source, max_configs)
     problems: list[Problem] = []
 
@@ -193,94 +203,128 @@ def expand(
     used = [False] * len(rules)
     seen: set[str] = set()
     configs: list[RunConfig] = []
-    checked: dict[tuple[str | int, ...], Exception | None] = {}
-    combinations = excluded = duplicates = 0
-
+    checked: dict[tuple[str | int, ...], bool] = {}
+    tally = _Tally()
     for prefix, block in _blocks(spec):
-        tasks = _axis(spec, prefix, block, "tasks", [])
-        models = _axis(spec, prefix, block, "models", [])
-        missing = [k for k, a in (("tasks", tasks), ("models", models)) if a.path is None]
-        if missing:
-            where = f"in {format_path(prefix)} or at the top level" if prefix else "at the top level"
-            problem(prefix, f"no {' or '.join(repr(m) for m in missing)} {where}: say what to run")
-            continue
-        task_names: list[tuple[int, str]] = []
-        for i, t in enumerate(tasks.values):
-            try:
-                task_names.append((i, get_task_info(t).name))
-            except NotFound as err:
-                problem(tasks.at(i), str(err))
-        axes = {
-            "models": models,
-            "datasets": _axis(spec, prefix, block, "datasets", [""]),
-            "batch_sizes": _axis(spec, prefix, block, "batch_sizes", [1]),
-            "dtypes": _axis(spec, prefix, block, "dtypes", ["float32"]),
-            "reps": _axis(spec, prefix, block, "reps", [3]),
-            "weights": _axis(spec, prefix, block, "weights", ["pretrained"]),
-            "seeds": _axis(spec, prefix, block, "seeds", [0]),
-        }
-        settings = {k: _setting(spec, block, k) for k in ("n", "warmup", "device", "max_new_tokens", "extra")}
-        zero_shot = bool(_setting(spec, block, "zero_shot"))
-        index_sets = [range(len(a.values)) for a in axes.values()]
-        for ti, task in task_names:
-            for idx in itertools.product(*index_sets):
-                combinations += 1
-                mi, di, bi, dti, ri, wi, si = idx
-                model = axes["models"].values[mi]
-                raw: dict[str, Any] = {
-                    "task": task,
-                    "model": model,
-                    "dataset": axes["datasets"].values[di],
-                    "batch_size": axes["batch_sizes"].values[bi],
-                    "dtype": axes["dtypes"].values[dti],
-                    "reps": axes["reps"].values[ri],
-                    "weights": axes["weights"].values[wi],
-                    "seed": axes["seeds"].values[si],
-                    "mode": "zero-shot" if zero_shot else "task-specific",
-                    **{k: v for k, v in settings.items() if v is not None},
-                }
-                cfg = normalise(RunConfig.model_validate(raw))
-                hit = [k for k, rule in enumerate(rules) if _rule_matches(rule, cfg)]
-                if hit:
-                    for k in hit:
-                        used[k] = True
-                    excluded += 1
-                    continue
-                key: tuple[str | int, ...] = (
-                    cfg.task, cfg.model, cfg.weights, cfg.dataset, cfg.mode, cfg.dtype, cfg.device, cfg.n,
-                    cfg.reps, cfg.warmup, json.dumps(cfg.extra, sort_keys=True, default=str),
-                )  # fmt: skip
-                if key not in checked:
-                    try:
-                        # the device is checked where the runs will run (the local executor: here)
-                        validate(cfg, device_here=False)
-                        checked[key] = None
-                    except (NotFound, InvalidInput) as err:
-                        checked[key] = err
-                        field_name = err.kind if isinstance(err, NotFound) else err.field
-                        at = {
-                            "task": tasks.at(ti),
-                            "model": axes["models"].at(mi),
-                            "dataset": axes["datasets"].at(di) or tasks.at(ti),
-                            "weights": axes["weights"].at(wi) or axes["models"].at(mi),
-                            "extra": (*prefix, "extra") if block.extra is not None else ("extra",),
-                        }.get(field_name, prefix)
-                        problem(at, _message(err))
-                if checked[key] is not None:
-                    continue
-                h = cfg.config_hash()
-                if h in seen:
-                    duplicates += 1
-                    continue
-                seen.add(h)
-                configs.append(cfg)
+        for cfg, where in _combinations(spec, prefix, block, problem, tally):
+            hit = [k for k, rule in enumerate(rules) if _rule_matches(rule, cfg)]
+            if hit:
+                for k in hit:
+                    used[k] = True
+                tally.excluded += 1
+                continue
+            if not _validated(cfg, where, checked, problem):
+                continue
+            h = cfg.config_hash()
+            if h in seen:
+                tally.duplicates += 1
+                continue
+            seen.add(h)
+            configs.append(cfg)
     if problems:
         raise SweepFileError(source, problems)
-    warnings = []
-    for k, matched in enumerate(used):
-        if not matched:
-            line = located.line(("exclude", k))
-            warnings.append(f"{source}:{line}: exclude[{k}] matches no configuration (a typo?)")
+    warnings = [
+        f"{source}:{located.line(('exclude', k))}: exclude[{k}] matches no configuration (a typo?)"
+        for k, matched in enumerate(used)
+        if not matched
+    ]
     if not configs:
         warnings.append(f"{source}: every configuration is excluded: nothing to run")
-    return Expansion(spec, source, configs, combinations, excluded, duplicates, warnings)
+    return Expansion(spec, source, configs, tally.combinations, tally.excluded, tally.duplicates, warnings)
+
+
+def _combinations(
+    spec: SweepFile, prefix: KeyPath, block: Block, problem: ProblemFn, tally: _Tally
+) -> Iterator[tuple[RunConfig, Where]]:
+    """The normalised configurations of one block, each with where its fields were written; a task or a
+    setting that is refused is a problem at its place."""
+    from wattsup.bench.protocol import normalise
+    from wattsup.records.tasks import get_task_info
+
+    tasks = _axis(spec, prefix, block, "tasks", [])
+    models = _axis(spec, prefix, block, "models", [])
+    missing = [k for k, a in (("tasks", tasks), ("models", models)) if a.path is None]
+    if missing:
+        place = f"in {format_path(prefix)} or at the top level" if prefix else "at the top level"
+        problem(prefix, f"no {' or '.join(repr(m) for m in missing)} {place}: say what to run")
+        return
+    task_names: list[tuple[int, str]] = []
+    for i, t in enumerate(tasks.values):
+        try:
+            task_names.append((i, get_task_info(t).name))
+        except NotFound as err:
+            problem(tasks.at(i), str(err))
+    axes = {key: _axis(spec, prefix, block, key, default) for key, default in _DEFAULTS.items()}
+    settings = {k: _setting(spec, block, k) for k in ("n", "warmup", "device", "max_new_tokens", "extra")}
+    fixed = {k: v for k, v in settings.items() if v is not None}
+    mode = "zero-shot" if _setting(spec, block, "zero_shot") else "task-specific"
+    for ti, task in task_names:
+        for idx in itertools.product(*(range(len(a.values)) for a in axes.values())):
+            tally.combinations += 1
+            picked = dict(zip(axes, idx, strict=True))
+            raw = {_FIELD[k]: axes[k].values[i] for k, i in picked.items()}
+            where = _locator(prefix, block, tasks.at(ti), {k: axes[k].at(i) for k, i in picked.items()})
+            try:
+                cfg = normalise(checked_config({"task": task, "mode": mode, **raw, **fixed}))
+            except (NotFound, InvalidInput) as err:
+                _report(err, where, problem)
+                continue
+            yield cfg, where
+
+
+_DEFAULTS: dict[str, list[Any]] = {
+    "models": [],
+    "datasets": [""],
+    "batch_sizes": [1],
+    "dtypes": ["float32"],
+    "reps": [3],
+    "weights": ["pretrained"],
+    "seeds": [0],
+}
+_FIELD = {
+    "models": "model",
+    "datasets": "dataset",
+    "batch_sizes": "batch_size",
+    "dtypes": "dtype",
+    "reps": "reps",
+    "weights": "weights",
+    "seeds": "seed",
+}
+"""Axis → the RunConfig field it sets."""
+
+
+def _locator(prefix: KeyPath, block: Block, task_at: KeyPath | None, at: dict[str, KeyPath | None]) -> Where:
+    places: dict[str, KeyPath | None] = {
+        "task": task_at,
+        "model": at["models"],
+        "dataset": at["datasets"] or task_at,
+        "weights": at["weights"] or at["models"],
+        "extra": (*prefix, "extra") if block.extra is not None else ("extra",),
+    }
+    return lambda field_name: places.get(field_name, prefix)
+
+
+def _report(err: NotFound | InvalidInput, where: Where, problem: ProblemFn) -> None:
+    field_name = err.kind if isinstance(err, NotFound) else err.field
+    problem(where(field_name), _message(err))
+
+
+def _validated(
+    cfg: RunConfig, where: Where, checked: dict[tuple[str | int, ...], bool], problem: ProblemFn
+) -> bool:
+    """Whether the harness takes ``cfg`` (checked once per model, dataset and settings; the device is
+    checked where the runs will run: the local executor, here); a refusal is a problem at its place."""
+    from wattsup.bench.api import validate
+
+    key: tuple[str | int, ...] = (
+        cfg.task, cfg.model, cfg.weights, cfg.dataset, cfg.mode, cfg.dtype, cfg.device, cfg.n,
+        cfg.reps, cfg.warmup, json.dumps(given(cfg.settings), sort_keys=True),
+    )  # fmt: skip
+    if key not in checked:
+        try:
+            validate(cfg, device_here=False)
+            checked[key] = True
+        except (NotFound, InvalidInput) as err:
+            checked[key] = False
+            _report(err, where, problem)
+    return checked[key]

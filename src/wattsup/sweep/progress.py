@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from wattsup.results.schema import RunConfig
+from wattsup.records import RunConfig
 
 if TYPE_CHECKING:
     from rich.console import Console

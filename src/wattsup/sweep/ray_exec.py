@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from wattsup.errors import InvalidInput, WattsupError
-from wattsup.results.schema import Provenance, RunConfig, RunRecord
+from wattsup.records import Provenance, RunConfig, RunRecord
 from wattsup.sweep.execute import (
     WORKER_ENTRY,
     Outcome,
@@ -296,6 +296,32 @@ def _connect(address: str | None, workers: int | None, ray_options: RayOptions) 
     return True
 
 
+def _cluster_setup(
+    ray: Any, plan: Plan, store: Store, options: RunOptions, ray_options: RayOptions, workers: int | None
+) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Runs at once (the cluster's room, at most ``workers``), the cluster as the result describes it,
+    and the arguments every task gets (where it writes its record among them)."""
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    capacity = check_cluster(nodes, plan.todo, ray_options)
+    cap = min(capacity, workers) if workers else capacity
+    worker_db, written_by = _worker_db(store, nodes)
+    resources = ray.cluster_resources()
+    details = {
+        "cluster": f"{len(nodes)} node(s), {resources.get('CPU', 0):g} CPU, {resources.get('GPU', 0):g} GPU",
+        "runs at once": str(cap),
+        "written by": written_by,
+    }
+    task_args: dict[str, Any] = {
+        "entry": options.entry,
+        "env": dict(options.env),
+        "timeout_s": options.timeout_s,
+        "worker_db": worker_db,
+        "cpus": ray_options.cpus_per_run,
+        "kinds_gpus": sorted({task_resources(c, ray_options)[1] for c in plan.todo}),
+    }
+    return cap, details, task_args
+
+
 def run_ray(
     plan: Plan,
     store: Store,
@@ -319,26 +345,7 @@ def run_ray(
     pending: dict[Any, tuple[RunConfig, float]] = {}
     t0 = time.monotonic()
     try:
-        nodes = [n for n in ray.nodes() if n.get("Alive")]
-        capacity = check_cluster(nodes, plan.todo, ray_options)
-        cap = min(capacity, workers) if workers else capacity
-        worker_db, written_by = _worker_db(store, nodes)
-        resources = ray.cluster_resources()
-        result.details = {
-            "cluster": f"{len(nodes)} node(s), {resources.get('CPU', 0):g} CPU, "
-            f"{resources.get('GPU', 0):g} GPU",
-            "runs at once": str(cap),
-            "written by": written_by,
-        }
-        kinds_gpus = sorted({task_resources(c, ray_options)[1] for c in plan.todo})
-        task_args: dict[str, Any] = {
-            "entry": options.entry,
-            "env": dict(options.env),
-            "timeout_s": options.timeout_s,
-            "worker_db": worker_db,
-            "cpus": ray_options.cpus_per_run,
-            "kinds_gpus": kinds_gpus,
-        }
+        cap, result.details, task_args = _cluster_setup(ray, plan, store, options, ray_options, workers)
         remote = ray.remote(run_task)
         reporter.begin(plan, "ray", cap)
         queue = deque(plan.todo)

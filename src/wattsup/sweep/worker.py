@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wattsup.bench.worker import DEFAULT_ENTRY, call_entry, load_entry
-from wattsup.results.schema import RunConfig, RunRecord
+from wattsup.records import RunConfig, RunRecord
 
 ENV_ENTRY = "WATTSUP_SWEEP_ENTRY"
 ENV_CONTEXT = "WATTSUP_SWEEP_CONTEXT"

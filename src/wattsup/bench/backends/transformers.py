@@ -7,26 +7,19 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from wattsup.bench import catalog as cat
 from wattsup.bench import models as mdl
 from wattsup.bench.backends.base import BackendSettings
 from wattsup.bench.catalog import CatalogEntry
 from wattsup.bench.models import ModelSource
+from wattsup.records.settings import TransformersOptions
 
-AttnImplementation = Literal["eager", "sdpa", "flash_attention_2", "flash_attention_3", "flex_attention"]
 
-
-class TransformersSettings(BackendSettings):
-    """The transformers backend's settings (a RunConfig's ``extra``)."""
-
-    trust_remote_code: bool = False
-    """Run the model's own code from the Hub (never implied: ``--trust-remote-code``)."""
-    tokenizer: Literal["model", "synthetic"] = "model"
-    """``synthetic``: wattsup's synthetic tokenizer sized to the model's vocabulary (``--tokenizer``)."""
-    attn_implementation: AttnImplementation | None = None
-    """The attention kernel transformers uses (None: its default for the model, most often ``sdpa``)."""
+class TransformersSettings(TransformersOptions, BackendSettings):
+    """The transformers backend's settings: device and dtype, and its own options (declared with the
+    settings of the task families that run on it, :class:`wattsup.records.settings.TransformersOptions`)."""
 
 
 class TransformersBackend:

@@ -8,8 +8,9 @@ tokens, images). Loading the model and the model calls are the backend's (:mod:`
 ``transformers`` for every task but text-to-image, ``diffusers`` for it. ``phase`` is
 :meth:`wattsup.meter.Meter.phase` while metered and :func:`no_phase` during warm-up.
 
-A RunConfig's ``extra`` holds both parts' settings, each typed: the scenario's (:class:`ScenarioSettings`
-and its subclasses) and the backend's (its ``Settings``). A key that neither takes is refused.
+A RunConfig's ``settings`` hold both parts' settings in one model per task family
+(:mod:`wattsup.records.settings`): the scenario's and the backend's (its ``Settings`` takes its share of
+them, with the RunConfig's device and dtype). A key that neither takes is refused when the RunConfig is made.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wattsup.bench.backends import make_backend, settings_class
 from wattsup.bench.backends.base import (
@@ -35,38 +34,13 @@ from wattsup.bench.backends.transformers import TransformersBackend
 from wattsup.bench.models import ModelSource, resolve_model_source
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import ComponentEnergy, Measurement
-from wattsup.results.schema import RunConfig
+from wattsup.records import RunConfig
+from wattsup.records.settings import AnySettings, EncoderSettings, GenerativeSettings, InputSettings
 
 DECODE_NOTE = (
     "decode = generate - prefill (AI Energy Score): prefill is a separate generate() of one new token "
     "on the same input; the window's totals leave that extra pass out"
 )
-
-
-class ScenarioSettings(BaseModel):
-    """The scenario's settings in a RunConfig's ``extra``: how its inputs are read."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    columns: dict[str, str] | None = None
-    """Which dataset column feeds each of the task's fields (``--column FIELD=NAME``)."""
-    resize: bool = True
-    """Resize images as the study did (640×480); false keeps them as they are."""
-
-
-class GenerationSettings(ScenarioSettings):
-    """A generative task's protocol: the separate prefill pass, and the beams."""
-
-    prefill_decode: bool = True
-    """Meter a separate one-token ``generate`` as ``prefill`` and derive ``decode`` (AI Energy Score)."""
-    num_beams: int = Field(default=1, ge=1)
-    """Greedy by default; the study's pipelines used each model's own default."""
-
-
-def _one_line(err: ValidationError) -> str:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "value"
-    return f"{where}: {first['msg']} (got {first.get('input')!r})"
 
 
 @dataclass
@@ -90,7 +64,7 @@ class Task(ABC):
     default_max_new_tokens: ClassVar[int | None] = None
     in_study: ClassVar[bool] = True
     backend_name: ClassVar[str] = "transformers"
-    Settings: ClassVar[type[ScenarioSettings]] = ScenarioSettings
+    Settings: ClassVar[type[AnySettings]] = EncoderSettings
 
     def __init__(self, config: RunConfig) -> None:
         self.config = config
@@ -99,30 +73,26 @@ class Task(ABC):
         self.source: ModelSource | None = None
 
     @classmethod
-    def settings_for(cls, config: RunConfig) -> tuple[ScenarioSettings, BackendSettings]:
-        """The scenario's and the backend's settings from ``config`` (device, dtype and ``extra``), checked:
-        an unknown key or a bad value is an InvalidInput that names it and what is allowed."""
+    def settings_for(cls, config: RunConfig) -> tuple[InputSettings, BackendSettings]:
+        """The scenario's settings (the RunConfig's, of this task's family) and the backend's (its share of
+        them, with the device and dtype), checked: a bad dtype or settings of another family is an
+        InvalidInput that says what is allowed."""
         if config.dtype not in DTYPES:
             raise InvalidInput("dtype", f"must be one of {', '.join(DTYPES)}, got {config.dtype!r}")
-        backend_cls = settings_class(cls.backend_name)
-        ours, theirs = set(cls.Settings.model_fields), backend_cls.extra_keys()
-        unknown = sorted(k for k in config.extra if k not in ours and k not in theirs)
-        if unknown:
-            known = ", ".join(sorted(ours | theirs))
+        settings = config.settings
+        if not isinstance(settings, InputSettings) or not isinstance(settings, cls.Settings):
+            wanted = cls.Settings.model_fields["family"].default
             raise InvalidInput(
                 "extra",
-                f"{cls.name} on the {cls.backend_name} backend takes no setting {unknown[0]!r}; "
-                f"it takes: {known}",
+                f"{cls.name} ({config.mode}) takes {wanted} settings, not {settings.family} ones: "
+                "make the configuration again from its task, model and settings",
             )
-        try:
-            scenario = cls.Settings.model_validate({k: v for k, v in config.extra.items() if k in ours})
-            backend = backend_cls.model_validate(
-                {k: v for k, v in config.extra.items() if k in theirs}
-                | {"device": config.device, "dtype": config.dtype}
-            )
-        except ValidationError as e:
-            raise InvalidInput("extra", _one_line(e)) from None
-        return scenario, backend
+        backend_cls = settings_class(cls.backend_name)
+        backend = backend_cls.model_validate(
+            {k: getattr(settings, k) for k in backend_cls.extra_keys()}
+            | {"device": config.device, "dtype": config.dtype}
+        )
+        return settings, backend
 
     # ------------------------------------------------------------------ what the backend loaded
     @property
@@ -199,6 +169,16 @@ class Task(ABC):
         :meth:`~wattsup.bench.backends.base.Backend.preprocess`)."""
         return self.backend.preprocess(enc)
 
+    def text_logits(self, batch: list[dict[str, Any]], phase: PhaseFn) -> tuple[Any, Any]:
+        """The batch's ``text`` tokenised (``preprocess``) and run through the model (``forward``): the
+        encoding and the logits."""
+        with phase("preprocess"):
+            enc = self.tokenize([ex["text"] for ex in batch])
+            inputs = self.model_inputs(enc)
+        with phase("forward"):
+            logits = self.backend.forward(inputs).logits
+        return enc, logits
+
     def tokenize(self, texts: list[str] | str, pair: list[str] | None = None, **kw: Any) -> Any:
         return self.tokenizer(texts, pair, truncation=True, padding=True, return_tensors="pt", **kw)
 
@@ -218,12 +198,12 @@ class GenerativeTask(Task):
 
     unit: ClassVar[str] = "generated token"
     default_max_new_tokens: ClassVar[int | None] = 10
-    Settings: ClassVar[type[ScenarioSettings]] = GenerationSettings
+    Settings: ClassVar[type[AnySettings]] = GenerativeSettings
     decoder_only: bool = False
 
     @property
-    def generation(self) -> GenerationSettings:
-        assert isinstance(self.settings, GenerationSettings)
+    def generation(self) -> GenerativeSettings:
+        assert isinstance(self.settings, GenerativeSettings)
         return self.settings
 
     @property
@@ -322,10 +302,8 @@ __all__ = [
     "DECODE_NOTE",
     "DTYPES",
     "BatchResult",
-    "GenerationSettings",
     "GenerativeTask",
     "PhaseFn",
-    "ScenarioSettings",
     "Task",
     "decode_image",
     "derive_decode",

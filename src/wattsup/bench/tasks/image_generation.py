@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import Field
-
 from wattsup.bench.backends.diffusers import (
     DIFFUSERS_MISSING,
     SD_BETAS,
@@ -19,16 +17,8 @@ from wattsup.bench.backends.diffusers import (
     count_pipeline_parameters,
     require_diffusers,
 )
-from wattsup.bench.tasks.base import BatchResult, PhaseFn, ScenarioSettings, Task
-
-
-class ImageGenerationSettings(ScenarioSettings):
-    """Steps, guidance and image size (default: the catalog entry's or the pipeline's own, else 50, 7.5
-    and 512 pixels)."""
-
-    num_inference_steps: int | None = Field(default=None, ge=1)
-    guidance_scale: float | None = None
-    image_size: int | None = Field(default=None, ge=8, multiple_of=8)
+from wattsup.bench.tasks.base import BatchResult, PhaseFn, Task
+from wattsup.records.settings import AnySettings, DiffusionSettings
 
 
 class ImageGeneration(Task):
@@ -40,7 +30,7 @@ class ImageGeneration(Task):
     )
     unit: ClassVar[str] = "image"
     backend_name: ClassVar[str] = "diffusers"
-    Settings: ClassVar[type[ScenarioSettings]] = ImageGenerationSettings
+    Settings: ClassVar[type[AnySettings]] = DiffusionSettings
 
     @property
     def diffusers(self) -> DiffusersBackend:
@@ -50,7 +40,7 @@ class ImageGeneration(Task):
     def prepare(self, src: Any) -> None:
         """Steps, guidance and image size: the run's settings, else the model's own defaults."""
         s = self.settings
-        assert isinstance(s, ImageGenerationSettings)
+        assert isinstance(s, DiffusionSettings)
         d = self.diffusers.defaults
         self.steps = int(s.num_inference_steps or d["num_inference_steps"])
         self.guidance = float(s.guidance_scale if s.guidance_scale is not None else d["guidance_scale"])
@@ -86,7 +76,6 @@ __all__ = [
     "DIFFUSERS_MISSING",
     "SD_BETAS",
     "ImageGeneration",
-    "ImageGenerationSettings",
     "build_components",
     "count_pipeline_parameters",
     "require_diffusers",

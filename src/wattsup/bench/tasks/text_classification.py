@@ -18,11 +18,7 @@ class TextClassification(Task):
     description: ClassVar[str] = "label a text (the study: sentiment of IMDB, Rotten Tomatoes, SST-2)"
 
     def run(self, batch: list[dict[str, Any]], phase: PhaseFn) -> BatchResult:
-        with phase("preprocess"):
-            enc = self.tokenize([ex["text"] for ex in batch])
-            inputs = self.model_inputs(enc)
-        with phase("forward"):
-            logits = self.backend.forward(inputs).logits
+        enc, logits = self.text_logits(batch, phase)
         with phase("postprocess"):
             probs = logits.float().softmax(-1)
             best = probs.argmax(-1).tolist()

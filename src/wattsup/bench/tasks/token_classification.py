@@ -28,11 +28,7 @@ class TokenClassification(Task):
     description: ClassVar[str] = "label each token (the study: NER on ReCoRD, WikiANN, CoNLL-2003)"
 
     def run(self, batch: list[dict[str, Any]], phase: PhaseFn) -> BatchResult:
-        with phase("preprocess"):
-            enc = self.tokenize([ex["text"] for ex in batch])
-            inputs = self.model_inputs(enc)
-        with phase("forward"):
-            logits = self.backend.forward(inputs).logits
+        enc, logits = self.text_logits(batch, phase)
         with phase("postprocess"):
             ids = logits.argmax(-1).tolist()
             out = []

@@ -7,17 +7,10 @@
 
 from __future__ import annotations
 
-from wattsup.results.importers.codecarbon import (
-    ImportOptions,
-    ImportReport,
-    csv_files,
-    import_codecarbon,
-    read_codecarbon,
-    read_lengths,
-    read_params,
-)
+from wattsup.results.importers.codecarbon import import_codecarbon, read_codecarbon
 from wattsup.results.importers.optimum import import_optimum, report_files
-from wattsup.results.importers.study import StudyName, parse_name
+from wattsup.results.importers.options import ImportOptions, ImportReport, csv_files
+from wattsup.results.importers.study import StudyName, parse_name, read_lengths, read_params
 
 __all__ = [
     "ImportOptions",

@@ -33,8 +33,8 @@ from pydantic import ValidationError
 
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH, ComponentEnergy, Measurement
-from wattsup.results.importers.codecarbon import _BOUNDS, ImportOptions, ImportReport, check_options
-from wattsup.results.schema import Provenance, Repetition, RunConfig, RunRecord
+from wattsup.records import ImportedSettings, Provenance, Repetition, RunConfig, RunRecord
+from wattsup.results.importers.options import ImportOptions, ImportReport, check_options, imported_component
 from wattsup.results.store import Store
 
 INFERENCE_TARGETS = ("prefill", "decode", "forward", "call")
@@ -125,16 +125,7 @@ def _components(energy: dict[str, Any], options: ImportOptions, where: str) -> l
         j = _number(v, f"{where}.energy.{name}") * JOULES_PER_KWH
         if j < 0:
             raise InvalidInput("PATH", f"{where}: {name} energy is negative")
-        method = options.gpu_method if name == "gpu" else options.cpu_method if name == "cpu" else "modeled"
-        out.append(
-            ComponentEnergy(
-                name=name,
-                energy_j=j,
-                method=method,
-                error_bound_j=_BOUNDS[method] * j,
-                detail=f"optimum-benchmark (CodeCarbon) {name} energy",
-            )
-        )
+        out.append(imported_component(name, j, options, f"optimum-benchmark (CodeCarbon) {name} energy"))
     return out
 
 
@@ -159,18 +150,44 @@ def _measurement(
 
 def read_report(path: Path, options: ImportOptions, report: ImportReport) -> RunRecord | None:
     """One optimum-benchmark report as a run record (``None``, counted in ``report``, if unusable)."""
-    data = _load(path)
-    config, targets = _split(path, data)
+    config, targets = _split(path, _load(path))
     backend = _dict(config.get("backend"))
     scenario = _dict(config.get("scenario"))
-    env = _dict(config.get("environment"))
-    from wattsup.bench.tasks import get_task_info
+    names = _names(backend, scenario, options, report)
+    if names is None:
+        return None
+    window = _window(path, targets, options, report)
+    if window is None:
+        return None
+    load = None
+    lm = targets.get("load_model")
+    if isinstance(lm, dict) and isinstance(lm.get("energy"), dict):
+        load = _measurement("load_model", lm, 0.0, options, str(path))
+    n = _count(scenario.get("num_samples"), f"{path}: config.scenario.num_samples", 0) or options.inferences
+    # The measurements identify the result, whatever the file is called or whether it carries its config.
+    digest = hashlib.sha256(json.dumps(targets, sort_keys=True).encode()).hexdigest()[:32]
+    stat = path.stat()
+    return RunRecord(
+        run_id=f"ob-{digest}",
+        config=_config(path, names, int(n), backend, scenario, options),
+        started_at=datetime.fromtimestamp(stat.st_mtime - window.duration_s, UTC),
+        finished_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+        load=load,
+        repetitions=[Repetition(index=0, measurement=window, inferences=int(n))],
+        provenance=_provenance(path, names[1], backend, _dict(config.get("environment"))),
+    )
+
+
+def _names(
+    backend: dict[str, Any], scenario: dict[str, Any], options: ImportOptions, report: ImportReport
+) -> tuple[str, str, str] | None:
+    """The run's task, model and dataset (the options', else the report's); None, counted, if unknown."""
+    from wattsup.records.tasks import get_task_info
 
     task_name = options.task or backend.get("task")
     if not task_name:
         report.skip("task unknown (the report has no config.backend.task; give --task)")
         return None
-    task = get_task_info(str(task_name)).name
     model = options.model or backend.get("model")
     if not model:
         report.skip("model unknown (the report has no config.backend.model; give --model)")
@@ -179,7 +196,14 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
     if not dataset:
         report.skip("dataset unknown (the report has no config.scenario.dataset_name; give --dataset)")
         return None
-    n = _count(scenario.get("num_samples"), f"{path}: config.scenario.num_samples", 0) or options.inferences
+    return get_task_info(str(task_name)).name, str(model), str(dataset)
+
+
+def _window(
+    path: Path, targets: dict[str, Any], options: ImportOptions, report: ImportReport
+) -> Measurement | None:
+    """The inference targets as the phases of one window (their energies summed); None, counted in
+    ``report``, when none has energy or all of it is zero."""
     phases = []
     offset = 0.0
     for name in INFERENCE_TARGETS:
@@ -215,23 +239,30 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
                     }
                 )
             )
-    window = Measurement(start_s=0.0, duration_s=offset, components=list(totals.values()), phases=phases)
-    load = None
-    lm = targets.get("load_model")
-    if isinstance(lm, dict) and isinstance(lm.get("energy"), dict):
-        load = _measurement("load_model", lm, 0.0, options, str(path))
+    return Measurement(start_s=0.0, duration_s=offset, components=list(totals.values()), phases=phases)
+
+
+def _config(
+    path: Path,
+    names: tuple[str, str, str],
+    n: int,
+    backend: dict[str, Any],
+    scenario: dict[str, Any],
+    options: ImportOptions,
+) -> RunConfig:
+    task, model, dataset = names
     gen = _dict(scenario.get("generate_kwargs"))
     device = str(backend.get("device") or options.device or "cuda:0")
     if device == "cuda":
         ids = str(backend.get("device_ids") or "0").split(",")[0]
         device = f"cuda:{ids}"
     input_shapes = _dict(scenario.get("input_shapes"))
-    cfg = RunConfig(
+    return RunConfig(
         task=task,
-        model=str(model),
+        model=model,
         weights="random" if backend.get("no_weights") else "pretrained",
-        dataset=str(dataset),
-        n=int(n),
+        dataset=dataset,
+        n=n,
         batch_size=_count(
             input_shapes.get("batch_size"), f"{path}: config.scenario.input_shapes.batch_size", 1
         )
@@ -244,11 +275,16 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
             gen.get("max_new_tokens"), f"{path}: config.scenario.generate_kwargs.max_new_tokens", 0
         )
         or None,
-        extra={"source": f"optimum-benchmark report ({scenario.get('name', 'scenario unknown')})"},
+        settings=ImportedSettings(
+            source=f"optimum-benchmark report ({scenario.get('name', 'scenario unknown')})"
+        ),
     )
+
+
+def _provenance(path: Path, model: str, backend: dict[str, Any], env: dict[str, Any]) -> Provenance:
     raw_gpus = env.get("gpu")
     gpus: list[Any] = raw_gpus if isinstance(raw_gpus, list) else []
-    prov = Provenance(
+    return Provenance(
         os=str(env.get("platform", "")),
         python=str(env.get("python_version", "")),
         cpu_model=str(env.get("cpu", "")),
@@ -264,18 +300,6 @@ def read_report(path: Path, options: ImportOptions, report: ImportReport) -> Run
         weights_source=f"hub: {model}"
         + (" (random weights: no_weights)" if backend.get("no_weights") else ""),
         input_source=f"imported from optimum-benchmark report {path}",
-    )
-    # The measurements identify the result, whatever the file is called or whether it carries its config.
-    digest = hashlib.sha256(json.dumps(targets, sort_keys=True).encode()).hexdigest()[:32]
-    stat = path.stat()
-    return RunRecord(
-        run_id=f"ob-{digest}",
-        config=cfg,
-        started_at=datetime.fromtimestamp(stat.st_mtime - offset, UTC),
-        finished_at=datetime.fromtimestamp(stat.st_mtime, UTC),
-        load=load,
-        repetitions=[Repetition(index=0, measurement=window, inferences=int(n))],
-        provenance=prov,
     )
 
 

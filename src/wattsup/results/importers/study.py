@@ -11,11 +11,20 @@
   size (files without ``_resized`` of a task that has resized variants) get ``<dataset>_native``
   (``coco_native``), so a summary can leave them out with ``--exclude-dataset '*_native'``.
 - ``summarize_*_15``: summaries of 15 new tokens (``max_new_tokens`` 15).
+
+The study's side files are read here too: model parameter counts (:func:`read_params`) and output
+lengths (:func:`read_lengths`).
 """
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+
+from wattsup.errors import InvalidInput, finite_number
+from wattsup.results.importers.options import csv_files
 
 STUDY = "Power Hungry Processing (Luccioni, Jernite, Strubell, FAccT 2024)"
 
@@ -125,3 +134,70 @@ def lengths_dataset(stem: str) -> str | None:
     if lowered.endswith("_flan"):
         lowered = lowered[: -len("_flan")]
     return DATASETS.get(lowered)
+
+
+def read_params(path: str | Path) -> dict[str, int]:
+    """``model_name,num_parameters`` CSV (the study's ``model_parameters.csv``) → model → count."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise InvalidInput("--params", f"{p} does not exist")
+    out: dict[str, int] = {}
+    with p.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        cols = reader.fieldnames or []
+        name_col = next((c for c in cols if c.lower() in ("model_name", "model", "name")), None)
+        num_col = next((c for c in cols if c.lower() in ("num_parameters", "n_params", "parameters")), None)
+        if name_col is None or num_col is None:
+            raise InvalidInput("--params", f"{p}: needs columns model_name and num_parameters, has {cols}")
+        for i, rec in enumerate(reader, start=2):
+            name = (rec.get(name_col) or "").strip()
+            raw = (rec.get(num_col) or "").strip()
+            if not name or not raw:
+                continue
+            try:
+                n = finite_number("--params", float(raw), minimum=0)
+            except ValueError:
+                raise InvalidInput("--params", f"{p}:{i}: {raw!r} is not a parameter count") from None
+            out[name] = int(n)
+    return out
+
+
+LengthKey = tuple[str, str]
+
+
+def read_lengths(
+    paths: Iterable[str | Path], models: Iterable[str] = (), *, warnings: list[str] | None = None
+) -> dict[LengthKey, float]:
+    """The study's output lengths (``Input, Output, model, dataset`` per sample; the dataset from the file
+    name) → (model, dataset) → mean output tokens per inference. A model name that is a unique prefix of
+    one in ``models`` is mapped to it (the study's files say ``bloomz-1b`` for ``bloomz-1b7``)."""
+    known = sorted(set(models))
+    sums: dict[LengthKey, list[float]] = {}
+    for path in csv_files(paths, flag="--lengths"):
+        dataset = lengths_dataset(path.stem)
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            cols = reader.fieldnames or []
+            if "Output" not in cols or "model" not in cols:
+                raise InvalidInput("--lengths", f"{path}: needs columns Output and model, has {cols}")
+            for rec in reader:
+                ds = dataset or (rec.get("dataset") or "").strip()
+                try:
+                    out = float(rec["Output"])
+                except (TypeError, ValueError):
+                    continue
+                acc = sums.setdefault(((rec.get("model") or "").strip(), ds), [0.0, 0.0])
+                acc[0] += out
+                acc[1] += 1
+    result: dict[LengthKey, float] = {}
+    for (model, ds), (total, n) in sums.items():
+        name = model
+        if known and model not in known:
+            candidates = [k for k in known if k.startswith(model)]
+            if len(candidates) == 1:
+                name = candidates[0]
+                note = f"lengths: model {model!r} taken as {name!r} (a unique prefix of it)"
+                if warnings is not None and note not in warnings:
+                    warnings.append(note)
+        result[(name, ds)] = total / n
+    return result

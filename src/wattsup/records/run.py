@@ -1,7 +1,9 @@
 """The run record: what one benchmark run was (its configuration), what it measured, and where it ran.
 
 ``RunConfig`` identifies a configuration (its hash drives resume and dedup); ``RunRecord`` is what the
-results store keeps. Energies are joules inside; kWh per 1,000 inferences is derived at the edge.
+results store keeps. Energies are joules inside; kWh per 1,000 inferences is derived at the edge. The
+harness (:mod:`wattsup.bench`) writes records and the store (:mod:`wattsup.results`) keeps them; both
+import them from here.
 """
 
 from __future__ import annotations
@@ -9,12 +11,27 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
+from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH, Measurement
+from wattsup.records.settings import (
+    FAMILIES,
+    AnySettings,
+    EncoderSettings,
+    Family,
+    LegacySettings,
+    TaskSettings,
+    given,
+    problem,
+    read,
+    setting_names,
+)
+from wattsup.records.tasks import family_of
 
 WeightsSource = Literal["pretrained", "random"]
 RunStatus = Literal["ok", "failed"]
@@ -40,10 +57,46 @@ class RunConfig(BaseModel):
         default=None, ge=1, description="fixed generation length (min = max, EOS off)"
     )
     mode: Literal["task-specific", "zero-shot"] = "task-specific"
-    extra: dict[str, Any] = Field(default_factory=dict, description="task-specific settings")
+    settings: TaskSettings = Field(
+        default_factory=EncoderSettings,
+        description="the task family's settings; given as a plain mapping (``extra``, as records stored "
+        "before the settings were typed have them), they are read into the family of the task",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_settings(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = dict(data)
+        extra = data.pop("extra", None)
+        raw = data.get("settings", extra)
+        if raw is None or isinstance(raw, Mapping):
+            data["settings"] = _family_settings(
+                str(data.get("task", "")), str(data.get("mode", "task-specific")), dict(raw or {})
+            )
+        return data
+
+    @field_serializer("settings")
+    def _given_settings(self, settings: AnySettings) -> dict[str, Any]:
+        """The family and the settings given, not the defaults: a record read back hashes as it was."""
+        if isinstance(settings, LegacySettings):
+            return {"family": "legacy", "values": given(settings)}
+        return {"family": settings.family, **given(settings)}
+
+    def revised(self, **changes: Any) -> RunConfig:
+        """This configuration with ``changes``, validated again: its settings are read anew into the family
+        of the task and mode it now has (an imported run's stay imported)."""
+        data = self.model_dump(exclude={"settings"}) | changes
+        if "settings" not in changes:
+            kept = given(self.settings)
+            data["settings"] = {"family": "imported", **kept} if self.settings.family == "imported" else kept
+        return RunConfig.model_validate(data)
 
     def config_hash(self) -> str:
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        dumped = self.model_dump(mode="json", exclude={"settings"})
+        dumped["extra"] = given(self.settings)  # the key and content the hash had before settings were typed
+        blob = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -152,3 +205,34 @@ class RunRecord(BaseModel):
             )
             out.append(e / JOULES_PER_KWH / rep.inferences * 1000.0)
         return out
+
+
+def _family(task: str, mode: str, raw: dict[str, Any]) -> Family:
+    """The family of ``raw`` settings: an importer's where they name their ``source``, else the task's;
+    for a task wattsup does not know, the first family that takes them."""
+    if "source" in raw:
+        return "imported"
+    known = family_of(task, mode)
+    if known is not None:
+        return known
+    fits = (f for f, model in FAMILIES.items() if f != "legacy" and set(raw) <= set(setting_names(model)))
+    return next(fits, "encoder")
+
+
+def _family_settings(task: str, mode: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` settings tagged with their family (kept as they are where they carry it)."""
+    if "family" in raw:
+        return raw
+    return read(_family(task, mode, raw), raw)
+
+
+def checked_config(data: Mapping[str, Any]) -> RunConfig:
+    """``RunConfig.model_validate(data)``, where settings that the task's family does not take are an
+    InvalidInput on ``extra`` in one line (a setting it does not take names those it does)."""
+    config = RunConfig.model_validate(data)
+    if isinstance(config.settings, LegacySettings):
+        raw = dict(config.settings.values)
+        family = _family(config.task, config.mode, raw)
+        said = problem(family, config.task, raw) if family != "legacy" else ""
+        raise InvalidInput("extra", said or f"{config.task} takes no settings {sorted(raw)}")
+    return config

@@ -5,12 +5,9 @@ run's warm-up, ``n`` and repetitions. Nothing is guessed where no such run exist
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from wattsup.results.schema import RunConfig, RunRecord
-
-if TYPE_CHECKING:
-    from wattsup.results import Store
+from wattsup.records import RunConfig, RunRecord
+from wattsup.results.store import RunFilter, Store
 
 
 @dataclass(frozen=True)
@@ -43,8 +40,6 @@ def from_record(config: RunConfig, earlier: RunRecord) -> Estimate | None:
 
 def estimate(config: RunConfig, store: Store, *, look_at: int = 20) -> Estimate | None:
     """The estimate for ``config`` from ``store``, or None where it holds no run of the same setup."""
-    from wattsup.results import RunFilter
-
     rows = store.list_runs(
         RunFilter(task=config.task, model=config.model, device=config.device, status="ok"), limit=look_at
     )
