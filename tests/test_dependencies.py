@@ -128,3 +128,19 @@ def test_the_import_map_names_the_installed_distributions() -> None:
             assert _to_dist(module) in {_dist(d) for d in provided[module]}, module
             checked += 1
     assert checked >= 1  # the core's pydantic at least is installed wherever the tests run
+
+
+def test_the_constraints_pin_every_declared_distribution_of_their_extras() -> None:
+    """constraints/ci.txt is refreshed with pyproject.toml: a new dependency without scripts/lock.sh fails."""
+    lines = (ROOT / "constraints" / "ci.txt").read_text(encoding="utf-8").splitlines()
+    extras = next(ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("# Extras:")).split(",")
+    pinned = {}
+    for ln in lines:
+        if ln and not ln.startswith("#"):
+            name, _, version = ln.partition("==")
+            assert version and "+" not in version, f"{ln!r}: pin each distribution with == and a release"
+            pinned[_dist(name)] = version
+    declared = _declared()
+    wanted = set().union(*(declared[e] for e in ["core", *extras])) - {"torch"}  # pinned by the scripts
+    missing = sorted(wanted - set(pinned))
+    assert not missing, f"declared but not pinned in constraints/ci.txt: {missing}; run scripts/lock.sh"
