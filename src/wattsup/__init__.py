@@ -7,9 +7,13 @@ optional extras and are imported only where they are used.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("wattsup")  # pyproject.toml is the one place the number is written
+except PackageNotFoundError:  # run from a source tree that was never installed (PYTHONPATH=src)
+    __version__ = "0+unknown"
 
 __all__ = ["Measurement", "Meter", "__version__"]
 

@@ -18,14 +18,14 @@ from wattsup.meter.timeline import (
     CounterTrack,
     PolledEnergyTrack,
     PowerIntegrator,
-    _feasible_bound,
 )
+from wattsup.meter.track import feasible_bound
 
 PROPS = settings(deadline=None, derandomize=True)
 """Deterministic (derandomized) and free of time limits: the machine running the tests is shared."""
 SIM = settings(PROPS, max_examples=15)
 
-# --------------------------------------------------------------------------- _feasible_bound
+# --------------------------------------------------------------------------- feasible_bound
 
 span_case = st.tuples(
     st.floats(min_value=1e-3, max_value=10.0),  # span
@@ -50,7 +50,7 @@ def test_feasible_bound_covers_every_history_in_the_power_range(
     t = t0 + x * span
     e_t = sum(p * min(max(t - (t0 + k * piece), 0.0), piece) for k, p in enumerate(powers))
     est = de * (t - t0) / span
-    bound = _feasible_bound(0.0, de, t0, t0 + span, t, p_lo, p_hi)
+    bound = feasible_bound(0.0, de, t0, t0 + span, t, p_lo, p_hi)
     assert abs(e_t - est) <= bound + 1e-9 * (1 + de)
 
 
@@ -66,7 +66,7 @@ def test_feasible_bound_is_attained(case: tuple[float, float, float, float]) -> 
     est = de * x
     hi = min(p_hi * a, de - p_lo * b)
     lo = max(p_lo * a, de - p_hi * b)
-    bound = _feasible_bound(0.0, de, 0.0, span, a, p_lo, p_hi)
+    bound = feasible_bound(0.0, de, 0.0, span, a, p_lo, p_hi)
     assert bound == pytest.approx(max(hi - est, est - lo, 0.0), rel=1e-9, abs=1e-9)
 
 
@@ -83,7 +83,7 @@ def test_feasible_bound_is_between_zero_and_the_interval(
 ) -> None:
     """Whatever the power range, even one that cannot explain the interval: 0 <= bound <= its energy."""
     p_lo, p_hi = sorted((p1, p2))
-    bound = _feasible_bound(0.0, de, 0.0, span, x * span, p_lo, p_hi)
+    bound = feasible_bound(0.0, de, 0.0, span, x * span, p_lo, p_hi)
     assert 0.0 <= bound <= de + 1e-9 * (1 + de)
 
 
@@ -92,15 +92,13 @@ def test_feasible_bound_is_between_zero_and_the_interval(
 def test_feasible_bound_vanishes_at_the_readings(span: float, p: float) -> None:
     de = p * span
     for t in (0.0, span):
-        assert _feasible_bound(0.0, de, 0.0, span, t, 0.9 * p, 1.1 * p) == pytest.approx(0.0, abs=1e-9 * de)
+        assert feasible_bound(0.0, de, 0.0, span, t, 0.9 * p, 1.1 * p) == pytest.approx(0.0, abs=1e-9 * de)
     # steady power inside the range: the bound is 10% of the nearer reading's distance at that power
-    assert _feasible_bound(0.0, de, 0.0, span, span / 4, 0.9 * p, 1.1 * p) == pytest.approx(
-        0.1 * p * span / 4
-    )
+    assert feasible_bound(0.0, de, 0.0, span, span / 4, 0.9 * p, 1.1 * p) == pytest.approx(0.1 * p * span / 4)
 
 
 def test_feasible_bound_of_an_empty_span() -> None:
-    assert _feasible_bound(1.0, 2.0, 5.0, 5.0, 5.0, 0.0, 10.0) == 0.0
+    assert feasible_bound(1.0, 2.0, 5.0, 5.0, 5.0, 0.0, 10.0) == 0.0
 
 
 # --------------------------------------------------------------------------- PowerIntegrator

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterator
 import pytest
 from fake_nvml import FakeClock, FakeNvml, fake_nvml_factory
 
-from wattsup.meter import guard, meter, sampler, sources, timeline
+from wattsup.meter import counter_track, guard, meter, sampler, sources, timeline
 from wattsup.sensors import nvml
 
-TIMED_MODULES = (timeline, sources, nvml, meter, sampler, guard)
+TIMED_MODULES = (timeline, counter_track, sources, nvml, meter, sampler, guard)
 """The wattsup modules whose ``time`` the fake clock replaces."""
 
 

@@ -10,131 +10,50 @@ Two kinds of track:
 * :class:`PolledEnergyTrack`: a cumulative-energy reading that is fresh at every poll (RAPL, modelled
   CPU/RAM, integrated power readings). Linear interpolation between polls; the bound is what any power
   history within the observed power range could give.
-* :class:`CounterTrack`: a counter that only steps every ~100 ms (NVML). Its ticks are found by reading
-  it just before and after each predicted step. Where the driver keeps ~20 ms power samples, a window's
-  energy is the samples' integral over the window, scaled so that the samples integrate to what the
-  counter says over the surrounding ticks (``counter+samples``). Otherwise, linear interpolation
-  between bracketed ticks.
+* :class:`CounterTrack` (:mod:`wattsup.meter.counter_track`): a counter that only steps every ~100 ms
+  (NVML). Its ticks are found by reading it just before and after each predicted step. Where the driver
+  keeps ~20 ms power samples, a window's energy is the samples' integral over the window, scaled so that
+  the samples integrate to what the counter says over the surrounding ticks (``counter+samples``).
+  Otherwise, linear interpolation between bracketed ticks.
+
+Besides, :class:`HostLoadTrack` follows the host's and the metered process tree's busy CPU time, and
+:class:`PowerIntegrator` turns power readings into cumulative joules. The base, :class:`Track` and its
+:class:`Estimate`, is :mod:`wattsup.meter.track`; this module is where every track is imported from.
 """
 
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
-import statistics
-import threading
 import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from wattsup.meter.counter_track import (
+    ALIGN_S,
+    BRACKET_EVERY,
+    LOCAL_SPAN_S,
+    MIN_SPAN_S,
+    SAMPLES_EVERY_S,
+    SPAN_S,
+    CounterTrack,
+)
 from wattsup.meter.measurement import Method
+from wattsup.meter.track import Estimate, Track, feasible_bound, trim_series
 
-ALIGN_S = 0.02
-"""Uncertainty of the alignment between the driver's sample timestamps and the counter (one sample)."""
-SPAN_S = 5.0
-"""How far around a window the counter ticks that calibrate the samples are taken from."""
-LOCAL_SPAN_S = 1.0
-"""The shorter span whose calibration, compared with the wide one, shows drift of the samples' scale."""
-MIN_SPAN_S = 0.5
-SAMPLES_EVERY_S = 0.25
-"""How often the driver's buffer of power samples (a few seconds of them) is drained; a window waiting to
-be finalised drains it at once."""
-BRACKET_EVERY = 10
-"""Where power samples shape the windows, only every this many counter ticks is bracketed by reads (each
-NVML counter read busy-waits ~3.6 ms): the calibration needs ticks seconds apart, not every one."""
-
-
-@dataclass
-class Estimate:
-    energy_j: float
-    systematic_j: float
-    random_j: float
-    filled_s: float = 0.0
-    """Seconds of the interval that no working sensor observed and a fallback filled (see meter/guard.py)."""
-    fill_note: str = ""
-
-    @property
-    def bound_j(self) -> float:
-        return self.systematic_j + self.random_j
-
-
-class Track(ABC):
-    """Base of every track. Subclasses implement ``poll``, ``covered_until`` and ``energy``."""
-
-    name: str
-    method: Method
-    detail: str
-    apportion: bool = False
-    """A whole-package counter (RAPL): apportioned to the metered process tree on a busy host."""
-    static_w: float = 0.0
-    """Power of a model drawn whatever runs (CPU idle power, the RAM model): shared on a busy host."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.error: str | None = None
-
-    def start(self, now: float) -> float:
-        """Take the first reading; returns when to poll next."""
-        return self.poll(now)
-
-    @abstractmethod
-    def poll(self, now: float) -> float:
-        """Take a reading; returns the monotonic time at which to poll next."""
-
-    @abstractmethod
-    def covered_until(self) -> float:
-        """Windows ending at or before this monotonic time can be finalised."""
-
-    @abstractmethod
-    def energy(self, a: float, b: float) -> Estimate:
-        """Energy between monotonic times ``a`` and ``b``, with its error bound."""
-
-    @abstractmethod
-    def points(self, a: float, b: float) -> list[tuple[float, float]]:
-        """Timeline points (monotonic s, cumulative J from ``a``) between ``a`` and ``b``."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook: most tracks hold nothing to release
-        """Release what the track holds (NVML references)."""
-
-    def need_cover(self, t: float) -> None:  # noqa: B027 - optional hook: most tracks cover every poll
-        """A window ending at ``t`` waits to be finalised: observe past ``t`` as soon as possible."""
-
-    def estimator(self, a: float, b: float) -> str | None:
-        """Which estimator a window [a, b] gets, where the track has several (None: just one)."""
-        return None
-
-    def observed_until(self) -> float:
-        """The last time the track has a reading for (it may need more to finalise a window there)."""
-        return self.covered_until()
-
-    @abstractmethod
-    def trim(self, before: float) -> None:
-        """Forget what no window starting at or after ``before`` needs (bounded memory)."""
-
-    @abstractmethod
-    def last_change_t(self) -> float | None:
-        """When the reading last moved (None before two readings): a counter that stops is a fault."""
-
-
-def _trim_index(ts: list[float], before: float) -> int:
-    """How many leading entries of the sorted ``ts`` can go while one stays at or before ``before``."""
-    return max(bisect.bisect_right(ts, before) - 1, 0)
-
-
-def _feasible_bound(e0: float, e1: float, t0: float, t1: float, t: float, p_lo: float, p_hi: float) -> float:
-    """Largest error of linear interpolation at ``t`` in [t0, t1] when power stays within [p_lo, p_hi]."""
-    de, span = e1 - e0, t1 - t0
-    if span <= 0:
-        return 0.0
-    a, b = t - t0, t1 - t
-    est = de * a / span
-    lo = max(p_lo * a, de - p_hi * b, 0.0)
-    hi = min(p_hi * a, de - p_lo * b, de)
-    if lo > hi:  # the observed range does not explain this interval: fall back to monotonicity alone
-        lo, hi = 0.0, de
-    return max(est - lo, hi - est, 0.0)
+__all__ = [
+    "ALIGN_S",
+    "BRACKET_EVERY",
+    "LOCAL_SPAN_S",
+    "MIN_SPAN_S",
+    "SAMPLES_EVERY_S",
+    "SPAN_S",
+    "CounterTrack",
+    "Estimate",
+    "HostLoadTrack",
+    "PolledEnergyTrack",
+    "PowerIntegrator",
+    "Track",
+]
 
 
 class PolledEnergyTrack(Track):
@@ -176,9 +95,7 @@ class PolledEnergyTrack(Track):
 
     def trim(self, before: float) -> None:
         with self.lock:
-            k = _trim_index(self.t, before)
-            if k:
-                del self.t[:k], self.e[:k], self.half[:k]
+            trim_series(before, self.t, self.e, self.half)
 
     def last_change_t(self) -> float | None:
         with self.lock:
@@ -210,7 +127,7 @@ class PolledEnergyTrack(Track):
             base = e0 if t < t0 else e1
             return base + p * (t - edge), abs(t - edge) * p_hi
         est = e0 + (e1 - e0) * (t - t0) / (t1 - t0)
-        bound = _feasible_bound(e0, e1, t0, t1, t, p_lo, p_hi)
+        bound = feasible_bound(e0, e1, t0, t1, t, p_lo, p_hi)
         bound += p_hi * max(self.half[i], self.half[i + 1])
         return est, bound
 
@@ -244,346 +161,6 @@ class PowerIntegrator:
             self.total_j += (p0 + p) / 2 * max(t - t0, 0.0)
         self._last = (t, p)
         return self.total_j
-
-
-class CounterTrack(Track):
-    """A stepping energy counter (NVML), optionally shaped by timestamped power samples.
-
-    ``read_counter_j`` returns cumulative joules (already wrap/reset corrected); ``read_samples``
-    returns new (monotonic s, W) samples since the last call, or is ``None`` where there are none.
-    """
-
-    method: Method = "counter"
-
-    def __init__(
-        self,
-        name: str,
-        read_counter_j: Callable[[], float],
-        read_samples: Callable[[], list[tuple[float, float]]] | None,
-        detail: str,
-        period_s: float = 0.1,
-        max_power_w: float | None = None,
-        bracket_every: int = BRACKET_EVERY,
-        resets: Callable[[], int] | None = None,
-        clock_jitter: Callable[[], float] | None = None,
-    ) -> None:
-        super().__init__()
-        self.name, self.detail = name, detail
-        self.read_counter_j = read_counter_j
-        self.clock_jitter = clock_jitter
-        self.resets = resets
-        """How many resets the counter's accumulator has seen: the energy between the last read before a
-        reset and the reset is lost to the counter, so no calibration span may cross one."""
-        self._resets_seen = 0
-        self.breaks: list[float] = []
-        """Times of the ticks first read after a counter reset."""
-        self.read_samples = read_samples
-        self.max_power_w = max_power_w
-        self.period_s = period_s
-        self.bracket_every = bracket_every if read_samples is not None else 1
-        # every counter read: start, end, value
-        self._last_read: tuple[float, float, float] | None = None
-        self._attempt_since: float | None = None  # reading until the counter steps, since then
-        self._need_after: float | None = None  # a window ending then waits for a tick bracketed after it
-        # ticks: bracket [lo, hi] within which the counter stepped to value
-        self.tick_lo: list[float] = []
-        self.tick_hi: list[float] = []
-        self.tick_e: list[float] = []
-        self.tick_m: list[float] = []  # bracket midpoints: the tick time estimates
-        # power samples and their running trapezoid integral
-        self.s_t: list[float] = []
-        self.s_p: list[float] = []
-        self.s_cum: list[float] = [0.0]
-        self._next_samples = 0.0
-        self.reads = 0
-
-    # ----------------------------------------------------------------- polling
-    def _tick_mid(self, i: int) -> float:
-        return self.tick_m[i]
-
-    def _period(self) -> float | None:
-        """The counter's update period from the bracketed ticks (which may be several periods apart)."""
-        n = len(self.tick_m)
-        if n < 3:
-            return None
-        per = []
-        for i in range(max(0, n - 9), n - 1):
-            d = self.tick_m[i + 1] - self.tick_m[i]
-            per.append(d / max(1, round(d / self.period_s)))
-        period = statistics.median(per)
-        if 0.005 < period < 2.0:
-            self.period_s = period
-        return self.period_s
-
-    def _predicted_next_tick(self) -> float | None:
-        period = self._period()
-        return None if period is None else self.tick_m[-1] + period
-
-    def _target(self, now: float, guard: float) -> float | None:
-        """When the next tick worth bracketing is due: ``bracket_every`` periods after the last one (the
-        power samples carry the shape in between), or the first one after a window waiting to be finalised."""
-        period = self._period()
-        if period is None:
-            return None
-        last = self.tick_m[-1]
-        k = self.bracket_every
-        need = self._need_after
-        if need is not None and self.tick_lo[-1] < need:
-            k = max(1, math.ceil((need + guard - last) / period - 1e-6))
-        # not a tick already past: late polls (a busy host) bracket the next one instead
-        return last + max(k, math.ceil((now - last) / period - 1e-6)) * period
-
-    def _settle_need(self) -> None:
-        """Forget a waiting window's end once a bracketed step and a sample lie past it (lock held)."""
-        need = self._need_after
-        if need is None or not self.tick_lo or self.tick_lo[-1] < need:
-            return
-        if self.read_samples is None or (self.s_t and self.s_t[-1] >= need):
-            self._need_after = None
-
-    def need_cover(self, t: float) -> None:
-        with self.lock:
-            self._need_after = t if self._need_after is None else max(self._need_after, t)
-        self._next_samples = 0.0  # and the samples past it, now
-
-    def _read(self) -> tuple[float, float, float]:
-        t0 = time.monotonic()
-        e = self.read_counter_j()
-        t1 = time.monotonic()
-        self.reads += 1
-        return t0, t1, e
-
-    def poll(self, now: float) -> float:
-        if self.read_samples is not None and now >= self._next_samples:
-            new = self.read_samples()
-            with self.lock:
-                for t, p in new:
-                    if self.s_t and t <= self.s_t[-1]:
-                        continue
-                    if self.s_t:
-                        self.s_cum.append(self.s_cum[-1] + (self.s_p[-1] + p) / 2 * (t - self.s_t[-1]))
-                    self.s_t.append(t)
-                    self.s_p.append(p)
-            with self.lock:
-                self._settle_need()
-                need = self._need_after
-                waiting = need is not None and (not self.s_t or self.s_t[-1] < need)
-            # a window waiting to be finalised needs a sample past its end: look again soon
-            self._next_samples = now + (0.02 if waiting else SAMPLES_EVERY_S)
-        next_samples = self._next_samples if self.read_samples is not None else math.inf
-        guard = max(0.01, 0.15 * self.period_s)
-        if self._attempt_since is None:
-            with self.lock:
-                target = self._target(now, guard)
-            if target is not None and now < target - guard:
-                return min(target - guard, next_samples)
-            # a baseline read just before the tick: the bracket's low end is the last read without a step
-            t0, t1, e = self._read()
-            with self.lock:
-                self._last_read = (t0, t1, e)
-            self._attempt_since = t0
-            return t1 + 0.002
-        t0, t1, e = self._read()
-        with self.lock:
-            last = self._last_read
-            assert last is not None
-            self._last_read = (t0, t1, e)
-            if e != last[2]:
-                self.tick_lo.append(last[0])
-                self.tick_hi.append(t1)
-                self.tick_e.append(e)
-                self.tick_m.append((last[0] + t1) / 2)
-                n_resets = self.resets() if self.resets is not None else 0
-                if n_resets != self._resets_seen:
-                    self._resets_seen = n_resets
-                    self.breaks.append(self.tick_m[-1])
-                self._settle_need()
-                self._attempt_since = None
-                target = self._target(t1, guard)
-                return t1 + 0.002 if target is None else min(target - guard, next_samples)
-        waited = t1 - self._attempt_since
-        if waited > 3 * self.period_s:  # no step: a stalled counter; keep watching without burning a core
-            return t1 + min(self.period_s / 2, 0.05)
-        return t1 + 0.002  # waiting for the step: read again soon
-
-    def last_change_t(self) -> float | None:
-        with self.lock:
-            if self._last_read is None or not self.tick_hi:
-                return None
-            return self.tick_hi[-1]
-
-    def observed_until(self) -> float:
-        with self.lock:
-            if not self.tick_e:
-                return -math.inf
-            if self.read_samples is not None and self.s_t:
-                return max(self.tick_hi[-1], self.s_t[-1])
-            return self.tick_hi[-1]
-
-    def trim(self, before: float) -> None:
-        with self.lock:
-            k = _trim_index(self.tick_m, before)
-            if k:
-                del self.tick_lo[:k], self.tick_hi[:k], self.tick_e[:k], self.tick_m[:k]
-            k = _trim_index(self.s_t, before)
-            if k:
-                del self.s_t[:k], self.s_p[:k], self.s_cum[:k]
-
-    def covered_until(self) -> float:
-        with self.lock:
-            if not self.tick_e:
-                return -math.inf
-            if self.read_samples is not None and self.s_t:
-                return min(self.tick_lo[-1], self.s_t[-1])
-            # interpolation: the interval that holds a window's end needs a neighbour after it, so that
-            # the power range of the bound sees the power after a step in it
-            return self.tick_lo[-2] if len(self.tick_lo) >= 2 else -math.inf
-
-    # -------------------------------------------------------------- estimators
-    def _s_at(self, t: float) -> float:
-        i = bisect.bisect_right(self.s_t, t) - 1
-        if i < 0:
-            return self.s_cum[0] - self.s_p[0] * (self.s_t[0] - t)
-        if i >= len(self.s_t) - 1:
-            return self.s_cum[-1] + self.s_p[-1] * (t - self.s_t[-1])
-        t0, t1 = self.s_t[i], self.s_t[i + 1]
-        p0, p1 = self.s_p[i], self.s_p[i + 1]
-        x = t - t0
-        return self.s_cum[i] + p0 * x + (p1 - p0) * x * x / (2 * (t1 - t0))
-
-    def sample_period_s(self) -> float:
-        """The driver's sample period, from the last samples (0.02 s where there are too few)."""
-        gaps = [y - x for x, y in itertools.pairwise(self.s_t[-50:])]
-        return statistics.median(gaps) if gaps else 0.02
-
-    def clock_jitter_s(self) -> float:
-        """How far the samples' clock offset was seen to move between reads (0 where it is not known)."""
-        return self.clock_jitter() if self.clock_jitter is not None else 0.0
-
-    def _p_at(self, t: float) -> float:
-        i = min(max(bisect.bisect_right(self.s_t, t) - 1, 0), len(self.s_t) - 1)
-        return self.s_p[i]
-
-    def _scale(self, a: float, b: float, around_s: float) -> tuple[float, float, float] | None:
-        """Counter joules per sample joule over the outermost ticks within ``around_s`` of [a, b] that the
-        samples cover: (k, counter joules over the span, anchor-timing uncertainty in joules)."""
-        mids = self.tick_m
-        lo, hi = max(a - around_s, self.s_t[0]), min(b + around_s, self.s_t[-1])
-        for br in self.breaks:  # stay on the window's side of a counter reset
-            if br <= a:
-                lo = max(lo, br)
-            elif br > b:
-                hi = min(hi, br - 1e-9)
-        i0 = bisect.bisect_left(mids, lo)
-        i1 = bisect.bisect_right(mids, hi) - 1
-        if i0 >= len(mids) or i1 < 0 or i1 <= i0 or mids[i1] - mids[i0] < MIN_SPAN_S:
-            return None
-        s_span = self._s_at(mids[i1]) - self._s_at(mids[i0])
-        e_span = self.tick_e[i1] - self.tick_e[i0]
-        if s_span <= 0 or e_span <= 0:
-            return None
-        anchor_j = sum(self._p_at(mids[i]) * (self.tick_hi[i] - self.tick_lo[i]) / 2 for i in (i0, i1))
-        return e_span / s_span, e_span, anchor_j
-
-    def _shaped(self, a: float, b: float) -> Estimate | None:
-        if len(self.s_t) < 3 or len(self.tick_e) < 2 or self.s_t[0] > a or self.s_t[-1] < b:
-            return None
-        wide = self._scale(a, b, SPAN_S)
-        if wide is None:
-            return None
-        k, e_span, anchor_j = wide
-        s_ab = self._s_at(b) - self._s_at(a)
-        e = k * s_ab
-        # systematic: where in its bracket each calibrating tick fell, and drift of the samples' scale
-        sys_j = abs(e) * anchor_j / e_span
-        local = self._scale(a, b, LOCAL_SPAN_S)
-        if local is not None:
-            sys_j += abs(local[0] - k) * abs(s_ab)
-        # random: what the samples cannot see between them, and the clock alignment
-        j0 = bisect.bisect_right(self.s_t, a)
-        j1 = bisect.bisect_left(self.s_t, b)
-        near = self.s_p[max(j0 - 12, 0) : j1 + 12]
-        diffs = [y - x for x, y in itertools.pairwise(near)]
-        sigma = (statistics.median(abs(d) for d in diffs) * 1.4826 / math.sqrt(2)) if diffs else 0.0
-        n_in = max(1, j1 - j0)
-        noise_j = 2 * sigma * (b - a) / math.sqrt(n_in)
-        # a step anywhere between two samples: the trapezoid is off by up to |Δp|·Δt/2 in each interval
-        knots = [a, *self.s_t[j0:j1], b]
-        trap_sq = 0.0
-        gap_j = 0.0
-        step = self.sample_period_s()
-        cap = self.max_power_w or (max(near) * 1.5 if near else 0.0)
-        for t0, t1 in itertools.pairwise(knots):
-            i = min(max(bisect.bisect_right(self.s_t, t0) - 1, 0), len(self.s_t) - 2)
-            dp = abs(self.s_p[i + 1] - self.s_p[i])
-            trap_sq += (dp * (t1 - t0) / 2) ** 2
-            # samples the driver's buffer lost (the sampler was held up longer than the buffer lasts): the
-            # power within the gap is unseen, anywhere up to the device's maximum
-            if self.s_t[i + 1] - self.s_t[i] > 3 * step:
-                gap_j += max(cap - min(self.s_p[i], self.s_p[i + 1]), 0.0) * (t1 - t0)
-        # the samples' place on this clock: one sample period, or more where the offset was seen to move
-        align_j = max(ALIGN_S, self.clock_jitter_s()) * abs(self._p_at(b) - self._p_at(a))
-        sys_j += gap_j
-        rand_j = k * (math.hypot(noise_j, math.sqrt(trap_sq)) + align_j)
-        return Estimate(max(e, 0.0), sys_j, rand_j)
-
-    def _interp_at(self, t: float) -> tuple[float, float]:
-        mids = self.tick_m
-        n = len(mids)
-        if n == 1:
-            return self.tick_e[0], (self.max_power_w or 0.0) * abs(t - mids[0])
-        i = min(max(bisect.bisect_right(mids, t) - 1, 0), n - 2)
-        t0, t1, e0, e1 = mids[i], mids[i + 1], self.tick_e[i], self.tick_e[i + 1]
-        p_mean = [
-            (self.tick_e[j + 1] - self.tick_e[j]) / (mids[j + 1] - mids[j])
-            for j in range(max(i - 1, 0), min(i + 2, n - 1))
-        ]
-        if self.s_t:
-            j0 = bisect.bisect_left(self.s_t, t0 - 0.03)
-            j1 = bisect.bisect_right(self.s_t, t1 + 0.03)
-            p_mean += self.s_p[j0:j1]
-        p_lo, p_hi = min(p_mean) * 0.9, max(p_mean) * 1.1
-        if self.max_power_w:
-            p_hi = min(p_hi, self.max_power_w * 1.1)
-        half = max(self.tick_hi[i] - self.tick_lo[i], self.tick_hi[i + 1] - self.tick_lo[i + 1]) / 2
-        if t < t0 or t > t1:
-            edge, base = (t0, e0) if t < t0 else (t1, e1)
-            p = (e1 - e0) / (t1 - t0)
-            return base + p * (t - edge), abs(t - edge) * p_hi + p_hi * half
-        est = e0 + (e1 - e0) * (t - t0) / (t1 - t0)
-        return est, _feasible_bound(e0, e1, t0, t1, t, p_lo, p_hi) + p_hi * half
-
-    def _interpolated(self, a: float, b: float) -> Estimate:
-        if not self.tick_e:
-            raise ValueError(f"{self.name}: the energy counter has not stepped yet")
-        ea, ba = self._interp_at(a)
-        eb, bb = self._interp_at(b)
-        return Estimate(max(eb - ea, 0.0), 0.0, ba + bb)
-
-    def energy(self, a: float, b: float) -> Estimate:
-        with self.lock:
-            shaped = self._shaped(a, b) if self.read_samples is not None else None
-            return shaped if shaped is not None else self._interpolated(a, b)
-
-    def estimator(self, a: float, b: float) -> str | None:
-        with self.lock:
-            return "counter+samples" if self.read_samples is not None and self._shaped(a, b) else "counter"
-
-    def points(self, a: float, b: float) -> list[tuple[float, float]]:
-        with self.lock:
-            if self.read_samples is not None and len(self.s_t) >= 2:
-                est = self._shaped(a, b)
-                if est is not None:
-                    s_ab = self._s_at(b) - self._s_at(a)
-                    k = est.energy_j / s_ab if s_ab > 0 else 1.0
-                    s_a = self._s_at(a)
-                    return [(t, k * (self._s_at(t) - s_a)) for t in self.s_t if a <= t <= b]
-            base = self._interp_at(a)[0] if self.tick_e else 0.0
-            return [
-                (self._tick_mid(i), e - base)
-                for i, e in enumerate(self.tick_e)
-                if a <= self._tick_mid(i) <= b
-            ]
 
 
 class HostLoadTrack(Track):
@@ -658,9 +235,7 @@ class HostLoadTrack(Track):
 
     def trim(self, before: float) -> None:
         with self.lock:
-            k = _trim_index(self.t, before)
-            if k:
-                del self.t[:k], self.host_s[:k], self.tree_s[:k]
+            trim_series(before, self.t, self.host_s, self.tree_s)
 
     def last_change_t(self) -> float | None:
         return None

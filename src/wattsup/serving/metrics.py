@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psutil
@@ -115,6 +116,161 @@ def _phase_figure(steady: Measurement | None, name: str, info: EngineInfo) -> Fi
     )
 
 
+@dataclass
+class _SteadyFigures:
+    """What the steady-state window gives: its energy and the figures derived from it (unknown without)."""
+
+    window_s: float | None
+    tokens: float
+    done_in_window: int
+    in_window: list[RequestRecord]
+    energy: Figure
+    components: dict[str, ComponentFigure]
+    j_tok: Figure
+    j_req: Figure
+    tps: float | None
+    mean_gpu: Figure
+    gen_energy: Figure
+    gen_share: float | None
+    background: float | None
+
+
+def _no_window(warnings: list[str]) -> _SteadyFigures:
+    warnings.append("no steady-state window: too few requests completed after ramp-up; give more --requests")
+    unknown = Figure(value=None, method="unavailable", note="no steady-state window formed")
+    return _SteadyFigures(
+        window_s=None,
+        tokens=0.0,
+        done_in_window=0,
+        in_window=[],
+        energy=unknown,
+        components={},
+        j_tok=unknown,
+        j_req=unknown,
+        tps=None,
+        mean_gpu=unknown,
+        gen_energy=unknown,
+        gen_share=None,
+        background=None,
+    )
+
+
+def _per_token(
+    steady: Measurement, tokens: float, out_mean: float | None, timing_label: str, warnings: list[str]
+) -> tuple[Figure, Figure]:
+    """J per output token over the window's tokens, and J per request at that cost per token."""
+    e, eb, method = steady.total_energy_j, steady.total_error_bound_j, _methods(steady)
+    count_note = f"window energy / output tokens inside the window (token times: {timing_label})"
+    if tokens > 0:
+        j_tok = Figure(value=e / tokens, error_bound=eb / tokens, method=method, note=count_note)
+    else:
+        j_tok = Figure(value=None, method=method, note="no output token was produced inside the window")
+        warnings.append("no output token inside the steady-state window: J per token is unknown")
+    if j_tok.value is not None and out_mean is not None and j_tok.error_bound is not None:
+        j_req = Figure(
+            value=j_tok.value * out_mean,
+            error_bound=j_tok.error_bound * out_mean,
+            method=method,
+            note=f"J per output token × {out_mean:.1f} mean output tokens of the completed requests",
+        )
+    else:
+        j_req = Figure(value=None, method=method, note="no completed request or no token in the window")
+    return j_tok, j_req
+
+
+def _mean_gpu_power(steady: Measurement) -> Figure:
+    gpus = [c for c in steady.components if c.name.startswith("gpu:")]
+    if not gpus:
+        return Figure(value=None, method="unavailable", note="no GPU is metered on this host")
+    return Figure(
+        value=sum(c.energy_j for c in gpus) / steady.duration_s,
+        error_bound=sum(c.error_bound_j for c in gpus) / steady.duration_s,
+        method="+".join(sorted({c.method for c in gpus})),
+        note="every metered GPU together",
+    )
+
+
+def _generator(window: Window, energy_j: float, warnings: list[str]) -> tuple[Figure, float | None]:
+    """The load generator's own modelled CPU energy, and its share of the window's energy."""
+    per_core, price = watts_per_core()
+    gen_j = window.generator_cpu_s * per_core
+    gen_share = gen_j / energy_j if energy_j > 0 else None
+    if gen_share is not None and gen_share > 0.01:
+        warnings.append(
+            f"the load generator's own cost is {gen_share:.1%} of the window's energy (target ≤ 1%)"
+        )
+    return Figure(value=gen_j, method="modeled", note=price), gen_share
+
+
+def _steady_figures(
+    steady: Measurement,
+    records: list[RequestRecord],
+    window: Window,
+    out_mean: float | None,
+    timing_label: str,
+    warnings: list[str],
+) -> _SteadyFigures:
+    a, b = window.opened_s, window.closed_s
+    assert a is not None and b is not None
+    ok = [r for r in records if r.ok]
+    window_s = b - a
+    tokens = sum(r.tokens_between(a, b) for r in records)
+    energy = Figure(
+        value=steady.total_energy_j, error_bound=steady.total_error_bound_j, method=_methods(steady)
+    )
+    j_tok, j_req = _per_token(steady, tokens, out_mean, timing_label, warnings)
+    gen_energy, gen_share = _generator(window, steady.total_energy_j, warnings)
+    if window_s < SHORT_WINDOW_S:
+        warnings.append(
+            f"the steady-state window lasted {window_s:.2g} s, under {SHORT_WINDOW_S:g} s: energy "
+            "counters step every ~0.1 s and modelled CPU power is sampled; give more --requests"
+        )
+    return _SteadyFigures(
+        window_s=window_s,
+        tokens=tokens,
+        done_in_window=sum(1 for r in ok if r.finished_s is not None and a <= r.finished_s <= b),
+        in_window=[r for r in ok if a <= r.submitted_s <= b],
+        energy=energy,
+        components={
+            c.name: ComponentFigure(
+                energy_j=c.energy_j,
+                error_bound_j=c.error_bound_j,
+                method=c.method,
+                partial=c.partial,
+                detail=c.detail,
+            )
+            for c in steady.components
+        },
+        j_tok=j_tok,
+        j_req=j_req,
+        tps=tokens / window_s if window_s > 0 else None,
+        mean_gpu=_mean_gpu_power(steady),
+        gen_energy=gen_energy,
+        gen_share=gen_share,
+        background=steady.background_cpu_share,
+    )
+
+
+def _latencies(
+    lat: list[RequestRecord], timing: list[str], in_window: bool
+) -> tuple[LatencyStats, LatencyStats, LatencyStats]:
+    """TTFT, TPOT and ITL over ``lat`` (the requests begun in the window, else every completed one)."""
+    method = (
+        "+".join(timing)
+        + " timestamps"
+        + ("" if in_window else " (all completed requests: none began inside the window)")
+    )
+    ttft = [t for r in lat if (t := r.ttft_s) is not None]
+    tpot = [
+        (r.token_times_s[-1] - r.token_times_s[0]) / (r.output_tokens - 1)
+        for r in lat
+        if r.output_tokens > 1 and len(r.token_times_s) >= 2
+    ]
+    itl = [y - x for r in lat for x, y in zip(r.token_times_s, r.token_times_s[1:], strict=False)]
+    itl_method = method + (", per chunk" if "per-chunk" in timing else "")
+    return _latency(ttft, method), _latency(tpot, method), _latency(itl, itl_method)
+
+
 def level_result(
     level: LoadLevel,
     records: list[RequestRecord],
@@ -124,128 +280,47 @@ def level_result(
     gpu_utilisation: Figure,
     warnings: list[str],
 ) -> LevelResult:
+    """The level's figures from its request records and its metered window (``warnings`` are extended)."""
     warnings = list(warnings)
     ok = [r for r in records if r.ok]
     failed = [r for r in records if not r.ok]
-    errors = list(dict.fromkeys(r.error or "unfinished" for r in failed))[:10]
     try:
         steady: Measurement | None = measurement.phase(STEADY_PHASE)
     except KeyError:
         steady = None
-    a, b = window.opened_s, window.closed_s
     timing: list[str] = sorted({r.timing for r in ok}) or ["none"]
-    timing_label = "+".join(timing)
-    unknown = Figure(value=None, method="unavailable", note="no steady-state window formed")
-    if steady is None or a is None or b is None or steady.duration_s <= 0:
-        warnings.append(
-            "no steady-state window: too few requests completed after ramp-up; give more --requests"
-        )
-        tokens = 0.0
-        in_window: list[RequestRecord] = []
-        energy = j_tok = j_req = mean_gpu = gen_energy = unknown
-        components: dict[str, ComponentFigure] = {}
-        gen_share = None
-        tps = None
-        window_s = None
-        done_in_window = 0
-        out_mean = statistics.fmean(r.output_tokens for r in ok) if ok else None
-        background = None
+    out_mean = statistics.fmean(r.output_tokens for r in ok) if ok else None
+    if steady is None or window.opened_s is None or window.closed_s is None or steady.duration_s <= 0:
+        f = _no_window(warnings)
     else:
-        window_s = b - a
-        tokens = sum(r.tokens_between(a, b) for r in records)
-        done_in_window = sum(1 for r in ok if r.finished_s is not None and a <= r.finished_s <= b)
-        in_window = [r for r in ok if a <= r.submitted_s <= b]
-        method = _methods(steady)
-        e, eb = steady.total_energy_j, steady.total_error_bound_j
-        energy = Figure(value=e, error_bound=eb, method=method)
-        components = {
-            c.name: ComponentFigure(
-                energy_j=c.energy_j,
-                error_bound_j=c.error_bound_j,
-                method=c.method,
-                partial=c.partial,
-                detail=c.detail,
-            )
-            for c in steady.components
-        }
-        out_mean = statistics.fmean(r.output_tokens for r in ok) if ok else None
-        count_note = f"window energy / output tokens inside the window (token times: {timing_label})"
-        if tokens > 0:
-            j_tok = Figure(value=e / tokens, error_bound=eb / tokens, method=method, note=count_note)
-        else:
-            j_tok = Figure(value=None, method=method, note="no output token was produced inside the window")
-            warnings.append("no output token inside the steady-state window: J per token is unknown")
-        if j_tok.value is not None and out_mean is not None and j_tok.error_bound is not None:
-            j_req = Figure(
-                value=j_tok.value * out_mean,
-                error_bound=j_tok.error_bound * out_mean,
-                method=method,
-                note=f"J per output token × {out_mean:.1f} mean output tokens of the completed requests",
-            )
-        else:
-            j_req = Figure(value=None, method=method, note="no completed request or no token in the window")
-        tps = tokens / window_s if window_s > 0 else None
-        gpus = [c for c in steady.components if c.name.startswith("gpu:")]
-        if gpus:
-            mean_gpu = Figure(
-                value=sum(c.energy_j for c in gpus) / steady.duration_s,
-                error_bound=sum(c.error_bound_j for c in gpus) / steady.duration_s,
-                method="+".join(sorted({c.method for c in gpus})),
-                note="every metered GPU together",
-            )
-        else:
-            mean_gpu = Figure(value=None, method="unavailable", note="no GPU is metered on this host")
-        per_core, price = watts_per_core()
-        gen_j = window.generator_cpu_s * per_core
-        gen_energy = Figure(value=gen_j, method="modeled", note=price)
-        gen_share = gen_j / e if e > 0 else None
-        if gen_share is not None and gen_share > 0.01:
-            warnings.append(
-                f"the load generator's own cost is {gen_share:.1%} of the window's energy (target ≤ 1%)"
-            )
-        background = steady.background_cpu_share
-        if window_s < SHORT_WINDOW_S:
-            warnings.append(
-                f"the steady-state window lasted {window_s:.2g} s, under {SHORT_WINDOW_S:g} s: energy "
-                "counters step every ~0.1 s and modelled CPU power is sampled; give more --requests"
-            )
+        f = _steady_figures(steady, records, window, out_mean, "+".join(timing), warnings)
     prefill, decode = _split(measurement, steady, window, records, info)
-    lat = in_window or ok
-    lat_method = f"{timing_label} timestamps" + (
-        "" if in_window else " (all completed requests: none began inside the window)"
-    )
-    ttft = [t for r in lat if (t := r.ttft_s) is not None]
-    tpot = [
-        (r.token_times_s[-1] - r.token_times_s[0]) / (r.output_tokens - 1)
-        for r in lat
-        if r.output_tokens > 1 and len(r.token_times_s) >= 2
-    ]
-    itl = [y - x for r in lat for x, y in zip(r.token_times_s, r.token_times_s[1:], strict=False)]
+    ttft, tpot, itl = _latencies(f.in_window or ok, timing, bool(f.in_window))
     return LevelResult(
         level=level,
         requests=len(records),
         completed=len(ok),
         failed=len(failed),
-        errors=errors,
-        window_s=window_s,
-        window_output_tokens=tokens,
-        window_requests_completed=done_in_window,
-        energy_j=energy,
-        components=components,
-        j_per_output_token=j_tok,
-        j_per_request=j_req,
+        errors=list(dict.fromkeys(r.error or "unfinished" for r in failed))[:10],
+        window_s=f.window_s,
+        window_output_tokens=f.tokens,
+        window_requests_completed=f.done_in_window,
+        energy_j=f.energy,
+        components=f.components,
+        j_per_output_token=f.j_tok,
+        j_per_request=f.j_req,
         prefill_energy_j=prefill,
         decode_energy_j=decode,
         output_tokens_per_request=out_mean,
-        tokens_per_s=tps,
-        ttft=_latency(ttft, lat_method),
-        tpot=_latency(tpot, lat_method),
-        itl=_latency(itl, lat_method + (", per chunk" if "per-chunk" in timing else "")),
-        mean_gpu_power_w=mean_gpu,
+        tokens_per_s=f.tps,
+        ttft=ttft,
+        tpot=tpot,
+        itl=itl,
+        mean_gpu_power_w=f.mean_gpu,
         gpu_utilisation_pct=gpu_utilisation,
         generator_cpu_s=window.generator_cpu_s,
-        generator_energy_j=gen_energy,
-        generator_share=gen_share,
-        background_cpu_share=background,
+        generator_energy_j=f.gen_energy,
+        generator_share=f.gen_share,
+        background_cpu_share=f.background,
         warnings=warnings,
     )

@@ -16,11 +16,12 @@ import math
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wattsup.errors import InvalidInput
-from wattsup.serving.results import LevelResult, ServingResult
+from wattsup.serving.results import ComponentFigure, LevelResult, ServingResult
 
 __all__ = [
     "MLENERGY_FIELDS",
@@ -125,30 +126,34 @@ def _lc(lv: LevelResult, boundary: str, key: str) -> float | None:
     return None if v is None else float(v)
 
 
-def _row(result: ServingResult, lv: LevelResult) -> dict[str, Any]:
-    info = result.engine
-    gpus = {k: c for k, c in lv.components.items() if _GPU.match(k)}
-    notes: list[str] = []
-    gpu_j = sum(c.energy_j for c in gpus.values()) if gpus else None
-    window = lv.window_s
-    tokens = lv.window_output_tokens
-    ept: float | None = None
-    if gpu_j is None:
-        notes.append("no GPU metered: the GPU-only ML.ENERGY energy fields are null")
-    elif window is None or tokens <= 0:
-        notes.append("no steady-state window with output tokens: energy per token unknown")
-    else:
-        ept = gpu_j / tokens
-    avg_len = lv.output_tokens_per_request
-    tps = lv.tokens_per_s
+@dataclass(frozen=True)
+class _GpuWindow:
+    """The level's GPU energy over the steady window, the only energy ML.ENERGY counts."""
+
+    gpus: dict[str, ComponentFigure]
+    energy_j: float | None
+    per_token_j: float | None
+    note: str | None
+
+    @classmethod
+    def of(cls, lv: LevelResult) -> _GpuWindow:
+        gpus = {k: c for k, c in lv.components.items() if _GPU.match(k)}
+        gpu_j = sum(c.energy_j for c in gpus.values()) if gpus else None
+        if gpu_j is None:
+            return cls(gpus, None, None, "no GPU metered: the GPU-only ML.ENERGY energy fields are null")
+        if lv.window_s is None or lv.window_output_tokens <= 0:
+            note = "no steady-state window with output tokens: energy per token unknown"
+            return cls(gpus, gpu_j, None, note)
+        return cls(gpus, gpu_j, gpu_j / lv.window_output_tokens, None)
+
+
+def _mlenergy_part(result: ServingResult, lv: LevelResult, g: _GpuWindow) -> dict[str, Any]:
+    """The fields of :data:`MLENERGY_FIELDS` (None: unknown or no counterpart in wattsup)."""
+    info, window, ept = result.engine, lv.window_s, g.per_token_j
+    avg_len, tps, gpu_j = lv.output_tokens_per_request, lv.tokens_per_s, g.energy_j
     gpu_model = result.gpu_model
     if gpu_model is None and result.provenance.gpus:
         gpu_model = result.provenance.gpus[0]
-    notes.append(
-        f"task is wattsup's prompt profile {result.profile!r} (synthetic), not an ML.ENERGY task; "
-        "max_num_seqs is the closed-loop concurrency (null for Poisson rates); "
-        "latencies from the requests begun in the window"
-    )
     return {
         "domain": "llm",
         "task": result.profile,
@@ -159,7 +164,7 @@ def _row(result: ServingResult, lv: LevelResult) -> dict[str, Any]:
         "activated_params_billions": None,
         "weight_precision": info.dtype or None,
         "gpu_model": gpu_model,
-        "num_gpus": len(gpus),
+        "num_gpus": len(g.gpus),
         "max_num_seqs": lv.level.concurrency if lv.level.kind == "concurrency" else None,
         "seed": result.seed,
         "num_request_repeats": None,
@@ -185,17 +190,31 @@ def _row(result: ServingResult, lv: LevelResult) -> dict[str, Any]:
         "avg_batch_size": None,
         "is_stable": None,
         "unstable_reason": None,
+    }
+
+
+def _wattsup_part(result: ServingResult, lv: LevelResult, g: _GpuWindow) -> dict[str, Any]:
+    """The fields of :data:`WATTSUP_FIELDS`: wattsup's own figures beside ML.ENERGY's."""
+    notes = [g.note] if g.note else []
+    notes.append(
+        f"task is wattsup's prompt profile {result.profile!r} (synthetic), not an ML.ENERGY task; "
+        "max_num_seqs is the closed-loop concurrency (null for Poisson rates); "
+        "latencies from the requests begun in the window"
+    )
+    if lv.life_cycle_note:
+        notes.append(lv.life_cycle_note)
+    return {
         "wattsup_result_id": result.id,
         "wattsup_created_at": result.created_at.isoformat(),
         "wattsup_version": result.provenance.wattsup_version,
-        "wattsup_engine": info.engine,
+        "wattsup_engine": result.engine.engine,
         "wattsup_load": lv.level.label,
         "wattsup_profile": result.profile,
-        "wattsup_device": info.device or None,
+        "wattsup_device": result.engine.device or None,
         "wattsup_hostname": result.provenance.hostname,
-        "wattsup_gpu_energy_method": "+".join(sorted({c.method for c in gpus.values()})) or None,
+        "wattsup_gpu_energy_method": "+".join(sorted({c.method for c in g.gpus.values()})) or None,
         "wattsup_gpu_energy_error_bound_joules": (
-            sum(c.error_bound_j for c in gpus.values()) if gpus and window is not None else None
+            sum(c.error_bound_j for c in g.gpus.values()) if g.gpus and lv.window_s is not None else None
         ),
         "wattsup_j_per_output_token": lv.j_per_output_token.value,
         "wattsup_j_per_output_token_method": f"{lv.j_per_output_token.method} (every metered component)",
@@ -207,9 +226,14 @@ def _row(result: ServingResult, lv: LevelResult) -> dict[str, Any]:
         "wattsup_boundary_ratio": None if lv.life_cycle is None else lv.life_cycle["ratio"],
         "wattsup_request_gco2e_location": _lc(lv, "comprehensive", "operational_location_g"),
         "wattsup_request_water_ml": _lc(lv, "comprehensive", "water_ml"),
-        "wattsup_notes": "; ".join(notes + ([lv.life_cycle_note] if lv.life_cycle_note else [])),
+        "wattsup_notes": "; ".join(notes),
         "wattsup_warnings": "; ".join(lv.warnings),
     }
+
+
+def _row(result: ServingResult, lv: LevelResult) -> dict[str, Any]:
+    g = _GpuWindow.of(lv)
+    return _mlenergy_part(result, lv, g) | _wattsup_part(result, lv, g)
 
 
 def mlenergy_rows(results: Iterable[ServingResult]) -> list[dict[str, Any]]:

@@ -11,10 +11,10 @@ from wattsup.errors import InvalidInput, WattsupError
 from wattsup.meter import Measurement, Meter
 from wattsup.records import Provenance
 from wattsup.serving.engines.base import ENGINES, Engine, EngineInfo
-from wattsup.serving.lifecycle import CarbonOptions, level_life_cycle, measure_gpu_idle
-from wattsup.serving.load import STEADY_PHASE, LoadLevel, Window
+from wattsup.serving.lifecycle import CarbonOptions, IdleGpu, level_life_cycle, measure_gpu_idle
+from wattsup.serving.load import STEADY_PHASE, LoadLevel, RequestRecord, Window
 from wattsup.serving.metrics import level_result
-from wattsup.serving.profiles import get_profile, make_requests
+from wattsup.serving.profiles import ServingRequest, get_profile, make_requests
 from wattsup.serving.results import LevelResult, ServingResult
 from wattsup.serving.utilisation import UtilisationSampler
 
@@ -130,6 +130,97 @@ def provenance(info: EngineInfo, measurements: list[Measurement], profile_note: 
     )
 
 
+def _serve_level(
+    cfg: ServeConfig,
+    engine: Engine,
+    level: LoadLevel,
+    requests: list[ServingRequest],
+    meter: Meter,
+    progress: Progress | None,
+) -> tuple[list[RequestRecord], Window]:
+    """Drive one level's load inside ``meter``, opened before the load: ramp-up and drain are inside it,
+    the steady span a phase."""
+
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(level, done, cfg.requests)
+
+    with meter:
+        window = Window(
+            meter,
+            level.ramp_requests(cfg.requests),
+            thread_is_generator=engine.name == "http",
+            on_progress=report,
+        )
+        records = engine.run_level(requests, level, window, cfg.seed)
+        if window.is_open:
+            window.close()
+    return records, window
+
+
+@dataclass(frozen=True)
+class _Host:
+    """What every level's life cycle shares: the GPU's measured idle power and the host's CPU."""
+
+    idle: IdleGpu
+    cpu_model: str | None
+
+
+def _measure_level(
+    cfg: ServeConfig,
+    engine: Engine,
+    level: LoadLevel,
+    requests: list[ServingRequest],
+    meter: Meter,
+    host: _Host,
+    progress: Progress | None,
+) -> LevelResult:
+    """One level served and metered: its figures and its requests' life cycle."""
+    util = UtilisationSampler()
+    util.start()
+    try:
+        records, window = _serve_level(cfg, engine, level, requests, meter, progress)
+    finally:
+        util.stop()
+    measurement = meter.measurement
+    assert measurement is not None
+    lr = level_result(
+        level,
+        records,
+        measurement,
+        window,
+        engine.info(),
+        util.figure(window.opened_s, window.closed_s),
+        list(measurement.warnings),
+    )
+    try:
+        steady: Measurement | None = measurement.phase(STEADY_PHASE)
+    except KeyError:
+        steady = None
+    lc, lc_note = level_life_cycle(
+        steady,
+        load=level.label,
+        requests_completed=lr.window_requests_completed,
+        output_tokens=lr.window_output_tokens,
+        gpu_utilisation_pct=lr.gpu_utilisation_pct.value,
+        idle=host.idle,
+        host_cpu_model=host.cpu_model,
+        options=cfg.carbon,
+    )
+    return lr.model_copy(update={"life_cycle": lc, "life_cycle_note": lc_note})
+
+
+def _input_note(cfg: ServeConfig, profile: str) -> str:
+    caps = [
+        f"{k} ≤ {v}"
+        for k, v in (("input", cfg.max_input_tokens), ("output", cfg.max_output_tokens))
+        if v is not None
+    ]
+    return f"synthetic prompts from profile {profile!r} (seed {cfg.seed}" + (
+        f"; capped: {', '.join(caps)})" if caps else ")"
+    )
+
+
 def run_serving(
     cfg: ServeConfig,
     engine: Engine | None = None,
@@ -155,71 +246,18 @@ def run_serving(
         idle = measure_gpu_idle(cfg.idle_seconds, lambda: new_meter(info))
         from wattsup.sensors.models import cpu_model_name
 
-        host_cpu = cpu_model_name()
+        host = _Host(idle=idle, cpu_model=cpu_model_name())
         levels: list[LevelResult] = []
         measurements: list[Measurement] = []
         for level in cfg.levels:
-            util = UtilisationSampler()
             meter = new_meter(info)
-
-            def report(done: int, level: LoadLevel = level) -> None:
-                if progress is not None:
-                    progress(level, done, cfg.requests)
-
-            util.start()
-            try:
-                with (
-                    meter
-                ):  # opened before the load: ramp-up and drain are inside it, the steady span a phase
-                    window = Window(
-                        meter,
-                        level.ramp_requests(cfg.requests),
-                        thread_is_generator=engine.name == "http",
-                        on_progress=report,
-                    )
-                    records = engine.run_level(requests, level, window, cfg.seed)
-                    if window.is_open:
-                        window.close()
-            finally:
-                util.stop()
+            levels.append(_measure_level(cfg, engine, level, requests, meter, host, progress))
             assert meter.measurement is not None
             measurements.append(meter.measurement)
             info = engine.info()
-            lr = level_result(
-                level,
-                records,
-                meter.measurement,
-                window,
-                info,
-                util.figure(window.opened_s, window.closed_s),
-                list(meter.measurement.warnings),
-            )
-            try:
-                steady: Measurement | None = meter.measurement.phase(STEADY_PHASE)
-            except KeyError:
-                steady = None
-            lc, lc_note = level_life_cycle(
-                steady,
-                load=level.label,
-                requests_completed=lr.window_requests_completed,
-                output_tokens=lr.window_output_tokens,
-                gpu_utilisation_pct=lr.gpu_utilisation_pct.value,
-                idle=idle,
-                host_cpu_model=host_cpu,
-                options=cfg.carbon,
-            )
-            levels.append(lr.model_copy(update={"life_cycle": lc, "life_cycle_note": lc_note}))
     finally:
         if own:
             engine.close()
-    caps = [
-        f"{k} ≤ {v}"
-        for k, v in (("input", cfg.max_input_tokens), ("output", cfg.max_output_tokens))
-        if v is not None
-    ]
-    note = f"synthetic prompts from profile {profile.name!r} (seed {cfg.seed}" + (
-        f"; capped: {', '.join(caps)})" if caps else ")"
-    )
     return ServingResult(
         engine=info,
         profile=profile.name,
@@ -229,7 +267,7 @@ def run_serving(
         max_input_tokens=cfg.max_input_tokens,
         max_output_tokens=cfg.max_output_tokens,
         levels=levels,
-        provenance=provenance(info, measurements, note),
+        provenance=provenance(info, measurements, _input_note(cfg, profile.name)),
         gpu_model=idle.name,
         gpu_idle_power_w=idle.power,
         carbon_options=cfg.carbon.as_dict(),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wattsup.errors import WattsupError
@@ -29,9 +30,19 @@ __all__ = ["ContinuousBatchingEngine"]
 POLL_S = 0.2
 PAGE_SIZE = 256
 MAX_BATCH_TOKENS = 8192
-STALL_S = 600.0
 PREFILL_PASS_PHASE = "prefill_pass"
+STALL_S = 600.0
 """A level whose manager returns nothing for this long while requests are in flight fails them."""
+
+
+@dataclass(frozen=True)
+class _Session:
+    """A running continuous-batching manager, the level's encoded prompts and what every request adds."""
+
+    manager: Any
+    encoded: list[list[int]]
+    seed: int
+    extra: dict[str, Any]
 
 
 class ContinuousBatchingEngine:
@@ -120,23 +131,17 @@ class ContinuousBatchingEngine:
                 extra["eos_token_id"] = -1  # no EOS: every request produces its drawn length
             manager.start()
             try:
-                records = self._drive(manager, requests, encoded, level, window, seed, extra, "wattsup")
-                self._prefill_pass(manager, requests, encoded, level, window, records, seed, extra)
+                session = _Session(manager, encoded, seed, extra)
+                records = self._drive(session, requests, level, window, "wattsup")
+                self._prefill_pass(session, requests, level, window, records)
                 return records
             finally:
                 manager.stop(block=True, timeout=60)
 
     def _drive(
-        self,
-        manager: Any,
-        requests: list[ServingRequest],
-        encoded: list[list[int]],
-        level: LoadLevel,
-        window: Window,
-        seed: int,
-        extra: dict[str, Any],
-        prefix: str,
+        self, session: _Session, requests: list[ServingRequest], level: LoadLevel, window: Window, prefix: str
     ) -> list[RequestRecord]:
+        manager, encoded, seed, extra = session.manager, session.encoded, session.seed, session.extra
         offset = time.monotonic() - time.perf_counter()  # transformers stamps with perf_counter
         n = len(requests)
         records: dict[int, RequestRecord] = {}
@@ -208,14 +213,11 @@ class ContinuousBatchingEngine:
 
     def _prefill_pass(
         self,
-        manager: Any,
+        session: _Session,
         requests: list[ServingRequest],
-        encoded: list[list[int]],
         level: LoadLevel,
         window: Window,
         records: list[RequestRecord],
-        seed: int,
-        extra: dict[str, Any],
     ) -> None:
         """The same prompts again with one new token each (AI Energy Score's prefill), at the level's
         concurrency (an open-loop level: its mean number in flight inside the window), metered as the phase
@@ -238,16 +240,7 @@ class ContinuousBatchingEngine:
         phase = window.meter.phase(PREFILL_PASS_PHASE)
         phase.__enter__()
         try:
-            done = self._drive(
-                manager,
-                ones,
-                encoded,
-                LoadLevel(kind="concurrency", value=slots),
-                never,
-                seed,
-                extra,
-                "prefill",
-            )
+            done = self._drive(session, ones, LoadLevel(kind="concurrency", value=slots), never, "prefill")
         finally:
             phase.__exit__(None, None, None)
         window.prefill_pass_requests = sum(1 for r in done if r.ok and r.output_tokens == 1)

@@ -1,0 +1,112 @@
+"""The base of every timeline track: a component's energy history, polled in the background, that answers
+``energy(a, b)`` for any window inside its observed span with an error bound (see
+:mod:`wattsup.meter.timeline`)."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from wattsup.meter.measurement import Method
+
+
+@dataclass
+class Estimate:
+    energy_j: float
+    systematic_j: float
+    random_j: float
+    filled_s: float = 0.0
+    """Seconds of the interval that no working sensor observed and a fallback filled (see meter/guard.py)."""
+    fill_note: str = ""
+
+    @property
+    def bound_j(self) -> float:
+        return self.systematic_j + self.random_j
+
+
+class Track(ABC):
+    """Base of every track. Subclasses implement ``poll``, ``covered_until`` and ``energy``."""
+
+    name: str
+    method: Method
+    detail: str
+    apportion: bool = False
+    """A whole-package counter (RAPL): apportioned to the metered process tree on a busy host."""
+    static_w: float = 0.0
+    """Power of a model drawn whatever runs (CPU idle power, the RAM model): shared on a busy host."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.error: str | None = None
+
+    def start(self, now: float) -> float:
+        """Take the first reading; returns when to poll next."""
+        return self.poll(now)
+
+    @abstractmethod
+    def poll(self, now: float) -> float:
+        """Take a reading; returns the monotonic time at which to poll next."""
+
+    @abstractmethod
+    def covered_until(self) -> float:
+        """Windows ending at or before this monotonic time can be finalised."""
+
+    @abstractmethod
+    def energy(self, a: float, b: float) -> Estimate:
+        """Energy between monotonic times ``a`` and ``b``, with its error bound."""
+
+    @abstractmethod
+    def points(self, a: float, b: float) -> list[tuple[float, float]]:
+        """Timeline points (monotonic s, cumulative J from ``a``) between ``a`` and ``b``."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook: most tracks hold nothing to release
+        """Release what the track holds (NVML references)."""
+
+    def need_cover(self, t: float) -> None:  # noqa: B027 - optional hook: most tracks cover every poll
+        """A window ending at ``t`` waits to be finalised: observe past ``t`` as soon as possible."""
+
+    def estimator(self, a: float, b: float) -> str | None:
+        """Which estimator a window [a, b] gets, where the track has several (None: just one)."""
+        return None
+
+    def observed_until(self) -> float:
+        """The last time the track has a reading for (it may need more to finalise a window there)."""
+        return self.covered_until()
+
+    @abstractmethod
+    def trim(self, before: float) -> None:
+        """Forget what no window starting at or after ``before`` needs (bounded memory)."""
+
+    @abstractmethod
+    def last_change_t(self) -> float | None:
+        """When the reading last moved (None before two readings): a counter that stops is a fault."""
+
+
+def _trim_index(ts: list[float], before: float) -> int:
+    """How many leading entries of the sorted ``ts`` can go while one stays at or before ``before``."""
+    return max(bisect.bisect_right(ts, before) - 1, 0)
+
+
+def trim_series(before: float, times: list[float], *series: list[float]) -> None:
+    """Drop the leading entries of the sorted ``times``, and of the ``series`` parallel to it, that no window
+    starting at or after ``before`` needs (one entry at or before ``before`` stays)."""
+    k = _trim_index(times, before)
+    if k:
+        for s in (times, *series):
+            del s[:k]
+
+
+def feasible_bound(e0: float, e1: float, t0: float, t1: float, t: float, p_lo: float, p_hi: float) -> float:
+    """Largest error of linear interpolation at ``t`` in [t0, t1] when power stays within [p_lo, p_hi]."""
+    de, span = e1 - e0, t1 - t0
+    if span <= 0:
+        return 0.0
+    a, b = t - t0, t1 - t
+    est = de * a / span
+    lo = max(p_lo * a, de - p_hi * b, 0.0)
+    hi = min(p_hi * a, de - p_lo * b, de)
+    if lo > hi:  # the observed range does not explain this interval: fall back to monotonicity alone
+        lo, hi = 0.0, de
+    return max(est - lo, hi - est, 0.0)
