@@ -19,11 +19,13 @@ from wattsup.errors import InvalidInput
 
 __all__ = [
     "ParamModel",
+    "build",
     "describe_error",
     "field_infos",
     "flag_of",
     "flags_of",
     "invalid_input",
+    "offered",
     "param",
     "unit_of",
 ]
@@ -121,7 +123,9 @@ def describe_error(err: Any) -> str:
     return str(err.get("msg", "invalid value")).removeprefix("Value error, ")
 
 
-def invalid_input(model: type[Any], error: ValidationError) -> InvalidInput:
+def invalid_input(
+    model: type[Any], error: ValidationError, rename: dict[str, str] | None = None
+) -> InvalidInput:
     """The first error of a model's validation as :class:`InvalidInput` naming the flag (or, for a check
     across fields, the flag its validator named)."""
     err = error.errors()[0]
@@ -132,7 +136,7 @@ def invalid_input(model: type[Any], error: ValidationError) -> InvalidInput:
     fields = field_infos(model)
     name = str(loc[0]) if loc else ""
     flag = flag_of(model, name) if name in fields else (name or model.__name__)
-    return InvalidInput(flag, describe_error(err))
+    return InvalidInput((rename or {}).get(flag, flag), describe_error(err))
 
 
 class ParamModel(BaseModel):
@@ -152,12 +156,18 @@ class ParamModel(BaseModel):
         return type(self)(**{**dict(self), **changes})
 
 
-def build(model: type[Any], values: dict[str, Any]) -> Any:
-    """Construct ``model`` (a pydantic model or dataclass) from ``values``; errors name the flag."""
+def build(model: type[Any], values: dict[str, Any], rename: dict[str, str] | None = None) -> Any:
+    """Construct ``model`` (a pydantic model or dataclass) from ``values``; errors name the flag
+    (``rename``: the flag the user gave instead, where a command sets a field from its own option)."""
     try:
         return model(**values)
     except ValidationError as err:
-        raise invalid_input(model, err) from None
+        raise invalid_input(model, err, rename) from None
+    except InvalidInput as err:
+        if rename and err.field in rename:
+            field = rename[err.field]
+            raise InvalidInput(field, str(err).removeprefix(f"{err.field}: ")) from None
+        raise
 
 
 def is_dataclass_model(model: type[Any]) -> bool:
