@@ -11,53 +11,20 @@ from __future__ import annotations
 
 import functools
 import inspect
-import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, Literal, TypeVar, get_origin
 
 import typer
 from pydantic.fields import FieldInfo
 
-from wattsup.params import build, field_infos, flags_of, offered, unit_of
+from wattsup.params import build, choices, field_infos, flags_of, is_many, members, offered, plain, unit_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _SCALARS = (bool, int, float, str, Path)
-
-
-def _members(annotation: Any) -> list[Any]:
-    """The members of a union (``X | None`` gives ``[X, None]``), else the annotation alone."""
-    if get_origin(annotation) in (typing.Union, types.UnionType):
-        return list(get_args(annotation))
-    return [annotation]
-
-
-def _plain(annotation: Any) -> Any:
-    """The type without ``Annotated`` metadata."""
-    while get_origin(annotation) is typing.Annotated:
-        annotation = get_args(annotation)[0]
-    return annotation
-
-
-def choices(annotation: Any) -> tuple[str, ...] | None:
-    """The values of a ``Literal`` field (also inside ``X | None`` or a sequence), else ``None``."""
-    for found in _members(_plain(annotation)):
-        member = _plain(found)
-        if get_origin(member) is Literal:
-            return tuple(str(v) for v in get_args(member))
-        if get_origin(member) in (list, tuple, Sequence) and get_args(member):
-            inner = choices(get_args(member)[0])
-            if inner:
-                return inner
-    return None
-
-
-def is_many(annotation: Any) -> bool:
-    """Whether a field takes several values (a list, tuple or sequence; maybe also one value)."""
-    return any(get_origin(_plain(m)) in (list, tuple, Sequence) for m in _members(_plain(annotation)))
 
 
 def cli_type(annotation: Any) -> Any:
@@ -65,8 +32,8 @@ def cli_type(annotation: Any) -> Any:
     (the model reads and checks them); a list of text for a field of several values."""
     if is_many(annotation):
         return list[str] | None
-    optional = type(None) in _members(_plain(annotation))
-    kinds = [_plain(m) for m in _members(_plain(annotation)) if m is not type(None)]
+    optional = type(None) in members(plain(annotation))
+    kinds = [plain(m) for m in members(plain(annotation)) if m is not type(None)]
     base: Any = str
     if len(kinds) == 1 and kinds[0] in _SCALARS:
         base = kinds[0]

@@ -10,7 +10,10 @@ This module is at the bottom of the layers: it needs pydantic only.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+import types
+import typing
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.fields import FieldInfo
@@ -20,13 +23,18 @@ from wattsup.errors import InvalidInput
 __all__ = [
     "ParamModel",
     "build",
+    "checked",
+    "choices",
     "describe_error",
     "field_infos",
     "flag_of",
     "flags_of",
     "invalid_input",
+    "is_many",
+    "members",
     "offered",
     "param",
+    "plain",
     "unit_of",
 ]
 
@@ -86,6 +94,41 @@ def unit_of(model: type[Any], name: str) -> str | None:
 def offered(model: type[Any], name: str) -> bool:
     """Whether the CLI and the API offer the field as an option (``param(cli=False)``: they do not)."""
     return bool(_extra(field_infos(model)[name]).get("cli", True))
+
+
+# ---------------------------------------------------------------- the shape of a field
+
+
+def members(annotation: Any) -> list[Any]:
+    """The members of a union (``X | None`` gives ``[X, None]``), else the annotation alone."""
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        return list(get_args(annotation))
+    return [annotation]
+
+
+def plain(annotation: Any) -> Any:
+    """The type without ``Annotated`` metadata."""
+    while get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def choices(annotation: Any) -> tuple[str, ...] | None:
+    """The values of a ``Literal`` field (also inside ``X | None`` or a sequence), else ``None``."""
+    for found in members(plain(annotation)):
+        member = plain(found)
+        if get_origin(member) is Literal:
+            return tuple(str(v) for v in get_args(member))
+        if get_origin(member) in (list, tuple, Sequence) and get_args(member):
+            inner = choices(get_args(member)[0])
+            if inner:
+                return inner
+    return None
+
+
+def is_many(annotation: Any) -> bool:
+    """Whether a field takes several values (a list, tuple or sequence; maybe also one value)."""
+    return any(get_origin(plain(m)) in (list, tuple, Sequence) for m in members(plain(annotation)))
 
 
 def _num(v: Any) -> str:
@@ -154,6 +197,24 @@ class ParamModel(BaseModel):
     def replaced(self, **changes: Any) -> Any:
         """A copy with ``changes``, validated like a new model (``model_copy`` would skip the checks)."""
         return type(self)(**{**dict(self), **changes})
+
+
+C = typing.TypeVar("C", bound=type)
+
+
+def checked(cls: C) -> C:
+    """Make a pydantic dataclass raise :class:`InvalidInput` naming the flag when it is made (or
+    ``dataclasses.replace``-d) with a bad value, as :class:`ParamModel` does."""
+    init = cls.__init__
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except ValidationError as err:
+            raise invalid_input(cls, err) from None
+
+    cls.__init__ = __init__  # type: ignore[misc]
+    return cls
 
 
 def build(model: type[Any], values: dict[str, Any], rename: dict[str, str] | None = None) -> Any:
