@@ -63,7 +63,7 @@ def _phase(
     elif inp.idle_share is not None:
         idle = idle_energy_kwh(energy_kwh, inp.idle_share)
         idle_basis = f"share {inp.idle_share:g} of the allocation's IT energy (--idle-share)"
-    it_kwh = energy_kwh + (idle or 0.0)
+    it_kwh = (energy_kwh + (idle or 0.0)) * (1.0 + (inp.network_share or 0.0))
     op = operational_kg(it_kwh, intensity, site.pue)
     op_idle = None if idle is None else operational_kg(idle, intensity, site.pue)
     m_int, _ = market_of(intensity, inp, site)
@@ -352,6 +352,10 @@ def footprint(inp: FootprintInput) -> Footprint:
         inp.construction_share if inp.construction_share is not None else default_value("construction_share")
     )
     notes = list(hw.notes)
+    if inp.network_share:
+        notes.append(
+            f"network equipment: {inp.network_share:g} of the servers' IT energy added (--network-share)"
+        )
     training = _training(inp, site, hw, share, notes) if inp.has_training else None
     inference = _inference(inp, site, hw, share) if inp.has_inference else None
     phases = [p for p in (training, inference) if p is not None]

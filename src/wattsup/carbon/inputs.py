@@ -98,6 +98,13 @@ class FootprintInput(ParamModel):
         unit="kgCO2e",
         ge=0,
     )
+    network_share: float | None = param(
+        None,
+        "Network equipment (switches, interconnect) energy as a share of the servers' IT energy, added to "
+        "it in every phase (default: not included).",
+        ge=0,
+        le=1,
+    )
     # training
     training_kwh: float | None = param(None, "Training energy (same as --energy-kwh).", unit="kWh", ge=0)
     training_gpu_hours: float | None = param(
