@@ -205,15 +205,15 @@ C = typing.TypeVar("C", bound=type)
 def checked(cls: C) -> C:
     """Make a pydantic dataclass raise :class:`InvalidInput` naming the flag when it is made (or
     ``dataclasses.replace``-d) with a bad value, as :class:`ParamModel` does."""
-    init = cls.__init__
+    init = getattr(cls, "__init__")  # noqa: B009 (the class's own, wrapped below)
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+    def checked_init(self: Any, *args: Any, **kwargs: Any) -> None:
         try:
             init(self, *args, **kwargs)
         except ValidationError as err:
             raise invalid_input(cls, err) from None
 
-    cls.__init__ = __init__  # type: ignore[misc]
+    setattr(cls, "__init__", checked_init)  # noqa: B010
     return cls
 
 

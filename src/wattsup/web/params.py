@@ -11,6 +11,7 @@ blank value (an empty form field, ``task=``) means "not given".
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar, get_args
@@ -84,15 +85,20 @@ def _element(annotation: Any) -> Any:
     return str
 
 
+def _annotated(*parts: Any) -> Any:
+    """``Annotated[parts]`` of types known only at run time."""
+    return getattr(typing, "Annotated")[parts]  # noqa: B009
+
+
 def _query_param(model: type[Any], name: str, info: FieldInfo, limit: float | None) -> inspect.Parameter:
     unit = unit_of(model, name)
     text = (info.description or "").rstrip(".") + (f" ({unit})" if unit else "")
     if is_many(info.annotation):
-        annotation: Any = list[Annotated[_element(info.annotation) | None, Opt]] | None
+        annotation: Any = list[_annotated(_element(info.annotation) | None, Opt)] | None  # type: ignore[misc]
         query = Query(max_length=MAX_VALUES, description=text + " (repeatable)")
     else:
         base = next(m for m in members(info.annotation) if m is not type(None))
-        typed = Annotated[base, *info.metadata] if info.metadata else base
+        typed = _annotated(base, *info.metadata) if info.metadata else base
         annotation = Annotated[typed | None, Opt]
         query = Query(description=text) if limit is None else Query(description=text, le=limit)
     return inspect.Parameter(
