@@ -70,7 +70,6 @@ def summary_cmd(
     """Energy per task: mean, standard deviation, median, minimum and maximum over models of kWh per
     1,000 inferences (each model first averaged over its runs and datasets), and the model count."""
     from wattsup.analysis import model_energies, summary_by_task, task_intervals
-    from wattsup.analysis.uncertainty import MIN_INTERVAL_MODELS
     from wattsup.results import Store
 
     if by not in ("task", "model"):
@@ -110,13 +109,20 @@ def summary_cmd(
             data.append(obj)
         _echo_json(data)
         return
+    _print_summary(rows, intervals if ci else None, location)
+    _say_modelled(note)
+
+
+def _print_summary(rows: Any, intervals: dict[str, Any] | None, location: str) -> None:
+    from wattsup.analysis.uncertainty import MIN_INTERVAL_MODELS
+
     console = ui.console()
     if not rows:
         _empty(console, location)
         return
     cols = ("task", "models", "runs", "mean", "std", "median", "min", "max")
     table = ui.plain_table(cols, title=f"{rows[0].unit}, over models", right=cols[1:])
-    if ci:
+    if intervals is not None:
         table.add_column("95% CI", justify="right")
     for r in rows:
         cells = [
@@ -129,7 +135,7 @@ def summary_cmd(
             ui.num(r.min_kwh),
             ui.num(r.max_kwh),
         ]
-        if ci:
+        if intervals is not None:
             iv = intervals.get(r.task)
             cells.append(
                 f"{iv.interval.low:.3g}–{iv.interval.high:.3g}"
@@ -139,7 +145,6 @@ def summary_cmd(
         table.add_row(*cells)
     console.print(table)
     console.print(f"{sum(r.runs for r in rows)} runs in {location}")
-    _say_modelled(note)
 
 
 def _print_models(models: Any, location: str, unit: str) -> None:

@@ -104,134 +104,159 @@ def hardware_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Embodied carbon of hardware: low, central and high values with sources, or a parametric estimate."""
-    from wattsup.carbon import (
-        FabParameters,
-        HardwareItem,
-        estimate_device,
-        list_hardware,
-        list_servers,
-        lookup,
-        parse_dies,
-    )
+    from wattsup.carbon import HardwareItem, lookup
 
     if dies is not None:
-        if abatement not in (95, 99):
-            raise InvalidInput("--abatement", f"must be 95 or 99, got {abatement}")
-        fab_args: dict[str, Any] = {"abatement": abatement}
-        if fab_intensity is not None:
-            fab_args["fab_intensity_g_per_kwh"] = finite_number("--fab-intensity", fab_intensity, minimum=0)
-        if fab_yield is not None:
-            fab_args["yield_fraction"] = finite_number(
-                "--yield", fab_yield, minimum=0, strict_min=True, maximum=1
-            )
-        est = estimate_device(
-            parse_dies(dies),
-            memory_gb=finite_number("--memory-gb", memory_gb, minimum=0),
-            memory_type=memory_type,
-            tdp_w=None if tdp_w is None else finite_number("--tdp-w", tdp_w, minimum=0),
-            fab=FabParameters(**fab_args),
-        )
-        if as_json:
-            _echo_json(est.model_dump(mode="json"))
-            return
-        con = ui.console(width=120, soft_wrap=True)
-        con.print(f"[b]parametric estimate: {_kg(est.total_kg)}[/b] ({est.method})")
-        con.print(
-            f"dies {_kg(est.dies_kg)}, packaging {_kg(est.packaging_kg)}, memory {_kg(est.memory_kg)}, "
-            f"board {_kg(est.board_kg) if est.board_kg is not None else 'not modelled (no --tdp-w)'}"
-        )
+        _parametric(dies, memory_gb, memory_type, tdp_w, fab_intensity, fab_yield, abatement, as_json)
         return
     if list_all or name is None:
-        items = list_hardware()
-        servers = list_servers()
-        if as_json:
-            _echo_json(
-                {
-                    "items": [i.model_dump(mode="json") for i in items],
-                    "servers": [_server_dict(s) for s in servers],
-                }
-            )
-            return
-        from rich.table import Table
-
-        t = Table(title="Embodied carbon catalog (kgCO2e per unit, or per GB)", title_justify="left")
-        for col in ("name", "kind", "TDP W", "low", "central", "high", "spread"):
-            t.add_column(col, justify="left" if col in ("name", "kind") else "right")
-        for i in items:
-            spread = "-" if i.spread is None else f"{i.spread:.1f}x"
-            bounds = (
-                [f"{i.low_kg:.4g}", f"{i.central_kg:.4g}", f"{i.high_kg:.4g}"]
-                if i.embodied_known
-                else ["unknown"] * 3
-            )
-            t.add_row(i.name, i.kind, "-" if i.tdp_w is None else f"{i.tdp_w:g}", *bounds, spread)
-        for s in servers:
-            lo, c, hi = (s.embodied_kg(b) for b in BOUND_CHOICES)  # type: ignore[arg-type]
-            t.add_row(
-                s.name,
-                "server",
-                "-" if s.tdp_w is None else f"{s.tdp_w:g}",
-                f"{lo:.4g}",
-                f"{c:.4g}",
-                f"{hi:.4g}",
-                f"{hi / lo:.1f}x",
-            )
-        ui.console(width=120, soft_wrap=True).print(t)
+        _catalog(as_json)
         return
     item = lookup(name)
     if as_json:
         _echo_json(item.model_dump(mode="json") if isinstance(item, HardwareItem) else _server_dict(item))
         return
+    if isinstance(item, HardwareItem):
+        _show_item(item)
+    else:
+        _show_server(item)
+
+
+def _parametric(
+    dies: str,
+    memory_gb: float,
+    memory_type: str,
+    tdp_w: float | None,
+    fab_intensity: float | None,
+    fab_yield: float | None,
+    abatement: int,
+    as_json: bool,
+) -> None:
+    from wattsup.carbon import FabParameters, estimate_device, parse_dies
+
+    if abatement not in (95, 99):
+        raise InvalidInput("--abatement", f"must be 95 or 99, got {abatement}")
+    fab_args: dict[str, Any] = {"abatement": abatement}
+    if fab_intensity is not None:
+        fab_args["fab_intensity_g_per_kwh"] = finite_number("--fab-intensity", fab_intensity, minimum=0)
+    if fab_yield is not None:
+        fab_args["yield_fraction"] = finite_number(
+            "--yield", fab_yield, minimum=0, strict_min=True, maximum=1
+        )
+    est = estimate_device(
+        parse_dies(dies),
+        memory_gb=finite_number("--memory-gb", memory_gb, minimum=0),
+        memory_type=memory_type,
+        tdp_w=None if tdp_w is None else finite_number("--tdp-w", tdp_w, minimum=0),
+        fab=FabParameters(**fab_args),
+    )
+    if as_json:
+        _echo_json(est.model_dump(mode="json"))
+        return
     con = ui.console(width=120, soft_wrap=True)
+    con.print(f"[b]parametric estimate: {_kg(est.total_kg)}[/b] ({est.method})")
+    con.print(
+        f"dies {_kg(est.dies_kg)}, packaging {_kg(est.packaging_kg)}, memory {_kg(est.memory_kg)}, "
+        f"board {_kg(est.board_kg) if est.board_kg is not None else 'not modelled (no --tdp-w)'}"
+    )
+    return
+
+
+def _catalog(as_json: bool) -> None:
+    from wattsup.carbon import list_hardware, list_servers
+
+    items = list_hardware()
+    servers = list_servers()
+    if as_json:
+        _echo_json(
+            {
+                "items": [i.model_dump(mode="json") for i in items],
+                "servers": [_server_dict(s) for s in servers],
+            }
+        )
+        return
     from rich.table import Table
 
-    if isinstance(item, HardwareItem):
-        per = " per GB" if item.unit == "GB" else ""
-        spec = [f"kind {item.kind}"]
-        if item.tdp_w is not None:
-            spec.append(f"TDP {item.tdp_w:g} W")
-        if item.memory_gb is not None:
-            spec.append(f"{item.memory_gb:g} GB {item.memory_type or ''}".rstrip())
-        con.print(
-            f"[b]{item.name}[/b] ({', '.join(spec)})"
-            + (f"; aliases: {', '.join(item.aliases)}" if item.aliases else "")
+    t = Table(title="Embodied carbon catalog (kgCO2e per unit, or per GB)", title_justify="left")
+    for col in ("name", "kind", "TDP W", "low", "central", "high", "spread"):
+        t.add_column(col, justify="left" if col in ("name", "kind") else "right")
+    for i in items:
+        spread = "-" if i.spread is None else f"{i.spread:.1f}x"
+        bounds = (
+            [f"{i.low_kg:.4g}", f"{i.central_kg:.4g}", f"{i.high_kg:.4g}"]
+            if i.embodied_known
+            else ["unknown"] * 3
         )
-        if not item.embodied_known:
-            err = item.unknown_error()
-            con.print(f"embodied carbon: [b]unknown[/b]: {err.reason}; {err.how}")
-            if item.spec_source:
-                con.print(f"specification: {item.spec_source}")
-            if item.notes:
-                con.print(f"notes: {item.notes}")
-            return
-        t = Table(title=f"Embodied carbon estimates (kgCO2e{per})", title_justify="left")
-        for col in ("bound", "kgCO2e", "scope", "method", "source", "year", "licence"):
-            t.add_column(col, overflow="fold")
-        for e in item.estimates:
-            t.add_row(
-                e.bound + (" *" if e.derived else ""),
-                f"{e.kgco2e:.4g}",
-                e.scope,
-                e.method,
-                e.source,
-                str(e.year),
-                e.licence,
-            )
-        con.print(t)
-        if item.spread is not None:
-            con.print(
-                f"spread high/low: {item.spread:.1f}x"
-                + (
-                    "   (* derived by a documented wattsup rule)"
-                    if any(e.derived for e in item.estimates)
-                    else ""
-                )
-            )
+        t.add_row(i.name, i.kind, "-" if i.tdp_w is None else f"{i.tdp_w:g}", *bounds, spread)
+    for s in servers:
+        lo, c, hi = (s.embodied_kg(b) for b in BOUND_CHOICES)  # type: ignore[arg-type]
+        t.add_row(
+            s.name,
+            "server",
+            "-" if s.tdp_w is None else f"{s.tdp_w:g}",
+            f"{lo:.4g}",
+            f"{c:.4g}",
+            f"{hi:.4g}",
+            f"{hi / lo:.1f}x",
+        )
+    ui.console(width=120, soft_wrap=True).print(t)
+    return
+
+
+def _show_item(item: Any) -> None:
+    from rich.table import Table
+
+    con = ui.console(width=120, soft_wrap=True)
+    per = " per GB" if item.unit == "GB" else ""
+    spec = [f"kind {item.kind}"]
+    if item.tdp_w is not None:
+        spec.append(f"TDP {item.tdp_w:g} W")
+    if item.memory_gb is not None:
+        spec.append(f"{item.memory_gb:g} GB {item.memory_type or ''}".rstrip())
+    con.print(
+        f"[b]{item.name}[/b] ({', '.join(spec)})"
+        + (f"; aliases: {', '.join(item.aliases)}" if item.aliases else "")
+    )
+    if not item.embodied_known:
+        err = item.unknown_error()
+        con.print(f"embodied carbon: [b]unknown[/b]: {err.reason}; {err.how}")
         if item.spec_source:
             con.print(f"specification: {item.spec_source}")
         if item.notes:
             con.print(f"notes: {item.notes}")
         return
+    t = Table(title=f"Embodied carbon estimates (kgCO2e{per})", title_justify="left")
+    for col in ("bound", "kgCO2e", "scope", "method", "source", "year", "licence"):
+        t.add_column(col, overflow="fold")
+    for e in item.estimates:
+        t.add_row(
+            e.bound + (" *" if e.derived else ""),
+            f"{e.kgco2e:.4g}",
+            e.scope,
+            e.method,
+            e.source,
+            str(e.year),
+            e.licence,
+        )
+    con.print(t)
+    if item.spread is not None:
+        con.print(
+            f"spread high/low: {item.spread:.1f}x"
+            + (
+                "   (* derived by a documented wattsup rule)"
+                if any(e.derived for e in item.estimates)
+                else ""
+            )
+        )
+    if item.spec_source:
+        con.print(f"specification: {item.spec_source}")
+    if item.notes:
+        con.print(f"notes: {item.notes}")
+    return
+
+
+def _show_server(item: Any) -> None:
+    con = ui.console(width=120, soft_wrap=True)
     lo, c, hi = (item.embodied_kg(b) for b in BOUND_CHOICES)  # type: ignore[arg-type]
     con.print(f"[b]{item.name}[/b]: {item.gpu_count} x {item.gpu.name} + {item.host.name}")
     con.print(f"embodied: low {_kg(lo)}, central {_kg(c)}, high {_kg(hi)} (spread {hi / lo:.1f}x)")
