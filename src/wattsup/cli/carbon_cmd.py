@@ -257,7 +257,7 @@ def _show_item(item: Any) -> None:
 
 def _show_server(item: Any) -> None:
     con = ui.console(width=120, soft_wrap=True)
-    lo, c, hi = (item.embodied_kg(b) for b in BOUND_CHOICES)  # type: ignore[arg-type]
+    lo, c, hi = (item.embodied_kg(b) for b in BOUND_CHOICES)
     con.print(f"[b]{item.name}[/b]: {item.gpu_count} x {item.gpu.name} + {item.host.name}")
     con.print(f"embodied: low {_kg(lo)}, central {_kg(c)}, high {_kg(hi)} (spread {hi / lo:.1f}x)")
     con.print(f"GPU central {_kg(item.gpu.central_kg)} each: {item.gpu.estimate('central').source}")
