@@ -107,7 +107,7 @@ def test_water_via_cli(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "Water: 2.54 m3 (on site 200.00 L" in out and "given (--wue)" in out
+    assert "Water: 2.54 m³ (on site 200.00 L" in out and "given (--wue)" in out
     assert main(["footprint", "--energy-kwh", "1", "--region", "FR"]) == 0
     out = capsys.readouterr().out
     assert "Water: unknown" in out and "water total unknown" in out

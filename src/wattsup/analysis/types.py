@@ -8,12 +8,25 @@ window is kWh per load). A figure that is not known is ``None``, never ``0``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from annotated_types import Len
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
+from wattsup.errors import InvalidInput
+from wattsup.params import checked, param
 
 Component = Literal["all", "gpu", "cpu", "ram"]
 """Which components an energy figure sums: every component, or one class (``gpu`` is ``gpu:0``,
@@ -28,40 +41,88 @@ load, not per 1,000 inferences."""
 UNIT_PER_1K = "kWh per 1,000 inferences"
 UNIT_PER_LOAD = "kWh per model load"
 
-Values = str | Sequence[str] | None
+MAX_TEXT = 512
+"""The longest value of a text parameter (model ids, hardware names, globs)."""
+MAX_VALUES = 50
+"""The most values a repeatable parameter may have."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (NUL, tab, line breaks)")
+    return value
+
+
+def _mode(value: str) -> str:
+    if value not in MODES and "*" not in value and "?" not in value:
+        raise InvalidInput("--mode", f"must be task-specific or zero-shot, got {value!r}")
+    return value
+
+
+def _tuple(value: object) -> object:
+    """Several values as a tuple (a selection is hashable: the dashboard's memo keys on it)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_no_control)]
+"""A text value: at most 512 characters, no control characters."""
+Many = Annotated[tuple[Text, ...], BeforeValidator(_tuple), Len(max_length=MAX_VALUES)]
+Values = Text | Many | None
 """One value, several (OR), or ``None`` (no constraint). A value with ``*`` or ``?`` is a
 case-insensitive glob."""
+MODES = ("task-specific", "zero-shot")
+ModeText = Annotated[Text, AfterValidator(_mode)]
+ModeValues = (
+    ModeText | Annotated[tuple[ModeText, ...], BeforeValidator(_tuple), Len(max_length=MAX_VALUES)] | None
+)
 
 
-@dataclass(frozen=True)
+@checked
+@pydantic_dataclass(frozen=True)
 class Selection:
     """Which runs an analysis reads. Each field given narrows the selection (AND); a field may list
     several values (OR); values with ``*``/``?`` are case-insensitive globs. ``exclude_*`` drop runs
-    matching any of their globs. Only ``ok`` runs by default (failed runs have no energy)."""
+    matching any of their globs. Only ``ok`` runs by default (failed runs have no energy). Each field is
+    declared once for the CLI's options and the dashboard's query parameters."""
 
-    task: Values = None
-    model: Values = None
-    dataset: Values = None
-    hardware: Values = None
-    mode: Values = None
-    """``"task-specific"`` or ``"zero-shot"`` (multi-purpose models prompted for the task)."""
-    device: Values = None
-    weights: Values = None
-    exclude_model: Sequence[str] = ()
-    exclude_dataset: Sequence[str] = ()
-    status: Values = "ok"
-    since: datetime | None = None
-    until: datetime | None = None
+    task: Values = param(None, "Only this task (globs: * and ?).")
+    model: Values = param(None, "Only this model id (globs).")
+    dataset: Values = param(None, "Only this dataset (globs).")
+    hardware: Values = param(None, "Only this GPU or CPU model as stored (globs).")
+    mode: ModeValues = param(
+        None, "Only task-specific, or zero-shot (multi-purpose models prompted for the task) runs."
+    )
+    device: Values = param(None, "Only this device: cpu, cuda:0, ... (globs).")
+    weights: Values = param(None, "Only this weights source: pretrained, or random (built from its config).")
+    exclude_model: Many = param((), "Leave out models matching these globs.")
+    exclude_dataset: Many = param((), "Leave out datasets matching these globs ('*_native').")
+    status: Values = param("ok", "Only runs of this status (ok, failed).", cli=False)
+    since: datetime | None = param(None, "Only runs started at or after (ISO 8601).")
+    until: datetime | None = param(None, "Only runs started before (ISO 8601).")
 
 
-@dataclass(frozen=True)
+@checked
+@pydantic_dataclass(frozen=True)
 class Metric:
     """Which energy figure: the whole repetition window (``phase=None``), one named phase (as stored in
     the ``phases`` table: ``"query model"``, ``"generate/decode"``, ...), or the model-load window
     (``phase="load"``); all components or one class."""
 
-    phase: str | None = None
-    component: Component = "all"
+    phase: Text | None = param(
+        None,
+        "Energy of one phase ('query model', 'generate/decode', ...; 'load': the model-load window, "
+        "per load) instead of the whole repetition window.",
+    )
+    component: Component = param("all", "All components, or one class: gpu, cpu or ram.")
+
+    @field_validator("phase")
+    @classmethod
+    def _phase(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise InvalidInput("--phase", "is empty; give a phase name such as 'query model' or 'load'")
+        return value
 
     @property
     def unit(self) -> str:

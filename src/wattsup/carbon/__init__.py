@@ -11,20 +11,7 @@ from __future__ import annotations
 
 from wattsup.carbon._data import BOUNDS, Bound
 from wattsup.carbon.amortisation import HOURS_PER_YEAR, amortised_embodied_kg, construction_kg
-from wattsup.carbon.footprint import (
-    Assumptions,
-    Footprint,
-    FootprintInput,
-    PhaseFootprint,
-    WhatIf,
-    footprint,
-    footprint_from_measurement,
-    kwh_per_1k,
-    parity_inferences,
-    scenario,
-    validate_input,
-    what_if,
-)
+from wattsup.carbon.footprint import footprint, footprint_from_measurement, kwh_per_1k, parity_inferences
 from wattsup.carbon.grid import GridIntensity, country_of, grid_intensity, list_regions, region_codes
 from wattsup.carbon.hardware import (
     EmbodiedEstimate,
@@ -40,12 +27,14 @@ from wattsup.carbon.hardware import (
     lookup,
     server,
 )
+from wattsup.carbon.inputs import FootprintInput, validate_input
 from wattsup.carbon.operational import (
     hourly_operational_kg,
     market_intensity,
     measurement_energy_kwh,
     operational_kg,
 )
+from wattsup.carbon.outputs import Assumptions, Footprint, PhaseFootprint, WhatIf
 from wattsup.carbon.parametric import (
     DeviceEstimate,
     Die,
@@ -80,6 +69,7 @@ from wattsup.carbon.water import (
     water_site,
     water_use,
 )
+from wattsup.carbon.whatif import scenario, what_if
 
 __all__ = [
     "BOUNDS",

@@ -12,12 +12,11 @@ import typer
 from wattsup.cli import ui
 from wattsup.cli.results_cmd import DbOption
 from wattsup.errors import InvalidInput
-from wattsup.format import sig
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from wattsup.results import RunConfig, RunRecord, Store
+
+from wattsup.cli.bench_text import _print_run, _print_suite, _say_estimate, _say_plan
 
 WEIGHTS = ("pretrained", "random")
 
@@ -44,10 +43,6 @@ def _check_choice(flag: str, value: str, choices: tuple[str, ...]) -> None:
         raise InvalidInput(flag, f"must be one of {', '.join(choices)}, got {value!r}")
 
 
-def _sig3(v: float | None) -> str:
-    return sig(v, ".3g")
-
-
 def _keep(store: Store | None, record: RunRecord) -> tuple[str | None, str | None]:
     """Store ``record``: (where it is stored, None), or, if storing fails, (None, a sentence saying where
     the record was written instead and how to store it later). Nothing measured is lost."""
@@ -66,82 +61,161 @@ def _open_store(db: str | None) -> Store:
     return Store.open(db)
 
 
-def _say_estimate(console: Console, config: RunConfig, store: Store | None, timeout_s: float) -> None:
-    from wattsup.results.estimate import estimate, say_duration
+TaskOpt = Annotated[str, typer.Argument(help="Task name or alias; see 'wattsup tasks'.")]
 
-    found = None if store is None else estimate(config, store)
-    stop = f"stopped if it runs past {say_duration(timeout_s)} (--timeout)"
-    if found is not None:
-        console.print(f"estimate: about {say_duration(found.seconds)} ({found.basis}); {stop}")
-    else:
-        console.print(
-            f"estimate: none yet (no earlier run of this model and setup in the store); rate and time "
-            f"left show as it runs; {stop}"
-        )
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Hub id, local folder, or catalog name.")]
+
+DatasetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dataset",
+        "-d",
+        help="Profile name (synthetic, offline), local file or folder, or hub:ID[:CONFIG][@SPLIT]. "
+        "Default: the task's first study dataset, as a synthetic profile.",
+    ),
+]
+
+NOpt = Annotated[int, typer.Option("-n", help="Inferences per repetition.", min=1)]
+
+BatchSizeOpt = Annotated[int, typer.Option("--batch-size", min=1)]
+
+RepsOpt = Annotated[int, typer.Option("--reps", min=1, help="Metered repetitions.")]
+
+WarmupOpt = Annotated[int, typer.Option("--warmup", min=0, help="Unmetered inferences first.")]
+
+WeightsOpt = Annotated[
+    str, typer.Option("--weights", help="pretrained or random (catalog architecture, no download).")
+]
+
+DeviceOpt = Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")]
+
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="float32, float16 or bfloat16.")]
+
+SeedOpt = Annotated[int, typer.Option("--seed")]
+
+MaxNewTokensOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-new-tokens", min=1, help="Fixed output length (min = max, EOS off). Default: the task's."
+    ),
+]
+
+ZeroShotOpt = Annotated[
+    bool,
+    typer.Option(
+        "--zero-shot",
+        help="Prompt a multi-purpose model for the task (automatic for catalog multi-purpose models).",
+    ),
+]
+
+ColumnOpt = Annotated[
+    list[str] | None,
+    typer.Option("--column", help="FIELD=NAME: which column feeds a field (repeatable)."),
+]
+
+TrustRemoteCodeOpt = Annotated[
+    bool,
+    typer.Option("--trust-remote-code", help="Allow the model's own code from the Hub (never implied)."),
+]
+
+TokenizerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tokenizer",
+        help="'synthetic': wattsup's synthetic tokenizer sized to the model's vocabulary, for a local "
+        "model folder saved without its tokenizer (default: the model's own).",
+    ),
+]
+
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        help="Seconds before the run is stopped. Default: 30 min + 60 s per inference (warm-up + n × reps).",
+    ),
+]
+
+NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record the run in the store.")]
+
+AsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the run as JSON.")]
+
+NameOpt = Annotated[
+    str, typer.Argument(help="quick (tiny models, CPU, minutes) or paper (study models, GPU).")
+]
+
+TasksOpt = Annotated[list[str] | None, typer.Option("--tasks", help="Only these tasks (repeatable).")]
+
+SuiteDeviceOpt = Annotated[
+    str | None,
+    typer.Option("--device", help="Default: cuda if torch sees a GPU, else cpu (quick); cuda (paper)."),
+]
+
+SuiteWeightsOpt = Annotated[
+    str | None, typer.Option("--weights", help="Default: random for quick, pretrained for paper.")
+]
+
+SuiteNOpt = Annotated[int | None, typer.Option("-n", min=1, help="Override the suite's n.")]
+
+SuiteRepsOpt = Annotated[int | None, typer.Option("--reps", min=1)]
+
+HubInputsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--hub-inputs", help="Stream the study's datasets from the Hub instead of the synthetic profiles."
+    ),
+]
+
+RegionOpt = Annotated[str, typer.Option("--region", help="Grid region for gCO2e (see 'wattsup grid').")]
+
+SuiteTimeoutOpt = Annotated[
+    float | None, typer.Option("--timeout", help="Seconds per run before it is stopped.")
+]
+
+AgainOpt = Annotated[
+    bool,
+    typer.Option(
+        "--again",
+        help="Measure every run again, even those the store holds already (they stay in the store).",
+    ),
+]
+
+SuiteAsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the runs as JSON lines.")]
+
+
+def _extra(column: list[str] | None, trust_remote_code: bool, tokenizer: str | None) -> dict[str, Any]:
+    """The run's per-task settings from --column, --trust-remote-code and --tokenizer."""
+    extra: dict[str, Any] = {}
+    if column:
+        extra["columns"] = _columns(column)
+    if trust_remote_code:
+        extra["trust_remote_code"] = True
+    if tokenizer is not None:
+        _check_choice("--tokenizer", tokenizer, ("synthetic",))
+        extra["tokenizer"] = tokenizer
+    return extra
 
 
 def bench_cmd(
-    task: Annotated[str, typer.Argument(help="Task name or alias; see 'wattsup tasks'.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Hub id, local folder, or catalog name.")],
-    dataset: Annotated[
-        str | None,
-        typer.Option(
-            "--dataset",
-            "-d",
-            help="Profile name (synthetic, offline), local file or folder, or hub:ID[:CONFIG][@SPLIT]. "
-            "Default: the task's first study dataset, as a synthetic profile.",
-        ),
-    ] = None,
-    n: Annotated[int, typer.Option("-n", help="Inferences per repetition.", min=1)] = 1000,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 1,
-    reps: Annotated[int, typer.Option("--reps", min=1, help="Metered repetitions.")] = 3,
-    warmup: Annotated[int, typer.Option("--warmup", min=0, help="Unmetered inferences first.")] = 10,
-    weights: Annotated[
-        str, typer.Option("--weights", help="pretrained or random (catalog architecture, no download).")
-    ] = "pretrained",
-    device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
-    dtype: Annotated[str, typer.Option("--dtype", help="float32, float16 or bfloat16.")] = "float32",
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    max_new_tokens: Annotated[
-        int | None,
-        typer.Option(
-            "--max-new-tokens", min=1, help="Fixed output length (min = max, EOS off). Default: the task's."
-        ),
-    ] = None,
-    zero_shot: Annotated[
-        bool,
-        typer.Option(
-            "--zero-shot",
-            help="Prompt a multi-purpose model for the task (automatic for catalog multi-purpose models).",
-        ),
-    ] = False,
-    column: Annotated[
-        list[str] | None,
-        typer.Option("--column", help="FIELD=NAME: which column feeds a field (repeatable)."),
-    ] = None,
-    trust_remote_code: Annotated[
-        bool,
-        typer.Option("--trust-remote-code", help="Allow the model's own code from the Hub (never implied)."),
-    ] = False,
-    tokenizer: Annotated[
-        str | None,
-        typer.Option(
-            "--tokenizer",
-            help="'synthetic': wattsup's synthetic tokenizer sized to the model's vocabulary, for a local "
-            "model folder saved without its tokenizer (default: the model's own).",
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            help="Seconds before the run is stopped. Default: 30 min + 60 s per inference "
-            "(warm-up + n × reps).",
-        ),
-    ] = None,
+    task: TaskOpt,
+    model: ModelOpt,
+    dataset: DatasetOpt = None,
+    n: NOpt = 1000,
+    batch_size: BatchSizeOpt = 1,
+    reps: RepsOpt = 3,
+    warmup: WarmupOpt = 10,
+    weights: WeightsOpt = "pretrained",
+    device: DeviceOpt = "cpu",
+    dtype: DtypeOpt = "float32",
+    seed: SeedOpt = 0,
+    max_new_tokens: MaxNewTokensOpt = None,
+    zero_shot: ZeroShotOpt = False,
+    column: ColumnOpt = None,
+    trust_remote_code: TrustRemoteCodeOpt = False,
+    tokenizer: TokenizerOpt = None,
+    timeout: TimeoutOpt = None,
     db: DbOption = None,
-    no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the run in the store.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+    no_store: NoStoreOpt = False,
+    as_json: AsJsonOpt = False,
 ) -> None:
     """Measure the energy of N inferences of a model on a task, in a subprocess of its own."""
     from wattsup.bench import make_config, record_json
@@ -151,14 +225,7 @@ def bench_cmd(
 
     _check_choice("--weights", weights, WEIGHTS)
     timeout = check_timeout(timeout)
-    extra: dict[str, Any] = {}
-    if column:
-        extra["columns"] = _columns(column)
-    if trust_remote_code:
-        extra["trust_remote_code"] = True
-    if tokenizer is not None:
-        _check_choice("--tokenizer", tokenizer, ("synthetic",))
-        extra["tokenizer"] = tokenizer
+    extra = _extra(column, trust_remote_code, tokenizer)
     config = make_config(
         task,
         model,
@@ -204,82 +271,19 @@ def bench_cmd(
         raise typer.Exit(1)
 
 
-def _print_run(console: Console, data: dict[str, Any], where: str | None) -> None:
-    from rich.table import Table
-
-    if data["status"] != "ok":
-        console.print(f"[red]failed[/]: {data['error']}")
-        return
-    t = Table(title=f"run {data['run_id'][:12]}", show_header=True)
-    t.add_column("figure")
-    t.add_column("mean", justify="right")
-    t.add_column("95% interval", justify="right")
-    lo, hi = data["energy_kwh_per_1k_ci95"]
-    t.add_row(
-        "kWh per 1,000 inferences",
-        _sig3(data["energy_kwh_per_1k"]),
-        f"{_sig3(lo)} – {_sig3(hi)}" if lo is not None else "one rep",
-    )
-    t.add_row("  GPU only", _sig3(data["gpu_energy_kwh_per_1k"]), "")
-    for name, v in data["phases"].items():
-        t.add_row(f"  phase {name}", _sig3(v), "")
-    if data.get("energy_j_per_unit"):
-        t.add_row(f"J per {data['unit']}", _sig3(data["energy_j_per_unit"]["mean"]), "")
-    for key, label in (
-        ("latency_p50_s", "latency p50 (s)"),
-        ("latency_p95_s", "latency p95 (s)"),
-        ("throughput_per_s", "inferences per second"),
-    ):
-        if data.get(key):
-            t.add_row(label, _sig3(data[key]["mean"]), "")
-    console.print(t)
-    console.print(f"inputs: {data['input_source']}")
-    console.print(f"weights: {data['weights_source']}")
-    console.print("sensors: " + ", ".join(f"{k} ({v})" for k, v in data.get("components", {}).items()))
-    share = data.get("background_cpu_share")
-    if share is not None:
-        console.print(f"host: other processes used {share:.0%} of the CPUs during the measured windows")
-    for w in data.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {w}")
-    if where:
-        console.print(f"stored in {where}")
-
-
 def suite_cmd(
-    name: Annotated[
-        str, typer.Argument(help="quick (tiny models, CPU, minutes) or paper (study models, GPU).")
-    ],
-    tasks: Annotated[list[str] | None, typer.Option("--tasks", help="Only these tasks (repeatable).")] = None,
-    device: Annotated[
-        str | None,
-        typer.Option("--device", help="Default: cuda if torch sees a GPU, else cpu (quick); cuda (paper)."),
-    ] = None,
-    weights: Annotated[
-        str | None, typer.Option("--weights", help="Default: random for quick, pretrained for paper.")
-    ] = None,
-    n: Annotated[int | None, typer.Option("-n", min=1, help="Override the suite's n.")] = None,
-    reps: Annotated[int | None, typer.Option("--reps", min=1)] = None,
-    hub_inputs: Annotated[
-        bool,
-        typer.Option(
-            "--hub-inputs", help="Stream the study's datasets from the Hub instead of the synthetic profiles."
-        ),
-    ] = False,
-    region: Annotated[
-        str, typer.Option("--region", help="Grid region for gCO2e (see 'wattsup grid').")
-    ] = "WORLD",
-    timeout: Annotated[
-        float | None, typer.Option("--timeout", help="Seconds per run before it is stopped.")
-    ] = None,
-    again: Annotated[
-        bool,
-        typer.Option(
-            "--again",
-            help="Measure every run again, even those the store holds already (they stay in the store).",
-        ),
-    ] = False,
+    name: NameOpt,
+    tasks: TasksOpt = None,
+    device: SuiteDeviceOpt = None,
+    weights: SuiteWeightsOpt = None,
+    n: SuiteNOpt = None,
+    reps: SuiteRepsOpt = None,
+    hub_inputs: HubInputsOpt = False,
+    region: RegionOpt = "WORLD",
+    timeout: SuiteTimeoutOpt = None,
+    again: AgainOpt = False,
     db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON lines.")] = False,
+    as_json: SuiteAsJsonOpt = False,
 ) -> None:
     """Run a named suite, resuming: configurations already completed in the store are skipped and their
     stored figures shown (say so with --again to measure them again)."""
@@ -287,11 +291,9 @@ def suite_cmd(
     from wattsup.bench.api import check_device, check_timeout, validate
     from wattsup.bench.protocol import normalise
     from wattsup.bench.runner import run_isolated
-    from wattsup.bench.suites import SUITES, needs_missing_extra
+    from wattsup.bench.suites import SUITES
     from wattsup.carbon.grid import grid_intensity
     from wattsup.cli.progress import RunProgress, wanted
-    from wattsup.results import RunFilter
-    from wattsup.results.estimate import estimate, say_duration
 
     if weights is not None:
         _check_choice("--weights", weights, WEIGHTS)
@@ -312,38 +314,9 @@ def suite_cmd(
     results: list[tuple[RunConfig, dict[str, Any] | None, str]] = []
     unstored: list[str] = []
     with _open_store(db) as store:
-        todo, skipped = [], []
-        for c in configs:
-            extra = needs_missing_extra(c)
-            if not again and store.has_completed(c):
-                skipped.append(c)
-                # the stored figures, so that a resumed suite's table is whole
-                (latest,) = store.list_runs(RunFilter(config_hash=c.config_hash(), status="ok"), limit=1)
-                when = latest.started_at.strftime("%Y-%m-%d %H:%M")
-                results.append((c, record_json(store.get(latest.run_id)), f"stored ({when})"))
-            elif extra is not None:
-                results.append((c, None, f"skipped: needs the '{extra}' extra"))
-            else:
-                todo.append(c)
+        todo, skipped = _plan(store, configs, again, results)
         if not as_json:
-            left_out = len(configs) - len(todo) - len(skipped)
-            console.print(
-                f"suite [bold]{name}[/]: {len(configs)} runs: {len(todo)} to measure now, "
-                f"{len(skipped)} already in {store.location}"
-                + (" (shown, not measured again: add --again to measure them)" if skipped else "")
-                + (f", {left_out} skipped" if left_out else "")
-            )
-            guesses = [estimate(c, store) for c in todo]
-            known = [g.seconds for g in guesses if g is not None]
-            if todo:
-                console.print(
-                    f"estimate: about {say_duration(sum(known))} for {len(known)} of {len(todo)} runs, "
-                    "from earlier runs of the same models here"
-                    + (f"; {len(todo) - len(known)} have none to go by" if len(known) < len(todo) else "")
-                    if known
-                    else f"estimate: none yet (no earlier run of these models here); each run is stopped "
-                    f"after {say_duration(per_run_timeout)}"
-                )
+            _say_plan(console, name, len(configs), todo, skipped, store, per_run_timeout)
         started = time.monotonic()
         with RunProgress(wanted(as_json), runs=len(todo)) as bar:
             for c in todo:
@@ -367,65 +340,29 @@ def suite_cmd(
         raise typer.Exit(1)
 
 
-def _print_suite(
-    console: Console,
-    results: list[tuple[RunConfig, dict[str, Any] | None, str]],
-    g_per_kwh: float,
-    region: str,
-    elapsed_s: float,
-    measured: int,
-) -> None:
-    from rich.table import Table
+def _plan(
+    store: Store, configs: list[RunConfig], again: bool, results: list[tuple[RunConfig, Any, str]]
+) -> tuple[list[RunConfig], list[RunConfig]]:
+    """Which runs to measure now and which are stored already (their figures go to ``results``, so that
+    a resumed suite's table is whole); runs that need a missing extra are listed as skipped."""
+    from wattsup.bench import record_json
+    from wattsup.bench.suites import needs_missing_extra
+    from wattsup.results import RunFilter
 
-    t = Table(title=f"kWh and gCO2e per 1,000 inferences (grid: {region}, {g_per_kwh:g} g/kWh)")
-    for col, just in (
-        ("task", "left"),
-        ("model", "left"),
-        ("status", "left"),
-        ("kWh / 1k", "right"),
-        ("± 95%", "right"),
-        ("gCO2e / 1k", "right"),
-        ("GPU kWh / 1k", "right"),
-    ):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
-    for c, data, status in results:
-        label = c.task + (" (zero-shot)" if c.mode == "zero-shot" else "")
-        if data is None or data["energy_kwh_per_1k"] is None:
-            reason = status if data is None else f"failed: {data['error']}"
-            t.add_row(label, c.model, reason[:70], "", "", "", "")
-            continue
-        kwh = data["energy_kwh_per_1k"]
-        lo, hi = data["energy_kwh_per_1k_ci95"]
-        half = None if lo is None else (hi - lo) / 2
-        t.add_row(
-            label,
-            c.model,
-            status,
-            _sig3(kwh),
-            _sig3(half),
-            _sig3(kwh * g_per_kwh),
-            _sig3(data["gpu_energy_kwh_per_1k"]),
-        )
-    console.print(t)
-    stored = sum(s.startswith("stored") for _, _, s in results)
-    line = f"{measured} runs measured now in {elapsed_s:.0f} s"
-    if stored:
-        line += f"; {stored} shown from the store, measured before (add --again to measure them here now)"
-    console.print(line + ".")
-    modelled = sorted(
-        {
-            f"{k} ({v})"
-            for _, data, _ in results
-            if data
-            for k, v in (data.get("components") or {}).items()
-            if v == "modeled"
-        }
-    )
-    if modelled:
-        console.print(
-            f"[yellow]modelled[/]: {', '.join(modelled)}: estimates from a power model, not a hardware "
-            "counter (see 'wattsup show RUN_ID')."
-        )
+    todo, skipped = [], []
+    for c in configs:
+        extra = needs_missing_extra(c)
+        if not again and store.has_completed(c):
+            skipped.append(c)
+            # the stored figures, so that a resumed suite's table is whole
+            (latest,) = store.list_runs(RunFilter(config_hash=c.config_hash(), status="ok"), limit=1)
+            when = latest.started_at.strftime("%Y-%m-%d %H:%M")
+            results.append((c, record_json(store.get(latest.run_id)), f"stored ({when})"))
+        elif extra is not None:
+            results.append((c, None, f"skipped: needs the '{extra}' extra"))
+        else:
+            todo.append(c)
+    return todo, skipped
 
 
 def tasks_cmd(

@@ -128,217 +128,237 @@ def _not_runnable(name: str) -> tuple[int, str] | None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command(
+    app.command(
         context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
         no_args_is_help=True,
-    )
-    def measure(
-        command: list[str] = typer.Argument(..., help="the command to run, after '--'"),
-        as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the table"),
-        interval: float = typer.Option(
-            0.05,
-            "--interval",
-            help="polling interval (s) of RAPL and power readings; the NVML counter is "
-            "read around each of its own steps",
-        ),
-        timeline: Path | None = typer.Option(
-            None, "--timeline", help="write the power/energy timeline to this .csv or .json file"
-        ),
-        no_gpu: bool = typer.Option(False, "--no-gpu", help="do not meter GPUs"),
-        process_cpu: bool = typer.Option(
-            True,
-            "--process-cpu/--machine-cpu",
-            help="charge the CPU to the command's own process tree (its CPU time; a whole-package RAPL "
-            "counter is apportioned when other processes keep the host busy), or to the whole machine",
-        ),
-    ) -> None:
-        """Run COMMAND and report the energy it took, per component (like `perf stat`).
+    )(measure)
+    app.command()(doctor)
+    app.command()(monitor)
 
-        Output and signals pass through; the exit status is the command's.
-        """
-        if not command:
-            raise InvalidInput(
-                "COMMAND", "give a command to run after '--', e.g. wattsup measure -- python train.py"
-            )
-        if interval <= 0 or interval > 10:
-            raise InvalidInput("--interval", f"must be in (0, 10] seconds, got {interval:g}")
-        why = _not_runnable(command[0])
-        if why is not None:
-            err_console.print(f"wattsup: {why[1]}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(why[0])
-        if timeline is not None:
-            check_timeline_path(timeline)
-        from wattsup.meter import sources as src_mod
 
-        src_mod.RAPL_INTERVAL_S = src_mod.SAMPLED_INTERVAL_S = interval
-        found = discover(gpu=not no_gpu, pid=os.getpid() if process_cpu else None)
-        meter = Meter("command", sources=found, sync=None, timeline=timeline is not None)
-        meter.warnings += [
-            f"{s.component}: {s.reason}" for s in found.statuses if not s.available and s.actionable
-        ]
-        meter.start()
-        try:
-            proc = subprocess.Popen(command)
-        except OSError as err:  # found, but the kernel would not run it (no interpreter line, ...)
-            meter.stop()
-            err_console.print(
-                f"wattsup: {command[0]}: cannot run it ({err.strerror or err})", markup=False, soft_wrap=True
-            )
-            raise typer.Exit(126) from None
-        previous = {s: signal.signal(s, lambda n, f: proc.send_signal(n)) for s in FORWARDED}
-        try:
-            code = proc.wait()
-        finally:
-            for s, h in previous.items():
-                signal.signal(s, h)
-        m = meter.stop()
-        if timeline is not None:
-            try:
-                write_timeline(m, timeline)
-            except OSError as err:  # checked before the run, but the disk may have filled or gone since
-                m = m.model_copy(
-                    update={
-                        "warnings": [
-                            *m.warnings,
-                            f"--timeline {timeline}: could not write it ({err.strerror or err}); "
-                            "the measurement is printed here",
-                        ]
-                    }
-                )
-        if as_json:
-            typer.echo(json.dumps(measurement_json(m, code)))
-        else:
-            err_console.print(measurement_table(m, f"wattsup measure: {' '.join(command)} (exit {code})"))
-            for w in m.warnings:
-                err_console.print(f"[yellow]warning:[/] {w}")
-        raise typer.Exit(code if code >= 0 else 128 - code)
+def measure(
+    command: list[str] = typer.Argument(..., help="the command to run, after '--'"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object instead of the table"),
+    interval: float = typer.Option(
+        0.05,
+        "--interval",
+        help="polling interval (s) of RAPL and power readings; the NVML counter is "
+        "read around each of its own steps",
+    ),
+    timeline: Path | None = typer.Option(
+        None, "--timeline", help="write the power/energy timeline to this .csv or .json file"
+    ),
+    no_gpu: bool = typer.Option(False, "--no-gpu", help="do not meter GPUs"),
+    process_cpu: bool = typer.Option(
+        True,
+        "--process-cpu/--machine-cpu",
+        help="charge the CPU to the command's own process tree (its CPU time; a whole-package RAPL "
+        "counter is apportioned when other processes keep the host busy), or to the whole machine",
+    ),
+) -> None:
+    """Run COMMAND and report the energy it took, per component (like `perf stat`).
 
-    @app.command()
-    def doctor(as_json: bool = typer.Option(False, "--json")) -> None:
-        """Which energy sensors are available here, and for each missing one why."""
-        from wattsup.sensors.devices import discover_devices
+    Output and signals pass through; the exit status is the command's.
+    """
+    if not command:
+        raise InvalidInput(
+            "COMMAND", "give a command to run after '--', e.g. wattsup measure -- python train.py"
+        )
+    if interval <= 0 or interval > 10:
+        raise InvalidInput("--interval", f"must be in (0, 10] seconds, got {interval:g}")
+    why = _not_runnable(command[0])
+    if why is not None:
+        err_console.print(f"wattsup: {why[1]}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(why[0])
+    if timeline is not None:
+        check_timeline_path(timeline)
+    from wattsup.meter import sources as src_mod
 
-        found = discover()
-        for tr in found.tracks:
-            tr.close()
-        vendors = discover_devices()  # every vendor's source, available or not, and why
-        vendors.close()
-        rows = [
-            {
-                "component": s.component,
-                "source": s.source,
-                "available": s.available,
-                "method": s.method,
-                "detail": s.detail or s.reason,
-                **s.extra,
-            }
-            for s in found.statuses
-        ]
-        vendor_rows = [
-            {
-                "component": ", ".join(v.components) or "none",
-                "source": v.source,
-                "available": v.available,
-                "method": None,
-                "detail": v.reason,
-                "vendor": v.vendor,
-                "signal": v.signal,
-                "error": v.error,
-            }
-            for v in vendors.sources
-        ]
-        if as_json:
-            typer.echo(json.dumps(rows + vendor_rows, indent=1))
-            return
-        t = Table(title="wattsup doctor: energy sources on this machine", title_justify="left")
-        for col in ("component", "source", "status", "method", "detail / reason"):
-            t.add_column(col, overflow="fold")
-        for s in found.statuses:
-            t.add_row(
-                s.component,
-                s.source,
-                "[green]ok[/]" if s.available else "[red]missing[/]",
-                s.method or "-",
-                s.detail or s.reason,
-            )
-        Console().print(t)
-        vt = Table(title="every vendor's device source", title_justify="left")
-        for col in ("vendor", "source", "status", "components", "signal", "detail / reason"):
-            vt.add_column(col, overflow="fold")
-        for v in vendors.sources:
-            status = "[green]ok[/]" if v.available else f"[red]{v.error or 'missing'}[/]"
-            vt.add_row(v.vendor, v.source, status, ", ".join(v.components) or "none", v.signal, v.reason)
-        Console().print(vt)
+    src_mod.RAPL_INTERVAL_S = src_mod.SAMPLED_INTERVAL_S = interval
+    found = discover(gpu=not no_gpu, pid=os.getpid() if process_cpu else None)
+    meter = Meter("command", sources=found, sync=None, timeline=timeline is not None)
+    meter.warnings += [
+        f"{s.component}: {s.reason}" for s in found.statuses if not s.available and s.actionable
+    ]
+    m, code = _run(meter, command)
+    if timeline is not None:
+        m = _with_timeline(m, timeline)
+    if as_json:
+        typer.echo(json.dumps(measurement_json(m, code)))
+    else:
+        err_console.print(measurement_table(m, f"wattsup measure: {' '.join(command)} (exit {code})"))
+        for w in m.warnings:
+            err_console.print(f"[yellow]warning:[/] {w}")
+    raise typer.Exit(code if code >= 0 else 128 - code)
 
-    @app.command()
-    def monitor(
-        interval: float = typer.Option(1.0, "--interval", help="seconds between updates"),
-        prometheus_port: int | None = typer.Option(
-            None, "--prometheus-port", help="also serve the readings for Prometheus on 127.0.0.1:PORT"
-        ),
-        duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
-        host: str = typer.Option("127.0.0.1", "--host", help="address the Prometheus endpoint binds to"),
-    ) -> None:
-        """Live power per component in the terminal (and for Prometheus with --prometheus-port)."""
-        if interval <= 0:
-            raise InvalidInput("--interval", f"must be positive, got {interval:g}")
-        if prometheus_port is not None and not 0 < prometheus_port < 65536:
-            raise InvalidInput("--prometheus-port", f"must be a TCP port (1-65535), got {prometheus_port}")
-        found = discover()
-        sampler = Sampler(found.tracks)
-        sampler.start()
-        gauges = None
-        if prometheus_port is not None:
-            try:
-                from prometheus_client import Counter, Gauge, start_http_server
-            except ImportError as e:
-                raise InvalidInput(
-                    "--prometheus-port", "needs prometheus-client: pip install 'wattsup[monitor]'"
-                ) from e
-            power = Gauge("wattsup_power_watts", "mean power over the last interval", ["component", "method"])
-            energy = Counter(
-                "wattsup_energy_joules", "energy since the monitor started", ["component", "method"]
-            )
-            gauges = (power, energy)
-            start_http_server(prometheus_port, addr=host)
-            err_console.print(f"serving Prometheus metrics on http://{host}:{prometheus_port}/metrics")
-        from rich.live import Live
 
-        t_start = time.monotonic()
-        last = t_start
-        time.sleep(min(interval, 0.3))
-        stop = False
+def doctor(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Which energy sensors are available here, and for each missing one why."""
+    from wattsup.sensors.devices import discover_devices
 
-        def _stop(*_: object) -> None:
-            nonlocal stop
-            stop = True
+    found = discover()
+    for tr in found.tracks:
+        tr.close()
+    vendors = discover_devices()  # every vendor's source, available or not, and why
+    vendors.close()
+    rows = [
+        {
+            "component": s.component,
+            "source": s.source,
+            "available": s.available,
+            "method": s.method,
+            "detail": s.detail or s.reason,
+            **s.extra,
+        }
+        for s in found.statuses
+    ]
+    vendor_rows = [
+        {
+            "component": ", ".join(v.components) or "none",
+            "source": v.source,
+            "available": v.available,
+            "method": None,
+            "detail": v.reason,
+            "vendor": v.vendor,
+            "signal": v.signal,
+            "error": v.error,
+        }
+        for v in vendors.sources
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows + vendor_rows, indent=1))
+        return
+    _print_doctor(found, vendors)
 
-        signal.signal(signal.SIGTERM, _stop)
-        try:
-            with Live(console=Console(), refresh_per_second=4, transient=False) as live:
-                while not stop and (duration is None or time.monotonic() - t_start < duration):
-                    time.sleep(interval)
-                    now = time.monotonic()
-                    lag = 0.25  # the NVML counter steps every ~100 ms: read a little behind now
-                    a, b = last - lag, now - lag
-                    last = now
-                    table = Table(
-                        title=f"wattsup monitor (every {interval:g} s, Ctrl-C to stop)", title_justify="left"
-                    )
-                    for col in ("component", "power (W)", "± (W)", "method"):
-                        table.add_column(col)
-                    for tr in sampler.tracks:
-                        if tr.error or tr.covered_until() < b:
-                            table.add_row(tr.name, "…" if not tr.error else "error", "", tr.method)
-                            continue
-                        est = tr.energy(a, b)
-                        p = est.energy_j / (b - a)
-                        table.add_row(tr.name, f"{p:,.1f}", f"{est.bound_j / (b - a):,.1f}", tr.method)
-                        if gauges is not None:
-                            gauges[0].labels(tr.name, tr.method).set(p)
-                            gauges[1].labels(tr.name, tr.method).inc(est.energy_j)
-                    live.update(table)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sampler.stop()
+
+def _print_doctor(found: Any, vendors: Any) -> None:
+    t = Table(title="wattsup doctor: energy sources on this machine", title_justify="left")
+    for col in ("component", "source", "status", "method", "detail / reason"):
+        t.add_column(col, overflow="fold")
+    for s in found.statuses:
+        t.add_row(
+            s.component,
+            s.source,
+            "[green]ok[/]" if s.available else "[red]missing[/]",
+            s.method or "-",
+            s.detail or s.reason,
+        )
+    Console().print(t)
+    vt = Table(title="every vendor's device source", title_justify="left")
+    for col in ("vendor", "source", "status", "components", "signal", "detail / reason"):
+        vt.add_column(col, overflow="fold")
+    for v in vendors.sources:
+        status = "[green]ok[/]" if v.available else f"[red]{v.error or 'missing'}[/]"
+        vt.add_row(v.vendor, v.source, status, ", ".join(v.components) or "none", v.signal, v.reason)
+    Console().print(vt)
+
+
+def monitor(
+    interval: float = typer.Option(1.0, "--interval", help="seconds between updates"),
+    prometheus_port: int | None = typer.Option(
+        None, "--prometheus-port", help="also serve the readings for Prometheus on 127.0.0.1:PORT"
+    ),
+    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address the Prometheus endpoint binds to"),
+) -> None:
+    """Live power per component in the terminal (and for Prometheus with --prometheus-port)."""
+    if interval <= 0:
+        raise InvalidInput("--interval", f"must be positive, got {interval:g}")
+    if prometheus_port is not None and not 0 < prometheus_port < 65536:
+        raise InvalidInput("--prometheus-port", f"must be a TCP port (1-65535), got {prometheus_port}")
+    found = discover()
+    sampler = Sampler(found.tracks)
+    sampler.start()
+    gauges = None if prometheus_port is None else _prometheus(prometheus_port, host)
+    from rich.live import Live
+
+    t_start = time.monotonic()
+    last = t_start
+    time.sleep(min(interval, 0.3))
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with Live(console=Console(), refresh_per_second=4, transient=False) as live:
+            while not stop and (duration is None or time.monotonic() - t_start < duration):
+                time.sleep(interval)
+                now = time.monotonic()
+                lag = 0.25  # the NVML counter steps every ~100 ms: read a little behind now
+                a, b = last - lag, now - lag
+                last = now
+                live.update(_power_table(sampler, a, b, interval, gauges))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sampler.stop()
+
+
+def _run(meter: Meter, command: list[str]) -> tuple[Measurement, int]:
+    """Run the command inside the meter's window, forwarding signals; its measurement and exit code."""
+    meter.start()
+    try:
+        proc = subprocess.Popen(command)
+    except OSError as err:  # found, but the kernel would not run it (no interpreter line, ...)
+        meter.stop()
+        err_console.print(
+            f"wattsup: {command[0]}: cannot run it ({err.strerror or err})", markup=False, soft_wrap=True
+        )
+        raise typer.Exit(126) from None
+    previous = {s: signal.signal(s, lambda n, f: proc.send_signal(n)) for s in FORWARDED}
+    try:
+        code = proc.wait()
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+    return meter.stop(), code
+
+
+def _with_timeline(m: Measurement, timeline: Path) -> Measurement:
+    """Write the timeline; when that fails (checked before the run, but the disk may have filled or gone
+    since), the measurement says so and is still printed."""
+    try:
+        write_timeline(m, timeline)
+    except OSError as err:
+        why = err.strerror or err
+        warning = f"--timeline {timeline}: could not write it ({why}); the measurement is printed here"
+        return m.model_copy(update={"warnings": [*m.warnings, warning]})
+    return m
+
+
+def _prometheus(port: int, host: str) -> tuple[Any, Any]:
+    """Serve power and energy gauges for Prometheus on HOST:PORT."""
+    try:
+        from prometheus_client import Counter, Gauge, start_http_server
+    except ImportError as e:
+        raise InvalidInput(
+            "--prometheus-port", "needs prometheus-client: pip install 'wattsup[monitor]'"
+        ) from e
+    power = Gauge("wattsup_power_watts", "mean power over the last interval", ["component", "method"])
+    energy = Counter("wattsup_energy_joules", "energy since the monitor started", ["component", "method"])
+    start_http_server(port, addr=host)
+    err_console.print(f"serving Prometheus metrics on http://{host}:{port}/metrics")
+    return power, energy
+
+
+def _power_table(
+    sampler: Sampler, a: float, b: float, interval: float, gauges: tuple[Any, Any] | None
+) -> Table:
+    """Mean power per component over [a, b] (and the Prometheus gauges updated)."""
+    table = Table(title=f"wattsup monitor (every {interval:g} s, Ctrl-C to stop)", title_justify="left")
+    for col in ("component", "power (W)", "± (W)", "method"):
+        table.add_column(col)
+    for tr in sampler.tracks:
+        if tr.error or tr.covered_until() < b:
+            table.add_row(tr.name, "…" if not tr.error else "error", "", tr.method)
+            continue
+        est = tr.energy(a, b)
+        p = est.energy_j / (b - a)
+        table.add_row(tr.name, f"{p:,.1f}", f"{est.bound_j / (b - a):,.1f}", tr.method)
+        if gauges is not None:
+            gauges[0].labels(tr.name, tr.method).set(p)
+            gauges[1].labels(tr.name, tr.method).inc(est.energy_j)
+    return table

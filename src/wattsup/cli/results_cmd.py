@@ -176,10 +176,47 @@ def show_cmd(
     _show(record)
 
 
+def _phase_rows(console: Any, record: RunRecord) -> None:
+    """The phases table of a run: window and phase, component, method, energy and duration."""
+    from rich.table import Table
+
+    from wattsup.results.rows import phase_table
+
+    rows = phase_table(record)
+    if rows:
+        t = Table(title="phases (mean per repetition)", title_justify="left", title_style="bold", box=None)
+        for name, justify in (
+            ("window / phase", "left"),
+            ("component", "left"),
+            ("method", "left"),
+            ("energy J", "right"),
+            ("± J", "right"),
+            ("kWh/1k", "right"),
+            ("duration s", "right"),
+        ):
+            t.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for r in rows:
+            label = (
+                r["phase"].rsplit("/", 1)[-1]
+                if r["phase"]
+                else ("model load" if r["window"] == "load" else "repetition")
+            )
+            t.add_row(
+                "  " * r["depth"] + label,
+                r["component"],
+                r["method"],
+                ui.num(r["energy_j"]),
+                ui.num(r["error_bound_j"], ".2g"),
+                "" if r["kwh_per_1k"] is None else ui.num(r["kwh_per_1k"]),
+                ui.num(r["duration_s"]),
+            )
+        console.print(t)
+
+
 def _show(record: RunRecord) -> None:
     from rich.table import Table
 
-    from wattsup.results.rows import headline, phase_table
+    from wattsup.results.rows import headline
 
     console = ui.console()
     status = "[green]ok[/]" if record.status == "ok" else f"[red]{record.status}[/]"
@@ -225,35 +262,7 @@ def _show(record: RunRecord) -> None:
             ("sensors", h["sensor_methods"]),
         ],
     )
-    rows = phase_table(record)
-    if rows:
-        t = Table(title="phases (mean per repetition)", title_justify="left", title_style="bold", box=None)
-        for name, justify in (
-            ("window / phase", "left"),
-            ("component", "left"),
-            ("method", "left"),
-            ("energy J", "right"),
-            ("± J", "right"),
-            ("kWh/1k", "right"),
-            ("duration s", "right"),
-        ):
-            t.add_column(name, justify=justify)  # type: ignore[arg-type]
-        for r in rows:
-            label = (
-                r["phase"].rsplit("/", 1)[-1]
-                if r["phase"]
-                else ("model load" if r["window"] == "load" else "repetition")
-            )
-            t.add_row(
-                "  " * r["depth"] + label,
-                r["component"],
-                r["method"],
-                ui.num(r["energy_j"]),
-                ui.num(r["error_bound_j"], ".2g"),
-                "" if r["kwh_per_1k"] is None else ui.num(r["kwh_per_1k"]),
-                ui.num(r["duration_s"]),
-            )
-        console.print(t)
+    _phase_rows(console, record)
     prov = record.provenance.model_dump(mode="json")
     from wattsup.bench.protocol import sensor_text
 

@@ -19,82 +19,127 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve_cmd)
 
 
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", "-e", help="static (batching), continuous (batching), or http (a server)."),
+]
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Catalog name, local folder or Hub id; for http, the served model."),
+]
+
+WeightsOpt = Annotated[str, typer.Option("--weights", help="random (catalog architecture) or pretrained.")]
+
+DeviceOpt = Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")]
+
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="auto, float32, float16 or bfloat16.")]
+
+ProfileOpt = Annotated[str, typer.Option("--profile", help="chat, summarisation or reasoning.")]
+
+ConcurrencyOpt = Annotated[
+    str | None,
+    typer.Option("--concurrency", "-c", help="Closed-loop levels, e.g. 1,2,4,8 (batch sizes)."),
+]
+
+RateOpt = Annotated[
+    str | None, typer.Option("--rate", help="Open-loop Poisson arrival rates per second, e.g. 0.5,1,2.")
+]
+
+RequestsOpt = Annotated[int, typer.Option("--requests", "-n", min=1, help="Requests per load level.")]
+
+SeedOpt = Annotated[int, typer.Option("--seed")]
+
+MaxInputTokensOpt = Annotated[
+    int | None, typer.Option("--max-input-tokens", min=1, help="Cap the profile's prompt lengths.")
+]
+
+MaxOutputTokensOpt = Annotated[
+    int | None, typer.Option("--max-output-tokens", min=1, help="Cap the profile's output lengths.")
+]
+
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", help="http engine: the server, e.g. http://127.0.0.1:8000")
+]
+
+ApiOpt = Annotated[str, typer.Option("--api", help="http engine: completions or chat.")]
+
+MaxBatchOpt = Annotated[int, typer.Option("--max-batch", min=1, help="static engine: largest batch.")]
+
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--region", help="Where it ran (e.g. FRA, gcp:europe-west1); default unknown: carbon unknown."
+    ),
+]
+
+MarketIntensityOpt = Annotated[
+    float | None, typer.Option("--market-intensity", help="Contractual factor, gCO2e/kWh.")
+]
+
+PueOpt = Annotated[float | None, typer.Option("--pue", help="Data centre PUE (default: provider's).")]
+
+WueOpt = Annotated[float | None, typer.Option("--wue", help="On-site water, L per kWh of IT energy.")]
+
+WaterIntensityOpt = Annotated[
+    float | None, typer.Option("--water-intensity", help="Off-site water, L per kWh of electricity.")
+]
+
+LifetimeYearsOpt = Annotated[
+    float | None, typer.Option("--lifetime-years", help="Hardware lifetime for embodied carbon.")
+]
+
+FleetUtilisationOpt = Annotated[
+    float | None,
+    typer.Option("--fleet-utilisation", help="Share (0-1] of the fleet's GPU time that serves load."),
+]
+
+IdleSecondsOpt = Annotated[
+    float, typer.Option("--idle-seconds", help="GPU idle power metered for this long before the load.")
+]
+
+MlenergyOutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mlenergy-out",
+        metavar="FILE.json|FILE.csv",
+        help="Also write one ML.ENERGY-comparable row per level (see docs/serving.md).",
+    ),
+]
+
+NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record the result in the store.")]
+
+AsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (no progress display).")]
+
+
 def serve_cmd(
-    engine: Annotated[
-        str,
-        typer.Option("--engine", "-e", help="static (batching), continuous (batching), or http (a server)."),
-    ] = "static",
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model", "-m", help="Catalog name, local folder or Hub id; for http, the served model."
-        ),
-    ] = None,
-    weights: Annotated[
-        str, typer.Option("--weights", help="random (catalog architecture) or pretrained.")
-    ] = "random",
-    device: Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")] = "cpu",
-    dtype: Annotated[str, typer.Option("--dtype", help="auto, float32, float16 or bfloat16.")] = "auto",
-    profile: Annotated[str, typer.Option("--profile", help="chat, summarisation or reasoning.")] = "chat",
-    concurrency: Annotated[
-        str | None,
-        typer.Option("--concurrency", "-c", help="Closed-loop levels, e.g. 1,2,4,8 (batch sizes)."),
-    ] = None,
-    rate: Annotated[
-        str | None, typer.Option("--rate", help="Open-loop Poisson arrival rates per second, e.g. 0.5,1,2.")
-    ] = None,
-    requests: Annotated[int, typer.Option("--requests", "-n", min=1, help="Requests per load level.")] = 64,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    max_input_tokens: Annotated[
-        int | None, typer.Option("--max-input-tokens", min=1, help="Cap the profile's prompt lengths.")
-    ] = None,
-    max_output_tokens: Annotated[
-        int | None, typer.Option("--max-output-tokens", min=1, help="Cap the profile's output lengths.")
-    ] = None,
-    base_url: Annotated[
-        str | None, typer.Option("--base-url", help="http engine: the server, e.g. http://127.0.0.1:8000")
-    ] = None,
-    api: Annotated[str, typer.Option("--api", help="http engine: completions or chat.")] = "completions",
-    max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="static engine: largest batch.")] = 256,
-    region: Annotated[
-        str | None,
-        typer.Option(
-            "--region", help="Where it ran (e.g. FRA, gcp:europe-west1); default unknown: carbon unknown."
-        ),
-    ] = None,
-    market_intensity: Annotated[
-        float | None, typer.Option("--market-intensity", help="Contractual factor, gCO2e/kWh.")
-    ] = None,
-    pue: Annotated[float | None, typer.Option("--pue", help="Data centre PUE (default: provider's).")] = None,
-    wue: Annotated[float | None, typer.Option("--wue", help="On-site water, L per kWh of IT energy.")] = None,
-    water_intensity: Annotated[
-        float | None, typer.Option("--water-intensity", help="Off-site water, L per kWh of electricity.")
-    ] = None,
-    lifetime_years: Annotated[
-        float | None, typer.Option("--lifetime-years", help="Hardware lifetime for embodied carbon.")
-    ] = None,
-    fleet_utilisation: Annotated[
-        float | None,
-        typer.Option("--fleet-utilisation", help="Share (0-1] of the fleet's GPU time that serves load."),
-    ] = None,
-    idle_seconds: Annotated[
-        float, typer.Option("--idle-seconds", help="GPU idle power metered for this long before the load.")
-    ] = 2.0,
-    mlenergy_out: Annotated[
-        str | None,
-        typer.Option(
-            "--mlenergy-out",
-            metavar="FILE.json|FILE.csv",
-            help="Also write one ML.ENERGY-comparable row per level (see docs/serving.md).",
-        ),
-    ] = None,
+    engine: EngineOpt = "static",
+    model: ModelOpt = None,
+    weights: WeightsOpt = "random",
+    device: DeviceOpt = "cpu",
+    dtype: DtypeOpt = "auto",
+    profile: ProfileOpt = "chat",
+    concurrency: ConcurrencyOpt = None,
+    rate: RateOpt = None,
+    requests: RequestsOpt = 64,
+    seed: SeedOpt = 0,
+    max_input_tokens: MaxInputTokensOpt = None,
+    max_output_tokens: MaxOutputTokensOpt = None,
+    base_url: BaseUrlOpt = None,
+    api: ApiOpt = "completions",
+    max_batch: MaxBatchOpt = 256,
+    region: RegionOpt = None,
+    market_intensity: MarketIntensityOpt = None,
+    pue: PueOpt = None,
+    wue: WueOpt = None,
+    water_intensity: WaterIntensityOpt = None,
+    lifetime_years: LifetimeYearsOpt = None,
+    fleet_utilisation: FleetUtilisationOpt = None,
+    idle_seconds: IdleSecondsOpt = 2.0,
+    mlenergy_out: MlenergyOutOpt = None,
     db: DbOption = None,
-    no_store: Annotated[
-        bool, typer.Option("--no-store", help="Do not record the result in the store.")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the result as JSON (no progress display).")
-    ] = False,
+    no_store: NoStoreOpt = False,
+    as_json: AsJsonOpt = False,
 ) -> None:
     """Serve an LLM under load levels and measure J per output token, TTFT, TPOT and more per level."""
     from wattsup.serving import ServeConfig, parse_levels, run_serving
@@ -132,35 +177,7 @@ def serve_cmd(
     cfg.validate()
     if mlenergy_out is not None:
         check_out(mlenergy_out)
-    if as_json:
-        result = run_serving(cfg)
-    else:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TaskID,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=ui.console(stderr=True),
-            transient=True,
-        ) as bar:
-            tasks: dict[str, TaskID] = {}
-
-            def progress(level: object, done: int, total: int) -> None:
-                label = getattr(level, "label", str(level))
-                if label not in tasks:
-                    tasks[label] = bar.add_task(f"{engine} {label}", total=total)
-                bar.update(tasks[label], completed=done)
-
-            result = run_serving(cfg, progress=progress)
+    result = run_serving(cfg) if as_json else _run_with_progress(cfg, engine)
     where = None if no_store else save_result(result, db)
     if mlenergy_out is not None:
         n = write_mlenergy([result], mlenergy_out)
@@ -182,6 +199,38 @@ def _fig(f: Figure, fmt: str = ".4g") -> str:
 
 def _ms(v: float | None) -> str:
     return "unknown" if v is None else f"{v * 1000:.1f}"
+
+
+def _run_with_progress(cfg: Any, engine: str) -> Any:
+    """Run the levels with a progress bar per level on stderr."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from wattsup.serving import run_serving
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=ui.console(stderr=True),
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(level: object, done: int, total: int) -> None:
+            label = getattr(level, "label", str(level))
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"{engine} {label}", total=total)
+            bar.update(tasks[label], completed=done)
+
+        return run_serving(cfg, progress=progress)
 
 
 def _print(console: Console, result: ServingResult, where: str | None) -> None:

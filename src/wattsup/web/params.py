@@ -1,32 +1,33 @@
-"""Query parameters shared by the pages and the JSON API, validated at the edge.
+"""Query parameters shared by the pages and the JSON API, generated from the parameter models.
 
-Every value is bounded (length, count, range, no control characters) so that a bad request is a 422
-that names the parameter, never a 500; the values then become the analysis API's
-:class:`~wattsup.analysis.Selection` and :class:`~wattsup.analysis.Metric`, which the analysis layer
-turns into parameterised SQL. A blank value (an empty form field, ``task=``) means "not given".
+:func:`query_dependency` turns a model (the analysis API's :class:`~wattsup.analysis.Selection` and
+:class:`~wattsup.analysis.Metric`, :class:`~wattsup.carbon.FootprintInput` for the life-cycle calculator)
+into a FastAPI dependency: one query parameter per field, with the field's bounds, description and
+choices, a repeatable parameter for a field of several values. Every value is bounded (length, count,
+range, no control characters) so that a bad request is a 422 that names the parameter, never a 500. A
+blank value (an empty form field, ``task=``) means "not given".
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import inspect
+import typing
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from fastapi import Depends, Query
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, model_validator
+from pydantic.fields import FieldInfo
 
-from wattsup.analysis.types import Component, Metric, Selection
+from wattsup.analysis.types import MAX_TEXT, MAX_VALUES, Metric, Selection, Text
+from wattsup.carbon.inputs import FootprintInput
+from wattsup.params import build, field_infos, is_many, members, offered, param, plain, unit_of
 
-MAX_TEXT = 512
-"""The longest value of a text parameter (model ids, hardware names, globs)."""
-MAX_VALUES = 50
-"""The most values a repeatable parameter may have."""
+__all__ = ["MAX_TEXT", "MAX_VALUES"]
+
 MAX_COMPARE = 12
 """The most models or runs one comparison shows."""
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 T = TypeVar("T")
 
@@ -34,15 +35,6 @@ T = TypeVar("T")
 def _blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
-
-def _no_control(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters (NUL, tab, line breaks)")
-    return value
-
-
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_no_control)]
-"""A text value: at most 512 characters, no control characters."""
 
 Opt = BeforeValidator(_blank_to_none)
 """Marks a parameter whose blank value means "not given"."""
@@ -81,61 +73,68 @@ def many(description: str) -> Any:
 
 ManyText = list[OptText] | None
 
+# ---------------------------------------------------------------- query parameters from a model
 
-def selection_params(
-    task: Annotated[ManyText, many("task (repeatable; globs: * and ?)")] = None,
-    model: Annotated[ManyText, many("model id (repeatable; globs)")] = None,
-    dataset: Annotated[ManyText, many("dataset (repeatable; globs)")] = None,
-    hardware: Annotated[ManyText, many("GPU or CPU model as stored (repeatable; globs)")] = None,
-    mode: Annotated[
-        list[Annotated[Mode | None, Opt]] | None,
-        many("task-specific, or zero-shot (multi-purpose models prompted for the task)"),
-    ] = None,
-    device: Annotated[ManyText, many("device: cpu, cuda:0, ... (repeatable; globs)")] = None,
-    weights: Annotated[
-        list[Annotated[Weights | None, Opt]] | None,
-        many("weights source: pretrained, or random (a model built from its config)"),
-    ] = None,
-    exclude_model: Annotated[ManyText, many("leave out models matching these globs")] = None,
-    since: Annotated[
-        Annotated[datetime | None, Opt], Query(description="runs started at or after (ISO 8601)")
-    ] = None,
-    until: Annotated[
-        Annotated[datetime | None, Opt], Query(description="runs started before (ISO 8601)")
-    ] = None,
-) -> Selection:
-    """Which runs: each parameter narrows the selection; a repeated parameter gives several values (OR);
-    values with ``*`` or ``?`` are case-insensitive globs. Only ``ok`` runs are read."""
-    return Selection(
-        task=kept(task),
-        model=kept(model),
-        dataset=kept(dataset),
-        hardware=kept(hardware),
-        mode=kept(mode),
-        device=kept(device),
-        weights=kept(weights),
-        exclude_model=tuple(kept(exclude_model) or ()),
-        since=since,
-        until=until,
+
+def _element(annotation: Any) -> Any:
+    """The type of one value of a field of several values (its constraints kept)."""
+    for member in members(plain(annotation)):
+        args = get_args(plain(member))
+        if (args and args[-1] is Ellipsis) or len(args) == 1:
+            return args[0]
+    return str
+
+
+def _annotated(*parts: Any) -> Any:
+    """``Annotated[parts]`` of types known only at run time."""
+    return getattr(typing, "Annotated")[parts]  # noqa: B009
+
+
+def _query_param(model: type[Any], name: str, info: FieldInfo, limit: float | None) -> inspect.Parameter:
+    unit = unit_of(model, name)
+    text = (info.description or "").rstrip(".") + (f" ({unit})" if unit else "")
+    if is_many(info.annotation):
+        annotation: Any = list[_annotated(_element(info.annotation) | None, Opt)] | None  # type: ignore[misc]
+        query = Query(max_length=MAX_VALUES, description=text + " (repeatable)")
+    else:
+        base = next(m for m in members(info.annotation) if m is not type(None))
+        typed = _annotated(base, *info.metadata) if info.metadata else base
+        annotation = Annotated[typed | None, Opt]
+        query = Query(description=text) if limit is None else Query(description=text, le=limit)
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[annotation, query]
     )
 
 
-def metric_params(
-    phase: Annotated[
-        OptText,
-        Query(
-            description="a phase as stored ('query model', 'generate/decode'; 'load' for the model-load "
-            "window); default: the whole repetition window"
-        ),
-    ] = None,
-    component: Annotated[
-        Annotated[Literal["all", "gpu", "cpu", "ram"] | None, Opt],
-        Query(description="all components (default) or one class"),
-    ] = None,
-) -> Metric:
-    comp: Component = component or "all"
-    return Metric(phase=phase, component=comp)
+def query_dependency(
+    model: type[T],
+    *,
+    include: Iterable[str] | None = None,
+    limits: dict[str, float] | None = None,
+    name: str | None = None,
+) -> Callable[..., T]:
+    """A FastAPI dependency that reads ``model``'s fields (``include``, default: every offered one) from
+    the query string and builds the model; ``limits`` adds upper bounds the dashboard keeps tighter
+    than the model's. Errors of the model's checks across fields name the parameter (422)."""
+    infos = field_infos(model)
+    names = list(include) if include is not None else [n for n in infos if offered(model, n)]
+    params = [_query_param(model, n, infos[n], (limits or {}).get(n)) for n in names]
 
+    def dependency(**given: Any) -> T:
+        values = {k: (kept(v) if isinstance(v, list) else v) for k, v in given.items()}
+        built: T = build(model, {k: v for k, v in values.items() if v is not None})
+        return built
+
+    dependency.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    dependency.__name__ = name or f"{model.__name__.lower()}_params"
+    dependency.__doc__ = model.__doc__
+    return dependency
+
+
+selection_params = query_dependency(Selection, name="selection_params")
+"""Which runs: each parameter narrows the selection; a repeated parameter gives several values (OR);
+values with ``*`` or ``?`` are case-insensitive globs. Only ``ok`` runs are read."""
+metric_params = query_dependency(Metric, name="metric_params")
 
 SelectionDep = Annotated[Selection, Depends(selection_params)]
 MetricDep = Annotated[Metric, Depends(metric_params)]
@@ -207,77 +206,41 @@ LeaderboardDep = Annotated[LeaderboardView, Depends(leaderboard_params)]
 
 # ---------------------------------------------------------------- the life-cycle calculator
 
-OptFloat = Annotated[float | None, Opt]
 
+class LifecycleParams(FootprintInput):
+    """A deployment to assess, as the calculator's inputs give it: the runs that give the energy (task,
+    model) and every input of the footprint (declared once, in :class:`FootprintInput`), with the
+    calculator's defaults. The checks across fields wait for the energy and GPU the runs give:
+    :meth:`footprint_input` makes the checked input."""
 
-@dataclass(frozen=True)
-class LifecycleParams:
-    """A deployment to assess, as the calculator's inputs give it."""
-
-    task: str | None
-    model: str | None
-    kwh_per_1k: float | None
-    region: str
-    pue: float | None
-    lifetime_years: float | None
-    utilization: float | None
-    queries_per_day: float
-    years: float
-    training_kwh: float | None
-    finetune_kwh: float
-    gpu: str | None
-
-
-def lifecycle_params(
-    task: Annotated[OptText, Query(description="the runs' task (with model: that model's energy)")] = None,
-    model: Annotated[OptText, Query(description="the runs' model (default: the mean of the task's)")] = None,
-    kwh_per_1k: Annotated[
-        OptFloat, Query(ge=0, le=1e6, allow_inf_nan=False, description="override: kWh per 1,000 inferences")
-    ] = None,
-    region: Annotated[
-        OptText, Query(description="grid region code: WORLD, FRA, US-CA, aws:us-west-2, ... (default WORLD)")
-    ] = None,
-    pue: Annotated[
-        OptFloat,
-        Query(ge=1, le=5, allow_inf_nan=False, description="data-centre PUE (default: the provider's)"),
-    ] = None,
-    lifetime_years: Annotated[
-        OptFloat,
-        Query(gt=0, le=30, allow_inf_nan=False, description="hardware lifetime in years (default 5)"),
-    ] = None,
-    utilization: Annotated[
-        OptFloat,
-        Query(gt=0, le=1, allow_inf_nan=False, description="hardware utilisation in (0, 1] (default 0.85)"),
-    ] = None,
-    queries_per_day: Annotated[
-        OptFloat,
-        Query(gt=0, le=1e13, allow_inf_nan=False, description="inferences per day (default 1,000,000)"),
-    ] = None,
-    years: Annotated[
-        OptFloat, Query(gt=0, le=100, allow_inf_nan=False, description="years deployed (default 1)")
-    ] = None,
-    training_kwh: Annotated[
-        OptFloat, Query(ge=0, le=1e12, allow_inf_nan=False, description="training energy in kWh")
-    ] = None,
-    finetune_kwh: Annotated[
-        OptFloat, Query(ge=0, le=1e12, allow_inf_nan=False, description="fine-tuning energy in kWh")
-    ] = None,
-    gpu: Annotated[OptText, Query(description="catalog GPU (default: from the runs' hardware)")] = None,
-) -> LifecycleParams:
-    return LifecycleParams(
-        task=task,
-        model=model,
-        kwh_per_1k=kwh_per_1k,
-        region=region or "WORLD",
-        pue=pue,
-        lifetime_years=lifetime_years,
-        utilization=utilization,
-        queries_per_day=1_000_000.0 if queries_per_day is None else queries_per_day,
-        years=1.0 if years is None else years,
-        training_kwh=training_kwh,
-        finetune_kwh=finetune_kwh or 0.0,
-        gpu=gpu,
+    task: Text | None = param(None, "The runs' task (with model: that model's energy).")
+    model: Text | None = param(None, "The runs' model (default: the mean of the task's).")
+    region: str = param(
+        "WORLD", "Grid region code: WORLD, FRA, US-CA, aws:us-west-2, ...", max_length=MAX_TEXT
     )
+    queries_per_day: float = param(1_000_000.0, "Inferences per day.", gt=0)
+    years: float = param(1.0, "Years deployed.", gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LifecycleParams:
+        return self  # the calculator's input is checked whole by footprint_input()
+
+    def footprint_input(self, **resolved: Any) -> FootprintInput:
+        """The footprint's input: these values, with ``resolved`` ones (the runs' energy, GPU) on top."""
+        values = {k: v for k, v in self if k in FootprintInput.model_fields}
+        return FootprintInput(**{**values, **resolved})
 
 
+LIFECYCLE_LIMITS = {
+    "kwh_per_1k": 1e6,
+    "pue": 5.0,
+    "lifetime_years": 30.0,
+    "queries_per_day": 1e13,
+    "years": 100.0,
+    "training_kwh": 1e12,
+    "finetune_kwh": 1e12,
+}
+"""The calculator's realistic upper bounds, tighter than the model's (a figure must not overflow)."""
+
+lifecycle_params = query_dependency(LifecycleParams, limits=LIFECYCLE_LIMITS, name="lifecycle_params")
 LifecycleDep = Annotated[LifecycleParams, Depends(lifecycle_params)]

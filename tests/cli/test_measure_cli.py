@@ -168,7 +168,6 @@ def test_monitor_rejects_a_bad_port() -> None:
 def test_measure_keeps_a_rapl_zone_that_vanishes_and_says_partial(tmp_path: Path) -> None:
     """The command removes the (fake) package zone half-way: the CPU figure keeps what the counter
     measured, the rest comes from the CPU model, and the JSON says partial (issue 13)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sensors"))
     from fake_powercap import server_tree
 
     tree = server_tree(tmp_path / "powercap", sockets=1, dram=False)
