@@ -368,3 +368,14 @@ def test_new_runs_show_within_a_second_or_two(tmp_path: Path) -> None:
             while ok(client, "/api/facets")["runs"] != 2:
                 assert time.monotonic() < deadline, "the new run never showed"
                 time.sleep(0.1)
+
+
+def test_lifecycle_takes_every_footprint_input(client: TestClient) -> None:
+    """A footprint field the calculator's scenario does not know (the network's share of IT energy) still
+    changes the dashboard's figures: the model declares it once, the API passes it through."""
+    base = ok(client, "/api/lifecycle", task="summarization")
+    networked = ok(client, "/api/lifecycle", task="summarization", network_share=0.5)
+    assert networked["inference_operational_kg"] == pytest.approx(
+        1.5 * base["inference_operational_kg"], rel=1e-6
+    )
+    assert networked["inference_embodied_kg"] == pytest.approx(base["inference_embodied_kg"], rel=1e-6)

@@ -301,12 +301,18 @@ def gpus() -> list[Gpu]:
     ]
 
 
+_SCENARIO_FIELDS = frozenset(
+    {"kwh_per_1k", "region", "queries_per_day", "years", "training_kwh", "finetune_kwh", "gpu", "pue"}
+)
+"""The calculator's inputs that :class:`~wattsup.analysis.Scenario` takes itself."""
+
+
 def lifecycle(store: Store, p: LifecycleParams, selection: Selection, metric: Metric) -> LifecycleBreakdown:
     """The life-cycle breakdown of a deployment: :func:`wattsup.analysis.lifecycle` (energy per 1,000
     inferences and the GPU from the runs). Its :class:`~wattsup.analysis.Scenario` has no hardware
-    lifetime or utilisation, so when the calculator sets either, the same inputs plus those two go
-    through :func:`wattsup.carbon.footprint` (as ``wattsup footprint --kwh-per-1k ... --lifetime-years
-    ... --utilization ...`` does) and its figures replace the breakdown's."""
+    lifetime, utilisation or any other footprint input, so when the calculator sets one of those, every input
+    goes through :func:`wattsup.carbon.footprint` (as ``wattsup footprint --kwh-per-1k ...`` does) and its
+    figures replace the breakdown's: a footprint field added to the model reaches the calculator."""
     scenario = analysis.Scenario(
         task=p.task,
         model=p.model,
@@ -320,24 +326,16 @@ def lifecycle(store: Store, p: LifecycleParams, selection: Selection, metric: Me
         pue=p.pue,
     )
     base = analysis.lifecycle(store, scenario, selection, metric)
-    if p.lifetime_years is None and p.utilization is None:
-        return base
     from wattsup.carbon import FootprintInput, footprint
 
-    fp = footprint(
-        FootprintInput(
-            region=p.region,
-            pue=p.pue,
-            gpu=base.gpu,
-            training_kwh=p.training_kwh,
-            finetune_kwh=p.finetune_kwh,
-            kwh_per_1k=base.kwh_per_1k,
-            queries_per_day=p.queries_per_day,
-            years=p.years,
-            lifetime_years=p.lifetime_years,
-            utilization=p.utilization,
-        )
-    )
+    beyond = [
+        name
+        for name, field in FootprintInput.model_fields.items()
+        if name not in _SCENARIO_FIELDS and getattr(p, name) != field.get_default(call_default_factory=True)
+    ]
+    if not beyond:
+        return base
+    fp = footprint(p.footprint_input(gpu=base.gpu, kwh_per_1k=base.kwh_per_1k))
     training, inference = fp.training, fp.inference
     assert inference is not None  # the inputs always describe a deployment
     assumed = base.footprint.get("assumptions")
