@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Literal
 
-from annotated_types import Len
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -68,14 +67,14 @@ def _tuple(value: object) -> object:
 
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), AfterValidator(_no_control)]
 """A text value: at most 512 characters, no control characters."""
-Many = Annotated[tuple[Text, ...], BeforeValidator(_tuple), Len(max_length=MAX_VALUES)]
+Many = Annotated[tuple[Text, ...], BeforeValidator(_tuple), Field(max_length=MAX_VALUES)]
 Values = Text | Many | None
 """One value, several (OR), or ``None`` (no constraint). A value with ``*`` or ``?`` is a
 case-insensitive glob."""
 MODES = ("task-specific", "zero-shot")
 ModeText = Annotated[Text, AfterValidator(_mode)]
 ModeValues = (
-    ModeText | Annotated[tuple[ModeText, ...], BeforeValidator(_tuple), Len(max_length=MAX_VALUES)] | None
+    ModeText | Annotated[tuple[ModeText, ...], BeforeValidator(_tuple), Field(max_length=MAX_VALUES)] | None
 )
 
 
