@@ -69,6 +69,26 @@ def orin_store(path: Path) -> Store:
 
 ORIN_OPTIONS = ReportOptions(scenario=Scenario(region="FRA"))
 
+ALL_MODELLED = {"cpu": (0.8, "modeled"), "ram": (0.2, "modeled")}
+
+
+def modelled_store(path: Path) -> Store:
+    """Every figure modelled (a CPU machine without RAPL): the first thing users see."""
+    store = Store.open(str(path))
+    store.add_many(
+        record(
+            "text-classification",
+            f"org/m-{i}",
+            0.001 * (i + 1),
+            hardware=None,
+            split=ALL_MODELLED,
+            mode="zero-shot" if i == 3 else "task-specific",
+            n_params=10**8 * (i + 1),
+        )
+        for i in range(4)
+    )
+    return store
+
 CASES = {
     "full": (filled_store, FULL_OPTIONS, "test.db"),
     "sparse": (sparse_store, SPARSE_OPTIONS, ""),

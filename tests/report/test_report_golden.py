@@ -9,9 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
-from outline import html_outline, markdown_outline
-from report_stores import CASES
 
+from report.outline import html_outline, markdown_outline
+from report.report_stores import CASES
 from wattsup.report import build_report
 
 GOLDEN = Path(__file__).parent / "golden"
