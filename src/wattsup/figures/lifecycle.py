@@ -39,10 +39,10 @@ def _totals(fig: go.Figure, b: LifecycleBreakdown, names: list[str]) -> None:
         (b.inference_operational_kg, b.inference_embodied_kg, b.inference_construction_kg),
     )
     for name, (op, emb, con) in zip(names, parts, strict=True):
+        y = (op or 0.0) + (emb or 0.0) + (con or 0.0)
         if op is None:
-            text, y = "unknown<br>(no training energy given:<br>--training-kwh)", 0.0
+            text = "operational unknown<br>(no training energy given:<br>--training-kwh)"
         else:
-            y = op + (emb or 0.0) + (con or 0.0)
             text = kg(y) + ("" if emb is not None else "<br>(embodied unknown)")
         fig.add_annotation(
             x=name, y=y, text=text, showarrow=False, yanchor="bottom", font={"size": 11, "color": NOTE}
