@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from wattsup import analysis as an
 from wattsup.analysis import FamilyFit, ModeComparison, ParamFit, StudyTask, TaskPhases
 from wattsup.figures.registry import FigureQuery, register
-from wattsup.figures.style import LAYOUT, MULTI_PURPOSE, TASK_SPECIFIC, new_figure
+from wattsup.figures.style import MULTI_PURPOSE, TASK_SPECIFIC, finish, new_figure
 from wattsup.format import number, sig
 
 if TYPE_CHECKING:
@@ -80,14 +80,14 @@ def energy_by_task(study: Sequence[StudyTask], unit: str) -> go.Figure | None:
         marker={"symbol": "line-ew-open", "size": 30, "color": "black", "line": {"width": 3}},
         hovertemplate="%{y:.4g}<extra>mean</extra>",
     )
-    fig.update_layout(
-        **LAYOUT,
-        title="Energy per task, one point per model",
-        yaxis_type="log",
-        yaxis_title=f"energy ({unit}, log scale)",
+    return finish(
+        fig,
+        "Energy per task, one point per model",
+        None,
+        f"energy ({unit}, log scale)",
+        log="y",
         xaxis={"tickmode": "array", "tickvals": list(range(len(study))), "ticktext": [t.task for t in study]},
     )
-    return fig
 
 
 def _fit_line(xs: Sequence[float], slope: float, intercept: float) -> tuple[list[float], list[float]]:
@@ -127,15 +127,9 @@ def energy_vs_params(fits: Sequence[ParamFit], unit: str) -> go.Figure | None:
                 showlegend=False,
                 hoverinfo="name",
             )
-    fig.update_layout(
-        **LAYOUT,
-        title="Energy against model size",
-        xaxis_type="log",
-        yaxis_type="log",
-        xaxis_title="parameters (log scale)",
-        yaxis_title=f"energy ({unit}, log scale)",
+    return finish(
+        fig, "Energy against model size", "parameters (log scale)", f"energy ({unit}, log scale)", log="xy"
     )
-    return fig
 
 
 @register("multi_vs_task", "Multi-purpose against task-specific", _modes_of)
@@ -163,14 +157,13 @@ def modes(comparisons: Sequence[ModeComparison], unit: str) -> go.Figure | None:
         text=[f"×{sig(c.ratio, '.3g')}" if c.ratio else "" for c in rows],
         textposition="outside",
     )
-    fig.update_layout(
-        **LAYOUT,
+    return finish(
+        fig,
+        "Multi-purpose against task-specific models (mean over models)",
+        f"energy ({unit}, log scale)",
+        log="x",
         barmode="group",
-        title="Multi-purpose against task-specific models (mean over models)",
-        xaxis_type="log",
-        xaxis_title=f"energy ({unit}, log scale)",
     )
-    return fig
 
 
 @register("phases", "Phases", _phases_of)
@@ -197,14 +190,13 @@ def phases(breakdown: Sequence[TaskPhases], unit: str) -> go.Figure | None:
         fig.add_bar(
             y=[t.task for t in rows], x=xs, name=name, orientation="h", hovertext=hover, hoverinfo="text"
         )
-    fig.update_layout(
-        **LAYOUT,
+    return finish(
+        fig,
+        "Share of each phase in the repetition window",
+        "share of the window's energy (%)",
         barmode="stack",
-        title="Share of each phase in the repetition window",
-        xaxis_title="share of the window's energy (%)",
         yaxis={"autorange": "reversed"},
     )
-    return fig
 
 
 @register("output_length", "Output length against energy", _lengths_of)
@@ -227,10 +219,9 @@ def output_length(fits: Sequence[FamilyFit], unit: str) -> go.Figure | None:
             ],
             hoverinfo="text",
         )
-    fig.update_layout(
-        **LAYOUT,
-        title="Output length against energy, by model family",
-        xaxis_title="mean output length (tokens per inference)",
-        yaxis_title=f"energy ({unit})",
+    return finish(
+        fig,
+        "Output length against energy, by model family",
+        "mean output length (tokens per inference)",
+        f"energy ({unit})",
     )
-    return fig

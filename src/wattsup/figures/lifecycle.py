@@ -9,7 +9,7 @@ from wattsup import analysis as an
 from wattsup.analysis import LifecycleBreakdown
 from wattsup.figures.energy import study_of
 from wattsup.figures.registry import FigureQuery, register
-from wattsup.figures.style import CONSTRUCTION, EMBODIED, LAYOUT, NOTE, OPERATIONAL, new_figure, note
+from wattsup.figures.style import CONSTRUCTION, EMBODIED, NOTE, OPERATIONAL, finish, new_figure, note
 from wattsup.format import kg, sig
 
 if TYPE_CHECKING:
@@ -64,15 +64,9 @@ def lifecycle(b: LifecycleBreakdown, unit: str = "") -> go.Figure:
         fig.add_bar(x=names, y=values, name=name, marker_color=color)
     _totals(fig, b, names)
     s = b.scenario
-    fig.update_layout(
-        **LAYOUT,
-        barmode="stack",
-        yaxis_title="carbon (kgCO2e)",
-        title=(
-            f"Life cycle: {s.model or s.task or 'selected models'}, {s.queries_per_day:,.0f} queries/day, "
-            f"{s.years:g} y, {s.region}"
-        ),
-    )
+    who = s.model or s.task or "selected models"
+    title = f"Life cycle: {who}, {s.queries_per_day:,.0f} queries/day, {s.years:g} y, {s.region}"
+    finish(fig, title, None, "carbon (kgCO2e)", barmode="stack")
     if b.parity_inferences is not None:
         days = f" ({sig(b.parity_days, ',.0f')} days)" if b.parity_days is not None else ""
         note(fig, f"energy parity with training after {sig(b.parity_inferences, ',.3g')} inferences{days}")

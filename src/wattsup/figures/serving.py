@@ -5,11 +5,11 @@ the meter's error bound; a figure that includes modelled energy says so in its l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wattsup.analysis.serving import LATENCIES, ServingAnalysis, ServingPoint, serving_analysis
 from wattsup.figures.registry import FigureQuery, register
-from wattsup.figures.style import LAYOUT, PALETTE, new_figure, note
+from wattsup.figures.style import PALETTE, finish, new_figure, note
 from wattsup.format import sig
 
 if TYPE_CHECKING:
@@ -40,11 +40,11 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else seconds * 1000.0
 
 
-def _finish(fig: go.Figure, points: Sequence[ServingPoint], **layout: object) -> go.Figure:
-    fig.update_layout(**LAYOUT, **layout)
+def _finish(fig: go.Figure, points: Sequence[ServingPoint], title: str, x: str, **layout: Any) -> go.Figure:
+    """``fig`` with energy per output token up the y axis and the modelled note if a point is modelled."""
     if any(p.modelled for p in points):
         note(fig, MODELLED)
-    return fig
+    return finish(fig, title, x, J_PER_TOKEN, **layout)
 
 
 def _against_load(a: ServingAnalysis, kind: str, title: str, x_title: str) -> go.Figure | None:
@@ -63,7 +63,7 @@ def _against_load(a: ServingAnalysis, kind: str, title: str, x_title: str) -> go
             hoverinfo="text",
         )
     points = [p for c in curves for p in c.points]
-    return _finish(fig, points, title=title, xaxis_title=x_title, xaxis_type="log", yaxis_title=J_PER_TOKEN)
+    return _finish(fig, points, title, x_title, log="x")
 
 
 @register(
@@ -127,13 +127,8 @@ def pareto(a: ServingAnalysis, unit: str = "") -> go.Figure | None:
             line={"color": color},
         )
     points = [p for f in a.fronts for p in f.points]
-    return _finish(
-        fig,
-        points,
-        title=f"Latency against energy per output token ({latency}): the Pareto front per model",
-        xaxis_title=f"{latency} (ms)",
-        yaxis_title=J_PER_TOKEN,
-    )
+    title = f"Latency against energy per output token ({latency}): the Pareto front per model"
+    return _finish(fig, points, title, f"{latency} (ms)")
 
 
 @register("serving_equal_load", "Models at equal load", serving_of, section="serving")
@@ -157,10 +152,5 @@ def equal_load(a: ServingAnalysis, unit: str = "") -> go.Figure | None:
         )
     points = [p for level in a.equal_load for p in level.rows]
     return _finish(
-        fig,
-        points,
-        barmode="group",
-        title="Models at equal load: energy per output token",
-        xaxis_title="load level",
-        yaxis_title=J_PER_TOKEN,
+        fig, points, "Models at equal load: energy per output token", "load level", barmode="group"
     )

@@ -49,6 +49,16 @@ def note(fig: go.Figure, text: str) -> None:
     )
 
 
+def finish(
+    fig: go.Figure, title: str, x: str | None = None, y: str | None = None, *, log: str = "", **layout: Any
+) -> go.Figure:
+    """``fig`` with the common layout, its ``title``, the axes' titles ``x`` and ``y``, logarithmic axes
+    (``log``: ``"x"``, ``"y"`` or ``"xy"``) and any other ``layout``."""
+    axes = {"xaxis_title": x, "yaxis_title": y, **{f"{a}axis_type": "log" for a in log}}
+    fig.update_layout(**LAYOUT, title=title, **{k: v for k, v in axes.items() if v is not None}, **layout)
+    return fig
+
+
 def html(fig: go.Figure) -> str:
     """The figure as an HTML fragment (a div and its ``Plotly.newPlot`` call, its JSON escaped for a
     ``<script>`` by plotly); plotly.js is not included."""
