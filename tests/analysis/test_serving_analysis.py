@@ -67,6 +67,7 @@ def test_pareto_front_leaves_out_unknowns(tmp_path: Path) -> None:
     assert pareto_front([], "ttft") == []
 
 
+@pytest.mark.filterwarnings("ignore:busy host")  # a shared test machine: the meter says so
 def test_a_real_serving_run_is_analysed(tmp_path: Path) -> None:
     """A result of the static engine (tiny random-weight GPT-2 on the CPU), stored as ``wattsup serve``
     stores it."""

@@ -89,6 +89,7 @@ def modelled_store(path: Path) -> Store:
     )
     return store
 
+
 CASES = {
     "full": (filled_store, FULL_OPTIONS, "test.db"),
     "sparse": (sparse_store, SPARSE_OPTIONS, ""),

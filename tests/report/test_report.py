@@ -114,3 +114,8 @@ def test_the_serving_section_shows_the_stored_serving_runs(tmp_path: Path) -> No
     page = html.unescape(files.html.read_text())
     assert "Latency against energy: the Pareto front" in page and "No serving runs" not in page
     assert "Models at equal load: c=1" in page
+    with Store.open(str(db)) as store:
+        tpot = build_report(store, tmp_path / "tpot", FULL_OPTIONS, serving_latency="tpot")
+        assert "on the TPOT Pareto front" in tpot.markdown.read_text()
+        with pytest.raises(InvalidInput, match="--latency"):
+            build_report(store, tmp_path / "bad", FULL_OPTIONS, serving_latency="p99")

@@ -30,6 +30,7 @@ __all__ = [
     "ServingAnalysis",
     "ServingCurve",
     "ServingPoint",
+    "check_latency",
     "pareto_front",
     "serving_analysis",
     "serving_points",
@@ -212,12 +213,17 @@ def _equal_load(points: Sequence[ServingPoint]) -> list[EqualLoad]:
     return out
 
 
+def check_latency(latency: str) -> Latency:
+    """``latency`` if it names a latency of the Pareto front, else :class:`InvalidInput`."""
+    if latency not in LATENCIES:
+        raise InvalidInput("--latency", f"must be one of {', '.join(LATENCIES)}, got {latency!r}")
+    return "ttft" if latency == "ttft" else "tpot"
+
+
 def serving_analysis(source: Source, *, model: str | None = None, latency: str = "ttft") -> ServingAnalysis:
     """The three serving analyses over the stored serving runs (of ``model`` if given). ``latency`` picks
     the Pareto front's latency: ``ttft`` (time to first token) or ``tpot`` (time per output token)."""
-    if latency not in LATENCIES:
-        raise InvalidInput("--latency", f"must be one of {', '.join(LATENCIES)}, got {latency!r}")
-    lat: Latency = "ttft" if latency == "ttft" else "tpot"
+    lat = check_latency(latency)
     points = serving_points(source, model=model)
     return ServingAnalysis(
         runs=len({p.run_id for p in points}),

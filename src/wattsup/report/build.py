@@ -110,13 +110,17 @@ def build_report(
     *,
     location: str = "",
     params: Mapping[str, int] | None = None,
+    serving_latency: str = "ttft",
 ) -> ReportFiles:
-    """Write the report for the runs ``options.selection`` picks into ``out_dir`` (created if needed)."""
+    """Write the report for the runs ``options.selection`` picks into ``out_dir`` (created if needed);
+    ``serving_latency`` (``ttft`` or ``tpot``) is the latency of the serving section's Pareto front."""
     opts = options or ReportOptions()
     out = Path(out_dir).expanduser()
     if out.exists() and not out.is_dir():
         raise InvalidInput("--out", f"{out} is a file; give a directory")
-    d = collect(source, opts, location=location, params=params)  # before any folder: no runs, nothing made
+    d = collect(
+        source, opts, location=location, params=params, serving_latency=serving_latency
+    )  # before any folder: no runs, nothing made
     try:
         (out / "figures").mkdir(parents=True, exist_ok=True)
     except OSError as err:

@@ -19,7 +19,7 @@ from wattsup.analysis import (
     TaskSummary,
 )
 from wattsup.analysis.query import Source
-from wattsup.analysis.serving import ServingAnalysis
+from wattsup.analysis.serving import ServingAnalysis, check_latency
 from wattsup.errors import InvalidInput, WattsupError
 from wattsup.figures import FigureQuery, FigureSpec, specs
 
@@ -86,9 +86,11 @@ def collect(
     *,
     location: str = "",
     params: Mapping[str, int] | None = None,
+    serving_latency: str = "ttft",
 ) -> ReportData:
-    """Run every analysis the report needs and draw every registered figure. Raises :class:`InvalidInput`
-    when the selection is empty."""
+    """Run every analysis the report needs and draw every registered figure (``serving_latency``: the
+    latency of the serving Pareto front, ``ttft`` or ``tpot``). Raises :class:`InvalidInput` when the
+    selection is empty."""
     from wattsup import analysis as an
 
     sel, metric = options.selection, options.metric
@@ -101,7 +103,7 @@ def collect(
     summary = an.summary_by_task(source, sel, metric)
     if not summary:
         raise InvalidInput("--phase", f"no run has a figure for {metric.phase or 'the whole window'!r}")
-    query = FigureQuery(source, sel, metric, options.scenario, params)
+    query = FigureQuery(source, sel, metric, options.scenario, params, latency=check_latency(serving_latency))
     figures = [_draw(s, query) for s in specs()]
     by_name = {f.name: f for f in figures}
     life = by_name["lifecycle"]
