@@ -25,7 +25,6 @@ IMPORT_TO_DIST = {
 
 NOT_IMPORTED = {
     "psycopg": "SQLAlchemy loads it for postgresql+psycopg:// store URLs",
-    "jinja2": "the report's and the dashboard's templates (issue 16) import it as they land",
 }
 """Distributions of the runtime extras that src/ rightly never imports by name, each with why."""
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from wattsup.results.schema import Provenance
+from wattsup.records import Provenance
 from wattsup.serving.engines.base import EngineInfo
 from wattsup.serving.load import LoadLevel
 from wattsup.serving.results import Figure, LatencyStats, LevelResult, ServingResult

@@ -97,6 +97,7 @@ def test_cli_errors_name_the_flag(filled: Store, capsys: pytest.CaptureFixture[s
         (["summary", "--format", "csv"], "--format"),
         (["label", "sd-0", "--task", "text-to-image", "--out", str(tmp_path / "x.gif")], "--out"),
         (["analyze", "lifecycle", "--task", "text-to-image"], "--region"),
+        (["report", "--out", str(tmp_path / "r"), "--serving-latency", "e2e"], "--latency"),
     ):
         code, _, err = _run([*args, "--db", db], capsys)
         assert code == 2 and flag in err, (args, err)

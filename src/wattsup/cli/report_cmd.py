@@ -151,6 +151,13 @@ def report_cmd(
             "--scenario-model", help="Life-cycle scenario: the model deployed (default: mean of the task's)."
         ),
     ] = None,
+    serving_latency: Annotated[
+        str,
+        typer.Option(
+            "--serving-latency",
+            help="Serving section: the latency of the latency–energy Pareto front, ttft or tpot.",
+        ),
+    ] = "ttft",
     db: DbOption = None,
 ) -> None:
     """A self-contained offline HTML report, PNG figures and a Markdown table of the stored runs."""
@@ -176,7 +183,9 @@ def report_cmd(
     )
     mapping = read_model_parameters(params) if params is not None else None
     with Store.open(db, create=False) as store:
-        files = build_report(store, out, options, location=store.location, params=mapping)
+        files = build_report(
+            store, out, options, location=store.location, params=mapping, serving_latency=serving_latency
+        )
     typer.echo(
         f"wrote {files.html}, {files.markdown}, {files.csv} and {len(files.figures)} figures in "
         f"{files.directory / 'figures'}"
