@@ -168,6 +168,18 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _config(value: object) -> Mapping[str, Any]:
+    """The stored configuration as people read it: the task settings that were given, without the family
+    tag that types them (none given reads "not set", as before the settings were typed)."""
+    config = dict(_mapping(value))
+    settings = config.get("settings")
+    if isinstance(settings, dict):
+        given = {k: v for k, v in settings.items() if k != "family"}
+        config["settings"] = given.get("values", given) if settings.get("family") == "legacy" else given
+        config["settings"] = config["settings"] or None
+    return config
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: RunId) -> HTMLResponse:
     ask = ask_of(request)
@@ -178,6 +190,6 @@ def run_page(request: Request, run_id: RunId) -> HTMLResponse:
         phases=[Phase.of(p) for p in d.phases],
         repetitions=repetitions(d.record, d.kwh_per_1k_by_rep),
         provenance=_mapping(d.record.get("provenance")),
-        config=_mapping(d.record.get("config")),
+        config=_config(d.record.get("config")),
     )
     return page("run.html", v=v, location=ask.store.location)
