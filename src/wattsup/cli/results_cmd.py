@@ -19,14 +19,17 @@ from wattsup.errors import InvalidInput
 if TYPE_CHECKING:
     from wattsup.results import RunFilter, RunRecord, RunSummary
 
+DB_HELP = (
+    "The results store: a SQLite file path or a SQLAlchemy URL (postgresql+psycopg://USER@HOST/DB). "
+    "Default: $WATTSUP_DB, else runs.db in the user's data directory."
+)
 DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
         metavar="URL",
         show_default=False,
-        help="The results store: a SQLite file path or a SQLAlchemy URL (postgresql+psycopg://USER@HOST/DB). "
-        "Default: $WATTSUP_DB, else runs.db in the user's data directory.",
+        help=DB_HELP,
     ),
 ]
 TaskOption = Annotated[
