@@ -61,26 +61,27 @@ def params(n: int | None) -> str:
     return str(n)
 
 
-def kg(value: float | None) -> str:
-    """kgCO2e for people: tonnes, kilograms or grams."""
+def _by_thousands(value: float | None, units: tuple[str, str, str]) -> str:
+    """``value`` in the largest of three units a thousand apart (``units``: large, given, small) that
+    keeps it at least 1: two decimals, or three significant digits in the small unit."""
     if value is None or _missing(value):
         return UNKNOWN
+    large, given, small = units
     if abs(value) >= 1000:
-        return f"{value / 1000:,.2f} t"
+        return f"{value / 1000:,.2f} {large}"
     if abs(value) >= 1:
-        return f"{value:,.2f} kg"
-    return f"{value * 1000:,.3g} g"
+        return f"{value:,.2f} {given}"
+    return f"{value * 1000:,.3g} {small}"
+
+
+def kg(value: float | None) -> str:
+    """kgCO2e for people: tonnes, kilograms or grams."""
+    return _by_thousands(value, ("t", "kg", "g"))
 
 
 def litres(value: float | None) -> str:
     """Water for people: cubic metres, litres or millilitres."""
-    if value is None or _missing(value):
-        return UNKNOWN
-    if abs(value) >= 1000:
-        return f"{value / 1000:,.2f} m³"
-    if abs(value) >= 1:
-        return f"{value:,.2f} L"
-    return f"{value * 1000:,.3g} mL"
+    return _by_thousands(value, ("m³", "L", "mL"))
 
 
 def when(value: datetime | str | None) -> str:

@@ -9,7 +9,7 @@ name the command-line flag); an unknown figure is ``None`` and the assumptions s
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from wattsup.carbon._data import default_source, default_value
 from wattsup.carbon.amortisation import (
@@ -42,20 +42,21 @@ __all__ = [
 DAYS_PER_YEAR = 365.0
 
 
-def _phase(
-    phase: Literal["training", "inference"],
-    *,
-    energy_kwh: float,
-    energy_basis: str,
-    hours: float | None,
-    hours_basis: str,
-    intensity: float,
-    inp: FootprintInput,
-    site: Site,
-    hw: Hardware,
-    share: float,
-    inferences: float | None = None,
-) -> PhaseFootprint:
+class _Work(NamedTuple):
+    """What a phase did: its IT energy, the hardware time it held and the grid intensity it ran at."""
+
+    phase: Literal["training", "inference"]
+    energy_kwh: float
+    energy_basis: str
+    hours: float | None
+    hours_basis: str
+    intensity: float
+    inferences: float | None = None
+
+
+def _phase(work: _Work, inp: FootprintInput, site: Site, hw: Hardware, share: float) -> PhaseFootprint:
+    """The footprint of ``work`` on the site and hardware: operational, embodied, construction, water."""
+    phase, energy_kwh, energy_basis, hours, hours_basis, intensity, inferences = work
     idle: float | None = None
     idle_basis = "not modelled (give --idle-kwh or --idle-share)"
     if inp.idle_kwh is not None and phase == "training":
@@ -113,9 +114,7 @@ def _hours_from_energy(energy_kwh: float, hw: Hardware) -> tuple[float | None, s
     return energy_kwh / (hw.power_w / 1000.0), f"energy / {hw.power_w:g} W per {hw.label}"
 
 
-def _training(
-    inp: FootprintInput, site: Site, hw: Hardware, share: float, notes: list[str]
-) -> PhaseFootprint:
+def _training(inp: FootprintInput, site: Site, hw: Hardware, notes: list[str]) -> _Work:
     gpu_hours: float | None = None  # hardware hours of the device: GPU-hours, or CPU-socket-hours
     hours_basis = ""
     if inp.device_hours is not None:
@@ -162,21 +161,10 @@ def _training(
             f"training intensity: mean of {inp.profile.source} over {wall:g} h from {inp.start.isoformat()}"
         )
     assert intensity is not None  # _site guarantees it when no profile is given
-    return _phase(
-        "training",
-        energy_kwh=energy,
-        energy_basis=basis,
-        hours=gpu_hours,
-        hours_basis=hours_basis or "unknown",
-        intensity=intensity,
-        inp=inp,
-        site=site,
-        hw=hw,
-        share=share,
-    )
+    return _Work("training", energy, basis, gpu_hours, hours_basis or "unknown", intensity)
 
 
-def _inference(inp: FootprintInput, site: Site, hw: Hardware, share: float) -> PhaseFootprint:
+def _inference(inp: FootprintInput, site: Site, hw: Hardware) -> _Work:
     assert inp.kwh_per_1k is not None and inp.queries_per_day is not None and inp.years is not None
     assert site.intensity is not None
     inferences = inp.queries_per_day * DAYS_PER_YEAR * inp.years
@@ -187,19 +175,7 @@ def _inference(inp: FootprintInput, site: Site, hw: Hardware, share: float) -> P
         hours_basis = f"given (--inference-{inp.device}-hours)"
     else:
         gpu_hours, hours_basis = _hours_from_energy(energy, hw)
-    return _phase(
-        "inference",
-        energy_kwh=energy,
-        energy_basis=basis,
-        hours=gpu_hours,
-        hours_basis=hours_basis,
-        intensity=site.intensity,
-        inp=inp,
-        site=site,
-        hw=hw,
-        share=share,
-        inferences=inferences,
-    )
+    return _Work("inference", energy, basis, gpu_hours, hours_basis, site.intensity, inferences)
 
 
 def _sum(values: list[float | None]) -> float | None:
@@ -356,8 +332,8 @@ def footprint(inp: FootprintInput) -> Footprint:
         notes.append(
             f"network equipment: {inp.network_share:g} of the servers' IT energy added (--network-share)"
         )
-    training = _training(inp, site, hw, share, notes) if inp.has_training else None
-    inference = _inference(inp, site, hw, share) if inp.has_inference else None
+    training = _phase(_training(inp, site, hw, notes), inp, site, hw, share) if inp.has_training else None
+    inference = _phase(_inference(inp, site, hw), inp, site, hw, share) if inp.has_inference else None
     phases = [p for p in (training, inference) if p is not None]
     operational = sum(p.operational_kgco2e for p in phases)
     idle_ops = [p.operational_idle_kgco2e for p in phases if p.operational_idle_kgco2e is not None]

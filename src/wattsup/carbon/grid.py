@@ -187,6 +187,12 @@ def grid_intensity(region: str) -> GridIntensity:
     return _resolve(code)
 
 
+_OF_REGION = {"code", "name", "kind", "provider", "cfe_fraction"}
+"""What a resolved region keeps of the entry asked for."""
+_OF_FIGURE = {"intensity_g_per_kwh", "year", "source", "licence", "url"}
+"""What it takes from the grid that has the figure (the entry itself, or the one it maps to)."""
+
+
 def _resolve(code: str) -> GridIntensity:
     entries = _entries()
     chain: list[str] = []
@@ -203,18 +209,10 @@ def _resolve(code: str) -> GridIntensity:
     if first.cfe_fraction is not None:
         cfe_source = f"{first.source} ({first.year})"
     return GridIntensity(
-        code=first.code,
-        name=first.name,
-        kind=first.kind,
-        intensity_g_per_kwh=e.intensity_g_per_kwh,
-        year=e.year,
-        source=e.source,
-        licence=e.licence,
-        url=e.url,
+        **first.model_dump(include=_OF_REGION),
+        **e.model_dump(include=_OF_FIGURE),
         notes=notes,
         via=chain if len(chain) > 1 else [],
-        provider=first.provider,
-        cfe_fraction=first.cfe_fraction,
         cfe_source=cfe_source,
     )
 

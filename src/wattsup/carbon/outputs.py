@@ -12,10 +12,41 @@ from pydantic import BaseModel, ConfigDict, Field
 from wattsup.carbon._data import Bound
 
 
-class PhaseFootprint(BaseModel):
-    """Operational and embodied carbon of one phase (kgCO2e)."""
+class Totals(BaseModel):
+    """The totals of a footprint or of one of its phases: carbon, and water on and off site."""
 
     model_config = ConfigDict(frozen=True)
+
+    total_kgco2e: float | None = Field(description="operational + embodied + construction")
+    total_excluding_embodied_kgco2e: float = Field(
+        default=0.0, description="operational + construction: the known part when embodied is unknown"
+    )
+    water_onsite_l: float | None = Field(
+        default=None, description="litres on site (cooling): (IT energy + idle) x WUE; None: unknown"
+    )
+    water_offsite_l: float | None = Field(
+        default=None,
+        description="litres off site (electricity generation): (IT energy + idle) x PUE x grid water "
+        "intensity; None: unknown",
+    )
+    water_l: float | None = Field(default=None, description="on site + off site; None when either is unknown")
+
+
+class EmbodiedHardware(BaseModel):
+    """The GPU and host whose embodied carbon is amortised, with the sources of their figures."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gpu_embodied_kg: float | None
+    gpu_embodied_source: str
+    host: str | None
+    host_embodied_kg: float | None
+    host_embodied_source: str
+    gpus_per_host: int | None
+
+
+class PhaseFootprint(Totals):
+    """Operational and embodied carbon of one phase (kgCO2e)."""
 
     phase: Literal["training", "inference"]
     energy_kwh: float = Field(description="IT energy of the work itself (dynamic)")
@@ -46,21 +77,10 @@ class PhaseFootprint(BaseModel):
     embodied_kgco2e: float | None = Field(
         description="hardware (+ end of life when given); None if hardware unknown. Construction is apart"
     )
-    total_kgco2e: float | None = Field(description="operational + embodied + construction")
-    total_excluding_embodied_kgco2e: float = Field(
-        default=0.0, description="operational + construction: the known part when embodied is unknown"
-    )
-    water_onsite_l: float | None = Field(default=None, description="(IT energy + idle) x WUE; None: unknown")
-    water_offsite_l: float | None = Field(
-        default=None, description="(IT energy + idle) x PUE x grid water intensity; None: unknown"
-    )
-    water_l: float | None = Field(default=None, description="on site + off site; None when either is unknown")
 
 
-class Assumptions(BaseModel):
+class Assumptions(EmbodiedHardware):
     """What a footprint assumed, with sources: shown next to every figure."""
-
-    model_config = ConfigDict(frozen=True)
 
     region: str | None
     region_name: str | None
@@ -91,12 +111,6 @@ class Assumptions(BaseModel):
     power_w: float | None
     power_basis: str
     embodied_bound: Bound
-    gpu_embodied_kg: float | None
-    gpu_embodied_source: str
-    host: str | None
-    host_embodied_kg: float | None
-    host_embodied_source: str
-    gpus_per_host: int | None
     embodied_per_gpu_kg: float | None
     lifetime_years: float
     lifetime_source: str
@@ -110,10 +124,8 @@ class Assumptions(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class Footprint(BaseModel):
+class Footprint(Totals):
     """kgCO2e split operational/embodied x training/inference, with the assumptions used."""
-
-    model_config = ConfigDict(frozen=True)
 
     operational_kgco2e: float
     operational_idle_kgco2e: float | None = Field(
@@ -122,15 +134,6 @@ class Footprint(BaseModel):
     operational_market_kgco2e: float | None
     embodied_kgco2e: float | None = Field(description="hardware (+ end of life when given)")
     construction_kgco2e: float = Field(description="data-centre construction, its own line")
-    total_kgco2e: float | None = Field(description="operational + embodied + construction")
-    total_excluding_embodied_kgco2e: float = Field(
-        default=0.0, description="operational + construction: the known part when embodied is unknown"
-    )
-    water_onsite_l: float | None = Field(default=None, description="litres on site (cooling); None: unknown")
-    water_offsite_l: float | None = Field(
-        default=None, description="litres off site (electricity generation); None: unknown"
-    )
-    water_l: float | None = Field(default=None, description="on site + off site; None when either is unknown")
     training: PhaseFootprint | None
     inference: PhaseFootprint | None
     parity_inferences: float | None = Field(

@@ -68,6 +68,10 @@ __all__ = [
 ]
 
 
+_ECHOED = {"load", "requests", "output_tokens", "duration_s", "gpus", "gpu_utilization", "host_cpu_model"}
+"""The input's figures a life cycle repeats as they were given."""
+
+
 def _sum(cs: Sequence[ComponentEnergy]) -> tuple[float, float]:
     return sum(c.energy_j for c in cs), sum(c.error_bound_j for c in cs)
 
@@ -178,13 +182,7 @@ def request_life_cycle(inp: RequestInput | Mapping[str, Any]) -> RequestLifeCycl
         output_tokens=inp.output_tokens,
     )
     return RequestLifeCycle(
-        load=inp.load,
-        requests=inp.requests,
-        output_tokens=inp.output_tokens,
-        duration_s=inp.duration_s,
-        gpus=inp.gpus,
-        gpu_utilization=inp.gpu_utilization,
-        host_cpu_model=inp.host_cpu_model,
+        **inp.model_dump(include=_ECHOED),
         parts=_parts(gpus, host, idle.energy_j, idle.basis, loc),
         active=active,
         comprehensive=comprehensive,

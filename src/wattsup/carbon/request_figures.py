@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from wattsup.carbon.operational import GRAMS_PER_KG, operational_kg
+from wattsup.carbon.outputs import EmbodiedHardware
 from wattsup.carbon.request_sources import Location
 from wattsup.carbon.water import WaterUse, water_use
 from wattsup.meter.measurement import JOULES_PER_KWH
@@ -66,10 +67,8 @@ class BoundaryResult(BaseModel):
     per_1k_output_tokens: Figures
 
 
-class RequestLifeCycle(BaseModel):
+class RequestLifeCycle(EmbodiedHardware):
     """The life cycle of a request at one load level, under both boundaries, with every source."""
-
-    model_config = ConfigDict(frozen=True)
 
     load: str
     requests: int
@@ -90,12 +89,6 @@ class RequestLifeCycle(BaseModel):
     pue: float
     pue_source: str
     gpu: str | None = Field(description="catalog GPU; None when the name is not in the catalog")
-    gpu_embodied_kg: float | None
-    gpu_embodied_source: str
-    host: str | None
-    host_embodied_kg: float | None
-    host_embodied_source: str
-    gpus_per_host: int | None
     lifetime_years: float
     lifetime_source: str
     fleet_utilization: float

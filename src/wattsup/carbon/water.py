@@ -48,17 +48,23 @@ class WaterFactor(BaseModel):
         return f"{self.source} ({self.year})"
 
 
-class WaterUse(BaseModel):
-    """Water of some energy: on site, off site and their sum (litres); ``None`` parts are unknown."""
+class WaterSite(BaseModel):
+    """The two factors of a site, resolved once: on-site WUE and off-site water intensity (L/kWh)."""
 
     model_config = ConfigDict(frozen=True)
 
-    energy_kwh: float = Field(description="IT energy")
-    pue: float
     wue_l_per_kwh: float | None
     wue_source: str
     water_intensity_l_per_kwh: float | None
     water_intensity_source: str
+
+
+class WaterUse(WaterSite):
+    """Water of some energy on a site: on site, off site and their sum (litres); ``None`` parts are
+    unknown."""
+
+    energy_kwh: float = Field(description="IT energy")
+    pue: float
     onsite_l: float | None
     offsite_l: float | None
     total_l: float | None = Field(description="on site + off site; None when either is unknown")
@@ -118,17 +124,6 @@ def grid_water_intensity(region: str) -> WaterFactor:
     )
 
 
-class WaterSite(BaseModel):
-    """The two factors of a site, resolved once: on-site WUE and off-site water intensity (L/kWh)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    wue_l_per_kwh: float | None
-    wue_source: str
-    water_intensity_l_per_kwh: float | None
-    water_intensity_source: str
-
-
 def water_site(
     region: str | None = None, wue: float | None = None, water_intensity: float | None = None
 ) -> WaterSite:
@@ -167,12 +162,9 @@ def water_use(energy_kwh: float, pue: float, site: WaterSite) -> WaterUse:
     onsite = None if w is None else e * w
     offsite = None if ewif is None else e * p * ewif
     return WaterUse(
+        **dict(site),
         energy_kwh=e,
         pue=p,
-        wue_l_per_kwh=w,
-        wue_source=site.wue_source,
-        water_intensity_l_per_kwh=ewif,
-        water_intensity_source=site.water_intensity_source,
         onsite_l=onsite,
         offsite_l=offsite,
         total_l=None if onsite is None or offsite is None else onsite + offsite,

@@ -4,33 +4,30 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from wattsup.analysis.types import Metric, Selection
 from wattsup.cli import ui
-from wattsup.cli.params import bind
-from wattsup.cli.results_cmd import DbOption
-from wattsup.errors import InvalidInput
-
-if TYPE_CHECKING:
-    pass
 from wattsup.cli.analysis_common import (
-    FormatOpt,
-    JsonOpt,
-    OutOpt,
+    Rows,
     _basis,
     _echo_json,
+    _emit,
     _empty,
     _modelled,
     _say_modelled,
     _warn_mixed,
     _write,
+    show,
+    stored,
 )
 from wattsup.cli.analyze_cmd import analyze_app
 from wattsup.cli.import_cmd import import_app
+from wattsup.cli.params import bind
 from wattsup.cli.report_cmd import compare_cmd, label_cmd, report_cmd
+from wattsup.errors import InvalidInput
 
 
 def register(app: typer.Typer) -> None:
@@ -52,6 +49,7 @@ def register(app: typer.Typer) -> None:
     include=("task", "model", "dataset", "hardware", "mode", "exclude_dataset", "exclude_model"),
 )
 @bind("metric", Metric)
+@bind("rows", Rows)
 def summary_cmd(
     *,
     by: Annotated[
@@ -62,10 +60,7 @@ def summary_cmd(
     ci: Annotated[
         bool, typer.Option("--ci", help="Add a 95% bootstrap interval of each task's mean.")
     ] = False,
-    as_json: JsonOpt = False,
-    out: OutOpt = None,
-    fmt: FormatOpt = None,
-    db: DbOption = None,
+    rows: Rows,
 ) -> None:
     """Energy per task: mean, standard deviation, median, minimum and maximum over models of kWh per
     1,000 inferences (each model first averaged over its runs and datasets), and the model count."""
@@ -74,32 +69,29 @@ def summary_cmd(
 
     if by not in ("task", "model"):
         raise InvalidInput("--by", f"must be task or model, got {by!r}")
-    with Store.open(db, create=False) as store:
+    with Store.open(rows.db, create=False) as store:
         location = store.location
         note = _modelled(store, sel, metric)
         if by == "model":
             models = model_energies(store, sel, metric)
             _warn_mixed(store, sel, metric)
-            _write(list(models), out, fmt)
-            if as_json:
-                _echo_json([m.model_dump(mode="json") for m in models])
-                return
-            _print_models(models, location, metric.unit)
-            _say_modelled(note if models else None)
+            if _emit(models, rows.as_json, rows.out, rows.fmt):
+                _print_models(models, location, metric.unit)
+                _say_modelled(note if models else None)
             return
-        rows = summary_by_task(store, sel, metric)
+        found = summary_by_task(store, sel, metric)
         intervals = {t.task: t for t in task_intervals(store, sel, metric)} if ci else {}
-    mixed = [r.task for r in rows if r.mixes_measured_and_modeled]
+    mixed = [r.task for r in found if r.mixes_measured_and_modeled]
     if mixed:
         typer.echo(
             f"warning: {', '.join(mixed)}: the figures add measured and modelled (estimated) components; "
             "--component gpu shows measured figures only ('wattsup analyze warnings' lists the models)",
             err=True,
         )
-    _write(list(rows), out, fmt)
-    if as_json:
+    _write(list(found), rows.out, rows.fmt)
+    if rows.as_json:
         data = []
-        for r in rows:
+        for r in found:
             obj = r.to_public()
             if ci:
                 iv = intervals.get(r.task)
@@ -109,7 +101,7 @@ def summary_cmd(
             data.append(obj)
         _echo_json(data)
         return
-    _print_summary(rows, intervals if ci else None, location)
+    _print_summary(found, intervals if ci else None, location)
     _say_modelled(note)
 
 
@@ -175,6 +167,7 @@ def _print_models(models: Any, location: str, unit: str) -> None:
 
 @bind("sel", Selection, include=("model", "dataset", "hardware", "mode", "exclude_dataset", "exclude_model"))
 @bind("metric", Metric)
+@bind("rows", Rows)
 def leaderboard_cmd(
     *,
     task_name: Annotated[str, typer.Argument(metavar="TASK", help="The task to rank models on.")],
@@ -184,38 +177,36 @@ def leaderboard_cmd(
         str | None, typer.Option("--hardware-class", help="Only one hardware class (A100, H100, CPU, ...).")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many rows.")] = None,
-    as_json: JsonOpt = False,
-    out: OutOpt = None,
-    fmt: FormatOpt = None,
-    db: DbOption = None,
+    rows: Rows,
 ) -> None:
     """A task's models from least to most energy, with star ratings within the hardware class."""
     from wattsup.analysis import leaderboard
-    from wattsup.results import Store
 
-    with Store.open(db, create=False) as store:
-        rows = leaderboard(store, task_name, sel, metric, hardware_class=hardware_class, limit=limit)
-        note = _modelled(store, dataclasses.replace(sel, task=task_name), metric)
-    _write(list(rows), out, fmt)
-    if as_json:
-        _echo_json([r.model_dump(mode="json") for r in rows])
-        return
-    table = ui.plain_table(
+    found, note = stored(
+        rows,
+        dataclasses.replace(sel, task=task_name),
+        metric,
+        lambda store: leaderboard(store, task_name, sel, metric, hardware_class=hardware_class, limit=limit),
+    )
+    show(
+        found,
+        rows,
         ("rank", "model", "mode", "energy", "basis", "stars", "class", "runs", "parameters"),
+        (
+            (
+                str(r.rank),
+                r.model,
+                r.mode,
+                ui.num(r.kwh),
+                _basis(r.has_modeled),
+                "★" * r.stars if r.stars else "not rated",
+                r.hardware_class,
+                str(r.runs),
+                f"{r.n_params:,}" if r.n_params else "unknown",
+            )
+            for r in found
+        ),
+        note=note,
         title=f"{task_name}: {metric.unit}",
         right=("rank", "energy", "runs", "parameters"),
     )
-    for r in rows:
-        table.add_row(
-            str(r.rank),
-            r.model,
-            r.mode,
-            ui.num(r.kwh),
-            _basis(r.has_modeled),
-            "★" * r.stars if r.stars else "not rated",
-            r.hardware_class,
-            str(r.runs),
-            f"{r.n_params:,}" if r.n_params else "unknown",
-        )
-    ui.console().print(table)
-    _say_modelled(note if rows else None)

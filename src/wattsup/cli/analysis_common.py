@@ -1,41 +1,69 @@
-"""What the analysis commands share: the common options, writing rows to a file, the modelled-energy
-labels and warnings."""
+"""What the analysis commands share: where their rows go (a table, JSON, a file) and the store they read,
+the deployment a life-cycle scenario describes, showing rows as a table, the modelled-energy labels and
+warnings."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from wattsup.analysis.types import Metric, Selection
+from wattsup.analysis.types import Metric, Scenario, Selection
 from wattsup.cli import ui
+from wattsup.cli.results_cmd import DB_HELP
 from wattsup.errors import InvalidInput
+from wattsup.params import ParamModel, param
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+T = TypeVar("T")
 
 Many = list[str] | None
 SELECTION = ("task", "model", "dataset", "hardware", "mode", "exclude_dataset", "exclude_model")
 """The selection options most commands offer (generated from :class:`~wattsup.analysis.Selection`)."""
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-OutOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--out", metavar="PATH", help="Also write the rows to a file (.csv, .parquet, .json, .jsonl)."
-    ),
-]
-FormatOpt = Annotated[
-    str | None,
-    typer.Option("--format", metavar="FORMAT", help="csv, parquet, json or jsonl (default: --out's suffix)."),
-]
 ParamsOpt = Annotated[
     Path | None,
     typer.Option("--params", metavar="CSV", help="Parameter counts: a model_name,num_parameters CSV."),
 ]
+
+
+class Rows(ParamModel):
+    """Where an analysis command's rows go, and the store it reads them from (``@bind("rows", Rows)``;
+    a command without a file to write binds ``include=("as_json", "db")``)."""
+
+    as_json: bool = param(False, "Print JSON instead of a table.", flag="--json")
+    out: str | None = param(
+        None, "Also write the rows to a file (.csv, .parquet, .json, .jsonl).", flag="--out", metavar="PATH"
+    )
+    fmt: str | None = param(
+        None, "csv, parquet, json or jsonl (default: --out's suffix).", flag="--format", metavar="FORMAT"
+    )
+    db: str | None = param(None, DB_HELP, flag="--db", metavar="URL")
+
+
+class Deployment(ParamModel):
+    """The deployment of a life-cycle scenario: where, how much and how long it serves, and what training
+    cost (the model and task deployed are each command's own options)."""
+
+    kwh_per_1k: float | None = param(
+        None, "Energy per 1,000 inferences (default: the runs' mean).", flag="--kwh-per-1k"
+    )
+    region: str | None = param(None, "Where the deployment runs (ISO code, eGRID, aws:us-west-2, ...).")
+    queries_per_day: float = param(1_000_000.0, "Queries per day of the deployment.")
+    years: float = param(1.0, "How long the deployment runs (years).")
+    training_kwh: float | None = param(None, "Energy of training the model (kWh); unknown if not given.")
+    finetune_kwh: float = param(0.0, "Energy of fine-tuning (kWh).")
+    gpu: str | None = param(None, "Catalog GPU (default: the runs' hardware).")
+    pue: float | None = param(None, "Power usage effectiveness of the site.")
+
+    def scenario(self, **given: Any) -> Scenario:
+        """The scenario of this deployment with ``given`` (the task and model deployed, a region)."""
+        return Scenario(**{**dict(self), **given})
 
 
 # ---------------------------------------------------------------- helpers
@@ -104,21 +132,37 @@ def _emit(rows: list[Any], as_json: bool, out: str | None, fmt: str | None) -> b
     return True
 
 
-ScenarioRegion = Annotated[
-    str | None,
-    typer.Option("--region", help="Where the deployment runs (ISO code, eGRID, aws:us-west-2, ...)."),
-]
-ScenarioQueries = Annotated[
-    float, typer.Option("--queries-per-day", help="Queries per day of the deployment.")
-]
-ScenarioYears = Annotated[float, typer.Option("--years", help="How long the deployment runs (years).")]
-ScenarioTraining = Annotated[
-    float | None,
-    typer.Option("--training-kwh", help="Energy of training the model (kWh); unknown if not given."),
-]
-ScenarioFinetune = Annotated[float, typer.Option("--finetune-kwh", help="Energy of fine-tuning (kWh).")]
-ScenarioGpu = Annotated[str | None, typer.Option("--gpu", help="Catalog GPU (default: the runs' hardware).")]
-ScenarioPue = Annotated[float | None, typer.Option("--pue", help="Power usage effectiveness of the site.")]
-ScenarioKwh = Annotated[
-    float | None, typer.Option("--kwh-per-1k", help="Energy per 1,000 inferences (default: the runs' mean).")
-]
+def stored(
+    rows: Rows, sel: Selection | None, metric: Metric, compute: Callable[[Any], T]
+) -> tuple[T, str | None]:
+    """``compute(store)`` on the store ``rows`` names (opened read-only), and the label of the selection's
+    modelled energy (None where none is modelled)."""
+    from wattsup.results import Store
+
+    with Store.open(rows.db, create=False) as store:
+        return compute(store), _modelled(store, sel, metric)
+
+
+def show(
+    found: list[Any],
+    rows: Rows,
+    columns: Sequence[str],
+    cells: Iterable[Sequence[str]],
+    *,
+    note: str | None,
+    title: str | None = None,
+    right: Sequence[str] = (),
+    footer: Sequence[str] = (),
+) -> None:
+    """The rows written where ``rows`` says, and unless JSON was asked for, printed as a table of
+    ``columns`` (``cells``: a row of text per table row, read only for the table), ``footer`` lines under
+    it and the modelled-energy label where there were rows (``right``: the right-aligned columns)."""
+    if not _emit(found, rows.as_json, rows.out, rows.fmt):
+        return
+    table = ui.plain_table(columns, title=title, right=right)
+    for line in cells:
+        table.add_row(*line)
+    ui.console().print(table)
+    for text in footer:
+        ui.console(soft_wrap=True).print(text)
+    _say_modelled(note if found else None)

@@ -3,35 +3,18 @@ warnings of stored runs, through :mod:`wattsup.analysis`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from wattsup.analysis.types import Metric, Selection
 from wattsup.cli import ui
+from wattsup.cli.analysis_common import Deployment, ParamsOpt, Rows, _echo_json, _say_modelled, show, stored
 from wattsup.cli.params import bind
-from wattsup.cli.results_cmd import DbOption
 
 if TYPE_CHECKING:
-    pass
-from wattsup.cli.analysis_common import (
-    FormatOpt,
-    JsonOpt,
-    OutOpt,
-    ParamsOpt,
-    ScenarioFinetune,
-    ScenarioGpu,
-    ScenarioKwh,
-    ScenarioPue,
-    ScenarioQueries,
-    ScenarioRegion,
-    ScenarioTraining,
-    ScenarioYears,
-    _echo_json,
-    _emit,
-    _modelled,
-    _say_modelled,
-)
+    from wattsup.analysis.types import DatasetComparison, ModeComparison
 
 analyze_app = typer.Typer(
     name="analyze",
@@ -43,132 +26,100 @@ analyze_app = typer.Typer(
 @analyze_app.command("params")
 @bind("sel", Selection, include=("task", "model", "dataset", "hardware", "mode", "exclude_dataset"))
 @bind("metric", Metric)
-def params_cmd(
-    *,
-    params: ParamsOpt = None,
-    sel: Selection,
-    metric: Metric,
-    as_json: JsonOpt = False,
-    out: OutOpt = None,
-    fmt: FormatOpt = None,
-    db: DbOption = None,
-) -> None:
+@bind("rows", Rows)
+def params_cmd(*, params: ParamsOpt = None, sel: Selection, metric: Metric, rows: Rows) -> None:
     """Energy against parameter count per task: log-log fit, Pearson and Spearman correlation."""
     from wattsup.analysis import energy_vs_params, read_model_parameters
-    from wattsup.results import Store
 
     mapping = read_model_parameters(params) if params is not None else None
-    with Store.open(db, create=False) as store:
-        fits = energy_vs_params(store, sel, metric, params=mapping)
-        note = _modelled(store, sel, metric)
-    if not _emit(fits, as_json, out, fmt):
-        return
-    table = ui.plain_table(
+    fits, note = stored(rows, sel, metric, lambda store: energy_vs_params(store, sel, metric, params=mapping))
+    show(
+        fits,
+        rows,
         ("task", "models", "slope", "r", "r²", "Spearman", "no parameter count"),
+        (
+            (
+                f.task,
+                str(f.n),
+                ui.num(f.slope, ".3g"),
+                ui.num(f.r, ".3f"),
+                ui.num(f.r2, ".3f"),
+                ui.num(f.spearman, ".3f"),
+                ", ".join(f.missing_params) or "-",
+            )
+            for f in fits
+        ),
+        note=note,
         title="log10(energy) = slope·log10(parameters) + b",
+        footer=[f"{f.task}: {f.note}" for f in fits if f.note],
     )
-    for f in fits:
-        table.add_row(
-            f.task,
-            str(f.n),
-            ui.num(f.slope, ".3g"),
-            ui.num(f.r, ".3f"),
-            ui.num(f.r2, ".3f"),
-            ui.num(f.spearman, ".3f"),
-            ", ".join(f.missing_params) or "-",
-        )
-    ui.console().print(table)
-    for f in fits:
-        if f.note:
-            ui.console(soft_wrap=True).print(f"{f.task}: {f.note}")
-    _say_modelled(note if fits else None)
 
 
 @analyze_app.command("modes")
 @bind("sel", Selection, include=("task", "model", "dataset", "hardware", "exclude_dataset", "exclude_model"))
 @bind("metric", Metric)
-def modes_cmd(
-    *,
-    sel: Selection,
-    metric: Metric,
-    as_json: JsonOpt = False,
-    out: OutOpt = None,
-    fmt: FormatOpt = None,
-    db: DbOption = None,
-) -> None:
+@bind("rows", Rows)
+def modes_cmd(*, sel: Selection, metric: Metric, rows: Rows) -> None:
     """Multi-purpose (zero-shot) against task-specific models per task: ratio of the means, per dataset
     too."""
     from wattsup.analysis import multi_vs_task
-    from wattsup.results import Store
 
-    with Store.open(db, create=False) as store:
-        rows = multi_vs_task(store, sel, metric)
-        note = _modelled(store, sel, metric)
-    if not _emit(rows, as_json, out, fmt):
-        return
-    table = ui.plain_table(
+    found, note = stored(rows, sel, metric, lambda store: multi_vs_task(store, sel, metric))
+    show(
+        found,
+        rows,
         ("task", "dataset", "task-specific", "multi-purpose", "ratio", "models"),
+        _mode_lines(found),
+        note=note,
         title="mean over models; ratio = multi-purpose / task-specific",
     )
-    for c in rows:
-        table.add_row(
-            c.task,
-            "(all)",
-            ui.num(c.task_specific_kwh),
-            ui.num(c.multi_purpose_kwh),
-            ui.num(c.ratio, ".3g"),
-            f"{c.task_specific_models} / {c.multi_purpose_models}",
-        )
+
+
+def _mode_lines(found: list[ModeComparison]) -> Iterator[tuple[str, ...]]:
+    """A task's row over all its datasets, then a row per dataset."""
+    for c in found:
+        yield (c.task, "(all)", *_mode_cells(c))
         for d in c.per_dataset:
-            table.add_row(
-                "",
-                d.dataset,
-                ui.num(d.task_specific_kwh),
-                ui.num(d.multi_purpose_kwh),
-                ui.num(d.ratio, ".3g"),
-                f"{d.task_specific_models} / {d.multi_purpose_models}",
-            )
-    ui.console().print(table)
-    _say_modelled(note if rows else None)
+            yield ("", d.dataset, *_mode_cells(d))
+
+
+def _mode_cells(c: ModeComparison | DatasetComparison) -> tuple[str, ...]:
+    return (
+        ui.num(c.task_specific_kwh),
+        ui.num(c.multi_purpose_kwh),
+        ui.num(c.ratio, ".3g"),
+        f"{c.task_specific_models} / {c.multi_purpose_models}",
+    )
 
 
 @analyze_app.command("lengths")
 @bind("sel", Selection, include=("task", "model", "dataset", "mode"))
 @bind("metric", Metric)
-def lengths_cmd(
-    *,
-    sel: Selection,
-    metric: Metric,
-    as_json: JsonOpt = False,
-    out: OutOpt = None,
-    fmt: FormatOpt = None,
-    db: DbOption = None,
-) -> None:
+@bind("rows", Rows)
+def lengths_cmd(*, sel: Selection, metric: Metric, rows: Rows) -> None:
     """Output length against energy by model family (decoder-only, encoder-decoder): linear fits."""
     from wattsup.analysis import output_length_vs_energy
-    from wattsup.results import Store
 
-    with Store.open(db, create=False) as store:
-        fits = output_length_vs_energy(store, sel, metric)
-        note = _modelled(store, sel, metric)
-    if not _emit(fits, as_json, out, fmt):
-        return
-    table = ui.plain_table(
-        ("family", "points", "slope (per token)", "intercept", "r"), title="energy = slope·tokens + intercept"
+    fits, note = stored(rows, sel, metric, lambda store: output_length_vs_energy(store, sel, metric))
+    show(
+        fits,
+        rows,
+        ("family", "points", "slope (per token)", "intercept", "r"),
+        (
+            (f.family, str(f.n), ui.num(f.slope, ".3g"), ui.num(f.intercept, ".3g"), ui.num(f.r, ".3f"))
+            for f in fits
+        ),
+        note=note,
+        title="energy = slope·tokens + intercept",
     )
-    for f in fits:
-        table.add_row(
-            f.family, str(f.n), ui.num(f.slope, ".3g"), ui.num(f.intercept, ".3g"), ui.num(f.r, ".3f")
-        )
-    ui.console().print(table)
-    _say_modelled(note if fits else None)
-    if not fits:
+    if not fits and not rows.as_json:
         typer.echo("no run records its output length (output_units); import with --lengths", err=True)
 
 
 @analyze_app.command("parity")
 @bind("sel", Selection, include=("task", "model"))
 @bind("metric", Metric)
+@bind("rows", Rows)
 def parity_cmd(
     *,
     training_kwh: Annotated[float, typer.Option("--training-kwh", help="Energy of training (kWh).")],
@@ -178,84 +129,62 @@ def parity_cmd(
     ] = None,
     sel: Selection,
     metric: Metric,
-    as_json: JsonOpt = False,
-    out: OutOpt = None,
-    fmt: FormatOpt = None,
-    db: DbOption = None,
+    rows: Rows,
 ) -> None:
     """Cost parity: inferences after which inference has used as much energy as training + fine-tuning."""
     from wattsup.analysis import parity
-    from wattsup.results import Store
 
-    with Store.open(db, create=False) as store:
-        rows = parity(
-            store,
-            training_kwh,
-            sel,
-            metric,
-            finetune_kwh=finetune_kwh,
-            queries_per_day=queries_per_day,
-        )
-        note = _modelled(store, sel, metric)
-    if not _emit(rows, as_json, out, fmt):
-        return
-    table = ui.plain_table(("task", "model", "kWh/1k", "parity inferences", "parity days"))
-    for r in rows:
-        table.add_row(
-            r.task,
-            r.model,
-            ui.num(r.kwh_per_1k),
-            ui.num(r.parity_inferences, ",.4g"),
-            ui.num(r.parity_days, ",.4g"),
-        )
-    ui.console().print(table)
-    _say_modelled(note if rows else None)
+    found, note = stored(
+        rows,
+        sel,
+        metric,
+        lambda store: parity(
+            store, training_kwh, sel, metric, finetune_kwh=finetune_kwh, queries_per_day=queries_per_day
+        ),
+    )
+    show(
+        found,
+        rows,
+        ("task", "model", "kWh/1k", "parity inferences", "parity days"),
+        (
+            (
+                r.task,
+                r.model,
+                ui.num(r.kwh_per_1k),
+                ui.num(r.parity_inferences, ",.4g"),
+                ui.num(r.parity_days, ",.4g"),
+            )
+            for r in found
+        ),
+        note=note,
+    )
 
 
 @analyze_app.command("lifecycle")
 @bind("metric", Metric)
+@bind("deployment", Deployment)
+@bind("rows", Rows, include=("as_json", "db"))
 def lifecycle_cmd(
     *,
-    region: ScenarioRegion = None,
-    queries_per_day: ScenarioQueries = 1_000_000.0,
-    years: ScenarioYears = 1.0,
-    training_kwh: ScenarioTraining = None,
-    finetune_kwh: ScenarioFinetune = 0.0,
-    gpu: ScenarioGpu = None,
-    pue: ScenarioPue = None,
-    kwh_per_1k: ScenarioKwh = None,
+    deployment: Deployment,
     task: Annotated[str | None, typer.Option("--task", help="The task deployed.")] = None,
     model: Annotated[
         str | None, typer.Option("--model", help="The model deployed (default: mean of the task's).")
     ] = None,
     metric: Metric,
-    as_json: JsonOpt = False,
-    db: DbOption = None,
+    rows: Rows,
 ) -> None:
     """Operational and embodied carbon of training and of a deployment of the stored model(s)."""
-    from wattsup.analysis import Scenario, lifecycle
-    from wattsup.results import Store
+    from wattsup.analysis import lifecycle
 
-    scenario = Scenario(
-        task=task,
-        model=model,
-        kwh_per_1k=kwh_per_1k,
-        region=region,
-        queries_per_day=queries_per_day,
-        years=years,
-        training_kwh=training_kwh,
-        finetune_kwh=finetune_kwh,
-        gpu=gpu,
-        pue=pue,
+    scenario = deployment.scenario(task=task, model=model)
+    b, note = stored(
+        rows,
+        Selection(task=task, model=model),
+        metric,
+        lambda store: lifecycle(store, scenario, None, metric),
     )
-    with Store.open(db, create=False) as store:
-        b = lifecycle(store, scenario, None, metric)
-        note = _modelled(
-            store,
-            Selection(task=task, model=model),
-            metric,
-        )
-    if as_json:
+    if rows.as_json:
         _echo_json(b.model_dump(mode="json"))
         return
     console = ui.console()
@@ -286,65 +215,46 @@ def lifecycle_cmd(
 @analyze_app.command("ratings")
 @bind("sel", Selection, include=("task", "model", "dataset", "hardware", "mode", "exclude_dataset"))
 @bind("metric", Metric)
-def ratings_cmd(
-    *,
-    sel: Selection,
-    metric: Metric,
-    as_json: JsonOpt = False,
-    out: OutOpt = None,
-    fmt: FormatOpt = None,
-    db: DbOption = None,
-) -> None:
+@bind("rows", Rows)
+def ratings_cmd(*, sel: Selection, metric: Metric, rows: Rows) -> None:
     """Star ratings (1-5) per task, in five 20% groups of the models measured on the same hardware class."""
     from wattsup.analysis import star_ratings
-    from wattsup.results import Store
 
-    with Store.open(db, create=False) as store:
-        rows = star_ratings(
-            store,
-            sel,
-            metric,
-        )
-        note = _modelled(
-            store,
-            sel,
-            metric,
-        )
-    if not _emit(rows, as_json, out, fmt):
-        return
-    table = ui.plain_table(("task", "class", "model", "energy", "stars", "rank", "note"))
-    for r in rows:
-        table.add_row(
-            r.task,
-            r.hardware_class + (f" / {r.size_class}" if r.size_class else ""),
-            r.model,
-            ui.num(r.kwh),
-            "★" * r.stars if r.stars else "-",
-            f"{r.rank}/{r.group_size}",
-            r.note,
-        )
-    ui.console().print(table)
-    _say_modelled(note if rows else None)
+    found, note = stored(rows, sel, metric, lambda store: star_ratings(store, sel, metric))
+    show(
+        found,
+        rows,
+        ("task", "class", "model", "energy", "stars", "rank", "note"),
+        (
+            (
+                r.task,
+                r.hardware_class + (f" / {r.size_class}" if r.size_class else ""),
+                r.model,
+                ui.num(r.kwh),
+                "★" * r.stars if r.stars else "-",
+                f"{r.rank}/{r.group_size}",
+                r.note,
+            )
+            for r in found
+        ),
+        note=note,
+    )
 
 
 @analyze_app.command("warnings")
 @bind("sel", Selection, include=("task", "model"))
-def warnings_cmd(
-    *,
-    sel: Selection,
-    as_json: JsonOpt = False,
-    db: DbOption = None,
-) -> None:
+@bind("rows", Rows, include=("as_json", "db"))
+def warnings_cmd(*, sel: Selection, rows: Rows) -> None:
     """Where measured and modelled components are added into one figure."""
     from wattsup.analysis import mixed_method_warnings
     from wattsup.results import Store
 
-    with Store.open(db, create=False) as store:
-        rows = mixed_method_warnings(store, sel)
-    if as_json:
-        _echo_json([r.model_dump(mode="json") for r in rows])
+    with Store.open(rows.db, create=False) as store:
+        found = mixed_method_warnings(store, sel)
+    if rows.as_json:
+        _echo_json([r.model_dump(mode="json") for r in found])
         return
-    for r in rows:
+    for r in found:
         typer.echo(r.message)
-    if not rows:
+    if not found:
         typer.echo("no figure mixes measured and modelled components")

@@ -408,7 +408,6 @@ def models_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """List the model catalog (every entry also runs with --weights random, no download)."""
-    from rich.table import Table
 
     from wattsup.bench.catalog import load_catalog
     from wattsup.bench.tasks import get_task_info
@@ -437,15 +436,11 @@ def models_cmd(
             )
         )
         return
-    t = Table(title=f"{len(entries)} catalog models" + (f" for {name}" if name else ""))
-    for col, just in (
-        ("model", "left"),
-        ("tasks", "left"),
-        ("family", "left"),
-        ("architecture", "left"),
-        ("parameters", "right"),
-    ):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    t = ui.table(
+        ("model", "tasks", "family", "architecture", "parameters"),
+        right=("parameters",),
+        title=f"{len(entries)} catalog models" + (f" for {name}" if name else ""),
+    )
     for e in entries:
         t.add_row(
             e.id,

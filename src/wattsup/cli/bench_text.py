@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wattsup.cli import ui
 from wattsup.format import sig
 
 if TYPE_CHECKING:
@@ -111,19 +112,11 @@ def _print_suite(
     elapsed_s: float,
     measured: int,
 ) -> None:
-    from rich.table import Table
-
-    t = Table(title=f"kWh and gCO2e per 1,000 inferences (grid: {region}, {g_per_kwh:g} g/kWh)")
-    for col, just in (
-        ("task", "left"),
-        ("model", "left"),
-        ("status", "left"),
-        ("kWh / 1k", "right"),
-        ("± 95%", "right"),
-        ("gCO2e / 1k", "right"),
-        ("GPU kWh / 1k", "right"),
-    ):
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    t = ui.table(
+        ("task", "model", "status", "kWh / 1k", "± 95%", "gCO2e / 1k", "GPU kWh / 1k"),
+        right=("kWh / 1k", "± 95%", "gCO2e / 1k", "GPU kWh / 1k"),
+        title=f"kWh and gCO2e per 1,000 inferences (grid: {region}, {g_per_kwh:g} g/kWh)",
+    )
     for c, data, status in results:
         label = c.task + (" (zero-shot)" if c.mode == "zero-shot" else "")
         if data is None or data["energy_kwh_per_1k"] is None:

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from wattsup.cli import ui
 from wattsup.errors import InvalidInput
 from wattsup.meter import Measurement, Meter, Sampler, discover
 from wattsup.meter.export import write_timeline
@@ -51,15 +52,13 @@ def measurement_json(m: Measurement, exit_code: int | None = None) -> dict[str, 
 
 def measurement_table(m: Measurement, title: str) -> Table:
     """A perf-stat-like table; each component's sensor and estimator are listed under it."""
-    t = Table(title=title, title_justify="left", caption_justify="left")
-    for col, justify in (
-        ("component", "left"),
-        ("energy (J)", "right"),
-        ("± bound (J)", "right"),
-        ("mean power (W)", "right"),
-        ("method", "left"),
-    ):
-        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    t = ui.table(
+        ("component", "energy (J)", "± bound (J)", "mean power (W)", "method"),
+        right=("energy (J)", "± bound (J)", "mean power (W)"),
+        title=title,
+        title_justify="left",
+        caption_justify="left",
+    )
     for c in m.components:
         p = c.energy_j / m.duration_s if m.duration_s > 0 else float("nan")
         method = f"{c.method}, partial ({c.filled_s:.2f} s filled)" if c.partial else c.method

@@ -20,7 +20,18 @@ from typing import Any, Literal, TypeVar, get_origin
 import typer
 from pydantic.fields import FieldInfo
 
-from wattsup.params import build, choices, field_infos, flags_of, is_many, members, offered, plain, unit_of
+from wattsup.params import (
+    build,
+    choices,
+    field_infos,
+    flags_of,
+    is_many,
+    members,
+    metavar_of,
+    offered,
+    plain,
+    unit_of,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,7 +95,12 @@ def options(model: type[Any], names: Sequence[str], prefix: str) -> list[inspect
     out = []
     for name in names:
         info = infos[name]
-        opt = typer.Option(_default(info), *flags_of(model, name), help=help_text(model, name, info))
+        opt = typer.Option(
+            _default(info),
+            *flags_of(model, name),
+            help=help_text(model, name, info),
+            metavar=metavar_of(model, name),
+        )
         out.append(
             inspect.Parameter(
                 f"{prefix}__{name}",

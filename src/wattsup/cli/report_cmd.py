@@ -4,51 +4,38 @@ report, through :mod:`wattsup.analysis` and :mod:`wattsup.report`."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from wattsup.analysis.types import Metric, Selection
 from wattsup.cli import ui
+from wattsup.cli.analysis_common import Deployment, ParamsOpt, Rows, _echo_json
 from wattsup.cli.params import bind
 from wattsup.cli.results_cmd import DbOption
 from wattsup.errors import InvalidInput
-
-if TYPE_CHECKING:
-    pass
-from wattsup.cli.analysis_common import (
-    JsonOpt,
-    ParamsOpt,
-    ScenarioFinetune,
-    ScenarioGpu,
-    ScenarioPue,
-    ScenarioQueries,
-    ScenarioTraining,
-    ScenarioYears,
-    _echo_json,
-)
 
 # ---------------------------------------------------------------- compare, label, report
 
 
 @bind("metric", Metric)
+@bind("rows", Rows, include=("as_json", "db"))
 def compare_cmd(
     *,
     run_ids: Annotated[
         list[str], typer.Argument(metavar="RUN_ID...", help="Two or more runs (ids or unique prefixes).")
     ],
     metric: Metric,
-    as_json: JsonOpt = False,
-    db: DbOption = None,
+    rows: Rows,
 ) -> None:
     """Runs side by side: energy with its 95% interval, ratio to the first run and whether it differs from
     the first beyond both intervals, and every phase."""
     from wattsup.analysis import compare_runs
     from wattsup.results import Store
 
-    with Store.open(db, create=False) as store:
+    with Store.open(rows.db, create=False) as store:
         c = compare_runs(store, run_ids, metric)
-    if as_json:
+    if rows.as_json:
         _echo_json(c.model_dump(mode="json"))
         return
     table = ui.plain_table(
@@ -120,6 +107,7 @@ def label_cmd(
     include=("task", "model", "dataset", "hardware", "mode", "exclude_dataset", "exclude_model"),
 )
 @bind("metric", Metric)
+@bind("deployment", Deployment, exclude=("kwh_per_1k", "region"))
 def report_cmd(
     *,
     out: Annotated[
@@ -132,12 +120,7 @@ def report_cmd(
     region: Annotated[
         str, typer.Option("--region", help="Life-cycle scenario: where the deployment runs.")
     ] = "WORLD",
-    queries_per_day: ScenarioQueries = 1_000_000.0,
-    years: ScenarioYears = 1.0,
-    training_kwh: ScenarioTraining = None,
-    finetune_kwh: ScenarioFinetune = 0.0,
-    gpu: ScenarioGpu = None,
-    pue: ScenarioPue = None,
+    deployment: Deployment,
     scenario_task: Annotated[
         str | None,
         typer.Option(
@@ -161,24 +144,14 @@ def report_cmd(
     db: DbOption = None,
 ) -> None:
     """A self-contained offline HTML report, PNG figures and a Markdown table of the stored runs."""
-    from wattsup.analysis import ReportOptions, Scenario, read_model_parameters
+    from wattsup.analysis import ReportOptions, read_model_parameters
     from wattsup.report import build_report
     from wattsup.results import Store
 
     options = ReportOptions(
         selection=sel,
         metric=metric,
-        scenario=Scenario(
-            task=scenario_task,
-            model=scenario_model,
-            region=region,
-            queries_per_day=queries_per_day,
-            years=years,
-            training_kwh=training_kwh,
-            finetune_kwh=finetune_kwh,
-            gpu=gpu,
-            pue=pue,
-        ),
+        scenario=deployment.scenario(task=scenario_task, model=scenario_model, region=region),
         title=title,
     )
     mapping = read_model_parameters(params) if params is not None else None

@@ -19,14 +19,17 @@ from wattsup.errors import InvalidInput
 if TYPE_CHECKING:
     from wattsup.results import RunFilter, RunRecord, RunSummary
 
+DB_HELP = (
+    "The results store: a SQLite file path or a SQLAlchemy URL (postgresql+psycopg://USER@HOST/DB). "
+    "Default: $WATTSUP_DB, else runs.db in the user's data directory."
+)
 DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
         metavar="URL",
         show_default=False,
-        help="The results store: a SQLite file path or a SQLAlchemy URL (postgresql+psycopg://USER@HOST/DB). "
-        "Default: $WATTSUP_DB, else runs.db in the user's data directory.",
+        help=DB_HELP,
     ),
 ]
 TaskOption = Annotated[
@@ -178,23 +181,19 @@ def show_cmd(
 
 def _phase_rows(console: Any, record: RunRecord) -> None:
     """The phases table of a run: window and phase, component, method, energy and duration."""
-    from rich.table import Table
 
     from wattsup.results.rows import phase_table
 
     rows = phase_table(record)
     if rows:
-        t = Table(title="phases (mean per repetition)", title_justify="left", title_style="bold", box=None)
-        for name, justify in (
-            ("window / phase", "left"),
-            ("component", "left"),
-            ("method", "left"),
-            ("energy J", "right"),
-            ("± J", "right"),
-            ("kWh/1k", "right"),
-            ("duration s", "right"),
-        ):
-            t.add_column(name, justify=justify)  # type: ignore[arg-type]
+        t = ui.table(
+            ("window / phase", "component", "method", "energy J", "± J", "kWh/1k", "duration s"),
+            right=("energy J", "± J", "kWh/1k", "duration s"),
+            title="phases (mean per repetition)",
+            title_justify="left",
+            title_style="bold",
+            box=None,
+        )
         for r in rows:
             label = (
                 r["phase"].rsplit("/", 1)[-1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -27,16 +27,22 @@ def console(
     return Console(highlight=False, soft_wrap=soft_wrap, stderr=stderr, width=width)
 
 
+def table(columns: Iterable[str] = (), *, right: Collection[str] = (), **style: Any) -> Table:
+    """A rich table of ``columns``, those named in ``right`` right-aligned; ``style``: the table's own
+    settings (title, box, ...)."""
+    from rich.table import Table
+
+    made = Table(**style)
+    for col in columns:
+        made.add_column(col, justify="right" if col in right else "left")
+    return made
+
+
 def plain_table(
     columns: Iterable[str] = (), *, title: str | None = None, right: Collection[str] = ()
 ) -> Table:
     """A borderless table with bold headers and ``columns``, those named in ``right`` right-aligned."""
-    from rich.table import Table
-
-    table = Table(box=None, header_style="bold", pad_edge=False, title=title)
-    for col in columns:
-        table.add_column(col, justify="right" if col in right else "left")
-    return table
+    return table(columns, right=right, box=None, header_style="bold", pad_edge=False, title=title)
 
 
 def num(v: float | None, fmt: str = ".4g") -> str:

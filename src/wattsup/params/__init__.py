@@ -32,6 +32,7 @@ __all__ = [
     "invalid_input",
     "is_many",
     "members",
+    "metavar_of",
     "offered",
     "param",
     "plain",
@@ -46,16 +47,20 @@ def param(
     flag: str | tuple[str, ...] | None = None,
     unit: str | None = None,
     cli: bool = True,
+    metavar: str | None = None,
     **constraints: Any,
 ) -> Any:
     """A field: ``default``, help text, bounds (``ge``, ``gt``, ``le``, ``max_length`` ...; floats are finite
     unless ``allow_inf_nan=True``), the unit, the flag (default ``--field-name``; a tuple gives aliases,
-    the first is the name errors use) and whether the CLI offers it (``cli=False``: set by the command)."""
+    the first is the name errors use), whether the CLI offers it (``cli=False``: set by the command) and
+    the placeholder its help shows for the value (``metavar``, e.g. ``PATH``)."""
     extra: dict[str, Any] = {"cli": cli}
     if flag is not None:
         extra["flag"] = [flag] if isinstance(flag, str) else list(flag)
     if unit is not None:
         extra["unit"] = unit
+    if metavar is not None:
+        extra["metavar"] = metavar
     if "ge" in constraints or "gt" in constraints or "le" in constraints or "lt" in constraints:
         constraints.setdefault("allow_inf_nan", False)
     return Field(default, description=description, json_schema_extra=extra, **constraints)
@@ -89,6 +94,12 @@ def flag_of(model: type[Any], name: str) -> str:
 def unit_of(model: type[Any], name: str) -> str | None:
     unit = _extra(field_infos(model)[name]).get("unit")
     return None if unit is None else str(unit)
+
+
+def metavar_of(model: type[Any], name: str) -> str | None:
+    """The placeholder of the field's value in help text (``None``: the CLI's default for its type)."""
+    metavar = _extra(field_infos(model)[name]).get("metavar")
+    return None if metavar is None else str(metavar)
 
 
 def offered(model: type[Any], name: str) -> bool:
