@@ -4,10 +4,11 @@ a. **Meter accuracy per GPU, the GPUs loaded unequally.** One thread per GPU of 
    matmuls for a different share of every 100 ms (GPU k: ``DUTIES[k]``), so each GPU draws its own power.
    Meanwhile ``Meter()`` windows of 1 and 3 s (``--reps`` each) are taken in the main thread, the way a
    user meters an in-process workload; each window has one ``gpu:N`` component per GPU. Oracle, not from
-   wattsup (as in gpu_inprocess_bench.py): one process per GPU reads that GPU's NVML energy counter without
-   pause and logs every step; a window [a, b] on GPU k holds P_k × (b − a), P_k the counter's mean power
-   over the steps inside the window (≥ 0.25 s of them), else within ±1 s of it. Per GPU: median and p95
-   relative error, and the share of windows whose truth lies inside wattsup's own bound.
+   wattsup: gpu_inprocess_bench.py's ``DenseOracle``, one per GPU (a process that reads that GPU's NVML
+   energy counter without pause and logs every step); a window [a, b] on GPU k holds P_k × (b − a), P_k
+   the counter's mean power over the steps inside the window (≥ 0.25 s of them), else within ±1 s of it.
+   Per GPU: median and p95 relative error, and the share of windows whose truth lies inside wattsup's own
+   bound.
 b. **Serving J per output token, 1 GPU against 2.** ``wattsup serve --json`` in a process of its own per
    setting: ``--replicas 1`` with ``CUDA_VISIBLE_DEVICES=0`` and ``--replicas 2`` with ``0,1`` (so each
    meters exactly the GPUs its model used), static batching, the same prompts; per level J/token (± bound),
@@ -43,22 +44,6 @@ HERE = Path(__file__).resolve().parent
 DUTIES = [1.0, 0.35, 0.7, 0.15, 0.85, 0.5, 0.25, 0.6]
 """Share of every 100 ms that GPU k computes (unequal loads); the rest it idles."""
 PERIOD_S = 0.1
-ORACLE_READER = """
-import sys, time, json, pynvml
-pynvml.nvmlInit()
-h = pynvml.nvmlDeviceGetHandleByIndex(int(sys.argv[3]))
-out = open(sys.argv[1], "w")
-t_prev = time.monotonic(); e_prev = pynvml.nvmlDeviceGetTotalEnergyConsumption(h)
-deadline = time.monotonic() + float(sys.argv[2])
-while time.monotonic() < deadline:
-    t0 = time.monotonic(); e = pynvml.nvmlDeviceGetTotalEnergyConsumption(h); t1 = time.monotonic()
-    if e != e_prev:
-        out.write(json.dumps([t_prev, t1, e]) + "\\n")
-        out.flush()
-        e_prev = e
-    t_prev = t0
-out.close()
-"""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -77,37 +62,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # ------------------------------------------------------------------------------------------- (a)
-
-
-class CounterOracle:
-    """Every NVML counter step of one GPU, read by a process of this script without pause."""
-
-    def __init__(self, index: int, seconds: float) -> None:
-        fd, self.path = tempfile.mkstemp(suffix=f"-gpu{index}.jsonl")
-        os.close(fd)
-        argv = [sys.executable, "-c", ORACLE_READER, self.path, str(seconds), str(index)]
-        self.proc = subprocess.Popen(argv)
-        self.ticks: list[tuple[float, float]] = []
-
-    def finish(self) -> None:
-        self.proc.wait()
-        with open(self.path, encoding="utf-8") as f:
-            rows = [json.loads(line) for line in f if line.strip()]
-        os.unlink(self.path)
-        self.ticks = [((lo + hi) / 2, e / 1e3) for lo, hi, e in rows]
-
-    def joules(self, a: float, b: float) -> float:
-        return power_between(self.ticks, a, b) * (b - a)
-
-
-def power_between(ticks: list[tuple[float, float]], a: float, b: float) -> float:
-    """Mean power (W) over the counter steps (time, J) inside [a, b] if they span ≥ 0.25 s, else within
-    ±1 s of it."""
-    inside = [(t, e) for t, e in ticks if a <= t <= b]
-    if not (len(inside) >= 2 and inside[-1][0] - inside[0][0] >= 0.25):
-        inside = [(t, e) for t, e in ticks if a - 1.0 <= t <= b + 1.0]
-    (t0, e0), (t1, e1) = inside[0], inside[-1]
-    return (e1 - e0) / (t1 - t0)
 
 
 def score(windows: list[dict[str, Any]], truth: Callable[[int, float, float], float]) -> dict[str, Any]:
@@ -153,11 +107,16 @@ def part_a(args: argparse.Namespace, devices: list[str], indices: list[int]) -> 
 
     from wattsup.meter import Meter
 
+    oracles: dict[int, Any] = {}
+
     durations = [1.0, 3.0] if not args.smoke else [0.3]
     plan = [d for d in durations for _ in range(args.reps)]
     random.Random(0).shuffle(plan)
     total_s = sum(plan) + 4.0 + 0.5 * len(plan)
-    oracles = {i: CounterOracle(i, total_s) for i in indices} if not args.smoke else {}
+    if not args.smoke:
+        from gpu_inprocess_bench import DenseOracle  # its counter reader, one per GPU
+
+        oracles = {i: DenseOracle(total_s, i) for i in indices}
     stop = threading.Event()
     duties = {d: DUTIES[k % len(DUTIES)] for k, d in enumerate(devices)}
     loads = [
@@ -194,7 +153,7 @@ def part_a(args: argparse.Namespace, devices: list[str], indices: list[int]) -> 
             t.join()
     for o in oracles.values():
         o.finish()
-    scored = score(windows, lambda i, a, b: oracles[i].joules(a, b)) if oracles else None
+    scored = score(windows, lambda i, a, b: oracles[i].power(a, b) * (b - a)) if oracles else None
     return {
         "duties": duties,
         "windows": windows,

@@ -42,3 +42,27 @@ def test_the_smoke_run_goes_through_every_part(tmp_path: Path) -> None:
     c = report["c"]
     assert c["one_gpu"]["ok"] == c["all_gpus"]["ok"] == 4 and c["speedup"] is not None
     assert "(c) sweep of 4 runs" in proc.stdout
+
+
+def test_each_gpu_is_scored_against_its_own_oracle() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("multi_gpu_bench", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    windows = [
+        {"a": 0.0, "b": 1.0, "gpus": {"gpu:0": (310.0, 20.0), "gpu:3": (95.0, 2.0)}},
+        {"a": 5.0, "b": 8.0, "gpus": {"gpu:0": (900.0, 20.0), "gpu:3": (300.0, 2.0)}},
+    ]
+    watts = {0: 300.0, 3: 100.0}  # GPU 0 loaded, GPU 3 barely
+    out = bench.score(windows, lambda i, a, b: watts[i] * (b - a))
+    assert out["gpu:0"] == {
+        "windows": 2,
+        "median_abs_error_pct": pytest.approx(100 * (10 / 300 + 0) / 2, abs=1e-3),
+        "p95_abs_error_pct": pytest.approx(100 * 10 / 300, abs=1e-3),
+        "bound_coverage": 1.0,
+    }
+    assert (
+        out["gpu:3"]["median_abs_error_pct"] == pytest.approx(2.5) and out["gpu:3"]["bound_coverage"] == 0.5
+    )
