@@ -61,7 +61,7 @@ def boot_ci(xs: list[float], n: int = 2000) -> list[float]:
 ORACLE_READER = """
 import sys, time, json, pynvml
 pynvml.nvmlInit()
-h = pynvml.nvmlDeviceGetHandleByIndex(0)
+h = pynvml.nvmlDeviceGetHandleByIndex(int(sys.argv[3]) if len(sys.argv) > 3 else 0)
 out = open(sys.argv[1], "w")
 t_prev = time.monotonic(); e_prev = pynvml.nvmlDeviceGetTotalEnergyConsumption(h)
 deadline = time.monotonic() + float(sys.argv[2])
@@ -77,14 +77,17 @@ out.close()
 
 
 class DenseOracle:
-    """Every NVML counter step, bracketed by a process of this script that reads it without pause."""
+    """Every NVML counter step of GPU ``index``, bracketed by a process of this script that reads it
+    without pause."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, index: int = 0) -> None:
         import subprocess
         import tempfile
 
         self.path = tempfile.mktemp(suffix=".jsonl")
-        self.proc = subprocess.Popen([sys.executable, "-c", ORACLE_READER, self.path, str(seconds)])
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", ORACLE_READER, self.path, str(seconds), str(index)]
+        )
         self.ticks: list[tuple[float, float]] = []
 
     def finish(self) -> None:

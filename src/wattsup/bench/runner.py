@@ -164,16 +164,25 @@ class ForkServer:
             self.proc.stdout.close()
 
 
-_servers: dict[tuple[str, tuple[tuple[str, str], ...]], ForkServer] = {}
+_servers: dict[tuple[str, int, tuple[tuple[str, str], ...]], ForkServer] = {}
 _servers_lock = threading.Lock()
+"""Guards ``_servers``; a run holds its slot's lock (:func:`_slot_lock`) for as long as it runs."""
+_slot_locks: dict[int, threading.Lock] = {}
 
 
-def fork_server(python: str, env: dict[str, str]) -> ForkServer:
-    """A running fork server for this interpreter and the import-time part of ``env`` (a run's whole
+def _slot_lock(slot: int) -> threading.Lock:
+    with _servers_lock:
+        return _slot_locks.setdefault(slot, threading.Lock())
+
+
+def fork_server(python: str, env: dict[str, str], slot: int = 0) -> ForkServer:
+    """A running fork server for this interpreter, ``slot`` and the import-time part of ``env`` (a run's whole
     environment), started on first use with this process's ``FORK_SAFE_ENV`` variables (so that it imports
-    this wattsup), kept for the next runs; the least recently used one is closed beyond ``MAX_SERVERS``."""
-    key = (python, _import_env(env))
-    server = _servers.pop(key, None)
+    this wattsup), kept for the next runs; the least recently used one of the slot is closed beyond
+    ``MAX_SERVERS``. Call it holding the slot's lock."""
+    key = (python, slot, _import_env(env))
+    with _servers_lock:
+        server = _servers.pop(key, None)
     if server is not None and not server.alive:
         server.close()
         server = None
@@ -186,17 +195,21 @@ def fork_server(python: str, env: dict[str, str]) -> ForkServer:
         own["PYTHONPATH"] = os.pathsep.join(
             [here, *filter(None, own.get("PYTHONPATH", "").split(os.pathsep))]
         )
-        server = ForkServer(python, {**own, **dict(key[1])})
-    _servers[key] = server
-    while len(_servers) > MAX_SERVERS:
-        _servers.pop(next(iter(_servers))).close()
+        server = ForkServer(python, {**own, **dict(key[2])})
+    with _servers_lock:
+        _servers[key] = server
+        mine = [k for k in _servers if k[1] == slot]
+        evicted = [_servers.pop(k) for k in mine[: max(len(mine) - MAX_SERVERS, 0)]]
+    for old in evicted:
+        old.close()
     return server
 
 
 def _close_server(server: ForkServer) -> None:
-    for key, s in list(_servers.items()):
-        if s is server:
-            del _servers[key]
+    with _servers_lock:
+        for key, s in list(_servers.items()):
+            if s is server:
+                del _servers[key]
     server.close()
 
 
@@ -278,12 +291,14 @@ def run_isolated(
     python: str | None = None,
     log: Callable[[str], None] | None = None,
     progress: ProgressFn | None = None,
+    slot: int = 0,
 ) -> RunRecord:
     """Run ``config`` in a process of its own, forked from a warm fork server
     (:mod:`wattsup.bench.forkserver`), and return its record; any way the worker can fail (exception, crash,
     kill, timeout, unreadable output) gives a failed record with the reason. ``progress`` is called with
     (stage, done, total) as the run advances, where the entry reports it. Calls from several threads of
-    one process take turns (a server runs one run at a time)."""
+    one process with the same ``slot`` take turns (a server runs one run at a time); calls with different
+    slots run at the same time, each slot on fork servers of its own (a sweep's one run per GPU)."""
     started = datetime.now(UTC)
     d = Path(tempfile.mkdtemp(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-"))
     try:
@@ -298,9 +313,9 @@ def run_isolated(
         full_env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         request = {"argv": argv, "env": full_env, "cwd": os.getcwd(), "dir": str(d)}
         reader = _ProgressReader(prog, progress)
-        with _servers_lock:
+        with _slot_lock(slot):
             try:
-                server = fork_server(python or sys.executable, full_env)
+                server = fork_server(python or sys.executable, full_env, slot)
                 pid = server.start(request)
             except ForkServerError as e:
                 return failed_record(config, str(e), started)

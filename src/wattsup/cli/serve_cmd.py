@@ -66,6 +66,13 @@ ApiOpt = Annotated[str, typer.Option("--api", help="http engine: completions or 
 
 MaxBatchOpt = Annotated[int, typer.Option("--max-batch", min=1, help="static engine: largest batch.")]
 
+ReplicasOpt = Annotated[
+    int,
+    typer.Option(
+        "--replicas", min=1, help="static engine: one copy of the model per GPU (--device cuda: cuda:0 ...)."
+    ),
+]
+
 RegionOpt = Annotated[
     str | None,
     typer.Option(
@@ -128,6 +135,7 @@ def serve_cmd(
     base_url: BaseUrlOpt = None,
     api: ApiOpt = "completions",
     max_batch: MaxBatchOpt = 256,
+    replicas: ReplicasOpt = 1,
     region: RegionOpt = None,
     market_intensity: MarketIntensityOpt = None,
     pue: PueOpt = None,
@@ -173,6 +181,7 @@ def serve_cmd(
             fleet_utilisation=fleet_utilisation,
         ),
         idle_seconds=idle_seconds,
+        replicas=replicas,
     )
     cfg.validate()
     if mlenergy_out is not None:

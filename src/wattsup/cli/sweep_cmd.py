@@ -21,6 +21,16 @@ PLAN_ROWS_SHOWN = 200
 FAILURES_SHOWN = 50
 
 
+GpusOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--gpus",
+        help="Local: one run per listed GPU at a time (NVML indices 0,1,2,3, or all), each run seeing its "
+        "GPU alone; CPU runs follow, one at a time.",
+    ),
+]
+
+
 def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep_cmd)
 
@@ -57,6 +67,7 @@ def sweep_cmd(
         float | None,
         typer.Option("--timeout", help="Seconds per run before it is stopped (file: timeout_s)."),
     ] = None,
+    gpus: GpusOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan or the summary as JSON.")] = False,
     max_configs: Annotated[
         int,
@@ -92,6 +103,7 @@ def sweep_cmd(
         retries=retries,
         timeout_s=timeout,
         reporter=None if as_json else RichReporter(console),
+        gpus=gpus,
     )
     if as_json:
         typer.echo(json.dumps(result.summary(), indent=2, default=str))

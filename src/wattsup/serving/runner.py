@@ -42,6 +42,8 @@ class ServeConfig:
     max_batch: int = 256
     carbon: CarbonOptions = field(default_factory=CarbonOptions)
     idle_seconds: float = 2.0
+    replicas: int = 1
+    """Copies of the model, one per device (static engine): :mod:`wattsup.serving.engines.replicas`."""
 
     def validate(self) -> None:
         if self.engine not in ENGINES:
@@ -60,6 +62,8 @@ class ServeConfig:
         self.carbon.validate()
         if self.max_batch < 1:
             raise InvalidInput("max-batch", f"must be at least 1, got {self.max_batch}")
+        if self.replicas != 1 and (self.engine != "static" or self.replicas < 1):
+            raise InvalidInput("replicas", f"must be 1 or more, with --engine static; got {self.replicas}")
         get_profile(self.profile)
         for level in self.levels:
             if self.engine == "static" and level.kind == "concurrency" and level.concurrency > self.max_batch:
@@ -79,6 +83,11 @@ def build_engine(cfg: ServeConfig) -> Engine:
     from wattsup.serving.engines.base import load_causal_lm
 
     assert cfg.model is not None
+    if cfg.replicas > 1:
+        from wattsup.serving.engines.replicas import ReplicaEngine, load_replicas
+
+        lms = load_replicas(cfg.model, cfg.weights, cfg.device, cfg.dtype, cfg.replicas)
+        return ReplicaEngine(lms, max_batch=cfg.max_batch)
     lm = load_causal_lm(cfg.model, cfg.weights, cfg.device, cfg.dtype)
     if cfg.engine == "static":
         from wattsup.serving.engines.static import StaticBatchingEngine

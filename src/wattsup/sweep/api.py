@@ -56,6 +56,7 @@ def run_sweep(
     entry: str = DEFAULT_ENTRY,
     env: Mapping[str, str] | None = None,
     reporter: Reporter | None = None,
+    gpus: str | None = None,
 ) -> SweepResult:
     """Run every configuration of a sweep that the store ``db`` does not hold an ``ok`` run of.
 
@@ -63,7 +64,8 @@ def run_sweep(
     ``address``, else on the Ray connection this process has, else on a local cluster started for the
     sweep). ``workers``: at most this many runs at once (Ray). ``retries``, ``timeout_s``: override the
     sweep file's. ``entry``/``env``: the function the isolated worker runs and extra environment for it
-    (tests and benchmarks). Each finished run is stored as soon as it is known."""
+    (tests and benchmarks). ``gpus``: ``all`` or NVML indices ``0,1``: the local executor runs one run per
+    listed GPU at a time (:mod:`wattsup.sweep.slots`). Each finished run is stored as soon as it is known."""
     from wattsup.results import Store
 
     if executor not in EXECUTORS:
@@ -74,6 +76,8 @@ def run_sweep(
         raise InvalidInput("--workers", f"must be at least 1, got {workers}")
     if executor == "local" and workers not in (None, 1):
         raise InvalidInput("--workers", "the local executor runs one run at a time; use --executor ray")
+    if gpus is not None and executor != "local":
+        raise InvalidInput("--gpus", "places runs on this host's GPUs (local executor); Ray places its own")
     expansion = _expansion(source)
     spec = expansion.spec
     options = RunOptions(
@@ -85,13 +89,19 @@ def run_sweep(
     report = reporter or NullReporter()
     if options.timeout_s is not None:
         check_timeout(options.timeout_s, "--timeout")
+    placed = None
+    if gpus is not None:
+        from wattsup.sweep.slots import check_placement, resolve_gpus
+
+        placed = resolve_gpus(gpus)
+        check_placement(expansion.configs)
     if executor == "local":  # runs here: refuse a device this machine lacks before anything runs
         for device in sorted({c.device for c in expansion.configs}):
             check_device(device)
     with Store.open(db) as store:
         todo = plan_sweep(expansion, store)
         if executor == "local":
-            return run_local(todo, store, options, report)
+            return run_local(todo, store, options, report, gpus=placed)
         from wattsup.sweep.ray_exec import run_ray
 
         return run_ray(todo, store, options, report, ray_options=spec.ray, address=address, workers=workers)

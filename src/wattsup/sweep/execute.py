@@ -19,6 +19,7 @@ from wattsup.sweep.worker import ENV_CONTEXT, ENV_ENTRY
 
 if TYPE_CHECKING:
     from wattsup.results import Store
+    from wattsup.sweep.slots import Gpu
 
 Executor = Literal["local", "ray"]
 EXECUTORS: tuple[Executor, ...] = ("local", "ray")
@@ -207,10 +208,16 @@ def run_local(
     reporter: Reporter,
     *,
     runner: Callable[..., RunRecord] | None = None,
+    gpus: list[Gpu] | None = None,
 ) -> SweepResult:
     """One run at a time, each in its own subprocess (the harness runner); each result is stored as soon as
     it is known, so a killed sweep keeps every finished run. A failed run is tried again up to
-    ``options.retries`` times; only its last attempt is recorded."""
+    ``options.retries`` times; only its last attempt is recorded. With ``gpus``: one run per GPU at a time
+    (:mod:`wattsup.sweep.slots`)."""
+    if gpus:
+        from wattsup.sweep.slots import run_slots
+
+        return run_slots(plan, store, options, reporter, gpus, runner=runner)
     from wattsup.bench.runner import run_isolated
     from wattsup.results.fallback import keep_or_save
 

@@ -79,6 +79,8 @@ def sharing_note(context: dict[str, Any], record: RunRecord, cuda_visible: str |
     if context.get("node"):
         where.append(f"node {context['node']}")
     where.append(f"{slots} run{'s' if slots != 1 else ''} at most at once on this host")
+    if context.get("gpu"):
+        where.append(f"GPU {context['gpu']} alone")
     where.append(
         "CUDA_VISIBLE_DEVICES unset (every GPU visible)"
         if cuda_visible is None
