@@ -41,12 +41,7 @@ above them; ``""`` is the ``wattsup`` package itself, a facade over the meter,
 whose ``__version__`` any layer reads. serving stands beside bench: it uses bench's model catalog and
 nothing below it uses serving."""
 
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("wattsup.serving.store", "results"): (
-        "serving's results are kept in the results store's serving_runs table; serving.store opens the "
-        "store (a move of serving.store up to results or cli would end this)"
-    ),
-}
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 """Imports up a layer that are known, each with why: the list only shrinks."""
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Literal
 
 from wattsup.records import Provenance
+from wattsup.results.serving_store import save_result
 from wattsup.serving.engines.base import EngineInfo
 from wattsup.serving.load import LoadLevel
 from wattsup.serving.results import Figure, LatencyStats, LevelResult, ServingResult
-from wattsup.serving.store import save_result
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 

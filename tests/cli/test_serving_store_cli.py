@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from wattsup.cli import main
 from wattsup.errors import NotFound
 from wattsup.results import Store
+from wattsup.results.serving_store import load_result, save_result, stored_results
 from wattsup.results.tables import SCHEMA_VERSION, schema_version
 from wattsup.serving import ServeConfig, ServingResult, parse_levels, run_serving
-from wattsup.serving.store import load_result, save_result, stored_results
 
 pytest.importorskip("torch")
 

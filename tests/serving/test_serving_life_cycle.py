@@ -103,7 +103,7 @@ def test_each_level_carries_its_life_cycle_under_both_boundaries(gpu_result: Ser
 
 
 def test_the_life_cycle_survives_the_store(gpu_result: ServingResult, tmp_path: Path) -> None:
-    from wattsup.serving.store import load_result, save_result
+    from wattsup.results.serving_store import load_result, save_result
 
     db = str(tmp_path / "lc.db")
     save_result(gpu_result, db)
@@ -292,7 +292,7 @@ def test_the_cli_json_carries_the_life_cycle_and_writes_the_export(
 def test_stored_results_export_as_mlenergy_rows(
     gpu_result: ServingResult, cpu_result: ServingResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from wattsup.serving.store import save_result
+    from wattsup.results.serving_store import save_result
 
     db = str(tmp_path / "serve.db")
     save_result(gpu_result, db)

@@ -11,6 +11,7 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from wattsup.analysis.carry import shared_fields
 from wattsup.analysis.query import Source
 from wattsup.analysis.summary import leaderboard
 from wattsup.analysis.types import DEFAULT_METRIC, EnergyLabel, Metric, Selection
@@ -45,18 +46,11 @@ def energy_label(
     best = max(mine, key=lambda e: (e.runs, -e.rank))
     group = sum(1 for e in entries if e.hardware_class == best.hardware_class)
     return EnergyLabel(
-        model=best.model,
+        **shared_fields(best, EnergyLabel, but=("task", "unit")),
         task=task,
-        kwh=best.kwh,
         unit=metric.unit,
-        hardware=best.hardware,
-        hardware_class=best.hardware_class,
         date=best.latest,
-        stars=best.stars,
-        rating_note=best.rating_note,
-        runs=best.runs,
         group_size=group,
-        has_modeled=best.has_modeled,
         phase=metric.phase,
         component=metric.component,
     )

@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from wattsup.analysis.types import COMPONENTS, LOAD_PHASE, Metric, Selection, Values
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH
+from wattsup.results.rows import COMPONENT_CLASSES, component_class
 from wattsup.results.store import RunFilter, Store, match
 from wattsup.results.tables import phases, runs
 
@@ -34,7 +35,6 @@ _HEADLINE = {
 _NULL_INT: ColumnElement[Any] = sa.cast(sa.null(), sa.Integer)
 _NULL_STR: ColumnElement[Any] = sa.cast(sa.null(), sa.String)
 _AVERAGED = ("output_units", "units_per_inference")
-_CLASS_PREFIXES = {"gpu": ("gpu",), "cpu": ("cpu",), "ram": ("ram", "dram")}
 
 
 def engine_of(source: Source) -> Engine:
@@ -94,7 +94,7 @@ def _component_clause(component: str) -> ColumnElement[bool] | None:
     if component == "all":
         return None
     parts: list[ColumnElement[bool]] = []
-    for prefix in _CLASS_PREFIXES[component]:
+    for prefix in COMPONENT_CLASSES[component]:
         parts.append(sa.func.lower(phases.c.component) == prefix)
         parts.append(sa.func.lower(phases.c.component).like(prefix + ":%"))
     return sa.or_(*parts)
@@ -176,14 +176,6 @@ def parse_methods(sensor_methods: str) -> dict[str, set[str]]:
         if name:
             out.setdefault(name, set()).update(m for m in methods.split("|") if m)
     return out
-
-
-def component_class(name: str) -> str | None:
-    base = name.split(":", 1)[0].lower()
-    for cls, prefixes in _CLASS_PREFIXES.items():
-        if base in prefixes:
-            return cls
-    return None
 
 
 def methods_mix(sensor_methods: str, component: str = "all") -> bool:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wattsup.analysis.carry import shared_fields
 from wattsup.analysis.query import Source, fetch, model_level
 from wattsup.analysis.types import DEFAULT_METRIC, Metric, Selection, StarRating
 
@@ -125,15 +126,11 @@ def star_ratings(
         for rated in rate(groups[(task, cls, sc)], group=label):
             out.append(
                 StarRating(
+                    **shared_fields(rated, StarRating),
                     task=task,
                     model=rated.key,
                     hardware_class=cls,
                     size_class=sc,
-                    kwh=rated.kwh,
-                    stars=rated.stars,
-                    rank=rated.rank,
-                    group_size=rated.group_size,
-                    note=rated.note,
                 )
             )
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wattsup.analysis.query import Source, check_metric, component_class
+from wattsup.analysis.query import Source, check_metric
 from wattsup.analysis.types import (
     DEFAULT_METRIC,
     LOAD_PHASE,
@@ -17,7 +17,7 @@ from wattsup.analysis.types import (
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import JOULES_PER_KWH, Measurement
 from wattsup.records import RunRecord
-from wattsup.results.rows import RunSummary, phase_table, run_row
+from wattsup.results.rows import RunSummary, component_class, phase_table, run_row
 from wattsup.results.store import Store
 
 

@@ -11,23 +11,8 @@ from wattsup.analysis.types import ConfidenceInterval
 from wattsup.errors import InvalidInput
 
 
-def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float] | None:
-    """Least-squares ``y = slope·x + intercept``; ``None`` when x does not vary (or fewer than 2 points)."""
-    n = len(xs)
-    if n < 2:
-        return None
-    mx = math.fsum(xs) / n
-    my = math.fsum(ys) / n
-    sxx = math.fsum((x - mx) ** 2 for x in xs)
-    if sxx == 0:
-        return None
-    sxy = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    slope = sxy / sxx
-    return slope, my - slope * mx
-
-
-def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    """Pearson's r; ``None`` below 2 points or when either variable is constant."""
+def _moments(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, float, float, float] | None:
+    """Means of x and y and the sums of squared (co)deviations Sxx, Syy, Sxy; ``None`` below 2 points."""
     n = len(xs)
     if n < 2:
         return None
@@ -35,9 +20,26 @@ def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     my = math.fsum(ys) / n
     sxx = math.fsum((x - mx) ** 2 for x in xs)
     syy = math.fsum((y - my) ** 2 for y in ys)
-    if sxx == 0 or syy == 0:
-        return None
     sxy = math.fsum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+    return mx, my, sxx, syy, sxy
+
+
+def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float] | None:
+    """Least-squares ``y = slope·x + intercept``; ``None`` when x does not vary (or fewer than 2 points)."""
+    m = _moments(xs, ys)
+    if m is None or m[2] == 0:
+        return None
+    mx, my, sxx, _, sxy = m
+    slope = sxy / sxx
+    return slope, my - slope * mx
+
+
+def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Pearson's r; ``None`` below 2 points or when either variable is constant."""
+    m = _moments(xs, ys)
+    if m is None or m[2] == 0 or m[3] == 0:
+        return None
+    _, _, sxx, syy, sxy = m
     return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -207,21 +208,7 @@ def _class(hardware: str | None) -> str:
 
 
 def _with_task(selection: Selection | None, task: str | None) -> Selection:
-    sel = selection or Selection()
-    return Selection(
-        task=task,
-        model=sel.model,
-        dataset=sel.dataset,
-        hardware=sel.hardware,
-        mode=sel.mode,
-        device=sel.device,
-        weights=sel.weights,
-        exclude_model=sel.exclude_model,
-        exclude_dataset=sel.exclude_dataset,
-        status=sel.status,
-        since=sel.since,
-        until=sel.until,
-    )
+    return replace(selection or Selection(), task=task)
 
 
 def _tasks(source: Source, selection: Selection) -> list[str]:

@@ -11,7 +11,6 @@ from wattsup.analysis.query import (
     Source,
     check_metric,
     clauses,
-    component_class,
     fetch,
     methods_mix,
     model_level,
@@ -19,6 +18,7 @@ from wattsup.analysis.query import (
 )
 from wattsup.analysis.stats import bootstrap_ci
 from wattsup.analysis.types import DEFAULT_METRIC, Metric, MixWarning, Selection, TaskInterval
+from wattsup.results.rows import component_class
 from wattsup.results.tables import runs
 
 __all__ = ["bootstrap_ci", "mixed_method_warnings", "task_intervals"]

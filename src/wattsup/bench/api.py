@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from wattsup.bench.inputs import find_profile, get_profile, load_profiles, local_path
+from wattsup.bench.inputs import find_profile, local_path, profile_for
 from wattsup.bench.models import check_local_tokenizer, resolve_model_source
 from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.zero_shot import FIELDS as ZERO_SHOT_FIELDS
@@ -110,25 +110,13 @@ def validate(config: RunConfig, *, device_here: bool = True) -> None:
                 f"{shorten(ds)} does not exist. Give an existing CSV, JSON Lines, Parquet or image file or "
                 "folder, a profile name ('wattsup tasks' lists them), or hub:ID.",
             )
-        _check_profile(ds, info.name, fields)
+        profile_for(ds, info.name, fields)
     if device_here:
         check_device(config.device)
 
 
 def _looks_like_a_path(name: str) -> bool:
     return "/" in name or "\\" in name or name.startswith(("~", ".")) or bool(Path(name[:255]).suffix)
-
-
-def _check_profile(ds: str, task: str, fields: tuple[str, ...]) -> None:
-    profile = get_profile(ds)
-    missing = [f for f in fields if f not in profile.fields]
-    if missing:
-        raise InvalidInput(
-            "dataset",
-            f"{profile.name!r} has no {', '.join(repr(m) for m in missing)} field, "
-            f"which task {task!r} needs; profiles for it: "
-            f"{', '.join(p.name for p in load_profiles().values() if task in p.tasks)}",
-        )
 
 
 def make_config(

@@ -16,7 +16,7 @@ import json
 import os
 import random
 import wave
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -152,6 +152,20 @@ def get_profile(name: str) -> Profile:
     return p
 
 
+def profile_for(name: str, task: str, fields: Sequence[str]) -> Profile:
+    """The profile ``name``, which must have every field ``task`` reads."""
+    profile = get_profile(name)
+    missing = [f for f in fields if f not in profile.fields]
+    if missing:
+        fitting = ", ".join(p.name for p in load_profiles().values() if task in p.tasks)
+        raise InvalidInput(
+            "dataset",
+            f"profile {profile.name!r} has no {', '.join(repr(m) for m in missing)} field, which task "
+            f"{task!r} needs (it has {', '.join(profile.fields)}); profiles for it: {fitting}",
+        )
+    return profile
+
+
 DEFAULT_DATASETS = {"text-generation": "wikitext"}
 """Tasks whose first study dataset is not the first profile that lists them."""
 
@@ -209,14 +223,7 @@ def resolve_inputs(
     path = local_path(dataset)
     if path is not None:
         return _local_inputs(path, task_fields, n, columns or {}, resize)
-    profile = get_profile(dataset)
-    missing = [f for f in task_fields if f not in profile.fields]
-    if missing:
-        raise InvalidInput(
-            "dataset",
-            f"profile {profile.name!r} has no {', '.join(repr(m) for m in missing)} "
-            f"field, which task {task!r} needs (it has {', '.join(profile.fields)})",
-        )
+    profile = profile_for(dataset, task, task_fields)
     examples = synthetic_examples(profile, n, seed)
     return InputSet(
         examples,
@@ -336,21 +343,17 @@ def _local_inputs(
     if not rows:
         raise InvalidInput("dataset", f"{path} has no rows")
     chosen = _pick_columns(list(rows[0]), task_fields, columns, str(path))
-    examples = []
-    for r in rows:
-        ex: dict[str, Any] = {}
-        for fld, col in chosen.items():
-            v = r[col]
-            if fld == "image":
-                p = Path(str(v))
-                ex["image"] = _encode_image(p if p.is_absolute() else path.parent / p, resize)
-            elif fld == "audio":
-                p = Path(str(v))
-                ex["audio"] = read_wav(p if p.is_absolute() else path.parent / p)
-                ex["sampling_rate"] = 16000
-            else:
-                ex[fld] = _as_text(v)
-        examples.append(ex)
+
+    def beside(v: Any) -> Path:  # a file named in the table, relative to the table's folder
+        p = Path(str(v))
+        return p if p.is_absolute() else path.parent / p
+
+    examples = _examples(
+        rows,
+        chosen,
+        image=lambda v: _encode_image(beside(v), resize),
+        audio=lambda v: (read_wav(beside(v)), 16000),
+    )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     return InputSet(
         examples,
@@ -436,22 +439,41 @@ def _hub_inputs(
     if not rows:
         raise InvalidInput("dataset", f"{ds_id} split {split!r} has no rows")
     chosen = _pick_columns(list(rows[0]), task_fields, columns, f"hub dataset {ds_id!r}")
-    examples = []
-    for r in rows:
-        ex: dict[str, Any] = {}
-        for fld, col in chosen.items():
-            v = r[col]
-            if fld == "image":
-                ex["image"] = _encode_image(v, resize)
-            elif fld == "audio":
-                ex["audio"] = v["array"] if isinstance(v, dict) and "array" in v else v
-                ex["sampling_rate"] = int(v.get("sampling_rate", 16000)) if isinstance(v, dict) else 16000
-            else:
-                ex[fld] = _as_text(v)
-        examples.append(ex)
+    examples = _examples(rows, chosen, image=lambda v: _encode_image(v, resize), audio=_hub_audio)
     return InputSet(
         examples,
         f"hub dataset {ds_id!r} config {config!r} split {split!r}, first {len(examples)} "
         f"rows (streamed){', images resized to 640x480' if resize else ''}",
         "hub",
     )
+
+
+def _hub_audio(v: Any) -> tuple[Any, int]:
+    """A Hub audio cell (``{"array": ..., "sampling_rate": ...}``, or the samples alone at 16 kHz)."""
+    if isinstance(v, dict):
+        return v.get("array", v), int(v.get("sampling_rate", 16000))
+    return v, 16000
+
+
+def _examples(
+    rows: list[dict[str, Any]],
+    chosen: dict[str, str],
+    *,
+    image: Callable[[Any], Any],
+    audio: Callable[[Any], tuple[Any, int]],
+) -> list[dict[str, Any]]:
+    """One example per row: each task field from its chosen column, images and audio read by the
+    source's own readers (``audio`` gives the samples and their rate), text as text."""
+    examples = []
+    for r in rows:
+        ex: dict[str, Any] = {}
+        for fld, col in chosen.items():
+            v = r[col]
+            if fld == "image":
+                ex["image"] = image(v)
+            elif fld == "audio":
+                ex["audio"], ex["sampling_rate"] = audio(v)
+            else:
+                ex[fld] = _as_text(v)
+        examples.append(ex)
+    return examples

@@ -336,8 +336,8 @@ def _export_serving(
 ) -> None:
     from fnmatch import fnmatchcase
 
+    from wattsup.results.serving_store import stored_results
     from wattsup.serving.mlenergy import write_mlenergy
-    from wattsup.serving.store import stored_results
 
     if fmt not in (None, "mlenergy"):
         raise InvalidInput("--format", f"the serving table is exported as mlenergy rows, got {fmt!r}")

@@ -150,10 +150,10 @@ def serve_cmd(
     as_json: AsJsonOpt = False,
 ) -> None:
     """Serve an LLM under load levels and measure J per output token, TTFT, TPOT and more per level."""
+    from wattsup.results.serving_store import save_result
     from wattsup.serving import ServeConfig, parse_levels, run_serving
     from wattsup.serving.lifecycle import CarbonOptions
     from wattsup.serving.mlenergy import check_out, write_mlenergy
-    from wattsup.serving.store import save_result
 
     levels = parse_levels(concurrency if concurrency or rate else "1,2,4,8", rate)
     cfg = ServeConfig(

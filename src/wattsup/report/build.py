@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,16 +54,18 @@ def _env(kind: str) -> Environment:
         keep_trailing_newline=True,
         undefined=StrictUndefined,
     )
-    env.filters.update(
-        sig=fmt.sig,
-        number=fmt.number,
-        kwh=fmt.kwh,
-        kg=fmt.kg,
-        when=fmt.when,
-        md=md,
-        plotly_html=lambda fig: Markup(plotly_html(fig)),
-    )
+    env.filters.update(_formatters(), md=md, plotly_html=lambda fig: Markup(plotly_html(fig)))
     return env
+
+
+def _formatters() -> dict[str, Any]:
+    """Every public function of :mod:`wattsup.format` under its own name (``sig``, ``kwh``, ``when``, ...):
+    a formatter added there is a filter here with no edit."""
+    return {
+        name: f
+        for name, f in vars(fmt).items()
+        if inspect.isfunction(f) and f.__module__ == fmt.__name__ and not name.startswith("_")
+    }
 
 
 def _context(d: ReportData) -> dict[str, Any]:

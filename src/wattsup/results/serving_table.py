@@ -2,13 +2,13 @@
 
 A serving result is not a :class:`~wattsup.records.RunRecord` (it has load levels, not repetitions of
 one configuration), so it has a table of its own, added by schema version 3. The JSON is the serving
-package's ``ServingResult``; this module stores and returns it as text so the results layer never imports
-the layers above it.
+package's ``ServingResult``; this module stores and returns it as text, and
+:mod:`wattsup.results.serving_store` turns that text into a ``ServingResult`` and back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -50,34 +50,15 @@ class ServingRow:
     result_json: str
 
 
-def add_serving(
-    store: object,
-    *,
-    id: str,
-    created_at: datetime,
-    engine: str,
-    model: str,
-    profile: str,
-    levels: int,
-    result_json: str,
-) -> None:
+def add_serving(store: object, row: ServingRow) -> None:
     """Store one serving result (a ``wattsup.results.store.Store``); storing the same id again replaces it."""
     from wattsup.results.store import Store
 
     assert isinstance(store, Store)
-    row = {
-        "id": id,
-        "created_at": created_at,
-        "engine": engine,
-        "model": model,
-        "profile": profile,
-        "levels": levels,
-        "result_json": result_json,
-    }
 
     def tx(conn: Connection) -> None:
-        conn.execute(serving_runs.delete().where(serving_runs.c.id == id))
-        conn.execute(serving_runs.insert().values(**row))
+        conn.execute(serving_runs.delete().where(serving_runs.c.id == row.id))
+        conn.execute(serving_runs.insert().values(**asdict(row)))
 
     store._run(tx, write=True)
 
@@ -107,7 +88,7 @@ def get_serving(store: object, id: str) -> ServingRow:
         hint = (
             "The prefix matches several; give more of the id."
             if rows
-            else "Stored ids are listed by wattsup.serving.store.stored_results()."
+            else "Stored ids are listed by wattsup.results.serving_store.stored_results()."
         )
         raise NotFound("serving run", id, known, hint=hint)
     return rows[0]

@@ -30,14 +30,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-from wattsup.errors import (
-    DeviceLost,
-    DeviceNotFound,
-    DeviceNotSupported,
-    DevicePermissionDenied,
-    DriverNotLoaded,
-    SensorUnavailable,
-)
+from wattsup import errors
 from wattsup.sensors.device import EnergyDevice, Identity, Probe, Signal
 
 DEFAULT_MAX_W = 1500.0
@@ -50,19 +43,19 @@ _refs = 0
 
 # amdsmi_status_t codes (amdsmi_wrapper.py) -> (typed error, what to do). NOT_FOUND and FILE_NOT_FOUND
 # mean "no such GPU" at discovery but "the GPU went away" once it is being read.
-_CODES: dict[int, tuple[type[SensorUnavailable], str]] = {
-    2: (DeviceNotSupported, "this GPU or driver does not offer it"),
-    3: (DeviceNotSupported, "not implemented for this GPU by this amdsmi"),
-    10: (DevicePermissionDenied, PERMISSION_HINT),
-    18: (DriverNotLoaded, "amdsmi could not initialise: " + DRIVER_HINT),
-    31: (DeviceNotFound, "no such GPU"),
-    32: (DriverNotLoaded, "amdsmi is not initialised"),
-    34: (DriverNotLoaded, DRIVER_HINT),
-    45: (DriverNotLoaded, "the energy driver is not loaded"),
-    48: (DeviceNotSupported, "not supported by this part"),
-    49: (DeviceNotSupported, "not supported by this part"),
-    51: (DriverNotLoaded, DRIVER_HINT),
-    52: (DriverNotLoaded, "a file amdsmi reads is missing: " + DRIVER_HINT),
+_CODES: dict[int, tuple[type[errors.SensorUnavailable], str]] = {
+    2: (errors.DeviceNotSupported, "this GPU or driver does not offer it"),
+    3: (errors.DeviceNotSupported, "not implemented for this GPU by this amdsmi"),
+    10: (errors.DevicePermissionDenied, PERMISSION_HINT),
+    18: (errors.DriverNotLoaded, "amdsmi could not initialise: " + DRIVER_HINT),
+    31: (errors.DeviceNotFound, "no such GPU"),
+    32: (errors.DriverNotLoaded, "amdsmi is not initialised"),
+    34: (errors.DriverNotLoaded, DRIVER_HINT),
+    45: (errors.DriverNotLoaded, "the energy driver is not loaded"),
+    48: (errors.DeviceNotSupported, "not supported by this part"),
+    49: (errors.DeviceNotSupported, "not supported by this part"),
+    51: (errors.DriverNotLoaded, DRIVER_HINT),
+    52: (errors.DriverNotLoaded, "a file amdsmi reads is missing: " + DRIVER_HINT),
 }
 _LOST_CODES = {6, 12, 14, 31, 52, 54}  # DRM error, I/O, file error, not found, file not found, restart
 
@@ -73,9 +66,9 @@ def _amdsmi() -> ModuleType:
         with contextlib.redirect_stdout(io.StringIO()):
             return importlib.import_module("amdsmi")
     except ImportError as e:
-        raise SensorUnavailable(f"amdsmi is not installed; {INSTALL_HINT}") from e
+        raise errors.SensorUnavailable(f"amdsmi is not installed; {INSTALL_HINT}") from e
     except (OSError, AttributeError, KeyError) as e:
-        raise DriverNotLoaded(
+        raise errors.DriverNotLoaded(
             f"amdsmi is installed but ROCm's library could not be loaded ({e}); install a ROCm whose "
             "version matches the amdsmi package, or set ROCM_PATH"
         ) from e
@@ -89,19 +82,19 @@ def _code(err: BaseException) -> int | None:
         return None
 
 
-def typed_error(err: BaseException, what: str, reading: bool = False) -> SensorUnavailable:
+def typed_error(err: BaseException, what: str, reading: bool = False) -> errors.SensorUnavailable:
     """The typed error for an amdsmi exception raised while doing ``what``."""
     code = _code(err)
     info = getattr(err, "get_error_info", None)
     said = info() if callable(info) else str(err)
     if reading and code in _LOST_CODES:
-        return DeviceLost(
+        return errors.DeviceLost(
             f"{what}: amdsmi says {said}; the GPU went away (reset or off the bus): check dmesg"
         )
     if code in _CODES:
         cls, hint = _CODES[code]
         return cls(f"{what}: amdsmi says {said}; {hint}")
-    return SensorUnavailable(f"{what}: amdsmi error {said}")
+    return errors.SensorUnavailable(f"{what}: amdsmi error {said}")
 
 
 @contextlib.contextmanager
@@ -230,7 +223,9 @@ class AmdGpu(EnergyDevice):
         key = key_of(got)
         value = _number(got.get(key))
         if value is None:
-            raise DeviceNotSupported(f"{self.component}: {call} returned {got.get(key)!r} for {key!r}; {fix}")
+            raise errors.DeviceNotSupported(
+                f"{self.component}: {call} returned {got.get(key)!r} for {key!r}; {fix}"
+            )
         return value
 
     def read_energy_j(self) -> float:
@@ -243,7 +238,7 @@ class AmdGpu(EnergyDevice):
 
     def _ensure_measured(self) -> None:
         if self.signal.kind == "none":
-            raise DeviceNotSupported(self.detail)
+            raise errors.DeviceNotSupported(self.detail)
 
     def close(self) -> None:
         if self._held:
@@ -324,7 +319,7 @@ def _probe_one(smi: ModuleType, handle: Any, index: int, partner_has_power: bool
             power_key="average_socket_power",
             includes=includes,
         )
-    raise DeviceNotSupported(
+    raise errors.DeviceNotSupported(
         f"gpu:{index} ({name}): {why}, and socket power reads "
         f"{power.get('current_socket_power', 'N/A')!r}/{power.get('average_socket_power', 'N/A')!r}: "
         "no energy or power signal; update amdgpu/ROCm"
@@ -339,10 +334,10 @@ def discover() -> Probe:
         with _mapped(smi, "amdsmi_get_processor_handles"):
             handles = list(smi.amdsmi_get_processor_handles())
         if not handles:
-            raise DeviceNotFound("amdsmi started but sees no AMD GPU: " + DRIVER_HINT)
+            raise errors.DeviceNotFound("amdsmi started but sees no AMD GPU: " + DRIVER_HINT)
         visible = visible_indices(len(handles))
         if not visible:
-            raise DeviceNotFound("AMD GPUs exist but none is visible (HIP_VISIBLE_DEVICES)")
+            raise errors.DeviceNotFound("AMD GPUs exist but none is visible (HIP_VISIBLE_DEVICES)")
         found: dict[int, AmdGpu] = {}
         for idx in sorted(visible):
             prev = found.get(idx - 1)
@@ -351,11 +346,11 @@ def discover() -> Probe:
                 # the even die is not visible to us; it still reports the package if it answers
                 try:
                     partner_ok = _probe_one(smi, handles[idx - 1], idx - 1, None).signal.kind != "none"
-                except SensorUnavailable:
+                except errors.SensorUnavailable:
                     partner_ok = False
             try:
                 gpu = _probe_one(smi, handles[idx], idx, partner_ok)
-            except SensorUnavailable as e:
+            except errors.SensorUnavailable as e:
                 out.problems.append((f"gpu:{idx}", e))
                 continue
             acquire()  # each device holds a reference, released by its close()

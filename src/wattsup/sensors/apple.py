@@ -26,14 +26,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import IO, Any
 
-from wattsup.errors import (
-    DeviceLost,
-    DeviceNotFound,
-    DeviceNotSupported,
-    DevicePermissionDenied,
-    DriverNotLoaded,
-    SensorUnavailable,
-)
+from wattsup import errors
 from wattsup.sensors.device import EnergyDevice, Identity, Probe, Signal
 
 INSTALL_HINT = "install the macOS extra: pip install 'wattsup[apple]' (zeus-apple-silicon)"
@@ -54,7 +47,7 @@ def _zeus_apple() -> ModuleType:
     try:
         return importlib.import_module("zeus_apple_silicon")
     except ImportError as e:
-        raise SensorUnavailable(f"zeus-apple-silicon is not installed; {INSTALL_HINT}") from e
+        raise errors.SensorUnavailable(f"zeus-apple-silicon is not installed; {INSTALL_HINT}") from e
 
 
 def _on_apple_silicon() -> bool:
@@ -79,7 +72,7 @@ class _SharedMetrics:
             try:
                 metrics = self.monitor.get_cumulative_energy()
             except RuntimeError as e:
-                raise DeviceLost(f"IOReport stopped answering ({e}); restart the measurement") from e
+                raise errors.DeviceLost(f"IOReport stopped answering ({e}); restart the measurement") from e
             self._last = (now, metrics)
             return metrics
 
@@ -102,18 +95,18 @@ class AppleCounter(EnergyDevice):
         metrics = self.shared.get()
         values = [getattr(metrics, f, None) for f in self.fields]
         if values[0] is None:
-            raise DeviceLost(f"{self.component}: IOReport no longer reports {self.fields[0]}")
+            raise errors.DeviceLost(f"{self.component}: IOReport no longer reports {self.fields[0]}")
         return float(sum(v for v in values if v is not None))
 
 
 def discover_ioreport() -> Probe:
     if not _on_apple_silicon():
-        raise DeviceNotFound("not macOS on Apple Silicon")
+        raise errors.DeviceNotFound("not macOS on Apple Silicon")
     zas = _zeus_apple()
     try:
         monitor = zas.AppleEnergyMonitor()
     except RuntimeError as e:
-        raise DeviceNotSupported(f"IOReport energy counters are not available here ({e})") from e
+        raise errors.DeviceNotSupported(f"IOReport energy counters are not available here ({e})") from e
     shared = _SharedMetrics(monitor)
     first = shared.get()
     out = Probe()
@@ -121,7 +114,7 @@ def discover_ioreport() -> Probe:
         if getattr(first, fields[0], None) is not None:
             out.devices.append(AppleCounter(shared, comp, fields, label, stall))
     if not out.devices:
-        raise DeviceNotSupported("IOReport answered but reports no CPU, GPU, ANE or DRAM energy")
+        raise errors.DeviceNotSupported("IOReport answered but reports no CPU, GPU, ANE or DRAM energy")
     return out
 
 
@@ -161,15 +154,15 @@ class PowermetricsStream:
     def wait_ready(self, timeout_s: float) -> None:
         if not self._ready.wait(timeout_s) or not self.latest:
             self.close()
-            raise DeviceNotSupported(
+            raise errors.DeviceNotSupported(
                 f"powermetrics gave no power figure within {timeout_s:g} s: {self.error}"
             )
 
     def read_w(self, rail: str, component: str) -> float:
         if self.error is not None and self.proc.poll() is not None:
-            raise DeviceLost(f"{component}: powermetrics stopped ({self.error})")
+            raise errors.DeviceLost(f"{component}: powermetrics stopped ({self.error})")
         if rail not in self.latest:
-            raise DeviceNotSupported(f"{component}: powermetrics reports no {rail} power here")
+            raise errors.DeviceNotSupported(f"{component}: powermetrics reports no {rail} power here")
         return self.latest[rail]
 
     def close(self) -> None:
@@ -207,10 +200,10 @@ def discover_powermetrics(
     """powermetrics as a fallback: only as root, where ``powermetrics`` is on the PATH."""
     exe = executable or shutil.which("powermetrics")
     if exe is None:
-        raise DeviceNotFound("no powermetrics on the PATH: not macOS")
+        raise errors.DeviceNotFound("no powermetrics on the PATH: not macOS")
     root = (os.geteuid() == 0) if is_root is None else is_root
     if not root:
-        raise DevicePermissionDenied(
+        raise errors.DevicePermissionDenied(
             f"powermetrics needs root; {INSTALL_HINT} to measure without sudo, or run under sudo"
         )
     try:
@@ -218,7 +211,7 @@ def discover_powermetrics(
             [exe, "--samplers", "cpu_power,gpu_power,ane_power", "-i", str(POWERMETRICS_INTERVAL_MS)]
         )
     except OSError as e:
-        raise DriverNotLoaded(f"powermetrics could not start ({e})") from e
+        raise errors.DriverNotLoaded(f"powermetrics could not start ({e})") from e
     stream.wait_ready(ready_timeout_s)
     out = Probe()
     for k, (comp, rail) in enumerate((("cpu", "CPU"), ("gpu:0", "GPU"), ("ane", "ANE"))):
@@ -231,10 +224,10 @@ def discover() -> Probe:
     """IOReport through zeus-apple-silicon; powermetrics only where that is missing and we are root."""
     try:
         return discover_ioreport()
-    except DeviceNotFound:
+    except errors.DeviceNotFound:
         raise
-    except SensorUnavailable as first:
+    except errors.SensorUnavailable as first:
         try:
             return discover_powermetrics()
-        except SensorUnavailable as second:
+        except errors.SensorUnavailable as second:
             raise type(first)(f"{first}; fallback: {second}") from first

@@ -12,38 +12,31 @@ import os
 from collections.abc import Iterator
 from types import ModuleType
 
-from wattsup.errors import (
-    DeviceLost,
-    DeviceNotFound,
-    DeviceNotSupported,
-    DevicePermissionDenied,
-    DriverNotLoaded,
-    SensorUnavailable,
-)
+from wattsup import errors
 from wattsup.sensors import nvml
 from wattsup.sensors.device import EnergyDevice, Identity, Probe, Signal
 
 DEFAULT_MAX_W = 1500.0
 """Plausibility limit for a GPU whose power limit NVML does not give (above any NVIDIA GPU's limit)."""
 
-_TYPED: tuple[tuple[str, type[SensorUnavailable], str], ...] = (
-    ("NVMLError_GpuIsLost", DeviceLost, "the GPU fell off the bus or its driver reset; check dmesg"),
-    ("NVMLError_NoPermission", DevicePermissionDenied, "run as a user allowed to query the GPU"),
-    ("NVMLError_NotSupported", DeviceNotSupported, "this GPU or driver does not offer it"),
-    ("NVMLError_NotFound", DeviceNotFound, "no such GPU"),
-    ("NVMLError_DriverNotLoaded", DriverNotLoaded, "load the NVIDIA driver (nvidia-smi must work)"),
-    ("NVMLError_LibraryNotFound", DriverNotLoaded, "install the NVIDIA driver (libnvidia-ml.so)"),
-    ("NVMLError_Uninitialized", DriverNotLoaded, "NVML was shut down while a device was being read"),
+_TYPED: tuple[tuple[str, type[errors.SensorUnavailable], str], ...] = (
+    ("NVMLError_GpuIsLost", errors.DeviceLost, "the GPU fell off the bus or its driver reset; check dmesg"),
+    ("NVMLError_NoPermission", errors.DevicePermissionDenied, "run as a user allowed to query the GPU"),
+    ("NVMLError_NotSupported", errors.DeviceNotSupported, "this GPU or driver does not offer it"),
+    ("NVMLError_NotFound", errors.DeviceNotFound, "no such GPU"),
+    ("NVMLError_DriverNotLoaded", errors.DriverNotLoaded, "load the NVIDIA driver (nvidia-smi must work)"),
+    ("NVMLError_LibraryNotFound", errors.DriverNotLoaded, "install the NVIDIA driver (libnvidia-ml.so)"),
+    ("NVMLError_Uninitialized", errors.DriverNotLoaded, "NVML was shut down while a device was being read"),
 )
 
 
-def typed_error(nv: ModuleType, err: BaseException, what: str) -> SensorUnavailable:
+def typed_error(nv: ModuleType, err: BaseException, what: str) -> errors.SensorUnavailable:
     """The typed error for an NVML error raised while doing ``what``."""
     for name, cls, hint in _TYPED:
         klass = getattr(nv, name, None)
         if isinstance(klass, type) and isinstance(err, klass):
             return cls(f"{what}: NVML says {err}; {hint}")
-    return SensorUnavailable(f"{what}: NVML error {err}")
+    return errors.SensorUnavailable(f"{what}: NVML error {err}")
 
 
 @contextlib.contextmanager
@@ -94,12 +87,12 @@ class NvidiaGpu(EnergyDevice):
 def _start() -> ModuleType:
     try:
         return nvml.acquire()
-    except SensorUnavailable as e:
+    except errors.SensorUnavailable as e:
         cause, nv = e.__cause__, nvml._module
         if nv is not None and cause is not None and isinstance(cause, nv.NVMLError):
             typed = typed_error(nv, cause, "NVML could not start")
-            if type(typed) is SensorUnavailable:  # an NVML error with no typed counterpart
-                typed = DriverNotLoaded(f"{e}")
+            if type(typed) is errors.SensorUnavailable:  # an NVML error with no typed counterpart
+                typed = errors.DriverNotLoaded(f"{e}")
             raise typed from cause
         raise  # nvidia-ml-py is not installed: the message says which extra to install
 
@@ -113,7 +106,7 @@ def discover(indices: list[int] | None = None) -> Probe:
             visible = nvml.visible_indices(nv) if indices is None else indices
         if not visible:
             spec = os.environ.get("CUDA_VISIBLE_DEVICES")
-            raise DeviceNotFound(
+            raise errors.DeviceNotFound(
                 "the NVIDIA driver is loaded but no GPU is visible"
                 + (f" (CUDA_VISIBLE_DEVICES={spec!r})" if spec is not None else "")
             )
@@ -121,7 +114,7 @@ def discover(indices: list[int] | None = None) -> Probe:
             try:
                 with _mapped(nv, f"gpu:{idx}"):
                     gpu = nvml.NvmlGpu(nv, idx)
-            except SensorUnavailable as e:
+            except errors.SensorUnavailable as e:
                 out.problems.append((f"gpu:{idx}", e))
                 continue
             nvml.acquire()  # each device holds a reference, released by its close()

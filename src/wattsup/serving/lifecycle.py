@@ -60,7 +60,8 @@ class CarbonOptions:
         if self.region is not None:
             grid_intensity(self.region)  # NotFound with the closest codes
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_inputs(self) -> dict[str, Any]:
+        """The options under the names of :class:`~wattsup.carbon.request.RequestInput`, which takes them."""
         return {
             "region": self.region,
             "market_intensity_g_per_kwh": self.market_intensity,
@@ -68,8 +69,15 @@ class CarbonOptions:
             "wue_l_per_kwh": self.wue,
             "water_intensity_l_per_kwh": self.water_intensity,
             "lifetime_years": self.lifetime_years,
-            "fleet_utilisation": self.fleet_utilisation,
+            "fleet_utilization": self.fleet_utilisation,
         }
+
+    def as_dict(self) -> dict[str, Any]:
+        """As a serving result keeps them (``carbon_options``): the input names, fleet utilisation spelt as
+        the option is."""
+        kept = self.as_inputs()
+        kept["fleet_utilisation"] = kept.pop("fleet_utilization")
+        return kept
 
 
 @dataclass(frozen=True)
@@ -163,13 +171,7 @@ def level_life_cycle(
             gpu_utilization=None if gpu_utilisation_pct is None else min(1.0, gpu_utilisation_pct / 100),
             gpu_idle_power_w=idle.power.value,
             host_cpu_model=host_cpu_model,
-            region=options.region,
-            market_intensity_g_per_kwh=options.market_intensity,
-            pue=options.pue,
-            wue_l_per_kwh=options.wue,
-            water_intensity_l_per_kwh=options.water_intensity,
-            lifetime_years=options.lifetime_years,
-            fleet_utilization=options.fleet_utilisation,
+            **options.as_inputs(),
         )
         lc = request_life_cycle(inp)
     except WattsupError as e:

@@ -12,14 +12,13 @@
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psutil
 
 from wattsup.meter import Measurement
 from wattsup.serving.load import STEADY_PHASE, LoadLevel, RequestRecord, Window
-from wattsup.serving.results import ComponentFigure, Figure, LatencyStats, LevelResult
+from wattsup.serving.results import ComponentFigure, Figure, LatencyStats, LevelResult, WindowFigures
 
 if TYPE_CHECKING:
     from wattsup.serving.engines.base import EngineInfo
@@ -116,43 +115,9 @@ def _phase_figure(steady: Measurement | None, name: str, info: EngineInfo) -> Fi
     )
 
 
-@dataclass
-class _SteadyFigures:
-    """What the steady-state window gives: its energy and the figures derived from it (unknown without)."""
-
-    window_s: float | None
-    tokens: float
-    done_in_window: int
-    in_window: list[RequestRecord]
-    energy: Figure
-    components: dict[str, ComponentFigure]
-    j_tok: Figure
-    j_req: Figure
-    tps: float | None
-    mean_gpu: Figure
-    gen_energy: Figure
-    gen_share: float | None
-    background: float | None
-
-
-def _no_window(warnings: list[str]) -> _SteadyFigures:
+def _no_window(warnings: list[str]) -> WindowFigures:
     warnings.append("no steady-state window: too few requests completed after ramp-up; give more --requests")
-    unknown = Figure(value=None, method="unavailable", note="no steady-state window formed")
-    return _SteadyFigures(
-        window_s=None,
-        tokens=0.0,
-        done_in_window=0,
-        in_window=[],
-        energy=unknown,
-        components={},
-        j_tok=unknown,
-        j_req=unknown,
-        tps=None,
-        mean_gpu=unknown,
-        gen_energy=unknown,
-        gen_share=None,
-        background=None,
-    )
+    return WindowFigures.unknown()
 
 
 def _per_token(
@@ -209,7 +174,8 @@ def _steady_figures(
     out_mean: float | None,
     timing_label: str,
     warnings: list[str],
-) -> _SteadyFigures:
+) -> tuple[WindowFigures, list[RequestRecord]]:
+    """The window's figures, and the completed requests submitted inside it."""
     a, b = window.opened_s, window.closed_s
     assert a is not None and b is not None
     ok = [r for r in records if r.ok]
@@ -225,30 +191,23 @@ def _steady_figures(
             f"the steady-state window lasted {window_s:.2g} s, under {SHORT_WINDOW_S:g} s: energy "
             "counters step every ~0.1 s and modelled CPU power is sampled; give more --requests"
         )
-    return _SteadyFigures(
+    figures = WindowFigures(
         window_s=window_s,
-        tokens=tokens,
-        done_in_window=sum(1 for r in ok if r.finished_s is not None and a <= r.finished_s <= b),
-        in_window=[r for r in ok if a <= r.submitted_s <= b],
-        energy=energy,
+        window_output_tokens=tokens,
+        window_requests_completed=sum(1 for r in ok if r.finished_s is not None and a <= r.finished_s <= b),
+        energy_j=energy,
         components={
-            c.name: ComponentFigure(
-                energy_j=c.energy_j,
-                error_bound_j=c.error_bound_j,
-                method=c.method,
-                partial=c.partial,
-                detail=c.detail,
-            )
-            for c in steady.components
+            c.name: ComponentFigure.model_validate(c, from_attributes=True) for c in steady.components
         },
-        j_tok=j_tok,
-        j_req=j_req,
-        tps=tokens / window_s if window_s > 0 else None,
-        mean_gpu=_mean_gpu_power(steady),
-        gen_energy=gen_energy,
-        gen_share=gen_share,
-        background=steady.background_cpu_share,
+        j_per_output_token=j_tok,
+        j_per_request=j_req,
+        tokens_per_s=tokens / window_s if window_s > 0 else None,
+        mean_gpu_power_w=_mean_gpu_power(steady),
+        generator_energy_j=gen_energy,
+        generator_share=gen_share,
+        background_cpu_share=steady.background_cpu_share,
     )
+    return figures, [r for r in ok if a <= r.submitted_s <= b]
 
 
 def _latencies(
@@ -290,37 +249,27 @@ def level_result(
         steady = None
     timing: list[str] = sorted({r.timing for r in ok}) or ["none"]
     out_mean = statistics.fmean(r.output_tokens for r in ok) if ok else None
+    in_window: list[RequestRecord] = []
     if steady is None or window.opened_s is None or window.closed_s is None or steady.duration_s <= 0:
-        f = _no_window(warnings)
+        figures = _no_window(warnings)
     else:
-        f = _steady_figures(steady, records, window, out_mean, "+".join(timing), warnings)
+        figures, in_window = _steady_figures(steady, records, window, out_mean, "+".join(timing), warnings)
     prefill, decode = _split(measurement, steady, window, records, info)
-    ttft, tpot, itl = _latencies(f.in_window or ok, timing, bool(f.in_window))
+    ttft, tpot, itl = _latencies(in_window or ok, timing, bool(in_window))
     return LevelResult(
+        **dict(figures),
         level=level,
         requests=len(records),
         completed=len(ok),
         failed=len(failed),
         errors=list(dict.fromkeys(r.error or "unfinished" for r in failed))[:10],
-        window_s=f.window_s,
-        window_output_tokens=f.tokens,
-        window_requests_completed=f.done_in_window,
-        energy_j=f.energy,
-        components=f.components,
-        j_per_output_token=f.j_tok,
-        j_per_request=f.j_req,
         prefill_energy_j=prefill,
         decode_energy_j=decode,
         output_tokens_per_request=out_mean,
-        tokens_per_s=f.tps,
         ttft=ttft,
         tpot=tpot,
         itl=itl,
-        mean_gpu_power_w=f.mean_gpu,
         gpu_utilisation_pct=gpu_utilisation,
         generator_cpu_s=window.generator_cpu_s,
-        generator_energy_j=f.gen_energy,
-        generator_share=f.gen_share,
-        background_cpu_share=f.background,
         warnings=warnings,
     )

@@ -14,7 +14,7 @@ from wattsup.records import Provenance
 from wattsup.serving.engines.base import EngineInfo
 from wattsup.serving.load import LoadLevel
 
-__all__ = ["ComponentFigure", "Figure", "LatencyStats", "LevelResult", "ServingResult"]
+__all__ = ["ComponentFigure", "Figure", "LatencyStats", "LevelResult", "ServingResult", "WindowFigures"]
 
 
 class Figure(BaseModel):
@@ -51,12 +51,9 @@ class LatencyStats(BaseModel):
     method: str
 
 
-class LevelResult(BaseModel):
-    level: LoadLevel
-    requests: int
-    completed: int
-    failed: int
-    errors: list[str] = Field(default_factory=list, description="distinct error messages, first ten")
+class WindowFigures(BaseModel):
+    """What the steady-state window gives: its energy and the figures derived from it (unknown without)."""
+
     window_s: float | None = Field(description="steady-state window length; None when no window formed")
     window_output_tokens: float
     window_requests_completed: int
@@ -64,19 +61,48 @@ class LevelResult(BaseModel):
     components: dict[str, ComponentFigure]
     j_per_output_token: Figure
     j_per_request: Figure
-    prefill_energy_j: Figure
-    decode_energy_j: Figure
-    output_tokens_per_request: float | None
     tokens_per_s: float | None
-    ttft: LatencyStats
-    tpot: LatencyStats
-    itl: LatencyStats
     mean_gpu_power_w: Figure
-    gpu_utilisation_pct: Figure
-    generator_cpu_s: float = Field(description="the load generator's own CPU time inside the window")
     generator_energy_j: Figure
     generator_share: float | None = Field(description="generator energy / window energy (target ≤ 1%)")
     background_cpu_share: float | None = None
+
+    @classmethod
+    def unknown(cls) -> WindowFigures:
+        """No steady-state window formed: every figure of it unknown, none zero but the counts."""
+        unknown = Figure(value=None, method="unavailable", note="no steady-state window formed")
+        return cls(
+            window_s=None,
+            window_output_tokens=0.0,
+            window_requests_completed=0,
+            energy_j=unknown,
+            components={},
+            j_per_output_token=unknown,
+            j_per_request=unknown,
+            tokens_per_s=None,
+            mean_gpu_power_w=unknown,
+            generator_energy_j=unknown,
+            generator_share=None,
+        )
+
+
+class LevelResult(WindowFigures):
+    """One load level: its requests, the steady-state window's figures (:class:`WindowFigures`), the
+    prefill/decode split, latencies and warnings."""
+
+    level: LoadLevel
+    requests: int
+    completed: int
+    failed: int
+    errors: list[str] = Field(default_factory=list, description="distinct error messages, first ten")
+    prefill_energy_j: Figure
+    decode_energy_j: Figure
+    output_tokens_per_request: float | None
+    ttft: LatencyStats
+    tpot: LatencyStats
+    itl: LatencyStats
+    gpu_utilisation_pct: Figure
+    generator_cpu_s: float = Field(description="the load generator's own CPU time inside the window")
     life_cycle: dict[str, Any] | None = Field(
         default=None,
         description="the steady window's RequestLifeCycle (wattsup.carbon.request) as a dict: per request "

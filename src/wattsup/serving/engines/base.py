@@ -13,25 +13,39 @@ if TYPE_CHECKING:
     from wattsup.serving.load import LoadLevel, RequestRecord, Window
     from wattsup.serving.profiles import ServingRequest
 
-__all__ = ["DTYPES", "ENGINES", "Engine", "EngineInfo", "EngineName", "LoadedModel", "load_causal_lm"]
+__all__ = [
+    "DTYPES",
+    "ENGINES",
+    "Engine",
+    "EngineInfo",
+    "EngineName",
+    "LoadedModel",
+    "ServedModel",
+    "load_causal_lm",
+]
 
 ENGINES = ("static", "continuous", "http")
 EngineName = Literal["static", "continuous", "http"]
 DTYPES = ("auto", "float32", "float16", "bfloat16")
 
 
-class EngineInfo(BaseModel):
-    """What served the load, for provenance."""
+class ServedModel(BaseModel):
+    """The model an engine serves, as its provenance records it."""
 
     model_config = ConfigDict(frozen=True)
 
-    engine: EngineName
     model: str
     weights_source: str
     tokenizer: str = ""
     parameters: int | None = None
     device: str = ""
     dtype: str = ""
+
+
+class EngineInfo(ServedModel):
+    """What served the load, for provenance: the model (:class:`ServedModel`) and the engine."""
+
+    engine: EngineName
     base_url: str | None = None
     api: str | None = None
     cpu_scope: Literal["process", "machine"] = "process"
@@ -62,26 +76,24 @@ class LoadedModel:
 
     model: Any
     tokenizer: Any
-    name: str
-    weights_source: str
-    tokenizer_note: str
-    parameters: int
-    device: str
-    dtype: str
+    served: ServedModel
     max_positions: int | None
     pad_token_id: int
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def name(self) -> str:
+        return self.served.model
+
+    @property
+    def device(self) -> str:
+        return self.served.device
+
     def info(self, engine: EngineName, prefill_decode: str, notes: list[str] | None = None) -> EngineInfo:
         """What an in-process engine over this model reports about itself."""
         return EngineInfo(
+            **dict(self.served),
             engine=engine,
-            model=self.name,
-            weights_source=self.weights_source,
-            tokenizer=self.tokenizer_note,
-            parameters=self.parameters,
-            device=self.device,
-            dtype=self.dtype,
             prefill_decode=prefill_decode,
             notes=list(self.notes) if notes is None else notes,
         )
@@ -167,15 +179,14 @@ def load_causal_lm(spec: str, weights: str, device: str, dtype: str) -> LoadedMo
         positions = None  # ALiBi: no position table
     if not hasattr(model, "generate"):
         raise WattsupError(f"{src.name} cannot generate text; give a causal LM")
-    return LoadedModel(
-        model=model,
-        tokenizer=tok,
-        name=src.name,
+    served = ServedModel(
+        model=src.name,
         weights_source=weights_source(src),
-        tokenizer_note=tok_note,
+        tokenizer=tok_note,
         parameters=num_parameters(model),
         device=device,
         dtype=str(tdtype).removeprefix("torch."),
-        max_positions=positions,
-        pad_token_id=int(pad),
+    )
+    return LoadedModel(
+        model=model, tokenizer=tok, served=served, max_positions=positions, pad_token_id=int(pad)
     )
