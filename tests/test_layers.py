@@ -41,10 +41,6 @@ above them; ``""`` is the ``wattsup`` package itself, a facade over the meter,
 whose ``__version__`` any layer reads. serving stands beside bench: it uses bench's model catalog and
 nothing below it uses serving."""
 
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
-"""Imports up a layer that are known, each with why: the list only shrinks."""
-
-
 def package_of(module: str) -> str:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
@@ -105,7 +101,7 @@ def test_no_import_runs_up_a_layer() -> None:
     for name, path in modules().items():
         own = package_of(name)
         for dep in sorted({package_of(m) for m in imported(path, name)}):
-            if dep in ("", own, "__version__") or (name, dep) in KNOWN_EXCEPTIONS:
+            if dep in ("", own, "__version__"):
                 continue
             if RANK.get(dep, 99) > RANK.get(own, -1) or (RANK.get(dep) == RANK.get(own) and dep != own):
                 upward.append(f"{name} ({own}, rank {RANK.get(own)}) imports {dep} (rank {RANK.get(dep)})")
@@ -124,10 +120,3 @@ def test_bench_and_results_do_not_import_each_other() -> None:
     graph = package_graph()
     assert "results" not in graph["bench"]
     assert "bench" not in graph["results"]
-
-
-@pytest.mark.parametrize("exception", sorted(KNOWN_EXCEPTIONS))
-def test_each_known_exception_still_exists(exception: tuple[str, str]) -> None:
-    module, dep = exception
-    path = modules()[module]
-    assert dep in {package_of(m) for m in imported(path, module)}, f"{exception} is gone: drop it"
