@@ -14,19 +14,19 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support.processes import python_path
 from wattsup.bench import runner as runner_module
 from wattsup.bench.runner import run_isolated
 from wattsup.records import RunConfig, RunRecord
 
-HERE = Path(__file__).parent
 CONFIG = RunConfig(task="text-classification", model="tiny/bert-classifier", dataset="imdb", n=4, reps=2)
-SRC = Path(runner_module.__file__).parents[2]
-ENV = {"PYTHONPATH": os.pathsep.join([str(HERE), str(SRC)])}
-"""The fake entries, and the wattsup under test (not another one the interpreter may have installed)."""
+ENV = {"PYTHONPATH": python_path()}
+"""The wattsup under test (not another one the interpreter may have installed), and the fake entries."""
+ENTRIES = "tests.fakes.bench_entries"
 
 
 def run(entry: str, timeout_s: float | None = 60) -> RunRecord:
-    return run_isolated(CONFIG, timeout_s=timeout_s, entry=f"fake_entries:{entry}", env=ENV)
+    return run_isolated(CONFIG, timeout_s=timeout_s, entry=f"{ENTRIES}:{entry}", env=ENV)
 
 
 def test_ok_run_comes_back_whole() -> None:
@@ -78,7 +78,7 @@ def test_worker_command_line_writes_record_to_stdout() -> None:
             "wattsup.bench.worker",
             CONFIG.model_dump_json(),
             "--entry",
-            "fake_entries:ok",
+            f"{ENTRIES}:ok",
         ],
         capture_output=True,
         text=True,
@@ -99,7 +99,7 @@ def test_runs_wait_passively_unless_the_user_says_otherwise() -> None:
     """Spinning OpenMP threads burn CPU time the run is charged for and collapse on a busy host."""
     assert run("says_its_omp_policy").error == "RuntimeError: OMP_WAIT_POLICY=PASSIVE"
     rec = run_isolated(
-        CONFIG, entry="fake_entries:says_its_omp_policy", env={**ENV, "OMP_WAIT_POLICY": "ACTIVE"}
+        CONFIG, entry=f"{ENTRIES}:says_its_omp_policy", env={**ENV, "OMP_WAIT_POLICY": "ACTIVE"}
     )
     assert rec.error == "RuntimeError: OMP_WAIT_POLICY=ACTIVE"
 
@@ -107,7 +107,7 @@ def test_runs_wait_passively_unless_the_user_says_otherwise() -> None:
 def test_progress_comes_back_from_the_worker() -> None:
     seen: list[tuple[str, int, int]] = []
     rec = run_isolated(
-        CONFIG, entry="fake_entries:reports_progress", env=ENV, progress=lambda *a: seen.append(a)
+        CONFIG, entry=f"{ENTRIES}:reports_progress", env=ENV, progress=lambda *a: seen.append(a)
     )
     assert rec.status == "ok"
     assert seen and seen[-1] == ("rep 2", 4, 4)
@@ -134,11 +134,11 @@ def test_worker_and_its_directory_end_with_the_runner(tmp_path: Path, sig: signa
         "from wattsup.bench.runner import run_isolated\n"
         "from wattsup.records import RunConfig\n"
         f"run_isolated(RunConfig.model_validate_json({CONFIG.model_dump_json()!r}), "
-        "entry='fake_entries:hangs_after_saying_where')\n"
+        f"entry='{ENTRIES}:hangs_after_saying_where')\n"
     )
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path]),
+        "PYTHONPATH": python_path(),
         "WATTSUP_TEST_PIDFILE": str(pidfile),
         "TMPDIR": str(tmp_path),
     }
@@ -184,5 +184,5 @@ def test_cold_workers_start_a_server_for_each_run(monkeypatch: pytest.MonkeyPatc
 
 
 def test_an_interpreter_that_cannot_start_is_a_failed_run() -> None:
-    rec = run_isolated(CONFIG, entry="fake_entries:ok", env=ENV, python="/nonexistent/python3")
+    rec = run_isolated(CONFIG, entry=f"{ENTRIES}:ok", env=ENV, python="/nonexistent/python3")
     assert rec.status == "failed" and "cannot start /nonexistent/python3" in (rec.error or "")

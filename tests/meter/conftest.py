@@ -1,10 +1,8 @@
-"""Meter tests share the sensor fakes of tests/sensors (fake NVML, fake powercap trees, fake clock)."""
+"""Meter tests: every test starts with NVML's reference count at zero (the fakes are in tests/fakes)."""
 
-import sys
-from pathlib import Path
+import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sensors"))
 
-from sensor_fixtures import _fresh_nvml_state, fake_clock, fake_nvml, no_nvml
-
-__all__ = ["_fresh_nvml_state", "fake_clock", "fake_nvml", "no_nvml"]
+@pytest.fixture(autouse=True)
+def _fresh_nvml(fresh_nvml_state: None) -> None:
+    """See :func:`tests.conftest.fresh_nvml_state`."""
