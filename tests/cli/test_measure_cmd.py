@@ -168,7 +168,7 @@ def test_monitor_rejects_a_bad_port() -> None:
 def test_measure_keeps_a_rapl_zone_that_vanishes_and_says_partial(tmp_path: Path) -> None:
     """The command removes the (fake) package zone half-way: the CPU figure keeps what the counter
     measured, the rest comes from the CPU model, and the JSON says partial (issue 13)."""
-    from fake_powercap import server_tree
+    from tests.fakes.powercap import server_tree
 
     tree = server_tree(tmp_path / "powercap", sockets=1, dram=False)
     zone = tree.root / "intel-rapl:0"

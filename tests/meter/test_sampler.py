@@ -169,7 +169,7 @@ def test_models_on_a_machine_without_gpu_or_rapl(bare_machine: str, fast_warmup:
 @pytest.fixture
 def fresh_shared(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The process-wide timeline, built anew for this test and stopped after it; in a thread of this process,
-    where the fakes live (tests/meter/test_meter_process.py meters through the sampler process)."""
+    where the fakes live (tests/meter/test_process.py meters through the sampler process)."""
     monkeypatch.setenv("WATTSUP_SAMPLER", "thread")
     monkeypatch.setattr(meter, "_shared", None)
     monkeypatch.setattr(meter, "_shared_sources", None)
@@ -188,7 +188,7 @@ def test_default_meter_on_a_bare_machine(
     meas = m.measurement
     assert meas is not None
     assert {c.name: c.method for c in meas.components} == {"cpu": "modeled", "ram": "modeled"}
-    # how busy the rest of this shared host is is not the test's to decide (test_meter_host.py fakes it)
+    # how busy the rest of this shared host is is not the test's to decide (tests/meter/test_host.py fakes it)
     assert [w for w in meas.warnings if not w.startswith("busy host:")] == []
     assert not [
         w for w in recwarn if issubclass(w.category, RuntimeWarning) and "busy host:" not in str(w.message)

@@ -172,7 +172,7 @@ def test_counter_reset_counts_from_zero(tmp_path: Path) -> None:
 
 def test_failing_zone_read_raises_at_poll(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A zone that becomes unreadable after discovery makes the sensor's own track raise at poll (its guard
-    then fills from the CPU model: tests/meter/test_meter_faults.py)."""
+    then fills from the CPU model: tests/meter/test_faults.py)."""
     tree = server_tree(tmp_path, sockets=1, dram=False)
     cpu = inner(sources.discover(gpu=False, ram=False, powercap_root=str(tmp_path)).tracks[0])
     assert isinstance(cpu, PolledEnergyTrack)

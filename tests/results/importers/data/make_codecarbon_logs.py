@@ -1,11 +1,11 @@
-"""Write the CodeCarbon fixtures of tests/importers/data/ with CodeCarbon itself.
+"""Write the CodeCarbon fixtures of tests/results/importers/data/ with CodeCarbon itself.
 
 Run it once per CodeCarbon version, each in a throwaway virtual environment (never the project's):
 
     python3 -m venv /tmp/cc2 && /tmp/cc2/bin/pip install codecarbon==2.3.4
-    /tmp/cc2/bin/python tests/importers/data/make_codecarbon_logs.py tests/importers/data/codecarbon-2.3.4
+    (cd tests/results/importers/data && /tmp/cc2/bin/python make_codecarbon_logs.py codecarbon-2.3.4)
     python3 -m venv /tmp/cc3 && /tmp/cc3/bin/pip install codecarbon==3.3.2
-    /tmp/cc3/bin/python tests/importers/data/make_codecarbon_logs.py tests/importers/data/codecarbon-3.3.2
+    (cd tests/results/importers/data && /tmp/cc3/bin/python make_codecarbon_logs.py codecarbon-3.3.2)
 
 Each run writes, with CodeCarbon's offline tracker (no network; country FRA):
 
