@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.fakes.timed import TIMED_MODULES
-from tests.support.processes import free_port
+from tests.support.processes import free_port, stop
 from wattsup.results import Store
 from wattsup.sensors import nvml
 
@@ -211,9 +211,4 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_until_up(base, proc, log)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)

@@ -14,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.support.processes import python_path
+from tests.support.processes import python_path, wait_gone
 from wattsup.bench import runner as runner_module
 from wattsup.bench.runner import run_isolated
 from wattsup.records import RunConfig, RunRecord
@@ -114,18 +114,6 @@ def test_progress_comes_back_from_the_worker() -> None:
     assert all(stage in ("rep 1", "rep 2") and 1 <= done <= total == 4 for stage, done, total in seen)
 
 
-def _wait_gone(pid: int, within_s: float = 15) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_worker_and_its_directory_end_with_the_runner(tmp_path: Path, sig: signal.Signals) -> None:
     pidfile = tmp_path / "worker.pid"
@@ -154,8 +142,8 @@ def test_worker_and_its_directory_end_with_the_runner(tmp_path: Path, sig: signa
     assert list(tmp_path.glob(f"wattsup-run-{runner.pid}-*"))
     runner.send_signal(sig)
     runner.wait()
-    assert _wait_gone(worker), "the worker outlived its runner"
-    assert _wait_gone(server), "the fork server outlived its runner"
+    assert wait_gone([worker], 15) == [], "the worker outlived its runner"
+    assert wait_gone([server], 15) == [], "the fork server outlived its runner"
     assert not list(tmp_path.glob("wattsup-run-*")), "the run's directory was left behind"
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.analysis_records import MIXED, record
+from tests.support.analysis_records import record
+from tests.support.report_stores import filled_store
 from wattsup.analysis import ReportOptions
 from wattsup.cli import main
 from wattsup.errors import InvalidInput
@@ -19,33 +20,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 def filled(tmp_path: Path) -> Store:
-    store = Store.open(str(tmp_path / "runs.db"))
-    recs = []
-    for i in range(6):
-        recs.append(
-            record(
-                "text-classification",
-                f"org/bert-{i}",
-                0.001 * (i + 1),
-                n_params=10**8 * (i + 1),
-                phases={"load model": 0.4, "query model": 0.6},
-                split=MIXED,
-            )
-        )
-        recs.append(
-            record(
-                "text-classification",
-                f"google/flan-t5-{i}",
-                0.02 * (i + 1),
-                mode="zero-shot",
-                n_params=10**9 * (i + 1),
-                output_units=1000 * (i + 1),
-                phases={"load model": 0.1, "query model": 0.9},
-            )
-        )
-        recs.append(record("text-to-image", f"sd-{i}", 1.0 + i, n_params=10**9, phases={"query model": 1.0}))
-    store.add_many(recs)
-    return store
+    """Two tasks, task-specific and zero-shot models, phases, output lengths, mixed methods."""
+    return filled_store(tmp_path / "runs.db")
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -63,6 +63,19 @@ class AmdSmiInitFlags(enum.IntEnum):
     INIT_AMD_GPUS = 2
 
 
+API = (
+    "amdsmi_init",
+    "amdsmi_shut_down",
+    "amdsmi_get_processor_handles",
+    "amdsmi_get_gpu_asic_info",
+    "amdsmi_get_gpu_device_uuid",
+    "amdsmi_get_power_cap_info",
+    "amdsmi_get_energy_count",
+    "amdsmi_get_power_info",
+)
+"""The amdsmi functions wattsup calls (the fake's methods of the same names)."""
+
+
 @dataclass
 class FakeAmdGpu:
     name: str = "AMD Instinct MI300X"
@@ -123,96 +136,87 @@ class FakeAmdSmi:
         return g.start_count + math.floor(power.joules(self.t0, t) * 1e6 / g.resolution_uj)
 
     def _module(self) -> types.ModuleType:
+        """An ``amdsmi`` module whose functions are this fake's ``amdsmi_*`` methods."""
         m = types.ModuleType("amdsmi")
         m.AmdSmiException = AmdSmiException  # type: ignore[attr-defined]
         m.AmdSmiLibraryException = AmdSmiLibraryException  # type: ignore[attr-defined]
         m.AmdSmiInitFlags = AmdSmiInitFlags  # type: ignore[attr-defined]
-
-        def amdsmi_init(flag: AmdSmiInitFlags = AmdSmiInitFlags.INIT_AMD_GPUS) -> None:
-            if not isinstance(flag, AmdSmiInitFlags):
-                raise TypeError(flag)
-            if self.init_error is not None:
-                raise AmdSmiLibraryException(self.init_error)
-            self.inits += 1
-
-        def amdsmi_shut_down() -> None:
-            self.inits -= 1
-
-        def amdsmi_get_processor_handles() -> list[Handle]:
-            if self.inits <= 0:
-                raise AmdSmiLibraryException(32)
-            return [Handle(i) for i in range(len(self.gpus))]
-
-        def amdsmi_get_gpu_asic_info(processor_handle: Handle) -> dict[str, Any]:
-            g = self._gpu(processor_handle)
-            return {
-                "market_name": g.name,
-                "vendor_id": "0x1002",
-                "vendor_name": "Advanced Micro Devices Inc.",
-                "device_id": "0x74a1",
-                "rev_id": "0x00",
-                "asic_serial": "0x0",
-                "oam_id": processor_handle.index,
-            }
-
-        def amdsmi_get_gpu_device_uuid(processor_handle: Handle) -> str:
-            g = self._gpu(processor_handle)
-            return g.uuid or f"{processor_handle.index:02x}ff74a1-0000-1000-80b4-2f5d0d3b9c1e"
-
-        def amdsmi_get_power_cap_info(processor_handle: Handle) -> dict[str, Any]:
-            g = self._gpu(processor_handle)
-            return {
-                "power_cap": g.power_cap_uw,
-                "default_power_cap": g.power_cap_uw,
-                "dpm_cap": 0,
-                "min_power_cap": 0,
-                "max_power_cap": g.power_cap_uw,
-            }
-
-        def amdsmi_get_energy_count(processor_handle: Handle) -> dict[str, Any]:
-            g = self._gpu(processor_handle)
-            if not g.counter:
-                raise AmdSmiLibraryException(2)
-            n = g.counter_value if g.counter_value is not None else self.count(processor_handle.index)
-            ts = int(self.clock.monotonic() * 1e9)
-            if self.api == "6.0":
-                return {"power": n, "counter_resolution": g.resolution_uj, "timestamp": ts}
-            if self.api == "6.2.1":
-                return {
-                    "power": n,
-                    "energy_accumulator": n,
-                    "counter_resolution": g.resolution_uj,
-                    "timestamp": ts,
-                }
-            return {"energy_accumulator": n, "counter_resolution": g.resolution_uj, "timestamp": ts}
-
-        def amdsmi_get_power_info(processor_handle: Handle) -> dict[str, Any]:
-            g = self._gpu(processor_handle)
-            t = self.clock.monotonic()
-            p = Power.of(g.power)
-            now_w = int(p.watts(t))
-            avg_w = int(p.joules(t - 1.0, t))
-            return {
-                "current_socket_power": now_w if g.current_power else "N/A",
-                "average_socket_power": avg_w if g.average_power else "N/A",
-                "gfx_voltage": 800,
-                "soc_voltage": 900,
-                "mem_voltage": 1200,
-                "power_limit": g.power_cap_uw // 1_000_000,
-            }
-
-        for fn in (
-            amdsmi_init,
-            amdsmi_shut_down,
-            amdsmi_get_processor_handles,
-            amdsmi_get_gpu_asic_info,
-            amdsmi_get_gpu_device_uuid,
-            amdsmi_get_power_cap_info,
-            amdsmi_get_energy_count,
-            amdsmi_get_power_info,
-        ):
-            setattr(m, fn.__name__, fn)
+        for name in API:
+            setattr(m, name, getattr(self, name))
         return m
+
+    def amdsmi_init(self, flag: AmdSmiInitFlags = AmdSmiInitFlags.INIT_AMD_GPUS) -> None:
+        if not isinstance(flag, AmdSmiInitFlags):
+            raise TypeError(flag)
+        if self.init_error is not None:
+            raise AmdSmiLibraryException(self.init_error)
+        self.inits += 1
+
+    def amdsmi_shut_down(self) -> None:
+        self.inits -= 1
+
+    def amdsmi_get_processor_handles(self) -> list[Handle]:
+        if self.inits <= 0:
+            raise AmdSmiLibraryException(32)
+        return [Handle(i) for i in range(len(self.gpus))]
+
+    def amdsmi_get_gpu_asic_info(self, processor_handle: Handle) -> dict[str, Any]:
+        g = self._gpu(processor_handle)
+        return {
+            "market_name": g.name,
+            "vendor_id": "0x1002",
+            "vendor_name": "Advanced Micro Devices Inc.",
+            "device_id": "0x74a1",
+            "rev_id": "0x00",
+            "asic_serial": "0x0",
+            "oam_id": processor_handle.index,
+        }
+
+    def amdsmi_get_gpu_device_uuid(self, processor_handle: Handle) -> str:
+        g = self._gpu(processor_handle)
+        return g.uuid or f"{processor_handle.index:02x}ff74a1-0000-1000-80b4-2f5d0d3b9c1e"
+
+    def amdsmi_get_power_cap_info(self, processor_handle: Handle) -> dict[str, Any]:
+        g = self._gpu(processor_handle)
+        return {
+            "power_cap": g.power_cap_uw,
+            "default_power_cap": g.power_cap_uw,
+            "dpm_cap": 0,
+            "min_power_cap": 0,
+            "max_power_cap": g.power_cap_uw,
+        }
+
+    def amdsmi_get_energy_count(self, processor_handle: Handle) -> dict[str, Any]:
+        g = self._gpu(processor_handle)
+        if not g.counter:
+            raise AmdSmiLibraryException(2)
+        n = g.counter_value if g.counter_value is not None else self.count(processor_handle.index)
+        ts = int(self.clock.monotonic() * 1e9)
+        if self.api == "6.0":
+            return {"power": n, "counter_resolution": g.resolution_uj, "timestamp": ts}
+        if self.api == "6.2.1":
+            return {
+                "power": n,
+                "energy_accumulator": n,
+                "counter_resolution": g.resolution_uj,
+                "timestamp": ts,
+            }
+        return {"energy_accumulator": n, "counter_resolution": g.resolution_uj, "timestamp": ts}
+
+    def amdsmi_get_power_info(self, processor_handle: Handle) -> dict[str, Any]:
+        g = self._gpu(processor_handle)
+        t = self.clock.monotonic()
+        p = Power.of(g.power)
+        now_w = int(p.watts(t))
+        avg_w = int(p.joules(t - 1.0, t))
+        return {
+            "current_socket_power": now_w if g.current_power else "N/A",
+            "average_socket_power": avg_w if g.average_power else "N/A",
+            "gfx_voltage": 800,
+            "soc_voltage": 900,
+            "mem_voltage": 1200,
+            "power_limit": g.power_cap_uw // 1_000_000,
+        }
 
     def install(self, monkeypatch: Any) -> FakeAmdSmi:
         monkeypatch.setitem(sys.modules, "amdsmi", self.module)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from tests.fakes.nvml import FakeClock
 from wattsup.meter.sampler import Sampler
-from wattsup.meter.timeline import HostLoadTrack, Track
+from wattsup.meter.timeline import HostLoadTrack, PolledEnergyTrack, Track
 
 MIN_LOOP_S = 1e-4
 """A poll that asks to run again at once, without its reads moving the clock, runs again this much later."""
@@ -110,3 +110,12 @@ class FunctionTrack:
         if t >= self.fail_from or self.reads in self.fail_reads:
             raise OSError(5, "Input/output error")
         return self.joules(t)
+
+
+def steady(
+    name: str, watts: float, method: str = "counter", t0: float = 1000.0
+) -> tuple[PolledEnergyTrack, FunctionTrack]:
+    """A counter track of a constant ``watts`` since ``t0`` (the fake clock's start), polled every 50 ms,
+    and the function it reads."""
+    fn = FunctionTrack(lambda t: watts * (t - t0))
+    return PolledEnergyTrack(name, fn, 0.05, method, f"{name} at {watts} W"), fn  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
+from tests.support.processes import wait_gone
 from wattsup.meter import Meter, meter
 from wattsup.meter.process import ProcessSampler
 from wattsup.meter.window import Node
@@ -25,18 +26,6 @@ def proc_sampler() -> Iterator[ProcessSampler]:
     s.start()
     yield s
     s.stop()
-
-
-def _gone(pid: int, within_s: float) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_meter_through_the_sampler_process(proc_sampler: ProcessSampler) -> None:
@@ -94,7 +83,7 @@ def test_the_sampler_process_ends_with_its_parent_even_on_sigkill() -> None:
         assert psutil.pid_exists(sampler_pid)
         child.send_signal(signal.SIGKILL)
         child.wait(10)
-        assert _gone(sampler_pid, 10), "the sampler process outlived the measured process"
+        assert wait_gone([sampler_pid], 10) == [], "the sampler process outlived the measured process"
     finally:
         child.kill()
 

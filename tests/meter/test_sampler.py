@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.nvml import FakeGpu, FakeNvml
-from tests.fakes.powercap import PowercapTree, deny_reads, server_tree
+from tests.fakes.powercap import deny_reads, server_tree
 from wattsup.meter import Meter, Sampler, meter, sources
 from wattsup.meter.timeline import PolledEnergyTrack
 from wattsup.sensors import nvml
@@ -50,15 +50,6 @@ def wait_for(cond: Callable[[], bool], timeout_s: float = 10.0) -> bool:
 @pytest.fixture
 def fast_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(meter, "WARMUP_S", 0.05)
-
-
-@pytest.fixture
-def no_rapl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """An empty powercap tree (as in a VM), as the default root."""
-    root = tmp_path / "powercap"
-    PowercapTree(root)
-    monkeypatch.setenv("WATTSUP_POWERCAP_ROOT", str(root))
-    return str(root)
 
 
 @pytest.fixture

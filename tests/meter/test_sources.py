@@ -11,7 +11,7 @@ import pytest
 
 from tests.fakes.gpu_sim import T0, gpu_simulation
 from tests.fakes.nvml import FakeClock, FakeGpu, FakeNvml, Power
-from tests.fakes.powercap import PowercapTree, deny_reads, server_tree
+from tests.fakes.powercap import deny_reads, server_tree
 from tests.fakes.timed import inner
 from wattsup.meter import sources
 from wattsup.meter.timeline import CounterTrack, PolledEnergyTrack
@@ -20,15 +20,6 @@ from wattsup.sensors import models, nvml
 U0 = "GPU-3c1e2b5a-1111-4a8e-9d51-0123456789ab"
 U1 = "GPU-a7d04c21-3333-4c8e-9d51-0123456789ad"
 MakeNvml = Callable[..., FakeNvml]
-
-
-@pytest.fixture
-def no_rapl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """An empty powercap tree (a VM), also as the default root."""
-    root = tmp_path / "powercap"
-    PowercapTree(root)
-    monkeypatch.setenv("WATTSUP_POWERCAP_ROOT", str(root))
-    return str(root)
 
 
 @pytest.fixture

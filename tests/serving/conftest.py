@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import Server, free_port, python_path
+from tests.support.processes import Server, free_port, python_path, stop
 
 CHAT_TEMPLATE = "{% for m in messages %}{{ m['content'] }} {% endfor %}"
 
@@ -101,9 +101,4 @@ def openai_server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
     try:
         yield Server(url, str(tiny_model_dir), kind, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 20)

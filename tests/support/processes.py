@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 import wattsup
 
@@ -25,6 +28,33 @@ def python_path(*first: str | Path) -> str:
     inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     paths = [str(Path(p).resolve()) for p in (*first, SRC, ROOT, *inherited)]
     return os.pathsep.join(dict.fromkeys(paths))
+
+
+def wait_gone(pids: list[int], timeout_s: float = 10.0) -> list[int]:
+    """Wait for processes to end (a zombie has ended); return those still running after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.append(pid)
+            except psutil.NoSuchProcess:
+                continue
+        if alive:
+            time.sleep(0.05)
+    return alive
+
+
+def stop(proc: subprocess.Popen[bytes], timeout_s: float = 10) -> None:
+    """Terminate a server process; kill it if it has not ended within ``timeout_s``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def free_port() -> int:

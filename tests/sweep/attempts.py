@@ -1,4 +1,4 @@
-"""Helpers of the sweep tests (a module of its own: test modules import it by name)."""
+"""Sweep files of seeds, and the attempts the fake entries (tests/fakes/sweep_entries.py) mark."""
 
 from __future__ import annotations
 
@@ -23,24 +23,3 @@ def attempt_pids(markers: Path, config_hash: str) -> list[tuple[int, int]]:
     f = markers / config_hash
     lines = f.read_text(encoding="utf-8").splitlines() if f.exists() else []
     return [(int(ln.split()[0]), int(ln.split()[1])) for ln in lines]
-
-
-def wait_gone(pids: list[int], timeout_s: float = 10.0) -> list[int]:
-    """Wait for processes to end; return those still running after ``timeout_s``."""
-    import time
-
-    import psutil
-
-    deadline = time.monotonic() + timeout_s
-    alive = list(pids)
-    while alive and time.monotonic() < deadline:
-        alive = []
-        for pid in pids:
-            try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    alive.append(pid)
-            except psutil.NoSuchProcess:
-                continue
-        if alive:
-            time.sleep(0.1)
-    return alive

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from tests.fakes.sweep_entries import ENTRY
-from tests.support.processes import python_path
-from tests.sweep.attempts import attempt_pids, attempts, seeds_sweep, wait_gone
+from tests.support.processes import python_path, wait_gone
+from tests.sweep.attempts import attempt_pids, attempts, seeds_sweep
 from wattsup.results import RunFilter, RunRecord, Store
 from wattsup.sweep import run_sweep
 
