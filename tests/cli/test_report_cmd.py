@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.analysis_records import record
-from tests.support.report_stores import filled_store
+from tests.support.report_stores import filled_store, modelled_store
 from wattsup.analysis import ReportOptions
 from wattsup.cli import main
 from wattsup.errors import InvalidInput
@@ -151,25 +151,10 @@ def test_report_on_an_empty_store_leaves_no_folder_behind(
     assert code == 2 and "no runs match" in err and not (tmp_path / "o2").exists()
 
 
-ALL_MODELLED = {"cpu": (0.8, "modeled"), "ram": (0.2, "modeled")}
-
-
 @pytest.fixture
 def modelled(tmp_path: Path) -> str:
     """A store whose every figure is modelled (a CPU machine without RAPL): the first thing users see."""
-    with Store.open(str(tmp_path / "cpu.db")) as store:
-        store.add_many(
-            record(
-                "text-classification",
-                f"org/m-{i}",
-                0.001 * (i + 1),
-                hardware=None,
-                split=ALL_MODELLED,
-                mode="zero-shot" if i == 3 else "task-specific",
-                n_params=10**8 * (i + 1),
-            )
-            for i in range(4)
-        )
+    with modelled_store(tmp_path / "cpu.db") as store:
         return store.location
 
 
