@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 
 import pytest
-from analysis_factories import A100, H100, MIXED, record
 
+from tests.support.analysis_records import A100, H100, MIXED, record
 from wattsup.analysis import (
     Metric,
     Scenario,

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from analysis_factories import record
 
+from tests.support.analysis_records import record
 from wattsup.analysis import Scenario, lifecycle
 from wattsup.cli import main
 from wattsup.results import Store

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from serving_records import level, result, store_results, two_models
 
+from tests.support.serving_records import level, result, store_results, two_models
 from wattsup.analysis.serving import pareto_front, serving_analysis, serving_points
 from wattsup.errors import InvalidInput
 from wattsup.results import Store

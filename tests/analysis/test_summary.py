@@ -6,10 +6,10 @@ import math
 import statistics
 
 import pytest
-from analysis_factories import A100, H100, MIXED, record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.analysis_records import A100, H100, MIXED, record
 from wattsup.analysis import (
     Metric,
     Selection,

@@ -1,33 +1,26 @@
-"""Shared fixtures of the bench tests: offline, a store in a temp dir, tiny configurations."""
+"""Shared fixtures of the bench tests: offline, the default store in a temp dir, the study's logs."""
 
 from __future__ import annotations
 
 import os
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-HERE = Path(__file__).parent
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "power-hungry-processing"
+from tests.support.processes import SHARED
+
+STUDY = SHARED / "data" / "power-hungry-processing"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("WATTSUP_DB", str(tmp_path / "runs.db"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+def _isolated(scratch_default_store: None, quiet_warnings: None) -> None:
+    """The default store is the test's own, and the model hub is offline."""
 
 
 @pytest.fixture
 def study_data() -> Path:
-    if not SHARED.exists():
+    if not STUDY.exists():
         if os.environ.get("CI", "").lower() == "true":  # CI lays shared/ beside the clone: must run
-            pytest.fail(f"the study's logs are not at {SHARED}")
-        pytest.skip(f"the study's logs are not at {SHARED}")
-    return SHARED
+            pytest.fail(f"the study's logs are not at {STUDY}")
+        pytest.skip(f"the study's logs are not at {STUDY}")
+    return STUDY

@@ -14,19 +14,19 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support.processes import python_path, wait_gone
 from wattsup.bench import runner as runner_module
 from wattsup.bench.runner import run_isolated
 from wattsup.records import RunConfig, RunRecord
 
-HERE = Path(__file__).parent
 CONFIG = RunConfig(task="text-classification", model="tiny/bert-classifier", dataset="imdb", n=4, reps=2)
-SRC = Path(runner_module.__file__).parents[2]
-ENV = {"PYTHONPATH": os.pathsep.join([str(HERE), str(SRC)])}
-"""The fake entries, and the wattsup under test (not another one the interpreter may have installed)."""
+ENV = {"PYTHONPATH": python_path()}
+"""The wattsup under test (not another one the interpreter may have installed), and the fake entries."""
+ENTRIES = "tests.fakes.bench_entries"
 
 
 def run(entry: str, timeout_s: float | None = 60) -> RunRecord:
-    return run_isolated(CONFIG, timeout_s=timeout_s, entry=f"fake_entries:{entry}", env=ENV)
+    return run_isolated(CONFIG, timeout_s=timeout_s, entry=f"{ENTRIES}:{entry}", env=ENV)
 
 
 def test_ok_run_comes_back_whole() -> None:
@@ -78,7 +78,7 @@ def test_worker_command_line_writes_record_to_stdout() -> None:
             "wattsup.bench.worker",
             CONFIG.model_dump_json(),
             "--entry",
-            "fake_entries:ok",
+            f"{ENTRIES}:ok",
         ],
         capture_output=True,
         text=True,
@@ -99,7 +99,7 @@ def test_runs_wait_passively_unless_the_user_says_otherwise() -> None:
     """Spinning OpenMP threads burn CPU time the run is charged for and collapse on a busy host."""
     assert run("says_its_omp_policy").error == "RuntimeError: OMP_WAIT_POLICY=PASSIVE"
     rec = run_isolated(
-        CONFIG, entry="fake_entries:says_its_omp_policy", env={**ENV, "OMP_WAIT_POLICY": "ACTIVE"}
+        CONFIG, entry=f"{ENTRIES}:says_its_omp_policy", env={**ENV, "OMP_WAIT_POLICY": "ACTIVE"}
     )
     assert rec.error == "RuntimeError: OMP_WAIT_POLICY=ACTIVE"
 
@@ -107,23 +107,11 @@ def test_runs_wait_passively_unless_the_user_says_otherwise() -> None:
 def test_progress_comes_back_from_the_worker() -> None:
     seen: list[tuple[str, int, int]] = []
     rec = run_isolated(
-        CONFIG, entry="fake_entries:reports_progress", env=ENV, progress=lambda *a: seen.append(a)
+        CONFIG, entry=f"{ENTRIES}:reports_progress", env=ENV, progress=lambda *a: seen.append(a)
     )
     assert rec.status == "ok"
     assert seen and seen[-1] == ("rep 2", 4, 4)
     assert all(stage in ("rep 1", "rep 2") and 1 <= done <= total == 4 for stage, done, total in seen)
-
-
-def _wait_gone(pid: int, within_s: float = 15) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
@@ -134,11 +122,11 @@ def test_worker_and_its_directory_end_with_the_runner(tmp_path: Path, sig: signa
         "from wattsup.bench.runner import run_isolated\n"
         "from wattsup.records import RunConfig\n"
         f"run_isolated(RunConfig.model_validate_json({CONFIG.model_dump_json()!r}), "
-        "entry='fake_entries:hangs_after_saying_where')\n"
+        f"entry='{ENTRIES}:hangs_after_saying_where')\n"
     )
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), *sys.path]),
+        "PYTHONPATH": python_path(),
         "WATTSUP_TEST_PIDFILE": str(pidfile),
         "TMPDIR": str(tmp_path),
     }
@@ -154,8 +142,8 @@ def test_worker_and_its_directory_end_with_the_runner(tmp_path: Path, sig: signa
     assert list(tmp_path.glob(f"wattsup-run-{runner.pid}-*"))
     runner.send_signal(sig)
     runner.wait()
-    assert _wait_gone(worker), "the worker outlived its runner"
-    assert _wait_gone(server), "the fork server outlived its runner"
+    assert wait_gone([worker], 15) == [], "the worker outlived its runner"
+    assert wait_gone([server], 15) == [], "the fork server outlived its runner"
     assert not list(tmp_path.glob("wattsup-run-*")), "the run's directory was left behind"
 
 
@@ -184,5 +172,5 @@ def test_cold_workers_start_a_server_for_each_run(monkeypatch: pytest.MonkeyPatc
 
 
 def test_an_interpreter_that_cannot_start_is_a_failed_run() -> None:
-    rec = run_isolated(CONFIG, entry="fake_entries:ok", env=ENV, python="/nonexistent/python3")
+    rec = run_isolated(CONFIG, entry=f"{ENTRIES}:ok", env=ENV, python="/nonexistent/python3")
     assert rec.status == "failed" and "cannot start /nonexistent/python3" in (rec.error or "")

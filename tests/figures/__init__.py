@@ -1,1 +1,1 @@
-"""The figures' tests (a package: they use helpers of other test folders as ``analysis.…``)."""
+"""Tests of wattsup.figures."""

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.serving_records import store_results, two_models
-from report.report_stores import FULL_OPTIONS, filled_store
+from tests.support.report_stores import FULL_OPTIONS, filled_store
+from tests.support.serving_records import store_results, two_models
 from wattsup import figures
 from wattsup.errors import NotFound
 from wattsup.figures import FigureQuery

@@ -1,10 +1,21 @@
-"""Meter tests share the sensor fakes of tests/sensors (fake NVML, fake powercap trees, fake clock)."""
+"""Meter tests: every test starts with NVML's reference count at zero (the fakes are in tests/fakes)."""
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sensors"))
+import pytest
 
-from sensor_fixtures import _fresh_nvml_state, fake_clock, fake_nvml, no_nvml
+from tests.fakes.powercap import PowercapTree
 
-__all__ = ["_fresh_nvml_state", "fake_clock", "fake_nvml", "no_nvml"]
+
+@pytest.fixture(autouse=True)
+def _fresh_nvml(fresh_nvml_state: None) -> None:
+    """See :func:`tests.conftest.fresh_nvml_state`."""
+
+
+@pytest.fixture
+def no_rapl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty powercap tree (as in a VM), as the default root."""
+    root = tmp_path / "powercap"
+    PowercapTree(root)
+    monkeypatch.setenv("WATTSUP_POWERCAP_ROOT", str(root))
+    return str(root)

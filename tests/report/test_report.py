@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.analysis_factories import record
-from analysis.serving_records import store_results, two_models
-from report.report_stores import FULL_OPTIONS, filled_store, modelled_store
+from tests.support.analysis_records import record
+from tests.support.report_stores import FULL_OPTIONS, filled_store, modelled_store
+from tests.support.serving_records import store_results, two_models
 from wattsup.analysis import ReportOptions, Scenario, Selection
 from wattsup.errors import InvalidInput
 from wattsup.report import build_report

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from report.outline import html_outline, markdown_outline
-from report.report_stores import CASES
+from tests.report.outline import html_outline, markdown_outline
+from tests.support.report_stores import CASES
 from wattsup.report import build_report
 
 GOLDEN = Path(__file__).parent / "golden"

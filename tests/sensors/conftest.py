@@ -1,5 +1,8 @@
-"""Sensor tests: a fake NVML (autospec'd on the real nvidia-ml-py) and fake powercap trees."""
+"""Sensor tests: every test starts with NVML's reference count at zero (the fakes are in tests/fakes)."""
 
-from sensor_fixtures import _fresh_nvml_state, fake_clock, fake_nvml, no_nvml
+import pytest
 
-__all__ = ["_fresh_nvml_state", "fake_clock", "fake_nvml", "no_nvml"]
+
+@pytest.fixture(autouse=True)
+def _fresh_nvml(fresh_nvml_state: None) -> None:
+    """See :func:`tests.conftest.fresh_nvml_state`."""

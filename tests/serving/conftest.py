@@ -8,25 +8,19 @@ import os
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serving_support import HERE, SRC, Server, free_port
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+from tests.support.processes import Server, free_port, python_path, stop
+
 CHAT_TEMPLATE = "{% for m in messages %}{{ m['content'] }} {% endfor %}"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("WATTSUP_DB", str(tmp_path / "runs.db"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+def _isolated(scratch_default_store: None, quiet_warnings: None) -> None:
+    """The default store is the test's own, and the model hub is offline."""
 
 
 @pytest.fixture(scope="session")
@@ -63,9 +57,9 @@ def transformers_serve_ready() -> str | None:
 
 @pytest.fixture(scope="module")
 def openai_server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real server process: ``transformers serve`` where it can run, else tests/serving/openai_server.py."""
+    """A real server process: ``transformers serve`` where it can run, else tests/fakes/openai_server.py."""
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join([str(SRC), *sys.path])}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": python_path()}
     if transformers_serve_ready() is None:
         kind = "transformers serve"
         cmd = [
@@ -83,8 +77,8 @@ def openai_server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
             "cpu",
         ]
     else:
-        kind = "fastapi (tests/serving/openai_server.py)"
-        cmd = [sys.executable, str(HERE / "openai_server.py"), str(tiny_model_dir), str(port)]
+        kind = "fastapi (tests/fakes/openai_server.py)"
+        cmd = [sys.executable, "-m", "tests.fakes.openai_server", str(tiny_model_dir), str(port)]
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("wb") as f:
         proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env)
@@ -107,9 +101,4 @@ def openai_server(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
     try:
         yield Server(url, str(tiny_model_dir), kind, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 20)

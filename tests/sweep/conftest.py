@@ -1,30 +1,23 @@
-"""Shared fixtures of the sweep tests: offline, a store in a temp dir, fake worker entries, sweep files."""
+"""Shared fixtures of the sweep tests: offline, a store in a temp dir, fake worker entries, sweep files.
+PostgreSQL databases (``pg_database``) come from tests/conftest.py."""
 
 from __future__ import annotations
 
 import json
 import os
-import uuid
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+from tests.support.processes import python_path
+
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-HERE = Path(__file__).parent
-FAKE_ENTRY = "sweep_fakes:scripted"
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("WATTSUP_DB", str(tmp_path / "default-runs.db"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
+def _isolated(scratch_default_store: None, quiet_warnings: None) -> None:
+    """The default store is the test's own, and the model hub is offline."""
 
 
 @pytest.fixture
@@ -41,11 +34,12 @@ def markers(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def fake_env(markers: Path) -> Callable[..., dict[str, str]]:
-    """The environment of the fake entries: ``fake_env({1: "fail"}, sleep_s=0.5)``."""
+    """The environment of the fake entries (tests/fakes/sweep_entries.py):
+    ``fake_env({1: "fail"}, sleep_s=0.5)``."""
 
     def make(script: dict[int, str] | None = None, sleep_s: float = 0.0) -> dict[str, str]:
         return {
-            "PYTHONPATH": str(HERE),
+            "PYTHONPATH": python_path(),
             "WATTSUP_TEST_MARKERS": str(markers),
             "WATTSUP_TEST_SCRIPT": json.dumps({str(k): v for k, v in (script or {}).items()}),
             "WATTSUP_TEST_SLEEP_S": str(sleep_s),
@@ -62,28 +56,3 @@ def sweep_file(tmp_path: Path) -> Callable[[str], Path]:
         return p
 
     return write
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database on ``$WATTSUP_TEST_PG_URL`` (scripts/postgres.sh); its URL."""
-    url = os.environ.get("WATTSUP_TEST_PG_URL", "").strip()
-    if not url:
-        why = (
-            "WATTSUP_TEST_PG_URL is not set; run 'eval \"$(scripts/postgres.sh env)\"' (scripts/test.sh does)"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL tests cannot run under CI=true: {why}")
-        pytest.skip(why)
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"wattsup_sweep_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,1 @@
+"""Tests of wattsup.cli: the commands, run as users run them."""

@@ -1,0 +1,142 @@
+"""The default meter's sampler process, for real: a child interpreter reading this machine's sensors (the
+CPU and RAM models on CI), windows finalised there, its life tied to the measured process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from tests.support.processes import wait_gone
+from wattsup.meter import Meter, meter
+from wattsup.meter.process import ProcessSampler
+from wattsup.meter.window import Node
+
+
+@pytest.fixture
+def proc_sampler() -> Iterator[ProcessSampler]:
+    s = ProcessSampler(cpu_pid=os.getpid())
+    s.start()
+    yield s
+    s.stop()
+
+
+def test_meter_through_the_sampler_process(proc_sampler: ProcessSampler) -> None:
+    assert proc_sampler.running and proc_sampler.pid not in (None, os.getpid())
+    assert {s.component for s in proc_sampler.statuses if s.available} >= {"cpu", "ram"}
+    m = Meter(sources=None, sync=None)
+    m.sampler = proc_sampler  # this test's sampler, not the process-wide one
+    with m:  # phases longer than the CPU model's 0.25 s polls, so it can tell them apart
+        with m.phase("spin"):
+            t = time.monotonic()
+            while time.monotonic() - t < 0.75:
+                pass
+        with m.phase("sleep"):
+            time.sleep(0.75)
+    meas = m.measurement
+    assert meas is not None
+    assert {c.name for c in meas.components} >= {"cpu", "ram"}
+    assert all(c.energy_j > 0 for c in meas.components)
+    spin, sleep = meas.phase("spin"), meas.phase("sleep")
+    assert spin.duration_s == pytest.approx(0.75, abs=0.05)
+    # this process tree's own CPU time is charged: spinning costs more CPU energy than sleeping
+    assert spin.component("cpu").energy_j > sleep.component("cpu").energy_j
+    assert meas.background_cpu_share is not None and 0.0 <= meas.background_cpu_share <= 1.0
+    assert "this process tree's CPU time" in meas.component("cpu").detail
+
+
+def test_measure_over_the_pipe_keeps_many_phase_intervals(proc_sampler: ProcessSampler) -> None:
+    root = Node("w")
+    t0 = time.monotonic()
+    node = root.child("p")
+    node.intervals = [(t0 + i * 1e-4, t0 + i * 1e-4 + 5e-5) for i in range(5000)]
+    end = t0 + 0.6
+    root.intervals = [(t0, end)]
+    time.sleep(max(end - time.monotonic(), 0) + 0.01)
+    meas = proc_sampler.measure(root, end, keep_timeline=False)
+    assert meas.phase("p").duration_s == pytest.approx(0.25)
+    assert meas.duration_s == pytest.approx(0.6)
+
+
+def test_the_sampler_process_ends_with_its_parent_even_on_sigkill() -> None:
+    code = textwrap.dedent(
+        """
+        import os, sys, time
+        from wattsup.meter import Meter, shared_sampler
+        s, _ = shared_sampler()
+        print(s.pid, flush=True)
+        with Meter(sync=None):
+            time.sleep(60)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        sampler_pid = int(child.stdout.readline())
+        assert psutil.pid_exists(sampler_pid)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        assert wait_gone([sampler_pid], 10) == [], "the sampler process outlived the measured process"
+    finally:
+        child.kill()
+
+
+def test_ctrl_c_does_not_take_the_sampler_away(proc_sampler: ProcessSampler) -> None:
+    assert proc_sampler.pid is not None
+    os.kill(proc_sampler.pid, signal.SIGINT)
+    time.sleep(0.3)
+    assert proc_sampler.running
+    t = time.monotonic()
+    root = Node("w", intervals=[(t, t + 0.05)])
+    time.sleep(0.06)
+    assert proc_sampler.measure(root, t + 0.05, False).duration_s == pytest.approx(0.05)
+
+
+def test_a_forked_child_meters_with_a_sampler_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(meter, "_shared", None)
+    monkeypatch.setattr(meter, "_shared_sources", None)
+    parent_sampler, _ = meter.shared_sampler()
+    assert isinstance(parent_sampler, ProcessSampler)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its own sampler, the parent's untouched
+        os.close(r)
+        try:
+            with Meter(sync=None) as m:
+                time.sleep(0.05)
+            ok = m.measurement is not None and m.sampler is not parent_sampler
+            os.write(w, b"1" if ok and m.measurement.total_energy_j > 0 else b"0")
+        finally:
+            os._exit(0)
+    os.close(w)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(r, 1) == b"1" and os.waitstatus_to_exitcode(status) == 0
+    os.close(r)
+    with Meter(sync=None) as m:  # the parent's sampler still answers
+        time.sleep(0.01)
+    assert m.sampler is parent_sampler and parent_sampler.running
+    parent_sampler.stop()
+
+
+def test_the_thread_sampler_can_be_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wattsup.meter.sampler import Sampler
+
+    monkeypatch.setenv("WATTSUP_SAMPLER", "thread")
+    monkeypatch.setattr(meter, "_shared", None)
+    monkeypatch.setattr(meter, "_shared_sources", None)
+    s, _ = meter.shared_sampler()
+    try:
+        assert isinstance(s, Sampler)
+    finally:
+        s.stop()
+    monkeypatch.setenv("WATTSUP_SAMPLER", "fibre")
+    monkeypatch.setattr(meter, "_shared", None)
+    with pytest.raises(Exception, match="WATTSUP_SAMPLER must be"):
+        meter.shared_sampler()
