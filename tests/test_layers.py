@@ -41,6 +41,7 @@ above them; ``""`` is the ``wattsup`` package itself, a facade over the meter,
 whose ``__version__`` any layer reads. serving stands beside bench: it uses bench's model catalog and
 nothing below it uses serving."""
 
+
 def package_of(module: str) -> str:
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slot_fakes import gpu_record
-from sweep_helpers import seeds_sweep
-from tests.sensors.fake_nvml import FakeGpu, FakeNvml, fake_nvml_factory
 
+from tests.fakes.nvml import FakeGpu, FakeNvml, fake_nvml_factory
+from tests.fakes.slot_entries import gpu_record
+from tests.support.processes import python_path
+from tests.sweep.attempts import seeds_sweep
 from wattsup.cli import main
 from wattsup.errors import InvalidInput
 from wattsup.records import Provenance, RunConfig, RunRecord
@@ -269,13 +270,13 @@ def test_isolated_runs_on_two_gpus_run_at_the_same_time(tmp_path: Path) -> None:
     markers = tmp_path / "markers"
     markers.mkdir()
     env = {
-        "PYTHONPATH": str(Path(__file__).parent),
+        "PYTHONPATH": python_path(),
         "WATTSUP_TEST_MARKERS": str(markers),
         "WATTSUP_TEST_RENDEZVOUS": "2",
     }
     f = tmp_path / "sweep.yaml"
     f.write_text(seeds_sweep(2, device="cuda"), encoding="utf-8")
-    options = RunOptions(retries=0, entry="slot_fakes:rendezvous", env=env, timeout_s=300)
+    options = RunOptions(retries=0, entry="tests.fakes.slot_entries:rendezvous", env=env, timeout_s=300)
     with Store.open(str(tmp_path / "runs.db")) as store:
         plan = plan_sweep(load_sweep(f), store)
         result = run_local(plan, store, options, NullReporter(), gpus=GPUS[:2])
