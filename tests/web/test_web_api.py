@@ -346,6 +346,8 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
         "/api/label",
         "/api/label.svg",
         "/api/label.png",
+        "/api/figures/{name}",
+        "/api/serving",
     } == paths
     docs = client.get("/api/docs")
     assert docs.status_code == 200
