@@ -10,12 +10,15 @@ Unknown figures are ``None``, never 0.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from wattsup.analysis.serving import ServingAnalysis, ServingPoint, serving_analysis, serving_points
 from wattsup.results import Store
+
+if TYPE_CHECKING:
+    from wattsup.serving.results import LevelResult
 
 
 class _Out(BaseModel):
@@ -68,19 +71,19 @@ def _per_request_wh(life_cycle: Mapping[str, Any] | None, boundary: str) -> floa
     return _number(per_request.get("energy_wh")) if isinstance(per_request, dict) else None
 
 
-def _levels_of(store: Store, run_ids: Iterable[str]) -> dict[tuple[str, str], Any]:
+def _levels_of(store: Store, run_ids: Iterable[str]) -> dict[tuple[str, str], LevelResult]:
     """The stored levels of these runs, by run id and level label."""
     from wattsup.results.serving_table import get_serving
     from wattsup.serving.results import ServingResult
 
-    out: dict[tuple[str, str], Any] = {}
+    out: dict[tuple[str, str], LevelResult] = {}
     for run_id in run_ids:
         result = ServingResult.model_validate_json(get_serving(store, run_id).result_json)
         out.update({(run_id, lv.level.label): lv for lv in result.levels})
     return out
 
 
-def _row(p: ServingPoint, stored: Any, on_front: bool) -> ServingLevel:
+def _row(p: ServingPoint, stored: LevelResult | None, on_front: bool) -> ServingLevel:
     life_cycle = stored.life_cycle if stored is not None else None
     return ServingLevel(
         run_id=p.run_id,
