@@ -38,6 +38,7 @@ for _name, _folder in (
     ("analysis_factories", "analysis"),
     ("results_factories", "results"),
     ("web_factories", "web"),
+    ("web_serving", "web"),
     ("fake_powercap", "sensors"),
 ):
     _load(_name, TESTS / _folder / f"{_name}.py")
