@@ -83,18 +83,15 @@ def _levels_of(store: Store, run_ids: Iterable[str]) -> dict[tuple[str, str], Le
     return out
 
 
+_AS_STORED = {"run_id", "model", "engine", "kind", "value", "j_per_token", "j_per_token_bound", "method"}
+"""The fields a table row takes from the analysis's point as they are."""
+
+
 def _row(p: ServingPoint, stored: LevelResult | None, on_front: bool) -> ServingLevel:
     life_cycle = stored.life_cycle if stored is not None else None
     return ServingLevel(
-        run_id=p.run_id,
-        model=p.model,
-        engine=p.engine,
-        kind=p.kind,
-        value=p.value,
+        **p.model_dump(include=_AS_STORED),
         level=p.label,
-        j_per_token=p.j_per_token,
-        j_per_token_bound=p.j_per_token_bound,
-        method=p.method,
         modelled=p.modelled,
         tokens_per_s=p.tokens_per_s,
         ttft_p50_ms=_ms(p.ttft_p50_s),
