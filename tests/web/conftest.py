@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from web_factories import study_records
+from web_serving import fill, serving_results
 
 from wattsup.results import Store
 from wattsup.web import create_app
@@ -67,10 +68,15 @@ def _url(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def study_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """The study's runs in a store (a SQLite file, or a database on the PostgreSQL server)."""
+    """The study's runs in a store (a SQLite file, or a database on the PostgreSQL server), with serving
+    runs stored through the serving store's API."""
+    from wattsup.serving.store import save_result
+
     for url in _url(request, tmp_path_factory.mktemp("study")):
         with Store.open(url) as store:
             store.add_many(study_records())
+            for r in serving_results():
+                save_result(r, url)
             yield store
 
 
@@ -112,8 +118,8 @@ _MAIN = "import sys; from wattsup.cli import main; sys.exit(main())"
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``wattsup dashboard`` over a SQLite store of the study, in a process of its own on a free
-    loopback port; its base URL."""
+    """``wattsup dashboard`` over a SQLite store of the study (and serving runs), in a process of its own on
+    a free loopback port; its base URL."""
     import subprocess
     import sys
     import time
@@ -123,6 +129,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = folder / "runs.db"
     with Store.open(str(db)) as store:
         store.add_many(study_records())
+    fill(db)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "WATTSUP_DB"}
     log = (folder / "server.log").open("w")

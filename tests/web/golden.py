@@ -77,6 +77,8 @@ PAGES: dict[str, str] = {
     "&utilization=0.5&queries_per_day=5000&years=2&training_kwh=1000&finetune_kwh=10"
     "&gpu=NVIDIA+A100-SXM4-80GB",
     "lifecycle-kwh": "/lifecycle?kwh_per_1k=0.5&region=US-CA",
+    "serving": "/serving",
+    "serving-model-tpot": "/serving?serving_model=org/small&latency=tpot",
     "label": "/label",
     "label-model": "/label?task=text-classification&model=gpt2&component=gpu",
     "label-evil": f"/label?task=text-classification&model={quote(EVIL)}",
@@ -99,6 +101,7 @@ EMPTY_PAGES: dict[str, str] = {
     "empty-runs": "/runs",
     "empty-compare": "/compare",
     "empty-lifecycle": "/lifecycle",
+    "empty-serving": "/serving",
     "empty-label": "/label",
 }
 """Pages of a store with no runs."""

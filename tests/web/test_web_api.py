@@ -346,6 +346,8 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
         "/api/label",
         "/api/label.svg",
         "/api/label.png",
+        "/api/figures/{name}",
+        "/api/serving",
     } == paths
     docs = client.get("/api/docs")
     assert docs.status_code == 200
@@ -379,3 +381,70 @@ def test_lifecycle_takes_every_footprint_input(client: TestClient) -> None:
         1.5 * base["inference_operational_kg"], rel=1e-6
     )
     assert networked["inference_embodied_kg"] == pytest.approx(base["inference_embodied_kg"], rel=1e-6)
+
+
+# ---------------------------------------------------------------- figures
+
+
+def test_every_figure_is_served_as_plotly_json(client: TestClient, study_store: Store) -> None:
+    from wattsup import figures
+    from wattsup.figures import FigureQuery
+
+    sel = {"task": "text-classification", "component": "gpu"}
+    query = FigureQuery(study_store, Selection(task=["text-classification"]), Metric(component="gpu"))
+    for name in ("energy_by_task", "energy_vs_params", "phases", "output_length"):
+        assert ok(client, f"/api/figures/{name}", **sel)["figure"] == figures.figure_json(name, query), name
+    study = ok(client, "/api/figures/energy_by_task")["figure"]
+    assert [t["name"] for t in study["data"]] == ["task-specific", "zero-shot", "mean over models"]
+    # a model id goes as it is: plotly.js shows a tag it does not know as text (the browser tests check)
+    assert any(EVIL in text for t in study["data"] for text in t.get("text") or [])
+    none = ok(client, "/api/figures/multi_vs_task", task="image-classification")
+    assert none == {
+        "name": "multi_vs_task",
+        "figure": None,
+        "message": "No task has runs in both modes in this selection.",
+    }
+
+
+def test_the_life_cycle_figure_draws_the_calculator_s_inputs(client: TestClient) -> None:
+    def bars(**params: Any) -> dict[str, list[float | None]]:
+        fig = ok(client, "/api/figures/lifecycle", task="summarization", **params)["figure"]
+        return {t["name"]: t["y"] for t in fig["data"]}
+
+    base = ok(client, "/api/lifecycle", task="summarization")
+    assert bars()["operational"] == [None, pytest.approx(base["inference_operational_kg"])]
+    networked = ok(client, "/api/lifecycle", task="summarization", network_share=0.5)
+    assert bars(network_share=0.5)["operational"][1] == pytest.approx(networked["inference_operational_kg"])
+    assert bars(training_kwh=1000)["operational"][0] is not None
+
+
+def test_the_dashboard_s_own_figures(client: TestClient) -> None:
+    timeline = ok(client, "/api/figures/timeline", run=run_id_of(TIMELINE_MODEL))["figure"]
+    assert [t["name"] for t in timeline["data"]][:2] == ["rep 0 · gpu:0", "rep 0 · cpu"]
+    quiet = ok(client, "/api/figures/timeline", run=run_id_of("gpt2"))
+    assert quiet["figure"] is None and "Meter(timeline=True)" in quiet["message"]
+    models = ok(client, "/api/figures/compare_models", model=["gpt2", "t5-small"])["figure"]
+    assert [t["name"] for t in models["data"]] == ["gpt2", "t5-small"]
+    runs = [run_id_of(TIMELINE_MODEL), run_id_of("google/vit-base-patch16-224")]
+    compared = ok(client, "/api/figures/compare_runs", run=runs)["figure"]
+    assert [t["x"][0] for t in compared["data"]] == ["whole window"] * 2
+    assert client.get("/api/figures/compare_runs", params={"run": runs[:1]}).status_code == 422
+    assert client.get("/api/figures/timeline").json()["message"].startswith("run: the timeline is of one run")
+
+
+def test_an_unknown_figure_is_404_with_the_names(client: TestClient) -> None:
+    r = client.get("/api/figures/energy_by_tsak")
+    assert r.status_code == 404
+    message = r.json()["message"]
+    assert "did you mean 'energy_by_task'" in message
+    assert "serving_pareto" in message and "timeline" in message
+    assert client.get("/api/figures/Bad-Name").status_code == 422
+
+
+def test_figures_are_kept_by_the_web_cache(study_store: Store) -> None:
+    app = create_app(study_store, allowed_hosts=["testserver"])
+    client = TestClient(app)
+    before = len(app.state.ask.memo)
+    first = ok(client, "/api/figures/energy_vs_params")
+    assert len(app.state.ask.memo) > before
+    assert ok(client, "/api/figures/energy_vs_params") == first

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import pytest
 from web_factories import EVIL, TIMELINE_MODEL, run_id_of
+from web_serving import HOSTILE
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -153,6 +154,8 @@ PAGES = [
         f"/compare?run={run_id_of('microsoft/resnet-50')}&run={run_id_of('google/vit-base-patch16-224')}",
     ),
     ("lifecycle", "/lifecycle?task=summarization&training_kwh=50000"),
+    ("serving", "/serving"),
+    ("serving-tpot", "/serving?latency=tpot"),
     ("label", "/label?task=image-classification&model=microsoft/resnet-50"),
     ("api", "/api/docs"),
 ]
@@ -167,6 +170,11 @@ def test_page_loads_clean(tab: Tab, name: str, path: str) -> None:
     drawn = tab.page.locator(".js-plotly-plot").count()
     expected = tab.page.locator(".chart[data-src]:not([data-src=''])").count() + (name == "lifecycle")
     assert drawn == expected, name
+    # each chart is the server's figure, rendered: a plotly SVG in every one
+    charts = tab.page.locator(".chart")
+    assert charts.count() == expected, name
+    for i in range(expected):
+        assert charts.nth(i).locator("svg.main-svg").count() >= 1, (name, i)
     tab.screenshot(name)
     tab.clean()
 
@@ -289,13 +297,14 @@ def test_a_hostile_model_id_stays_text(tab: Tab) -> None:
     ):
         tab.open(path)
         assert tab.page.get_by_text(EVIL, exact=True).count() >= 1, path
-    # and in the study figure's hover text, shown for that model's point
+    # and in the study figure's hover text (the server's figure; plotly.js shows a tag it does not know as
+    # text), shown for that model's point
     tab.open("/study")
     shown = tab.page.evaluate(
         """() => {
           const gd = document.querySelector('.js-plotly-plot');
           for (const [curve, trace] of gd.data.entries()) {
-            const point = (trace.customdata || []).findIndex(c => String(c[0]).includes('&lt;script'));
+            const point = (trace.text || []).findIndex(t => String(t).includes('<script'));
             if (point >= 0) {
               Plotly.Fx.hover(gd, [{curveNumber: curve, pointNumber: point}]);
               return document.querySelector('.hoverlayer').textContent;
@@ -306,6 +315,10 @@ def test_a_hostile_model_id_stays_text(tab: Tab) -> None:
     )
     assert shown is not None and EVIL in shown
     assert tab.page.locator(".js-plotly-plot script").count() == 0
+    tab.open("/serving")  # a served model's name in the menu, the table and the figures' legends
+    assert tab.page.get_by_text(HOSTILE, exact=True).count() >= 2
+    assert HOSTILE in (tab.page.locator("#serving_pareto .legend").text_content() or "")
+    assert tab.page.locator("#main img").count() == 0
     tab.clean()
 
 
@@ -322,6 +335,30 @@ def test_label_downloads(tab: Tab, tmp_path: Path) -> None:
         saved = tmp_path / download.suggested_filename
         download.save_as(str(saved))
         assert saved.read_bytes().startswith(start)
+    tab.clean()
+
+
+def test_an_empty_figure_says_why(tab: Tab) -> None:
+    tab.open("/modes?task=image-classification")
+    chart = tab.page.locator(".chart[data-src]")
+    assert chart.get_attribute("data-state") == "empty"
+    assert chart.inner_text() == "No task has runs in both modes in this selection."
+    tab.clean()
+
+
+def test_the_serving_page_draws_its_figures_and_filters(tab: Tab) -> None:
+    tab.open("/serving")
+    assert len(rows(tab, "#serving-levels")) == 9
+    assert tab.page.locator("#serving_energy_vs_concurrency .scatterlayer .trace").count() == 3
+    with tab.page.expect_navigation():
+        tab.page.select_option("select[name=serving_model]", "org/small")
+    tab.wait_for_charts()
+    assert "serving_model=org%2Fsmall" in tab.page.url
+    assert {r[0] for r in rows(tab, "#serving-levels")} == {"org/small"}
+    states = tab.page.eval_on_selector_all(".chart[data-src]", "cs => cs.map(c => c.dataset.state)")
+    assert states == ["ready", "empty", "ready", "empty"]  # no rate sweep, no second model at equal load
+    assert "arrival rate" in tab.page.locator("#serving_energy_vs_rate .chart").inner_text()
+    tab.screenshot("serving-one-model")
     tab.clean()
 
 

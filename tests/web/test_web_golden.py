@@ -12,6 +12,7 @@ from conftest import HOSTS
 from fastapi.testclient import TestClient
 from golden import EMPTY_PAGES, PAGES, golden_path, normalise
 from web_factories import study_records
+from web_serving import fill
 
 from wattsup.results import Store
 from wattsup.web import create_app
@@ -21,9 +22,11 @@ WRITE = os.environ.get("WATTSUP_WRITE_GOLDEN", "") == "1"
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
-    """The dashboard over the study's runs in a SQLite file, and the store's location."""
-    with Store.open(str(tmp_path_factory.mktemp("golden") / "runs.db")) as store:
+    """The dashboard over the study's runs (and serving runs) in a SQLite file, and the store's location."""
+    db = tmp_path_factory.mktemp("golden") / "runs.db"
+    with Store.open(str(db)) as store:
         store.add_many(study_records())
+        fill(db)
         with TestClient(create_app(store, allowed_hosts=HOSTS, cache_s=0)) as client:
             yield client, store.location
 

@@ -1,7 +1,7 @@
 """The dashboard (``wattsup dashboard``): a read-only FastAPI app over a results store, with pages
-(leaderboards, the study's figures, runs, comparisons, the life-cycle calculator, energy labels) and
-the JSON API under ``/api/`` they are drawn from. Fully offline: plotly.js and the stylesheet are
-served from the installed packages.
+(leaderboards, the study's figures, runs, comparisons, the life-cycle calculator, serving runs, energy
+labels) and the JSON API under ``/api/`` they are drawn from. Fully offline: plotly.js and the
+stylesheet are served from the installed packages.
 
 Thin by design: every figure comes from :mod:`wattsup.analysis`, :mod:`wattsup.results` and
 :mod:`wattsup.carbon`; this package validates requests, calls them and renders the answers.

@@ -29,7 +29,7 @@ from wattsup.analysis.types import (
     TaskSummary,
 )
 from wattsup.errors import InvalidInput
-from wattsup.web import views
+from wattsup.web import charts, views
 from wattsup.web.cache import Ask
 from wattsup.web.params import (
     MAX_COMPARE,
@@ -41,9 +41,11 @@ from wattsup.web.params import (
     Opt,
     RunId,
     SelectionDep,
+    ServingDep,
     kept,
     many,
 )
+from wattsup.web.serving import ServingTable, serving_table
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -233,6 +235,42 @@ def regions() -> list[views.Region]:
 @router.get("/gpus", response_model=list[views.Gpu], summary="GPUs of the embodied-carbon catalog")
 def gpus() -> list[views.Gpu]:
     return views.gpus()
+
+
+# ---------------------------------------------------------------- figures and serving
+
+
+FigureName = Annotated[
+    str, PathParam(max_length=64, pattern=r"^[a-z_]+$", description="the figure's name (an unknown one: 404)")
+]
+
+
+@router.get(
+    "/figures/{name}",
+    response_model=charts.FigureAnswer,
+    summary="One figure as plotly JSON (figure: null and a message when there is nothing to draw)",
+)
+def figure(
+    ask: AskDep,
+    name: FigureName,
+    selection: SelectionDep,
+    metric: MetricDep,
+    lifecycle: LifecycleDep,
+    serving: ServingDep,
+    run: Annotated[
+        list[RunId] | None,
+        Query(max_length=MAX_COMPARE, description="run ids: the timeline's one, the comparison's"),
+    ] = None,
+) -> charts.FigureAnswer:
+    args = charts.FigureArgs(
+        selection, metric, serving, tuple(run or ()), lifecycle if name == "lifecycle" else None
+    )
+    return ask(charts.figure_answer, name, args)
+
+
+@router.get("/serving", response_model=ServingTable, summary="The stored serving runs' load levels")
+def serving(ask: AskDep, view: ServingDep) -> ServingTable:
+    return ask(serving_table, view.serving_model, view.latency)
 
 
 # ---------------------------------------------------------------- labels

@@ -17,9 +17,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from fastapi import Depends, Query
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 
+from wattsup.analysis.serving import Latency
 from wattsup.analysis.types import MAX_TEXT, MAX_VALUES, Metric, Selection, Text
 from wattsup.carbon.inputs import FootprintInput
 from wattsup.params import build, field_infos, is_many, members, offered, param, plain, unit_of
@@ -244,3 +252,19 @@ LIFECYCLE_LIMITS = {
 
 lifecycle_params = query_dependency(LifecycleParams, limits=LIFECYCLE_LIMITS, name="lifecycle_params")
 LifecycleDep = Annotated[LifecycleParams, Depends(lifecycle_params)]
+
+# ---------------------------------------------------------------- the serving page and figures
+
+
+class ServingParams(BaseModel):
+    """Which serving runs the serving page and figures show: one model's, or every model's; and the
+    latency of the latency–energy Pareto front."""
+
+    model_config = ConfigDict(frozen=True)
+
+    serving_model: Text | None = param(None, "The served model (default: every model).")
+    latency: Latency = param("ttft", "The Pareto front's latency: ttft (first token) or tpot (per token).")
+
+
+serving_params = query_dependency(ServingParams, name="serving_params")
+ServingDep = Annotated[ServingParams, Depends(serving_params)]

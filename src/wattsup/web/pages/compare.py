@@ -46,7 +46,7 @@ def compare(
     ask = ask_of(request)
     if run and len(run) >= 2:
         cmp = ask(analysis.compare_runs, tuple(run), metric)
-        src = url("/api/compare/runs", [("run", r) for r in run] + query(request, ("run",)))
+        src = url("/api/figures/compare_runs", [("run", r) for r in run] + query(request, ("run",)))
         return page("compare_runs.html", v=Runs(cmp, src), location=ask.store.location)
     models = [selection.model] if isinstance(selection.model, str) else list(selection.model or [])
     if len(models) > MAX_COMPARE:
@@ -58,6 +58,6 @@ def compare(
         models=models,
         runs_given=bool(run),
         comparison=ask(views.compare_models, tuple(models), selection, metric) if len(models) >= 2 else None,
-        src=data_src("/api/compare/models", request, ("run",)),
+        src=data_src("/api/figures/compare_models", request, ("run",)),
     )
     return page("compare_models.html", v=v, location=ask.store.location)

@@ -33,6 +33,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("runs", "/runs", "Runs"),
     ("compare", "/compare", "Compare"),
     ("lifecycle", "/lifecycle", "Life cycle"),
+    ("serving", "/serving", "Serving"),
     ("label", "/label", "Energy label"),
     ("api", "/api/docs", "API"),
 )

@@ -1,5 +1,6 @@
 """The study's pages: the overview, energy by task, energy against parameters and multi-purpose against
-task-specific models. Each calls the same analysis as its API endpoint; charts draw from that endpoint."""
+task-specific models. Each calls the same analysis as its API endpoint; charts draw their figure from
+``/api/figures/``."""
 
 from __future__ import annotations
 
@@ -66,16 +67,16 @@ def _figure(
 @router.get("/study", response_class=HTMLResponse)
 def study(request: Request, selection: SelectionDep, metric: MetricDep) -> HTMLResponse:
     tasks = ask_of(request)(analysis.study_figure, selection, metric)
-    return _figure(request, "study.html", "/api/study", tasks, selection, metric)
+    return _figure(request, "study.html", "/api/figures/energy_by_task", tasks, selection, metric)
 
 
 @router.get("/params", response_class=HTMLResponse)
 def params_page(request: Request, selection: SelectionDep, metric: MetricDep) -> HTMLResponse:
     fits = ask_of(request)(analysis.energy_vs_params, selection, metric)
-    return _figure(request, "params.html", "/api/energy-vs-params", fits, selection, metric)
+    return _figure(request, "params.html", "/api/figures/energy_vs_params", fits, selection, metric)
 
 
 @router.get("/modes", response_class=HTMLResponse)
 def modes(request: Request, selection: SelectionDep, metric: MetricDep) -> HTMLResponse:
     found = ask_of(request)(analysis.multi_vs_task, selection, metric)
-    return _figure(request, "modes.html", "/api/multi-vs-task", found, selection, metric)
+    return _figure(request, "modes.html", "/api/figures/multi_vs_task", found, selection, metric)
