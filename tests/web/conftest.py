@@ -70,7 +70,7 @@ def _url(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
 def study_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The study's runs in a store (a SQLite file, or a database on the PostgreSQL server), with serving
     runs stored through the serving store's API."""
-    from wattsup.serving.store import save_result
+    from wattsup.results.serving_store import save_result
 
     for url in _url(request, tmp_path_factory.mktemp("study")):
         with Store.open(url) as store:

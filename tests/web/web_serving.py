@@ -15,7 +15,7 @@ from wattsup.records import Provenance
 from wattsup.serving.engines.base import EngineInfo
 from wattsup.serving.load import LoadLevel
 from wattsup.serving.results import Figure, LatencyStats, LevelResult, ServingResult
-from wattsup.serving.store import save_result
+from wattsup.results.serving_store import save_result
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 TOKENS = 1000.0
