@@ -1,7 +1,8 @@
 """Fakes for the sweep's GPU slots: a record metered on the GPU a run was given, and a worker entry whose runs
 wait for each other (so a test sees them overlap without any timing).
 
-``rendezvous`` (entry ``tests.fakes.slot_entries:rendezvous``) writes ``$WATTSUP_TEST_MARKERS/<config hash>`` with the
+``rendezvous`` (entry ``tests.fakes.slot_entries:rendezvous``) writes
+``$WATTSUP_TEST_MARKERS/<config hash>`` with the
 ``CUDA_VISIBLE_DEVICES`` it inherited, then waits until ``$WATTSUP_TEST_RENDEZVOUS`` runs have written
 theirs: runs that could not overlap would wait forever, and fail after ``$WATTSUP_TEST_WAIT_S`` seconds."""
 

@@ -12,10 +12,10 @@ from typing import Any, Literal
 from wattsup.carbon.request import RequestInput, request_life_cycle
 from wattsup.meter.measurement import ComponentEnergy
 from wattsup.records import Provenance
+from wattsup.results.serving_store import save_result
 from wattsup.serving.engines.base import EngineInfo
 from wattsup.serving.load import LoadLevel
 from wattsup.serving.results import Figure, LatencyStats, LevelResult, ServingResult
-from wattsup.results.serving_store import save_result
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 TOKENS = 1000.0
