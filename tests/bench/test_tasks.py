@@ -181,3 +181,15 @@ def test_decode_is_generate_minus_prefill_and_the_extra_pass_leaves_the_totals()
     assert DECODE_NOTE in m.warnings
     nested = _m("inference", 10.0, 1.0, [_m("generate", 9.0, 0.9, [_m("prefill", 9.0, 0.9)])])
     assert derive_decode(nested) == nested  # one new token: generate is its prefill, nothing to derive
+
+
+def test_a_difference_below_zero_is_kept_at_zero_with_the_bound_that_covers_it() -> None:
+    """A prefill pass measured above its generate window (both within their bounds) gives no negative
+    decode energy: 0 J, a bound that reaches the difference, and a note saying so."""
+    raw = _m("inference", 30.0, 4.0, [_m("prefill", 12.0, 1.0), _m("generate", 10.0, 2.0)])
+    m = derive_decode(raw)
+    decode = m.phase("decode").component("gpu:0")
+    assert decode.energy_j == 0.0
+    assert decode.error_bound_j >= 2.0
+    assert "the difference was -2 J" in decode.detail
+    assert m.total_energy_j == pytest.approx(18.0)

@@ -71,9 +71,27 @@ class Node:
         self._by_name = {c.name: c for c in self.children}
 
 
-def _component(
-    tr: Track, intervals: list[tuple[float, float]], host: HostLoadTrack | None
-) -> ComponentEnergy:
+Shares = tuple[float, float] | None
+"""(tree share, background share) of a window's host CPU time, or None where not known."""
+
+
+def host_shares(
+    intervals: list[tuple[float, float]], host: HostLoadTrack | None, enclosing: Shares = None
+) -> Shares:
+    """(this process tree's share of the host's busy CPU time, the background share) over ``intervals``.
+    The host's load is read every second, so a window shorter than that cannot tell its own shares: it
+    takes its enclosing window's (a phase is apportioned as the window it lies in, so phases and windows
+    add up), and a window with no enclosing one has none (its whole figure is kept rather than risk
+    apportioning it away to nothing)."""
+    if host is None:
+        return None
+    if sum(b - a for a, b in intervals) < BUSY_MIN_WINDOW_S:
+        return enclosing
+    frac, bg = host.tree_fraction(intervals), host.background_share(intervals)
+    return None if frac is None or bg is None else (frac, bg)
+
+
+def _component(tr: Track, intervals: list[tuple[float, float]], shares: Shares) -> ComponentEnergy:
     ests: list[Estimate] = [tr.energy(a, b) for a, b in intervals]
     e = sum(x.energy_j for x in ests)
     bound = sum(x.systematic_j for x in ests) + math.sqrt(sum(x.random_j**2 for x in ests))
@@ -85,13 +103,7 @@ def _component(
     fills = sorted({x.fill_note for x in ests if x.fill_note})
     if fills:
         detail += "; partial: " + "; ".join(fills)
-    frac = bg = None
-    # the host's load is read every second: a shorter window cannot tell its share, and keeps the whole
-    # figure rather than risk apportioning it away to nothing
-    wall = sum(b - a for a, b in intervals)
-    if host is not None and (tr.apportion or tr.static_w) and wall >= BUSY_MIN_WINDOW_S:
-        frac = host.tree_fraction(intervals)
-        bg = host.background_share(intervals)
+    frac, bg = shares if shares is not None and (tr.apportion or tr.static_w) else (None, None)
     if frac is not None and bg is not None and bg > APPORTION_ABOVE:
         # the part of the figure that other processes share: the whole package (a RAPL counter), or the
         # power a modelled CPU or RAM draws whatever runs (idle power, all of the RAM model)
@@ -121,13 +133,16 @@ def build_measurement(
     notes: list[str],
     keep_timeline: bool,
     host: HostLoadTrack | None = None,
+    enclosing: Shares = None,
 ) -> Measurement:
     """The Measurement of ``node`` (and its phases) over the energy ``tracks``; ``host`` gives the
-    background CPU share of the window and apportions whole-package counters."""
+    background CPU share of the window and apportions whole-package counters (``enclosing``: the shares of
+    the window a phase lies in, for phases too short to have their own)."""
     intervals = node.intervals
     start = intervals[0][0]
     duration = sum(b - a for a, b in intervals)
-    comps = [_component(t, intervals, host) for t in tracks]
+    shares = host_shares(intervals, host, enclosing)
+    comps = [_component(t, intervals, shares) for t in tracks]
     timeline = None
     if keep_timeline and len(intervals) == 1:
         a, b = intervals[0]
@@ -137,7 +152,7 @@ def build_measurement(
         start_s=start,
         duration_s=duration,
         components=comps,
-        phases=[build_measurement(tracks, c, [], keep_timeline, host) for c in node.children],
+        phases=[build_measurement(tracks, c, [], keep_timeline, host, shares) for c in node.children],
         timeline=timeline,
         warnings=notes,
         background_cpu_share=host.background_share(intervals) if host is not None else None,

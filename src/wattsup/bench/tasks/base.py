@@ -263,13 +263,17 @@ def _minus(a: Measurement, b: Measurement, name: str, note: str) -> Measurement:
         if o is None:
             comps.append(c)
             continue
+        diff = c.energy_j - o.energy_j
+        # a difference of two measured figures can fall below zero within their bounds (a short pass
+        # measured high): the energy cannot, and the bound keeps what the difference said
+        said = f"{note}; the difference was {diff:.3g} J, within the bounds: 0 J kept" if diff < 0 else note
         comps.append(
             ComponentEnergy(
                 name=c.name,
-                energy_j=c.energy_j - o.energy_j,
+                energy_j=max(diff, 0.0),
                 method=c.method,
-                error_bound_j=c.error_bound_j + o.error_bound_j,
-                detail=f"{c.detail}; {note}".strip("; "),
+                error_bound_j=max(c.error_bound_j + o.error_bound_j, -diff),
+                detail=f"{c.detail}; {said}".strip("; "),
             )
         )
     return Measurement(
