@@ -15,7 +15,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import typer
 from pydantic.fields import FieldInfo
@@ -39,8 +39,9 @@ _SCALARS = (bool, int, float, str, Path)
 
 
 def cli_type(annotation: Any) -> Any:
-    """The type typer parses the option as: the scalar of the field; text for choices and timestamps
-    (the model reads and checks them); a list of text for a field of several values."""
+    """The type typer parses the option as: the scalar of the field; a whole number for choices of whole
+    numbers; text for other choices and timestamps (the model reads and checks them); a list of text for
+    a field of several values."""
     if is_many(annotation):
         return list[str] | None
     optional = type(None) in members(plain(annotation))
@@ -48,9 +49,15 @@ def cli_type(annotation: Any) -> Any:
     base: Any = str
     if len(kinds) == 1 and kinds[0] in _SCALARS:
         base = kinds[0]
+    elif len(kinds) == 1 and get_origin(kinds[0]) is Literal and all(_is_int(v) for v in get_args(kinds[0])):
+        base = int
     elif len(kinds) == 1 and kinds[0] is not datetime and get_origin(kinds[0]) is not Literal:
         raise TypeError(f"no command-line option for a field of type {annotation!r}")
     return base | None if optional else base
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def help_text(model: type[Any], name: str, info: FieldInfo) -> str:

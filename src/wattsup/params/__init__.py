@@ -51,10 +51,11 @@ def param(
     metavar: str | None = None,
     **constraints: Any,
 ) -> Any:
-    """A field: ``default``, help text, bounds (``ge``, ``gt``, ``le``, ``max_length`` ...; floats are finite
-    unless ``allow_inf_nan=True``), the unit, the flag (default ``--field-name``; a tuple gives aliases,
-    the first is the name errors use), whether the CLI offers it (``cli=False``: set by the command) and
-    the placeholder its help shows for the value (``metavar``, e.g. ``PATH``)."""
+    """A field: ``default`` (or ``default_factory=``), help text, bounds (``ge``, ``gt``, ``le``,
+    ``max_length`` ...; floats are finite unless ``allow_inf_nan=True``), the unit, the flag (default
+    ``--field-name``; a tuple gives aliases, the first is the name errors use), whether the CLI offers it
+    (``cli=False``: set by the command) and the placeholder its help shows for the value (``metavar``,
+    e.g. ``PATH``)."""
     extra: dict[str, Any] = {"cli": cli}
     if flag is not None:
         extra["flag"] = [flag] if isinstance(flag, str) else list(flag)
@@ -64,6 +65,8 @@ def param(
         extra["metavar"] = metavar
     if "ge" in constraints or "gt" in constraints or "le" in constraints or "lt" in constraints:
         constraints.setdefault("allow_inf_nan", False)
+    if constraints.get("default_factory") is not None:  # a default read when a model is made
+        return Field(description=description, json_schema_extra=extra, **constraints)
     return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
