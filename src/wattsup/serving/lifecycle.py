@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from pydantic import TypeAdapter
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from wattsup.carbon.grid import grid_intensity
@@ -37,13 +38,27 @@ class CarbonOptions:
     region: str | None = param(
         None, "Where it ran (e.g. FRA, gcp:europe-west1); default unknown: carbon unknown."
     )
-    market_intensity: float | None = param(None, "Contractual factor.", unit="gCO2e/kWh", ge=0)
+    market_intensity: float | None = param(
+        None, "Contractual factor.", unit="gCO2e/kWh", ge=0, serialization_alias="market_intensity_g_per_kwh"
+    )
     pue: float | None = param(None, "Data centre PUE (default: provider's).", ge=1)
-    wue: float | None = param(None, "On-site water per kWh of IT energy.", unit="L/kWh", ge=0)
-    water_intensity: float | None = param(None, "Off-site water per kWh of electricity.", unit="L/kWh", ge=0)
+    wue: float | None = param(
+        None, "On-site water per kWh of IT energy.", unit="L/kWh", ge=0, serialization_alias="wue_l_per_kwh"
+    )
+    water_intensity: float | None = param(
+        None,
+        "Off-site water per kWh of electricity.",
+        unit="L/kWh",
+        ge=0,
+        serialization_alias="water_intensity_l_per_kwh",
+    )
     lifetime_years: float | None = param(None, "Hardware lifetime for embodied carbon.", unit="years", gt=0)
     fleet_utilisation: float | None = param(
-        None, "Share (0-1] of the fleet's GPU time that serves load.", gt=0, le=1
+        None,
+        "Share (0-1] of the fleet's GPU time that serves load.",
+        gt=0,
+        le=1,
+        serialization_alias="fleet_utilization",
     )
 
     def validate(self) -> None:
@@ -53,16 +68,9 @@ class CarbonOptions:
             grid_intensity(self.region)
 
     def as_inputs(self) -> dict[str, Any]:
-        """The options under the names of :class:`~wattsup.carbon.request.RequestInput`, which takes them."""
-        return {
-            "region": self.region,
-            "market_intensity_g_per_kwh": self.market_intensity,
-            "pue": self.pue,
-            "wue_l_per_kwh": self.wue,
-            "water_intensity_l_per_kwh": self.water_intensity,
-            "lifetime_years": self.lifetime_years,
-            "fleet_utilization": self.fleet_utilisation,
-        }
+        """The options under the names of :class:`~wattsup.carbon.request.RequestInput`, which takes them
+        (each field's ``serialization_alias``)."""
+        return dict(_OPTIONS.dump_python(self, by_alias=True))
 
     def as_dict(self) -> dict[str, Any]:
         """As a serving result keeps them (``carbon_options``): the input names, fleet utilisation spelt as
@@ -70,6 +78,9 @@ class CarbonOptions:
         kept = self.as_inputs()
         kept["fleet_utilisation"] = kept.pop("fleet_utilization")
         return kept
+
+
+_OPTIONS = TypeAdapter(CarbonOptions)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ CSV files a path names."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,16 +99,7 @@ class ImportReport:
         return sum(self.skipped.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "files": self.files,
-            "rows": self.rows,
-            "runs": self.runs,
-            "added": self.added,
-            "merged": self.merged,
-            "unchanged": self.unchanged,
-            "skipped": dict(self.skipped),
-            "warnings": list(self.warnings),
-        }
+        return asdict(self)
 
 
 def check_options(options: ImportOptions) -> None:
