@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from wattsup.bench.inputs import find_profile, local_path, profile_for
 from wattsup.bench.models import check_local_tokenizer, resolve_model_source
 from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.zero_shot import FIELDS as ZERO_SHOT_FIELDS
 from wattsup.errors import InvalidInput, WattsupError, shorten
+from wattsup.params import ParamModel, param
 from wattsup.records import RunConfig, RunRecord, checked_config
 
 DTYPES = ("float32", "float16", "bfloat16")
@@ -25,6 +26,38 @@ MAX_REPS = 1_000
 MAX_WARMUP = 100_000
 LOAD_ALLOWANCE_S = 1800.0
 PER_INFERENCE_ALLOWANCE_S = 60.0
+
+
+class RunOptions(ParamModel):
+    """How a run measures, besides its task, model and dataset: the options of ``wattsup bench`` (and,
+    as overrides of a suite's, ``wattsup suite``), declared once. The settings no single field can check
+    (dtype and device names, the largest n and reps) are :func:`check_options`'s, which every
+    configuration passes, whatever made it."""
+
+    range_errors: ClassVar[bool] = True
+
+    n: int = param(1000, "Inferences per repetition.", flag="-n", ge=1)
+    batch_size: int = param(1, "Inferences per forward pass.", ge=1)
+    reps: int = param(3, "Metered repetitions.", ge=1)
+    warmup: int = param(10, "Unmetered inferences first.", ge=0)
+    weights: Literal["pretrained", "random"] = param(
+        "pretrained", "pretrained or random (catalog architecture, no download)."
+    )
+    device: str = param("cpu", "cpu, cuda or cuda:N.")
+    dtype: str = param("float32", "float32, float16 or bfloat16.")
+    seed: int = param(0, "Seed of every random generator of the run (inputs, random weights).")
+    max_new_tokens: int | None = param(
+        None, "Fixed output length (min = max, EOS off). Default: the task's.", ge=1
+    )
+    zero_shot: bool = param(
+        False, "Prompt a multi-purpose model for the task (automatic for catalog multi-purpose models)."
+    )
+    timeout: float | None = param(
+        None,
+        "Seconds before the run is stopped.",
+        unit="s",
+        gt=0,
+    )
 
 
 class DeviceUnavailable(WattsupError):
@@ -123,42 +156,28 @@ def make_config(
     task: str,
     model: str,
     dataset: str | None = None,
+    options: RunOptions | None = None,
     *,
-    n: int = 1000,
-    batch_size: int = 1,
-    reps: int = 3,
-    warmup: int = 10,
-    weights: str = "pretrained",
-    device: str = "cpu",
-    dtype: str = "float32",
-    seed: int = 0,
-    max_new_tokens: int | None = None,
-    zero_shot: bool = False,
     extra: dict[str, Any] | None = None,
     device_here: bool = True,
+    **fields: Any,
 ) -> RunConfig:
-    """A normalised, validated RunConfig (task aliases resolved, defaults filled in). ``extra``: the task's
+    """A normalised, validated RunConfig (task aliases resolved, defaults filled in) from ``options``, or
+    from ``fields`` (those of :class:`RunOptions`: ``n=10, weights="random"``, ...). ``extra``: the task's
     settings (:mod:`wattsup.records.settings`; its family's model is chosen from the task and mode).
     ``device_here``: check that this machine can use ``device`` (leave it off for a configuration meant for
     other machines)."""
     from wattsup.bench.protocol import normalise
 
+    opts = options if options is not None else RunOptions(**fields)
     cfg = checked_config(
         dict(
             task=get_task_info(task).name,
             model=model,
             dataset=dataset or "",
-            n=n,
-            batch_size=batch_size,
-            reps=reps,
-            warmup=warmup,
-            weights=weights,
-            device=device,
-            dtype=dtype,
-            seed=seed,
-            max_new_tokens=max_new_tokens,
-            mode="zero-shot" if zero_shot else "task-specific",
+            mode="zero-shot" if opts.zero_shot else "task-specific",
             extra=extra or {},
+            **opts.model_dump(exclude={"zero_shot", "timeout"}),
         )
     )
     cfg = normalise(cfg)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from wattsup.carbon._data import BOUNDS, Bound, default_value, opt_float, read_table
 from wattsup.errors import InvalidInput, NotFound, finite_number
+from wattsup.params import ParamModel, param
 
 MM2_PER_CM2 = 100.0
 MemoryKind = Literal["dram", "hbm", "gddr", "ssd", "hdd"]
@@ -36,17 +37,32 @@ class NodeParameters(BaseModel):
     source: str
 
 
-class FabParameters(BaseModel):
-    """Where and how a chip is made. Defaults are ACT's (Taiwan fab, 87.5% yield, 95% gas abatement)."""
+class FabParameters(ParamModel):
+    """Where and how a chip is made, each field declared once with its bounds and its ``wattsup
+    hardware`` flag. Defaults are ACT's (Taiwan fab, 87.5% yield, 95% gas abatement)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    fab_intensity_g_per_kwh: float = Field(
-        default_factory=lambda: default_value("fab_intensity_g_per_kwh"), ge=0
+    fab_intensity_g_per_kwh: float = param(
+        description="Parametric: fab grid (default: ACT's Taiwan grid).",
+        flag="--fab-intensity",
+        unit="gCO2e/kWh",
+        default_factory=lambda: default_value("fab_intensity_g_per_kwh"),
+        ge=0,
     )
-    yield_fraction: float = Field(default_factory=lambda: default_value("fab_yield"), gt=0, le=1)
-    abatement: Literal[95, 99] = 95
-    packaging_kg_per_ic: float = Field(default_factory=lambda: default_value("packaging_kg_per_ic"), ge=0)
+    yield_fraction: float = param(
+        description="Parametric: die yield in (0, 1] (default: ACT's 87.5%).",
+        flag="--yield",
+        default_factory=lambda: default_value("fab_yield"),
+        gt=0,
+        le=1,
+    )
+    abatement: Literal[95, 99] = param(95, "Parametric: fab gas abatement, 95 or 99 (%).")
+    packaging_kg_per_ic: float = param(
+        description="Packaging per die.",
+        unit="kgCO2e",
+        default_factory=lambda: default_value("packaging_kg_per_ic"),
+        ge=0,
+        cli=False,
+    )
 
 
 class Die(BaseModel):

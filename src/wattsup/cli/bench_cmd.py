@@ -9,16 +9,29 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from wattsup.bench.api import RunOptions
 from wattsup.cli import ui
+from wattsup.cli.params import bind
 from wattsup.cli.results_cmd import DbOption
 from wattsup.errors import InvalidInput
+from wattsup.params import build
 
 if TYPE_CHECKING:
     from wattsup.results import RunConfig, RunRecord, Store
 
 from wattsup.cli.bench_text import _print_run, _print_suite, _say_estimate, _say_plan
 
-WEIGHTS = ("pretrained", "random")
+BENCH_DEFAULTS = {"timeout": "Default: 30 min + 60 s per inference (warm-up + n × reps)."}
+"""The run options whose default ``wattsup bench`` works out, with the sentence its help adds."""
+
+SUITE_DEFAULTS = {
+    "device": "Default: cuda if torch sees a GPU, else cpu (quick); cuda (paper).",
+    "weights": "Default: random for quick, pretrained for paper.",
+    "n": "Default: the suite's.",
+    "reps": "Default: the suite's.",
+    "timeout": "Default: the suite's, per run.",
+}
+"""The run options ``wattsup suite`` offers, overriding the suite's own values when given."""
 
 
 def register(app: typer.Typer) -> None:
@@ -75,39 +88,6 @@ DatasetOpt = Annotated[
     ),
 ]
 
-NOpt = Annotated[int, typer.Option("-n", help="Inferences per repetition.", min=1)]
-
-BatchSizeOpt = Annotated[int, typer.Option("--batch-size", min=1)]
-
-RepsOpt = Annotated[int, typer.Option("--reps", min=1, help="Metered repetitions.")]
-
-WarmupOpt = Annotated[int, typer.Option("--warmup", min=0, help="Unmetered inferences first.")]
-
-WeightsOpt = Annotated[
-    str, typer.Option("--weights", help="pretrained or random (catalog architecture, no download).")
-]
-
-DeviceOpt = Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")]
-
-DtypeOpt = Annotated[str, typer.Option("--dtype", help="float32, float16 or bfloat16.")]
-
-SeedOpt = Annotated[int, typer.Option("--seed")]
-
-MaxNewTokensOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--max-new-tokens", min=1, help="Fixed output length (min = max, EOS off). Default: the task's."
-    ),
-]
-
-ZeroShotOpt = Annotated[
-    bool,
-    typer.Option(
-        "--zero-shot",
-        help="Prompt a multi-purpose model for the task (automatic for catalog multi-purpose models).",
-    ),
-]
-
 ColumnOpt = Annotated[
     list[str] | None,
     typer.Option("--column", help="FIELD=NAME: which column feeds a field (repeatable)."),
@@ -127,14 +107,6 @@ TokenizerOpt = Annotated[
     ),
 ]
 
-TimeoutOpt = Annotated[
-    float | None,
-    typer.Option(
-        "--timeout",
-        help="Seconds before the run is stopped. Default: 30 min + 60 s per inference (warm-up + n × reps).",
-    ),
-]
-
 NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record the run in the store.")]
 
 AsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the run as JSON.")]
@@ -145,19 +117,6 @@ NameOpt = Annotated[
 
 TasksOpt = Annotated[list[str] | None, typer.Option("--tasks", help="Only these tasks (repeatable).")]
 
-SuiteDeviceOpt = Annotated[
-    str | None,
-    typer.Option("--device", help="Default: cuda if torch sees a GPU, else cpu (quick); cuda (paper)."),
-]
-
-SuiteWeightsOpt = Annotated[
-    str | None, typer.Option("--weights", help="Default: random for quick, pretrained for paper.")
-]
-
-SuiteNOpt = Annotated[int | None, typer.Option("-n", min=1, help="Override the suite's n.")]
-
-SuiteRepsOpt = Annotated[int | None, typer.Option("--reps", min=1)]
-
 HubInputsOpt = Annotated[
     bool,
     typer.Option(
@@ -166,10 +125,6 @@ HubInputsOpt = Annotated[
 ]
 
 RegionOpt = Annotated[str, typer.Option("--region", help="Grid region for gCO2e (see 'wattsup grid').")]
-
-SuiteTimeoutOpt = Annotated[
-    float | None, typer.Option("--timeout", help="Seconds per run before it is stopped.")
-]
 
 AgainOpt = Annotated[
     bool,
@@ -195,55 +150,29 @@ def _extra(column: list[str] | None, trust_remote_code: bool, tokenizer: str | N
     return extra
 
 
+@bind("run", RunOptions, unset=BENCH_DEFAULTS)
 def bench_cmd(
     task: TaskOpt,
     model: ModelOpt,
+    run: RunOptions,
     dataset: DatasetOpt = None,
-    n: NOpt = 1000,
-    batch_size: BatchSizeOpt = 1,
-    reps: RepsOpt = 3,
-    warmup: WarmupOpt = 10,
-    weights: WeightsOpt = "pretrained",
-    device: DeviceOpt = "cpu",
-    dtype: DtypeOpt = "float32",
-    seed: SeedOpt = 0,
-    max_new_tokens: MaxNewTokensOpt = None,
-    zero_shot: ZeroShotOpt = False,
     column: ColumnOpt = None,
     trust_remote_code: TrustRemoteCodeOpt = False,
     tokenizer: TokenizerOpt = None,
-    timeout: TimeoutOpt = None,
     db: DbOption = None,
     no_store: NoStoreOpt = False,
     as_json: AsJsonOpt = False,
 ) -> None:
     """Measure the energy of N inferences of a model on a task, in a subprocess of its own."""
     from wattsup.bench import make_config, record_json
-    from wattsup.bench.api import check_timeout, default_timeout_s
+    from wattsup.bench.api import default_timeout_s
     from wattsup.bench.runner import run_isolated
     from wattsup.cli.progress import RunProgress, wanted
 
-    _check_choice("--weights", weights, WEIGHTS)
-    timeout = check_timeout(timeout)
     extra = _extra(column, trust_remote_code, tokenizer)
-    config = make_config(
-        task,
-        model,
-        dataset,
-        n=n,
-        batch_size=batch_size,
-        reps=reps,
-        warmup=warmup,
-        weights=weights,
-        device=device,
-        dtype=dtype,
-        seed=seed,
-        max_new_tokens=max_new_tokens,
-        zero_shot=zero_shot,
-        extra=extra,
-    )
+    config = make_config(task, model, dataset, run, extra=extra)
     console = ui.console()
-    timeout_s = timeout if timeout is not None else default_timeout_s(config)
+    timeout_s = run.timeout if run.timeout is not None else default_timeout_s(config)
     store = None if no_store else _open_store(db)
     try:
         if not as_json:
@@ -271,16 +200,13 @@ def bench_cmd(
         raise typer.Exit(1)
 
 
+@bind("run", RunOptions, include=SUITE_DEFAULTS, values=True, unset=SUITE_DEFAULTS)
 def suite_cmd(
     name: NameOpt,
+    run: dict[str, Any],
     tasks: TasksOpt = None,
-    device: SuiteDeviceOpt = None,
-    weights: SuiteWeightsOpt = None,
-    n: SuiteNOpt = None,
-    reps: SuiteRepsOpt = None,
     hub_inputs: HubInputsOpt = False,
     region: RegionOpt = "WORLD",
-    timeout: SuiteTimeoutOpt = None,
     again: AgainOpt = False,
     db: DbOption = None,
     as_json: SuiteAsJsonOpt = False,
@@ -288,29 +214,23 @@ def suite_cmd(
     """Run a named suite, resuming: configurations already completed in the store are skipped and their
     stored figures shown (say so with --again to measure them again)."""
     from wattsup.bench import record_json, suite_configs
-    from wattsup.bench.api import check_device, check_timeout, validate
+    from wattsup.bench.api import check_device, validate
     from wattsup.bench.protocol import normalise
     from wattsup.bench.runner import run_isolated
     from wattsup.bench.suites import SUITES
     from wattsup.carbon.grid import grid_intensity
     from wattsup.cli.progress import RunProgress, wanted
 
-    if weights is not None:
-        _check_choice("--weights", weights, WEIGHTS)
-    timeout = check_timeout(timeout)
+    opts: RunOptions = build(RunOptions, run)
+    overrides = {k: getattr(opts, k) for k in run if k != "timeout"}
     intensity = grid_intensity(region)
-    configs = [
-        normalise(c)
-        for c in suite_configs(
-            name, tasks, device=device, weights=weights, n=n, reps=reps, hub_inputs=hub_inputs
-        )
-    ]
+    configs = [normalise(c) for c in suite_configs(name, tasks, hub_inputs=hub_inputs, **overrides)]
     for c in configs:
         validate(c, device_here=False)
     for dev in sorted({c.device for c in configs}):
         check_device(dev)
     console = ui.console()
-    per_run_timeout = timeout if timeout is not None else float(SUITES[name]["timeout_s"])
+    per_run_timeout = opts.timeout if opts.timeout is not None else float(SUITES[name]["timeout_s"])
     results: list[tuple[RunConfig, dict[str, Any] | None, str]] = []
     unstored: list[str] = []
     with _open_store(db) as store:

@@ -8,8 +8,10 @@ from typing import Any
 
 import typer
 
+from wattsup.carbon.parametric import FabParameters
 from wattsup.cli import ui
 from wattsup.cli.footprint_cmd import footprint_cmd
+from wattsup.cli.params import bind
 from wattsup.errors import InvalidInput, finite_number
 from wattsup.format import kg as _kg
 
@@ -83,6 +85,7 @@ def grid_cmd(
 # ---------------------------------------------------------------- hardware
 
 
+@bind("fab", FabParameters)
 def hardware_cmd(
     name: str | None = typer.Argument(
         None, help="Catalog item or server archetype (H100, 8xH100-SXM, EPYC-9654, ...)."
@@ -96,18 +99,15 @@ def hardware_cmd(
     tdp_w: float | None = typer.Option(
         None, "--tdp-w", help="Parametric: add the board share for a GPU of this TDP."
     ),
-    fab_intensity: float | None = typer.Option(
-        None, "--fab-intensity", help="Parametric: fab grid, gCO2e/kWh."
-    ),
-    fab_yield: float | None = typer.Option(None, "--yield", help="Parametric: die yield in (0, 1]."),
-    abatement: int = typer.Option(95, "--abatement", help="Parametric: fab gas abatement, 95 or 99 (%)."),
+    *,
+    fab: FabParameters,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Embodied carbon of hardware: low, central and high values with sources, or a parametric estimate."""
     from wattsup.carbon import HardwareItem, lookup
 
     if dies is not None:
-        _parametric(dies, memory_gb, memory_type, tdp_w, fab_intensity, fab_yield, abatement, as_json)
+        _parametric(dies, memory_gb, memory_type, tdp_w, fab, as_json)
         return
     if list_all or name is None:
         _catalog(as_json)
@@ -123,32 +123,16 @@ def hardware_cmd(
 
 
 def _parametric(
-    dies: str,
-    memory_gb: float,
-    memory_type: str,
-    tdp_w: float | None,
-    fab_intensity: float | None,
-    fab_yield: float | None,
-    abatement: int,
-    as_json: bool,
+    dies: str, memory_gb: float, memory_type: str, tdp_w: float | None, fab: FabParameters, as_json: bool
 ) -> None:
-    from wattsup.carbon import FabParameters, estimate_device, parse_dies
+    from wattsup.carbon import estimate_device, parse_dies
 
-    if abatement not in (95, 99):
-        raise InvalidInput("--abatement", f"must be 95 or 99, got {abatement}")
-    fab_args: dict[str, Any] = {"abatement": abatement}
-    if fab_intensity is not None:
-        fab_args["fab_intensity_g_per_kwh"] = finite_number("--fab-intensity", fab_intensity, minimum=0)
-    if fab_yield is not None:
-        fab_args["yield_fraction"] = finite_number(
-            "--yield", fab_yield, minimum=0, strict_min=True, maximum=1
-        )
     est = estimate_device(
         parse_dies(dies),
         memory_gb=finite_number("--memory-gb", memory_gb, minimum=0),
         memory_type=memory_type,
         tdp_w=None if tdp_w is None else finite_number("--tdp-w", tdp_w, minimum=0),
-        fab=FabParameters(**fab_args),
+        fab=fab,
     )
     if as_json:
         _echo_json(est.model_dump(mode="json"))

@@ -4,15 +4,18 @@ into the store, through :mod:`wattsup.results.importers`."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from wattsup.cli.params import bind
 from wattsup.cli.results_cmd import DbOption
 from wattsup.errors import InvalidInput
+from wattsup.params import build
+from wattsup.results.importers import ImportOptions
 
 if TYPE_CHECKING:
-    from wattsup.results.importers import ImportOptions, ImportReport
+    from wattsup.results.importers import ImportReport
 from wattsup.cli.analysis_common import JsonOpt, ParamsOpt, _echo_json
 
 import_app = typer.Typer(
@@ -20,32 +23,6 @@ import_app = typer.Typer(
 )
 
 # ---------------------------------------------------------------- import
-
-
-def _import_options(
-    task: str | None,
-    dataset: str | None,
-    model: str | None,
-    inferences: int,
-    device: str | None,
-    gpu_method: str,
-    cpu_method: str,
-    params: Path | None,
-    lengths: list[Path] | None,
-) -> ImportOptions:
-    from wattsup.results.importers import ImportOptions, read_params
-
-    return ImportOptions(
-        task=task,
-        dataset=dataset,
-        model=model,
-        inferences=inferences,
-        device=device,
-        gpu_method=gpu_method,  # type: ignore[arg-type]
-        cpu_method=cpu_method,  # type: ignore[arg-type]
-        params=read_params(params) if params is not None else None,
-        lengths_paths=tuple(lengths or ()),
-    )
 
 
 def _print_import(report: ImportReport, location: str, as_json: bool, kind: str) -> None:
@@ -68,81 +45,31 @@ def _print_import(report: ImportReport, location: str, as_json: bool, kind: str)
         typer.echo(f"warning: {w}", err=True)
 
 
-_ImportTask = Annotated[
-    str | None, typer.Option("--task", help="The task of every run (default: from the file names).")
-]
-_ImportDataset = Annotated[
-    str | None,
-    typer.Option(
-        "--dataset", metavar="NAME", help="The dataset of every run (default: from the file names)."
-    ),
-]
-_ImportModel = Annotated[
-    str | None,
-    typer.Option("--model", help="The model of every run (default: project_name / the report's model)."),
-]
-_Inferences = Annotated[
-    int, typer.Option("--inferences", help="Inferences in each run's window (default: the protocol's 1,000).")
-]
-_Device = Annotated[
-    str | None,
-    typer.Option(
-        "--device",
-        help="What ran the inferences: cuda:0, cpu, ... Default: cuda:0 when the log shows a GPU, else cpu.",
-    ),
-]
-_GpuMethod = Annotated[
-    str,
-    typer.Option(
-        "--gpu-method",
-        help="How the GPU energy was obtained: counter (the default: CodeCarbon 2.x and 3.x read NVML's "
-        "total-energy counter), sampled (NVML power readings, for GPUs without the counter) or modeled.",
-    ),
-]
-_OptimumGpuMethod = Annotated[
-    str,
-    typer.Option(
-        "--gpu-method",
-        help="How the GPU energy was obtained: sampled (the default here), counter or modeled.",
-    ),
-]
-_CpuMethod = Annotated[
-    str,
-    typer.Option(
-        "--cpu-method",
-        help="How the CPU energy was obtained: modeled (CodeCarbon's TDP estimate) or counter (RAPL).",
-    ),
-]
-_Lengths = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--lengths", metavar="PATH", help="Output-length CSVs (Input, Output, model; the study's lengths/)."
-    ),
-]
+OPTIMUM_OPTIONS = ("task", "dataset", "model", "inferences", "gpu_method", "cpu_method")
+"""What an optimum-benchmark report does not say itself (it ran on ``cuda:0``)."""
+
+OPTIMUM_DEFAULTS = {
+    "gpu_method": "Default for optimum-benchmark reports: sampled (they integrate NVML power readings).",
+}
+"""The import option whose default differs for optimum-benchmark reports, with what its help adds."""
 
 
 @import_app.command("codecarbon")
+@bind("given", ImportOptions, values=True)
 def import_codecarbon_cmd(
     *,
     paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="CSV logs, or directories of them.")],
-    task: _ImportTask = None,
-    dataset: _ImportDataset = None,
-    model: _ImportModel = None,
-    inferences: _Inferences = 1000,
-    device: _Device = None,
-    gpu_method: _GpuMethod = "counter",
-    cpu_method: _CpuMethod = "modeled",
+    given: dict[str, Any],
     params: ParamsOpt = None,
-    lengths: _Lengths = None,
     db: DbOption = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import CodeCarbon CSV logs, plain or task mode (rows sharing a run_id are one run; task-mode rows
     become its phases). A directory imports every CSV in it."""
     from wattsup.results import Store
-    from wattsup.results.importers import import_codecarbon
+    from wattsup.results.importers import import_codecarbon, read_params
 
-    opts = _import_options(task, dataset, model, inferences, device, gpu_method, cpu_method, params, lengths)
+    opts = build(ImportOptions, {**given, "params": read_params(params) if params is not None else None})
     with Store.open(db) as store:
         report = import_codecarbon(store, paths, opts)
         location = store.location
@@ -184,6 +111,7 @@ def import_record_cmd(
 
 
 @import_app.command("optimum")
+@bind("given", ImportOptions, values=True, include=OPTIMUM_OPTIONS, unset=OPTIMUM_DEFAULTS)
 def import_optimum_cmd(
     *,
     paths: Annotated[
@@ -192,12 +120,7 @@ def import_optimum_cmd(
             metavar="PATH...", help="benchmark.json / benchmark_report.json files or directories."
         ),
     ],
-    task: _ImportTask = None,
-    dataset: _ImportDataset = None,
-    model: _ImportModel = None,
-    inferences: _Inferences = 1000,
-    gpu_method: _OptimumGpuMethod = "sampled",
-    cpu_method: _CpuMethod = "modeled",
+    given: dict[str, Any],
     db: DbOption = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -205,7 +128,7 @@ def import_optimum_cmd(
     from wattsup.results import Store
     from wattsup.results.importers import import_optimum
 
-    opts = _import_options(task, dataset, model, inferences, "cuda:0", gpu_method, cpu_method, None, None)
+    opts = build(ImportOptions, {"gpu_method": "sampled", **given, "device": "cuda:0"})
     with Store.open(db) as store:
         _, report = import_optimum(store, paths, opts)
         location = store.location

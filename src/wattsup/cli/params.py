@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import typer
 from pydantic.fields import FieldInfo
@@ -39,8 +39,9 @@ _SCALARS = (bool, int, float, str, Path)
 
 
 def cli_type(annotation: Any) -> Any:
-    """The type typer parses the option as: the scalar of the field; text for choices and timestamps
-    (the model reads and checks them); a list of text for a field of several values."""
+    """The type typer parses the option as: the scalar of the field; a whole number for choices of whole
+    numbers; text for other choices and timestamps (the model reads and checks them); a list of text for
+    a field of several values."""
     if is_many(annotation):
         return list[str] | None
     optional = type(None) in members(plain(annotation))
@@ -48,9 +49,15 @@ def cli_type(annotation: Any) -> Any:
     base: Any = str
     if len(kinds) == 1 and kinds[0] in _SCALARS:
         base = kinds[0]
+    elif len(kinds) == 1 and get_origin(kinds[0]) is Literal and all(_is_int(v) for v in get_args(kinds[0])):
+        base = int
     elif len(kinds) == 1 and kinds[0] is not datetime and get_origin(kinds[0]) is not Literal:
         raise TypeError(f"no command-line option for a field of type {annotation!r}")
     return base | None if optional else base
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def help_text(model: type[Any], name: str, info: FieldInfo) -> str:
@@ -88,25 +95,30 @@ def bound_fields(
     return [n for n in names if n not in set(exclude)]
 
 
-def options(model: type[Any], names: Sequence[str], prefix: str) -> list[inspect.Parameter]:
+def options(
+    model: type[Any], names: Sequence[str], prefix: str, unset: Mapping[str, str] | None = None
+) -> list[inspect.Parameter]:
     """One keyword-only typer option per field, named ``{prefix}__{field}`` (no clash with the
-    command's own parameters)."""
+    command's own parameters); a field in ``unset`` has no default (the command supplies its own) and
+    its help ends with ``unset``'s sentence saying what that default is."""
     infos = field_infos(model)
     out = []
     for name in names:
         info = infos[name]
+        own = (unset or {}).get(name)
         opt = typer.Option(
-            _default(info),
+            _default(info) if own is None else None,
             *flags_of(model, name),
-            help=help_text(model, name, info),
+            help=help_text(model, name, info) + ("" if own is None else f" {own}"),
             metavar=metavar_of(model, name),
         )
+        kind = cli_type(info.annotation)
         out.append(
             inspect.Parameter(
                 f"{prefix}__{name}",
                 inspect.Parameter.KEYWORD_ONLY,
                 default=opt,
-                annotation=cli_type(info.annotation),
+                annotation=kind if own is None else kind | None,
             )
         )
     return out
@@ -142,16 +154,18 @@ def bind(
     include: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
     values: bool = False,
+    unset: Mapping[str, str] | None = None,
 ) -> Callable[[F], F]:
     """Replace the command's parameter ``name`` by the options of ``model``'s fields; the command gets
     the model (``values=True``: the dict of the values given, for a command that adds its own before
-    building the model with :func:`wattsup.params.build`)."""
+    building the model with :func:`wattsup.params.build`). ``unset``: fields whose default the command
+    decides (``values=True`` leaves them out when not given), each with the sentence its help adds."""
     names = bound_fields(model, include, exclude)
 
     def decorate(func: F) -> F:
         own = _evaluated(func, name)
         at = [p.name for p in inspect.signature(func).parameters.values()].index(name)
-        params = [*own[:at], *options(model, names, name), *own[at:]]
+        params = [*own[:at], *options(model, names, name, unset), *own[at:]]
 
         @functools.wraps(func)
         def command(*args: Any, **kwargs: Any) -> Any:

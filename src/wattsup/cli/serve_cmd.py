@@ -7,7 +7,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from wattsup.cli import ui
+from wattsup.cli.params import bind
 from wattsup.cli.results_cmd import DbOption
+from wattsup.params import build
+from wattsup.serving.lifecycle import CarbonOptions
+from wattsup.serving.runner import ServeConfig
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -19,24 +23,6 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve_cmd)
 
 
-EngineOpt = Annotated[
-    str,
-    typer.Option("--engine", "-e", help="static (batching), continuous (batching), or http (a server)."),
-]
-
-ModelOpt = Annotated[
-    str | None,
-    typer.Option("--model", "-m", help="Catalog name, local folder or Hub id; for http, the served model."),
-]
-
-WeightsOpt = Annotated[str, typer.Option("--weights", help="random (catalog architecture) or pretrained.")]
-
-DeviceOpt = Annotated[str, typer.Option("--device", help="cpu, cuda or cuda:N.")]
-
-DtypeOpt = Annotated[str, typer.Option("--dtype", help="auto, float32, float16 or bfloat16.")]
-
-ProfileOpt = Annotated[str, typer.Option("--profile", help="chat, summarisation or reasoning.")]
-
 ConcurrencyOpt = Annotated[
     str | None,
     typer.Option("--concurrency", "-c", help="Closed-loop levels, e.g. 1,2,4,8 (batch sizes)."),
@@ -44,65 +30,6 @@ ConcurrencyOpt = Annotated[
 
 RateOpt = Annotated[
     str | None, typer.Option("--rate", help="Open-loop Poisson arrival rates per second, e.g. 0.5,1,2.")
-]
-
-RequestsOpt = Annotated[int, typer.Option("--requests", "-n", min=1, help="Requests per load level.")]
-
-SeedOpt = Annotated[int, typer.Option("--seed")]
-
-MaxInputTokensOpt = Annotated[
-    int | None, typer.Option("--max-input-tokens", min=1, help="Cap the profile's prompt lengths.")
-]
-
-MaxOutputTokensOpt = Annotated[
-    int | None, typer.Option("--max-output-tokens", min=1, help="Cap the profile's output lengths.")
-]
-
-BaseUrlOpt = Annotated[
-    str | None, typer.Option("--base-url", help="http engine: the server, e.g. http://127.0.0.1:8000")
-]
-
-ApiOpt = Annotated[str, typer.Option("--api", help="http engine: completions or chat.")]
-
-MaxBatchOpt = Annotated[int, typer.Option("--max-batch", min=1, help="static engine: largest batch.")]
-
-ReplicasOpt = Annotated[
-    int,
-    typer.Option(
-        "--replicas", min=1, help="static engine: one copy of the model per GPU (--device cuda: cuda:0 ...)."
-    ),
-]
-
-RegionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--region", help="Where it ran (e.g. FRA, gcp:europe-west1); default unknown: carbon unknown."
-    ),
-]
-
-MarketIntensityOpt = Annotated[
-    float | None, typer.Option("--market-intensity", help="Contractual factor, gCO2e/kWh.")
-]
-
-PueOpt = Annotated[float | None, typer.Option("--pue", help="Data centre PUE (default: provider's).")]
-
-WueOpt = Annotated[float | None, typer.Option("--wue", help="On-site water, L per kWh of IT energy.")]
-
-WaterIntensityOpt = Annotated[
-    float | None, typer.Option("--water-intensity", help="Off-site water, L per kWh of electricity.")
-]
-
-LifetimeYearsOpt = Annotated[
-    float | None, typer.Option("--lifetime-years", help="Hardware lifetime for embodied carbon.")
-]
-
-FleetUtilisationOpt = Annotated[
-    float | None,
-    typer.Option("--fleet-utilisation", help="Share (0-1] of the fleet's GPU time that serves load."),
-]
-
-IdleSecondsOpt = Annotated[
-    float, typer.Option("--idle-seconds", help="GPU idle power metered for this long before the load.")
 ]
 
 MlenergyOutOpt = Annotated[
@@ -119,31 +46,13 @@ NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record the 
 AsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (no progress display).")]
 
 
+@bind("carbon", CarbonOptions)
+@bind("cfg", ServeConfig, values=True)
 def serve_cmd(
-    engine: EngineOpt = "static",
-    model: ModelOpt = None,
-    weights: WeightsOpt = "random",
-    device: DeviceOpt = "cpu",
-    dtype: DtypeOpt = "auto",
-    profile: ProfileOpt = "chat",
+    cfg: dict[str, Any],
+    carbon: CarbonOptions,
     concurrency: ConcurrencyOpt = None,
     rate: RateOpt = None,
-    requests: RequestsOpt = 64,
-    seed: SeedOpt = 0,
-    max_input_tokens: MaxInputTokensOpt = None,
-    max_output_tokens: MaxOutputTokensOpt = None,
-    base_url: BaseUrlOpt = None,
-    api: ApiOpt = "completions",
-    max_batch: MaxBatchOpt = 256,
-    replicas: ReplicasOpt = 1,
-    region: RegionOpt = None,
-    market_intensity: MarketIntensityOpt = None,
-    pue: PueOpt = None,
-    wue: WueOpt = None,
-    water_intensity: WaterIntensityOpt = None,
-    lifetime_years: LifetimeYearsOpt = None,
-    fleet_utilisation: FleetUtilisationOpt = None,
-    idle_seconds: IdleSecondsOpt = 2.0,
     mlenergy_out: MlenergyOutOpt = None,
     db: DbOption = None,
     no_store: NoStoreOpt = False,
@@ -151,42 +60,15 @@ def serve_cmd(
 ) -> None:
     """Serve an LLM under load levels and measure J per output token, TTFT, TPOT and more per level."""
     from wattsup.results.serving_store import save_result
-    from wattsup.serving import ServeConfig, parse_levels, run_serving
-    from wattsup.serving.lifecycle import CarbonOptions
+    from wattsup.serving import parse_levels, run_serving
     from wattsup.serving.mlenergy import check_out, write_mlenergy
 
     levels = parse_levels(concurrency if concurrency or rate else "1,2,4,8", rate)
-    cfg = ServeConfig(
-        engine=engine,
-        levels=levels,
-        model=model,
-        weights=weights,
-        device=device,
-        dtype=dtype,
-        profile=profile,
-        requests=requests,
-        seed=seed,
-        max_input_tokens=max_input_tokens,
-        max_output_tokens=max_output_tokens,
-        base_url=base_url,
-        api=api,
-        max_batch=max_batch,
-        carbon=CarbonOptions(
-            region=region,
-            market_intensity=market_intensity,
-            pue=pue,
-            wue=wue,
-            water_intensity=water_intensity,
-            lifetime_years=lifetime_years,
-            fleet_utilisation=fleet_utilisation,
-        ),
-        idle_seconds=idle_seconds,
-        replicas=replicas,
-    )
-    cfg.validate()
+    config: ServeConfig = build(ServeConfig, {**cfg, "levels": levels, "carbon": carbon})
+    config.validate()
     if mlenergy_out is not None:
         check_out(mlenergy_out)
-    result = run_serving(cfg) if as_json else _run_with_progress(cfg, engine)
+    result = run_serving(config) if as_json else _run_with_progress(config, config.engine)
     where = None if no_store else save_result(result, db)
     if mlenergy_out is not None:
         n = write_mlenergy([result], mlenergy_out)

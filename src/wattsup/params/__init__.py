@@ -36,6 +36,7 @@ __all__ = [
     "offered",
     "param",
     "plain",
+    "range_text",
     "unit_of",
 ]
 
@@ -50,10 +51,11 @@ def param(
     metavar: str | None = None,
     **constraints: Any,
 ) -> Any:
-    """A field: ``default``, help text, bounds (``ge``, ``gt``, ``le``, ``max_length`` ...; floats are finite
-    unless ``allow_inf_nan=True``), the unit, the flag (default ``--field-name``; a tuple gives aliases,
-    the first is the name errors use), whether the CLI offers it (``cli=False``: set by the command) and
-    the placeholder its help shows for the value (``metavar``, e.g. ``PATH``)."""
+    """A field: ``default`` (or ``default_factory=``), help text, bounds (``ge``, ``gt``, ``le``,
+    ``max_length`` ...; floats are finite unless ``allow_inf_nan=True``), the unit, the flag (default
+    ``--field-name``; a tuple gives aliases, the first is the name errors use), whether the CLI offers it
+    (``cli=False``: set by the command) and the placeholder its help shows for the value (``metavar``,
+    e.g. ``PATH``)."""
     extra: dict[str, Any] = {"cli": cli}
     if flag is not None:
         extra["flag"] = [flag] if isinstance(flag, str) else list(flag)
@@ -63,6 +65,8 @@ def param(
         extra["metavar"] = metavar
     if "ge" in constraints or "gt" in constraints or "le" in constraints or "lt" in constraints:
         constraints.setdefault("allow_inf_nan", False)
+    if constraints.get("default_factory") is not None:  # a default read when a model is made
+        return Field(description=description, json_schema_extra=extra, **constraints)
     return Field(default, description=description, json_schema_extra=extra, **constraints)
 
 
@@ -177,11 +181,36 @@ def describe_error(err: Any) -> str:
     return str(err.get("msg", "invalid value")).removeprefix("Value error, ")
 
 
+def range_text(info: FieldInfo) -> str | None:
+    """The whole range a field's bounds allow, as one phrase (``must be between 0 and 60``, ``must be a
+    finite number > 0 and ≤ 1``), or ``None`` for a field without bounds."""
+    low = high = ""
+    lo = hi = None
+    for bound in info.metadata:
+        for key, sign in (("ge", "≥"), ("gt", ">")):
+            if getattr(bound, key, None) is not None:
+                low, lo = f"{sign} {_num(getattr(bound, key))}", (key, getattr(bound, key))
+        for key, sign in (("le", "≤"), ("lt", "<")):
+            if getattr(bound, key, None) is not None:
+                high, hi = f"{sign} {_num(getattr(bound, key))}", (key, getattr(bound, key))
+    if lo is None and hi is None:
+        return None
+    if lo is not None and hi is not None and lo[0] == "ge" and hi[0] == "le":
+        return f"must be between {_num(lo[1])} and {_num(hi[1])}"
+    whole = int in [plain(m) for m in members(plain(info.annotation))]
+    noun = "a whole number" if whole else "a finite number"
+    return f"must be {noun} " + " and ".join(part for part in (low, high) if part)
+
+
+_RANGE_ERRORS = {*_BOUNDS, "finite_number"}
+
+
 def invalid_input(
     model: type[Any], error: ValidationError, rename: dict[str, str] | None = None
 ) -> InvalidInput:
     """The first error of a model's validation as :class:`InvalidInput` naming the flag (or, for a check
-    across fields, the flag its validator named)."""
+    across fields, the flag its validator named). A model whose class sets ``range_errors = True`` says
+    the field's whole range where a bound is broken (:func:`range_text`), not only the broken bound."""
     err = error.errors()[0]
     original = (err.get("ctx") or {}).get("error")
     if isinstance(original, InvalidInput):
@@ -190,7 +219,11 @@ def invalid_input(
     fields = field_infos(model)
     name = str(loc[0]) if loc else ""
     flag = flag_of(model, name) if name in fields else (name or model.__name__)
-    return InvalidInput((rename or {}).get(flag, flag), describe_error(err))
+    text = describe_error(err)
+    if getattr(model, "range_errors", False) and name in fields and err.get("type") in _RANGE_ERRORS:
+        whole = range_text(fields[name])
+        text = text if whole is None else f"{whole}, got {_num(err.get('input'))}"
+    return InvalidInput((rename or {}).get(flag, flag), text)
 
 
 class ParamModel(BaseModel):

@@ -5,17 +5,20 @@ carbon, embodied, water). Where it cannot be computed the level says why instead
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import TypeAdapter
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from wattsup.carbon.grid import grid_intensity
 from wattsup.carbon.request import RequestInput, request_life_cycle
-from wattsup.errors import InvalidInput, SensorUnavailable, WattsupError
+from wattsup.errors import SensorUnavailable, WattsupError
 from wattsup.meter import Measurement, Meter
+from wattsup.params import checked, param
 from wattsup.serving.results import Figure
 
 __all__ = ["CarbonOptions", "IdleGpu", "level_life_cycle", "measure_gpu_idle"]
@@ -24,53 +27,50 @@ _GPU = re.compile(r"^gpu:\d+$")
 IDLE_METHOD = "mean GPU power over a metered idle window before the load"
 
 
-@dataclass(frozen=True)
+@checked
+@pydantic_dataclass(frozen=True)
 class CarbonOptions:
-    """Where the serving ran and the assumptions of its life cycle (``wattsup serve`` options)."""
+    """Where the serving ran and the assumptions of its life cycle (``wattsup serve`` options), each
+    checked by its declaration; an error names the flag and the range allowed."""
 
-    region: str | None = None
-    market_intensity: float | None = None
-    pue: float | None = None
-    wue: float | None = None
-    water_intensity: float | None = None
-    lifetime_years: float | None = None
-    fleet_utilisation: float | None = None
+    range_errors: ClassVar[bool] = True
+
+    region: str | None = param(
+        None, "Where it ran (e.g. FRA, gcp:europe-west1); default unknown: carbon unknown."
+    )
+    market_intensity: float | None = param(
+        None, "Contractual factor.", unit="gCO2e/kWh", ge=0, serialization_alias="market_intensity_g_per_kwh"
+    )
+    pue: float | None = param(None, "Data centre PUE (default: provider's).", ge=1)
+    wue: float | None = param(
+        None, "On-site water per kWh of IT energy.", unit="L/kWh", ge=0, serialization_alias="wue_l_per_kwh"
+    )
+    water_intensity: float | None = param(
+        None,
+        "Off-site water per kWh of electricity.",
+        unit="L/kWh",
+        ge=0,
+        serialization_alias="water_intensity_l_per_kwh",
+    )
+    lifetime_years: float | None = param(None, "Hardware lifetime for embodied carbon.", unit="years", gt=0)
+    fleet_utilisation: float | None = param(
+        None,
+        "Share (0-1] of the fleet's GPU time that serves load.",
+        gt=0,
+        le=1,
+        serialization_alias="fleet_utilization",
+    )
 
     def validate(self) -> None:
-        """One :class:`InvalidInput` (or the region's :class:`~wattsup.errors.NotFound`) per bad option."""
-        checks: list[tuple[str, float | None, float, bool, float | None]] = [
-            ("market-intensity", self.market_intensity, 0.0, True, None),
-            ("pue", self.pue, 1.0, True, None),
-            ("wue", self.wue, 0.0, True, None),
-            ("water-intensity", self.water_intensity, 0.0, True, None),
-            ("lifetime-years", self.lifetime_years, 0.0, False, None),
-            ("fleet-utilisation", self.fleet_utilisation, 0.0, False, 1.0),
-        ]
-        for flag, value, low, inclusive, high in checks:
-            if value is None:
-                continue
-            ok = math.isfinite(value) and (value >= low if inclusive else value > low)
-            if ok and high is not None:
-                ok = value <= high
-            if not ok:
-                span = f"{'≥' if inclusive else '>'} {low:g}" + (
-                    f" and ≤ {high:g}" if high is not None else ""
-                )
-                raise InvalidInput(flag, f"must be a finite number {span}, got {value!r}")
+        """The region is known (else :class:`~wattsup.errors.NotFound` with the closest codes); the
+        numbers were checked when the options were made."""
         if self.region is not None:
-            grid_intensity(self.region)  # NotFound with the closest codes
+            grid_intensity(self.region)
 
     def as_inputs(self) -> dict[str, Any]:
-        """The options under the names of :class:`~wattsup.carbon.request.RequestInput`, which takes them."""
-        return {
-            "region": self.region,
-            "market_intensity_g_per_kwh": self.market_intensity,
-            "pue": self.pue,
-            "wue_l_per_kwh": self.wue,
-            "water_intensity_l_per_kwh": self.water_intensity,
-            "lifetime_years": self.lifetime_years,
-            "fleet_utilization": self.fleet_utilisation,
-        }
+        """The options under the names of :class:`~wattsup.carbon.request.RequestInput`, which takes them
+        (each field's ``serialization_alias``)."""
+        return dict(_OPTIONS.dump_python(self, by_alias=True))
 
     def as_dict(self) -> dict[str, Any]:
         """As a serving result keeps them (``carbon_options``): the input names, fleet utilisation spelt as
@@ -78,6 +78,9 @@ class CarbonOptions:
         kept = self.as_inputs()
         kept["fleet_utilisation"] = kept.pop("fleet_utilization")
         return kept
+
+
+_OPTIONS = TypeAdapter(CarbonOptions)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,14 @@ close the steady-state phase, and turn the records into a :class:`LevelResult`."
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from wattsup.errors import InvalidInput, WattsupError
 from wattsup.meter import Measurement, Meter
+from wattsup.params import checked, param
 from wattsup.records import Provenance
 from wattsup.serving.engines.base import ENGINES, Engine, EngineInfo
 from wattsup.serving.lifecycle import CarbonOptions, IdleGpu, level_life_cycle, measure_gpu_idle
@@ -24,26 +27,44 @@ Progress = Callable[[LoadLevel, int, int], None]
 """Called as requests complete: (level, completed so far, requests of the level)."""
 
 
-@dataclass(frozen=True)
+@checked
+@pydantic_dataclass(frozen=True)
 class ServeConfig:
-    engine: str
-    levels: list[LoadLevel]
-    model: str | None = None
-    weights: str = "random"
-    device: str = "cpu"
-    dtype: str = "auto"
-    profile: str = "chat"
-    requests: int = 64
-    seed: int = 0
-    max_input_tokens: int | None = None
-    max_output_tokens: int | None = None
-    base_url: str | None = None
-    api: str = "completions"
-    max_batch: int = 256
-    carbon: CarbonOptions = field(default_factory=CarbonOptions)
-    idle_seconds: float = 2.0
-    replicas: int = 1
+    """What ``wattsup serve`` runs, each field declared once with its bounds and flag; :meth:`validate`
+    checks what depends on several fields (the engine's needs, the levels against the batch)."""
+
+    range_errors: ClassVar[bool] = True
+
+    levels: list[LoadLevel] = param(
+        ..., "The load levels (the CLI reads --concurrency and --rate).", cli=False
+    )
+    engine: str = param(
+        "static", "static (batching), continuous (batching), or http (a server).", flag=("--engine", "-e")
+    )
+    model: str | None = param(
+        None, "Catalog name, local folder or Hub id; for http, the served model.", flag=("--model", "-m")
+    )
+    weights: str = param("random", "random (catalog architecture) or pretrained.")
+    device: str = param("cpu", "cpu, cuda or cuda:N.")
+    dtype: str = param("auto", "auto, float32, float16 or bfloat16.")
+    profile: str = param("chat", "chat, summarisation or reasoning.")
+    requests: int = param(64, "Requests per load level.", flag=("--requests", "-n"), ge=1)
+    seed: int = param(0, "Seed of the drawn prompts and arrivals.")
+    max_input_tokens: int | None = param(None, "Cap the profile's prompt lengths.", ge=1)
+    max_output_tokens: int | None = param(None, "Cap the profile's output lengths.", ge=1)
+    base_url: str | None = param(None, "http engine: the server, e.g. http://127.0.0.1:8000")
+    api: str = param("completions", "http engine: completions or chat.")
+    max_batch: int = param(256, "static engine: largest batch.", ge=1)
+    replicas: int = param(
+        1, "static engine: one copy of the model per GPU (--device cuda: cuda:0 ...).", ge=1
+    )
     """Copies of the model, one per device (static engine): :mod:`wattsup.serving.engines.replicas`."""
+    carbon: CarbonOptions = param(
+        CarbonOptions(), "Where it ran and the life cycle's assumptions.", cli=False
+    )
+    idle_seconds: float = param(
+        2.0, "GPU idle power metered for this long before the load.", unit="s", ge=0, le=60
+    )
 
     def validate(self) -> None:
         if self.engine not in ENGINES:
@@ -57,12 +78,8 @@ class ServeConfig:
             raise InvalidInput(
                 "model", f"the {self.engine} engine needs --model (a catalog name such as tiny/gpt2)"
             )
-        if not (0 <= self.idle_seconds <= 60):
-            raise InvalidInput("idle-seconds", f"must be between 0 and 60, got {self.idle_seconds!r}")
         self.carbon.validate()
-        if self.max_batch < 1:
-            raise InvalidInput("max-batch", f"must be at least 1, got {self.max_batch}")
-        if self.replicas != 1 and (self.engine != "static" or self.replicas < 1):
+        if self.replicas != 1 and self.engine != "static":
             raise InvalidInput("replicas", f"must be 1 or more, with --engine static; got {self.replicas}")
         get_profile(self.profile)
         for level in self.levels:

@@ -4,13 +4,16 @@ CSV files a path names."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
 from wattsup.errors import InvalidInput
 from wattsup.meter.measurement import ComponentEnergy, Method
+from wattsup.params import checked, param
 
 MODELED_RELATIVE_BOUND = 0.5
 """Error bound of CodeCarbon's CPU and RAM estimates, as a fraction of the figure (the bound wattsup's own
@@ -34,30 +37,42 @@ BOUNDS: dict[str, float] = {
 }
 
 
-@dataclass(frozen=True)
+@checked
+@pydantic_dataclass(frozen=True)
 class ImportOptions:
-    """How to read logs. Each field names its ``wattsup import codecarbon`` flag."""
+    """How to read logs, each field declared once with its ``wattsup import`` flag; a bad value raises
+    :class:`InvalidInput` naming the flag when the options are made."""
 
-    task: str | None = None
-    """--task: the task of every imported run (else from the file name)."""
-    dataset: str | None = None
-    """--dataset: the dataset of every imported run (else from the file name)."""
-    model: str | None = None
-    """--model: the model (else CodeCarbon's ``project_name``)."""
-    inferences: int = 1000
-    """--inferences: inferences in each run's window (the protocol's 1,000)."""
-    device: str | None = None
-    """--device: what ran the inferences (default: ``cuda:0`` when the log shows a GPU, else ``cpu``)."""
-    gpu_method: Method = "counter"
-    """--gpu-method: how CodeCarbon obtained the GPU figure."""
-    cpu_method: Method = "modeled"
-    """--cpu-method: how CodeCarbon obtained the CPU figure (``counter`` if RAPL was readable)."""
-    params: Mapping[str, int] | None = None
-    """--params: model → parameter count (a ``model_name,num_parameters`` CSV)."""
-    lengths: Mapping[tuple[str, str], float] | None = None
-    """(model, dataset) → mean output tokens per inference, if already read."""
-    lengths_paths: Sequence[str | Path] = ()
-    """--lengths: the study's lengths CSVs (or directories), read with :func:`read_lengths`."""
+    task: str | None = param(None, "The task of every run (default: from the file names).")
+    dataset: str | None = param(
+        None, "The dataset of every run (default: from the file names).", metavar="NAME"
+    )
+    model: str | None = param(None, "The model of every run (default: project_name / the report's model).")
+    inferences: int = param(1000, "Inferences in each run's window (default: the protocol's 1,000).", ge=1)
+    device: str | None = param(
+        None, "What ran the inferences: cuda:0, cpu, ... Default: cuda:0 when the log shows a GPU, else cpu."
+    )
+    gpu_method: Method = param(
+        "counter",
+        "How the GPU energy was obtained: counter (the default for CodeCarbon logs, whose 2.x and 3.x "
+        "read NVML's total-energy counter), sampled (NVML power readings, for GPUs without the counter) "
+        "or modeled.",
+    )
+    cpu_method: Method = param(
+        "modeled", "How the CPU energy was obtained: modeled (CodeCarbon's TDP estimate) or counter (RAPL)."
+    )
+    params: Mapping[str, int] | None = param(
+        None, "Model → parameter count (the CLI reads a model_name,num_parameters CSV: --params).", cli=False
+    )
+    lengths: Mapping[tuple[str, str], float] | None = param(
+        None, "(model, dataset) → mean output tokens per inference, if already read.", cli=False
+    )
+    lengths_paths: tuple[str | Path, ...] = param(
+        (),
+        "Output-length CSVs (Input, Output, model; the study's lengths/).",
+        flag="--lengths",
+        metavar="PATH",
+    )
 
 
 @dataclass
@@ -84,24 +99,11 @@ class ImportReport:
         return sum(self.skipped.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "files": self.files,
-            "rows": self.rows,
-            "runs": self.runs,
-            "added": self.added,
-            "merged": self.merged,
-            "unchanged": self.unchanged,
-            "skipped": dict(self.skipped),
-            "warnings": list(self.warnings),
-        }
+        return asdict(self)
 
 
 def check_options(options: ImportOptions) -> None:
-    if options.inferences < 1:
-        raise InvalidInput("--inferences", f"must be at least 1, got {options.inferences}")
-    for flag, value in (("--gpu-method", options.gpu_method), ("--cpu-method", options.cpu_method)):
-        if value not in BOUNDS:
-            raise InvalidInput(flag, f"must be one of counter, sampled, modeled, got {value!r}")
+    """What the options' declarations cannot check: a named task is known, a task or dataset not blank."""
     if options.task is not None:
         if not options.task.strip():
             raise InvalidInput("--task", "is empty")
