@@ -5,6 +5,7 @@ thread pool) that validate parameters, call one analysis function and return its
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated, Literal
 
@@ -18,17 +19,20 @@ from wattsup.analysis.types import (
     EnergyLabel,
     Facets,
     LifecycleBreakdown,
+    Metric,
     MixWarning,
     ModeComparison,
     ModelEnergy,
     ParamFit,
     ParityRow,
     RunDetails,
+    Selection,
     StarRating,
     StudyTask,
     TaskSummary,
 )
 from wattsup.errors import InvalidInput
+from wattsup.results import Store
 from wattsup.web import charts, views
 from wattsup.web.cache import Ask
 from wattsup.web.params import (
@@ -64,14 +68,24 @@ def facets(ask: AskDep, selection: SelectionDep) -> Facets:
     return ask(analysis.facets, selection)
 
 
-@router.get("/summary", response_model=list[TaskSummary], summary="Per task: statistics over models")
-def summary(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[TaskSummary]:
-    return ask(analysis.summary_by_task, selection, metric)
+def _selection_route(
+    path: str, name: str, answer: Callable[[Store, Selection, Metric], object], model: object, summary: str
+) -> None:
+    """A GET route that answers ``answer(store, selection, metric)`` with ``model`` (the analyses that
+    take the shared selection and metric parameters and nothing else)."""
+
+    def endpoint(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> object:
+        return ask(answer, selection, metric)
+
+    router.add_api_route(path, endpoint, methods=["GET"], name=name, response_model=model, summary=summary)
 
 
-@router.get("/models", response_model=list[ModelEnergy], summary="Per task and model: mean energy")
-def models(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[ModelEnergy]:
-    return ask(analysis.model_energies, selection, metric)
+_selection_route(
+    "/summary", "summary", analysis.summary_by_task, list[TaskSummary], "Per task: statistics over models"
+)
+_selection_route(
+    "/models", "models", analysis.model_energies, list[ModelEnergy], "Per task and model: mean energy"
+)
 
 
 @router.get(
@@ -88,30 +102,26 @@ def leaderboard(
     return ask(views.leaderboard, selection, metric, view, task)
 
 
-@router.get("/ratings", response_model=list[StarRating], summary="Star ratings per task and hardware class")
-def ratings(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[StarRating]:
-    return ask(analysis.star_ratings, selection, metric)
-
-
-@router.get("/study", response_model=list[StudyTask], summary="The study's main figure: energy per task")
-def study(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[StudyTask]:
-    return ask(analysis.study_figure, selection, metric)
-
-
-@router.get(
-    "/energy-vs-params", response_model=list[ParamFit], summary="Energy against parameter count, per task"
+_selection_route(
+    "/ratings", "ratings", analysis.star_ratings, list[StarRating], "Star ratings per task and hardware class"
 )
-def energy_vs_params(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[ParamFit]:
-    return ask(analysis.energy_vs_params, selection, metric)
-
-
-@router.get(
+_selection_route(
+    "/study", "study", analysis.study_figure, list[StudyTask], "The study's main figure: energy per task"
+)
+_selection_route(
+    "/energy-vs-params",
+    "energy_vs_params",
+    analysis.energy_vs_params,
+    list[ParamFit],
+    "Energy against parameter count, per task",
+)
+_selection_route(
     "/multi-vs-task",
-    response_model=list[ModeComparison],
-    summary="Multi-purpose (zero-shot) against task-specific models, per task",
+    "multi_vs_task",
+    analysis.multi_vs_task,
+    list[ModeComparison],
+    "Multi-purpose (zero-shot) against task-specific models, per task",
 )
-def multi_vs_task(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[ModeComparison]:
-    return ask(analysis.multi_vs_task, selection, metric)
 
 
 @router.get(
