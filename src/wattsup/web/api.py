@@ -19,14 +19,12 @@ from wattsup.analysis.types import (
     EnergyLabel,
     Facets,
     LifecycleBreakdown,
-    Metric,
     MixWarning,
     ModeComparison,
     ModelEnergy,
     ParamFit,
     ParityRow,
     RunDetails,
-    Selection,
     StarRating,
     StudyTask,
     TaskSummary,
@@ -69,7 +67,11 @@ def facets(ask: AskDep, selection: SelectionDep) -> Facets:
 
 
 def _selection_route(
-    path: str, name: str, answer: Callable[[Store, Selection, Metric], object], model: object, summary: str
+    path: str,
+    name: str,
+    answer: Callable[[Store, analysis.Selection, analysis.Metric], object],
+    model: object,
+    summary: str,
 ) -> None:
     """A GET route that answers ``answer(store, selection, metric)`` with ``model`` (the analyses that
     take the shared selection and metric parameters and nothing else)."""
@@ -291,10 +293,13 @@ LabelTask = Annotated[Name, Query(description="the task")]
 
 
 def _label(
-    ask: Ask, model: str, task: str, selection: analysis.Selection, metric: analysis.Metric
+    ask: AskDep, selection: SelectionDep, metric: MetricDep, model: LabelModel, task: LabelTask
 ) -> EnergyLabel:
     # ``model`` names the label's model; the rating compares it with every model of the selection.
     return ask(analysis.energy_label, model, task, replace(selection, model=None), metric)
+
+
+LabelDep = Annotated[EnergyLabel, Depends(_label)]
 
 
 def _filename(label: EnergyLabel, suffix: str) -> str:
@@ -304,10 +309,8 @@ def _filename(label: EnergyLabel, suffix: str) -> str:
 
 
 @router.get("/label", response_model=EnergyLabel, summary="What a model's energy label shows")
-def label(
-    ask: AskDep, selection: SelectionDep, metric: MetricDep, model: LabelModel, task: LabelTask
-) -> EnergyLabel:
-    return _label(ask, model, task, selection, metric)
+def label(found: LabelDep) -> EnergyLabel:
+    return found
 
 
 @router.get(
@@ -316,15 +319,7 @@ def label(
     responses={200: {"content": {"image/svg+xml": {}}}},
     summary="A model's energy label as SVG (download=true to save it)",
 )
-def label_svg(
-    ask: AskDep,
-    selection: SelectionDep,
-    metric: MetricDep,
-    model: LabelModel,
-    task: LabelTask,
-    download: bool = False,
-) -> Response:
-    found = _label(ask, model, task, selection, metric)
+def label_svg(found: LabelDep, download: bool = False) -> Response:
     headers = {"Cache-Control": "no-store"}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="{_filename(found, ".svg")}"'
@@ -337,10 +332,7 @@ def label_svg(
     responses={200: {"content": {"image/png": {}}}},
     summary="A model's energy label as PNG, to download",
 )
-def label_png(
-    ask: AskDep, selection: SelectionDep, metric: MetricDep, model: LabelModel, task: LabelTask
-) -> Response:
-    found = _label(ask, model, task, selection, metric)
+def label_png(ask: AskDep, found: LabelDep) -> Response:
     body = ask.memo(views.label_png, found)
     headers = {
         "Content-Disposition": f'attachment; filename="{_filename(found, ".png")}"',
