@@ -8,6 +8,7 @@ The API returns these models as JSON; the pages render the same models as HTML.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -206,17 +207,8 @@ def compare_models(
     if len(models) < 2:
         raise InvalidInput("model", "give at least two models to compare (repeat the parameter)")
     wanted = list(dict.fromkeys(models))
-    sel = Selection(
-        task=selection.task,
-        model=tuple(wanted),
-        dataset=selection.dataset,
-        hardware=selection.hardware,
-        mode=selection.mode,
-        device=selection.device,
-        weights=selection.weights,
-        since=selection.since,
-        until=selection.until,
-    )
+    # the compared models are the selection's models; its exclusions and status are not applied
+    sel = replace(selection, model=tuple(wanted), exclude_model=(), exclude_dataset=(), status="ok")
     found = analysis.model_energies(store, sel, metric)
     by_task: dict[str, dict[str, ModelEnergy]] = {}
     for m in found:
@@ -301,9 +293,7 @@ def gpus() -> list[Gpu]:
     ]
 
 
-_SCENARIO_FIELDS = frozenset(
-    {"kwh_per_1k", "region", "queries_per_day", "years", "training_kwh", "finetune_kwh", "gpu", "pue"}
-)
+_SCENARIO_FIELDS = frozenset(analysis.Scenario.model_fields)
 """The calculator's inputs that :class:`~wattsup.analysis.Scenario` takes itself."""
 
 
@@ -313,18 +303,7 @@ def lifecycle(store: Store, p: LifecycleParams, selection: Selection, metric: Me
     lifetime, utilisation or any other footprint input, so when the calculator sets one of those, every input
     goes through :func:`wattsup.carbon.footprint` (as ``wattsup footprint --kwh-per-1k ...`` does) and its
     figures replace the breakdown's: a footprint field added to the model reaches the calculator."""
-    scenario = analysis.Scenario(
-        task=p.task,
-        model=p.model,
-        kwh_per_1k=p.kwh_per_1k,
-        region=p.region,
-        queries_per_day=p.queries_per_day,
-        years=p.years,
-        training_kwh=p.training_kwh,
-        finetune_kwh=p.finetune_kwh,
-        gpu=p.gpu,
-        pue=p.pue,
-    )
+    scenario = analysis.Scenario.model_validate(p, from_attributes=True)
     base = analysis.lifecycle(store, scenario, selection, metric)
     from wattsup.carbon import FootprintInput, footprint
 
