@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from wattsup import analysis
+from wattsup.analysis.footprints import breakdown
 from wattsup.analysis.types import (
     EnergyLabel,
     Facets,
@@ -315,24 +316,7 @@ def lifecycle(store: Store, p: LifecycleParams, selection: Selection, metric: Me
     if not beyond:
         return base
     fp = footprint(p.footprint_input(gpu=base.gpu, kwh_per_1k=base.kwh_per_1k))
-    training, inference = fp.training, fp.inference
-    assert inference is not None  # the inputs always describe a deployment
     assumed = base.footprint.get("assumptions")
     old_notes = assumed.get("notes", []) if isinstance(assumed, dict) else []
     notes = [n for n in base.notes if n not in old_notes]
-    return base.model_copy(
-        update={
-            "training_operational_kg": training.operational_kgco2e if training else None,
-            "training_embodied_kg": training.embodied_kgco2e if training else None,
-            "inference_operational_kg": inference.operational_kgco2e,
-            "inference_embodied_kg": inference.embodied_kgco2e,
-            "training_construction_kg": training.construction_kgco2e if training else None,
-            "inference_construction_kg": inference.construction_kgco2e,
-            "total_kg": fp.total_kgco2e,
-            "total_excluding_embodied_kg": fp.total_excluding_embodied_kgco2e,
-            "parity_inferences": fp.parity_inferences,
-            "parity_days": fp.parity_days,
-            "notes": notes + list(fp.assumptions.notes),
-            "footprint": fp.to_dict(),
-        }
-    )
+    return breakdown(base.scenario, base.kwh_per_1k, base.kwh_source, base.gpu, fp, notes)
