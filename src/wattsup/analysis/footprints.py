@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from wattsup.analysis.carry import shared_fields
 from wattsup.analysis.query import Source
 from wattsup.analysis.summary import _with_task, model_energies
 from wattsup.analysis.types import (
@@ -113,15 +114,9 @@ def lifecycle(
                 continue
         if gpu is None:
             notes.append("hardware not in the carbon catalog: embodied carbon unknown (give --gpu)")
+    # every footprint input the scenario declares (region, PUE, scale, training) is carried as given
     inp = FootprintInput(
-        region=scenario.region,
-        pue=scenario.pue,
-        gpu=gpu,
-        training_kwh=scenario.training_kwh,
-        finetune_kwh=scenario.finetune_kwh,
-        kwh_per_1k=kwh,
-        queries_per_day=scenario.queries_per_day,
-        years=scenario.years,
+        **shared_fields(scenario, FootprintInput, but=("gpu", "kwh_per_1k")), gpu=gpu, kwh_per_1k=kwh
     )
     return breakdown(scenario, kwh, source_text, gpu, footprint(inp), notes)
 
