@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from wattsup import analysis
+from wattsup.analysis.carry import shared_fields
 from wattsup.analysis.footprints import breakdown
 from wattsup.analysis.types import (
     EnergyLabel,
@@ -106,17 +107,10 @@ def leaderboard(
     entries = _sorted(entries, view.sort, view.desc)
     if view.limit is not None:
         entries = entries[: view.limit]
-    return Leaderboard(
-        task=task,
-        unit=metric.unit,
-        hardware_class=view.hardware_class,
-        size=view.size,
-        sensors=view.sensors,
-        sort=view.sort,
-        order="desc" if view.desc else "asc",
-        total=total,
-        entries=entries,
-    )
+    # the view's filters and sort key are shown as asked (hardware class, size, sensors, sort)
+    shown = shared_fields(view, Leaderboard, but=("task",))
+    order = "desc" if view.desc else "asc"
+    return Leaderboard(**shown, task=task, unit=metric.unit, order=order, total=total, entries=entries)
 
 
 # ---------------------------------------------------------------- runs
