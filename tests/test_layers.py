@@ -17,6 +17,7 @@ PACKAGE = Path(wattsup.__file__).parent
 
 RANK: dict[str, float] = {
     "errors": 0,
+    "lazy": 0,
     "format": 0,
     "params": 0.5,
     "sensors": 1,
@@ -35,11 +36,11 @@ RANK: dict[str, float] = {
     "__main__": 10,
     "": 10,
 }
-"""A module may import its own package, and any package of a lower rank. ``errors`` and ``format`` are
-the root modules every layer may use; ``params`` (parameter declarations, on pydantic alone) sits just
-above them; ``""`` is the ``wattsup`` package itself, a facade over the meter,
-whose ``__version__`` any layer reads. serving stands beside bench: it uses bench's model catalog and
-nothing below it uses serving."""
+"""A module may import its own package, and any package of a lower rank. ``errors``, ``format`` and
+``lazy`` (a package's names loaded on first use) are the root modules every layer may use; ``params``
+(parameter declarations, on pydantic alone) sits just above them; ``""`` is the ``wattsup`` package
+itself, a facade over the meter, whose ``__version__`` any layer reads. serving stands beside bench: it
+uses bench's model catalog and nothing below it uses serving."""
 
 
 def package_of(module: str) -> str:

@@ -48,8 +48,7 @@ Functions::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wattsup.analysis.types import (
     COMPONENTS,
@@ -87,6 +86,7 @@ from wattsup.analysis.types import (
     TaskPhases,
     TaskSummary,
 )
+from wattsup.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from wattsup.analysis.export import export_rows
@@ -208,9 +208,5 @@ _LAZY = {
     "task_intervals": "wattsup.analysis.uncertainty",
 }
 
-
-def __getattr__(name: str) -> Any:
-    # Submodules load on first use: importing the package costs no SQLAlchemy or matplotlib.
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'wattsup.analysis' has no attribute {name!r}")
+# Submodules load on first use: importing the package costs no SQLAlchemy or matplotlib.
+__getattr__ = lazy_exports(__name__, _LAZY)

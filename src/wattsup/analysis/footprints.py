@@ -5,7 +5,9 @@ and the operational/embodied × training/inference breakdown of a deployment sce
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
+from wattsup.analysis.carry import shared_fields
 from wattsup.analysis.query import Source
 from wattsup.analysis.summary import _with_task, model_energies
 from wattsup.analysis.types import (
@@ -17,7 +19,7 @@ from wattsup.analysis.types import (
     Scenario,
     Selection,
 )
-from wattsup.carbon import FootprintInput, footprint, parity_inferences
+from wattsup.carbon import Footprint, FootprintInput, footprint, parity_inferences
 from wattsup.errors import InvalidInput, NotFound, finite_number
 
 
@@ -112,24 +114,24 @@ def lifecycle(
                 continue
         if gpu is None:
             notes.append("hardware not in the carbon catalog: embodied carbon unknown (give --gpu)")
+    # every footprint input the scenario declares (region, PUE, scale, training) is carried as given
     inp = FootprintInput(
-        region=scenario.region,
-        pue=scenario.pue,
-        gpu=gpu,
-        training_kwh=scenario.training_kwh,
-        finetune_kwh=scenario.finetune_kwh,
-        kwh_per_1k=kwh,
-        queries_per_day=scenario.queries_per_day,
-        years=scenario.years,
+        **shared_fields(scenario, FootprintInput, but=("gpu", "kwh_per_1k")), gpu=gpu, kwh_per_1k=kwh
     )
-    fp = footprint(inp)
-    notes.extend(fp.assumptions.notes)
+    return breakdown(scenario, kwh, source_text, gpu, footprint(inp), notes)
+
+
+def breakdown(
+    scenario: Scenario, kwh: float, kwh_source: str, gpu: str | None, fp: Footprint, notes: Sequence[str]
+) -> LifecycleBreakdown:
+    """The breakdown of ``scenario``'s footprint ``fp`` (computed from ``kwh`` per 1,000 inferences, as
+    ``kwh_source`` says, on ``gpu``): its notes are ``notes`` and then the footprint's."""
     tr, inf = fp.training, fp.inference
-    assert inf is not None
+    assert inf is not None  # a scenario always describes a deployment
     return LifecycleBreakdown(
         scenario=scenario,
         kwh_per_1k=kwh,
-        kwh_source=source_text,
+        kwh_source=kwh_source,
         gpu=gpu,
         training_operational_kg=tr.operational_kgco2e if tr else None,
         training_embodied_kg=tr.embodied_kgco2e if tr else None,
@@ -141,6 +143,6 @@ def lifecycle(
         total_excluding_embodied_kg=fp.total_excluding_embodied_kgco2e,
         parity_inferences=fp.parity_inferences,
         parity_days=fp.parity_days,
-        notes=notes,
+        notes=[*notes, *fp.assumptions.notes],
         footprint=fp.to_dict(),
     )

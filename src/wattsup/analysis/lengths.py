@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
-from wattsup.analysis.query import Source, check_metric, dataset_level, fetch
+from wattsup.analysis.query import Rollup, Source, check_metric, dataset_level, fetch
 from wattsup.analysis.stats import linear_fit, pearson
 from wattsup.analysis.types import DEFAULT_METRIC, FamilyFit, LengthPoint, Metric, Selection
 
@@ -50,7 +50,7 @@ def output_length_vs_energy(
     """Per model family: points (mean output tokens per inference, kWh per 1,000) and a linear fit.
     Runs without ``output_units`` are left out (unknown length, not zero)."""
     check_metric(metric)
-    d = dataset_level(selection, metric, extra=("units_per_inference",))
+    d = dataset_level(Rollup(selection, metric, extra=("units_per_inference",)))
     rows = fetch(
         source,
         sa.select(d.c.task, d.c.model, d.c.dataset, d.c.kwh, d.c.units_per_inference).where(

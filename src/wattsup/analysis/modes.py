@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from wattsup.analysis.query import Source, check_metric, dataset_level, fetch, model_level
+from wattsup.analysis.query import Rollup, Source, check_metric, dataset_level, fetch, model_level
 from wattsup.analysis.types import (
     DEFAULT_METRIC,
     DatasetComparison,
@@ -35,14 +35,14 @@ def multi_vs_task(
     (multi-purpose / task-specific), overall and per dataset (datasets measured in one mode only show
     ``None`` for the other)."""
     check_metric(metric)
-    m = model_level(selection, metric, by=("mode",))
+    m = model_level(Rollup(selection, metric, by=("mode",)))
     per_task = fetch(
         source,
         sa.select(
             m.c.task, m.c.mode, sa.func.avg(m.c.kwh).label("kwh"), sa.func.count().label("models")
         ).group_by(m.c.task, m.c.mode),
     )
-    d = dataset_level(selection, metric, by=("mode",))
+    d = dataset_level(Rollup(selection, metric, by=("mode",)))
     per_dataset = fetch(
         source,
         sa.select(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import sqlalchemy as sa
@@ -334,35 +335,47 @@ def _lean_dataset_level(selection: Selection | None, metric: Metric, source: Sou
     )
 
 
-def dataset_level(
-    selection: Selection | None,
-    metric: Metric,
-    *,
-    by: Sequence[str] = (),
-    extra: Sequence[str] = (),
-    source: Source | None = None,
-    detail: bool = True,
-) -> sa.Subquery:
-    """Per (task, model, [by...], dataset): mean over runs, run count and the ``mixed`` flag; with
-    ``detail``, also modes, min, max and Σkwh² over runs. ``extra`` run columns are carried as
-    aggregates (avg for output units, max otherwise)."""
-    if not detail and not by and not extra:
-        return _lean_dataset_level(selection, metric, source)
-    r = run_energy(selection, metric, extra=(*by, *extra), source=source)
+def _spread(mode_low: Any, mode_high: Any, low: Any, high: Any, squares: Any) -> list[Any]:
+    """The detail columns rolled up one level: modes seen, lowest and highest run, Σkwh² over runs."""
+    return [
+        sa.func.min(mode_low).label("mode_min"),
+        sa.func.max(mode_high).label("mode_max"),
+        sa.func.min(low).label("run_min"),
+        sa.func.max(high).label("run_max"),
+        sa.func.sum(squares).label("run_sumsq"),
+    ]
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """What one level of aggregation reads: the runs (``selection``), their figure (``metric``), the
+    run columns it groups ``by`` beside (task, model), the ``extra`` run columns it carries as
+    aggregates (avg for output units, max otherwise), and whether it keeps the ``detail`` columns
+    (modes, min, max and Σkwh² over runs). ``source`` lets the store's dialect shape the SQL."""
+
+    selection: Selection | None
+    metric: Metric
+    by: Sequence[str] = ()
+    extra: Sequence[str] = ()
+    source: Source | None = None
+    detail: bool = True
+
+
+def dataset_level(q: Rollup) -> sa.Subquery:
+    """Per (task, model, [by...], dataset): mean over runs, run count and the ``mixed`` flag, and what
+    ``q`` asks for besides."""
+    by, extra = q.by, q.extra
+    if not q.detail and not by and not extra:
+        return _lean_dataset_level(q.selection, q.metric, q.source)
+    r = run_energy(q.selection, q.metric, extra=(*by, *extra), source=q.source)
     keys = [r.c.task, r.c.model, *(r.c[b] for b in by), r.c.dataset]
     aggs: list[Any] = [
         sa.func.avg(r.c.kwh).label("kwh"),
         sa.func.count().label("runs"),
         _mixed(r.c.modeled, r.c.measured, r.c.methods).label("mixed"),
     ]
-    if detail:
-        aggs += [
-            sa.func.min(r.c.mode).label("mode_min"),
-            sa.func.max(r.c.mode).label("mode_max"),
-            sa.func.min(r.c.kwh).label("run_min"),
-            sa.func.max(r.c.kwh).label("run_max"),
-            sa.func.sum(r.c.kwh * r.c.kwh).label("run_sumsq"),
-        ]
+    if q.detail:
+        aggs += _spread(r.c.mode, r.c.mode, r.c.kwh, r.c.kwh, r.c.kwh * r.c.kwh)
     for c in extra:
         if c in _AVERAGED:
             aggs.append(sa.func.avg(r.c[c]).label(c))
@@ -373,17 +386,10 @@ def dataset_level(
     return sa.select(*keys, *aggs).group_by(*keys).subquery("dataset_level")
 
 
-def model_level(
-    selection: Selection | None,
-    metric: Metric,
-    *,
-    by: Sequence[str] = (),
-    extra: Sequence[str] = (),
-    source: Source | None = None,
-    detail: bool = True,
-) -> sa.Subquery:
+def model_level(q: Rollup) -> sa.Subquery:
     """Per (task, model, [by...]): mean over datasets of the dataset means."""
-    d = dataset_level(selection, metric, by=by, extra=extra, source=source, detail=detail)
+    by, extra = q.by, q.extra
+    d = dataset_level(q)
     keys = [d.c.task, d.c.model, *(d.c[b] for b in by)]
     aggs: list[Any] = [
         sa.func.avg(d.c.kwh).label("kwh"),
@@ -391,15 +397,9 @@ def model_level(
         sa.func.count().label("datasets"),
         sa.func.max(d.c.mixed).label("mixed"),
     ]
-    if detail:
-        aggs += [
-            sa.func.min(d.c.mode_min).label("mode_min"),
-            sa.func.max(d.c.mode_max).label("mode_max"),
-            sa.func.min(d.c.run_min).label("run_min"),
-            sa.func.max(d.c.run_max).label("run_max"),
-            sa.func.sum(d.c.run_sumsq).label("run_sumsq"),
-            sa.func.sum(d.c.kwh * d.c.runs).label("run_sum"),
-        ]
+    if q.detail:
+        aggs += _spread(d.c.mode_min, d.c.mode_max, d.c.run_min, d.c.run_max, d.c.run_sumsq)
+        aggs.append(sa.func.sum(d.c.kwh * d.c.runs).label("run_sum"))
     for c in extra:
         aggs.append((sa.func.avg if c in _AVERAGED else sa.func.max)(d.c[c]).label(c))
     return sa.select(*keys, *aggs).group_by(*keys).subquery("model_level")
@@ -409,7 +409,7 @@ def task_summary_stmt(
     selection: Selection | None, metric: Metric, *, source: Source | None = None
 ) -> sa.Select[Any]:
     """Per task: mean, sum of squared deviations, median, min, max and count over the models' means."""
-    m = model_level(selection, metric, source=source, detail=False)
+    m = model_level(Rollup(selection, metric, source=source, detail=False))
     ranked = sa.select(
         m.c.task,
         m.c.kwh,

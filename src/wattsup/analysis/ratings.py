@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wattsup.analysis.carry import shared_fields
-from wattsup.analysis.query import Source, fetch, model_level
+from wattsup.analysis.query import Rollup, Source, fetch, model_level
 from wattsup.analysis.types import DEFAULT_METRIC, Metric, Selection, StarRating
 
 MIN_MODELS = 5
@@ -103,7 +103,7 @@ def star_ratings(
     """Star ratings of every (task, model) in the selection, per hardware class (and size class for text
     generation when ``size_classes``). A model's energy on a class is the mean over the hardware
     of that class it ran on (each hardware averaged over datasets, each dataset over runs)."""
-    m = model_level(selection, metric, by=("hardware",), extra=("n_params",))
+    m = model_level(Rollup(selection, metric, by=("hardware",), extra=("n_params",)))
     rows = fetch(source, m.select())
     # (task, class, model) -> energies per hardware string; and parameter counts
     per: dict[tuple[str, str, str], list[float]] = {}

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from wattsup.analysis.query import (
+    Rollup,
     Source,
     check_metric,
     clauses,
@@ -105,7 +106,7 @@ def model_energies(
     spread over runs, parameter count, hardware and mean output units per inference. Sorted by task,
     then energy."""
     check_metric(metric)
-    m = model_level(selection, metric, extra=_EXTRA, source=source)
+    m = model_level(Rollup(selection, metric, extra=_EXTRA, source=source))
     rows = fetch(source, sa.select(m).order_by(m.c.task, m.c.kwh, m.c.model))
     hardware = _hardware_by_model(source, selection)
     out = []
@@ -156,7 +157,7 @@ def leaderboard(
     known = _tasks(source, sel)
     if not known:
         raise NotFound("task", task, _tasks(source, _with_task(selection, None)), hint="in the selected runs")
-    m = model_level(sel, metric, by=("hardware",), extra=_EXTRA, source=source)
+    m = model_level(Rollup(sel, metric, by=("hardware",), extra=_EXTRA, source=source))
     rows = fetch(source, sa.select(m))
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:

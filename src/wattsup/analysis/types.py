@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -155,17 +155,14 @@ class TaskSummary(_Frozen):
         default=None, description="whether any run adds measured and modelled components"
     )
 
+    PUBLIC: ClassVar[frozenset[str]] = frozenset(
+        {"task", "mean_kwh", "std_kwh", "median_kwh", "min_kwh", "max_kwh", "models"}
+    )
+    """The fields of the documented JSON object of ``wattsup summary --json``."""
+
     def to_public(self) -> dict[str, object]:
-        """The documented JSON object of ``wattsup summary --json``."""
-        return {
-            "task": self.task,
-            "mean_kwh": self.mean_kwh,
-            "std_kwh": self.std_kwh,
-            "median_kwh": self.median_kwh,
-            "min_kwh": self.min_kwh,
-            "max_kwh": self.max_kwh,
-            "models": self.models,
-        }
+        """The documented JSON object of ``wattsup summary --json`` (its fields in declared order)."""
+        return self.model_dump(include=set(self.PUBLIC))
 
 
 class ModelEnergy(_Frozen):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from wattsup.analysis.query import (
+    Rollup,
     Source,
     check_metric,
     clauses,
@@ -40,7 +41,7 @@ def task_intervals(
     is between models, as in the summary's standard deviation). ``None`` below ``MIN_INTERVAL_MODELS``
     models: a bootstrap of two models' mean is exactly their min–max, which is no 95% interval."""
     check_metric(metric)
-    m = model_level(selection, metric)
+    m = model_level(Rollup(selection, metric))
     rows = fetch(source, sa.select(m.c.task, m.c.model, m.c.kwh).order_by(m.c.task, m.c.model))
     by_task: dict[str, list[float]] = {}
     for r in rows:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from wattsup import analysis as an
 from wattsup.analysis import FamilyFit, ModeComparison, ParamFit, StudyTask, TaskPhases
 from wattsup.figures.registry import FigureQuery, register
-from wattsup.figures.style import MULTI_PURPOSE, TASK_SPECIFIC, finish, new_figure
+from wattsup.figures.style import MULTI_PURPOSE, TASK_SPECIFIC, add_points, finish, new_figure
 from wattsup.format import number, sig
 
 if TYPE_CHECKING:
@@ -63,14 +63,8 @@ def energy_by_task(study: Sequence[StudyTask], unit: str) -> go.Figure | None:
                         f"parameters: {number(m.n_params)}<br>runs: {m.runs}"
                     )
         if xs:
-            fig.add_scatter(
-                x=xs,
-                y=ys,
-                mode="markers",
-                name=mode,
-                text=text,
-                hoverinfo="text",
-                marker={"color": color, "symbol": symbol, "size": 8, "opacity": 0.8},
+            add_points(
+                fig, xs, ys, mode, text, marker={"color": color, "symbol": symbol, "size": 8, "opacity": 0.8}
             )
     fig.add_scatter(
         x=list(range(len(study))),
@@ -105,15 +99,8 @@ def energy_vs_params(fits: Sequence[ParamFit], unit: str) -> go.Figure | None:
     fig = new_figure()
     for f in drawn:
         xs = [float(p.n_params) for p in f.points]
-        fig.add_scatter(
-            x=xs,
-            y=[p.kwh for p in f.points],
-            mode="markers",
-            name=f.task,
-            legendgroup=f.task,
-            text=[f"{p.model}<br>{number(p.n_params)} parameters<br>{sig(p.kwh)} {unit}" for p in f.points],
-            hoverinfo="text",
-        )
+        hover = [f"{p.model}<br>{number(p.n_params)} parameters<br>{sig(p.kwh)} {unit}" for p in f.points]
+        add_points(fig, xs, [p.kwh for p in f.points], f.task, hover, legendgroup=f.task)
         if f.slope is not None and f.intercept is not None and len(set(xs)) > 1:
             line_x, line_y = _fit_line(xs, f.slope, f.intercept)
             fig.add_scatter(
@@ -207,18 +194,11 @@ def output_length(fits: Sequence[FamilyFit], unit: str) -> go.Figure | None:
         return None
     fig = new_figure()
     for f in drawn:
-        fig.add_scatter(
-            x=[p.output_units for p in f.points],
-            y=[p.kwh for p in f.points],
-            mode="markers",
-            name=f.family,
-            text=[
-                f"{p.model}<br>{p.task} / {p.dataset}<br>"
-                f"{sig(p.output_units, '.1f')} tokens, {sig(p.kwh)} {unit}"
-                for p in f.points
-            ],
-            hoverinfo="text",
-        )
+        hover = [
+            f"{p.model}<br>{p.task} / {p.dataset}<br>{sig(p.output_units, '.1f')} tokens, {sig(p.kwh)} {unit}"
+            for p in f.points
+        ]
+        add_points(fig, [p.output_units for p in f.points], [p.kwh for p in f.points], f.family, hover)
     return finish(
         fig,
         "Output length against energy, by model family",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from wattsup.analysis.serving import LATENCIES, ServingAnalysis, ServingPoint, serving_analysis
 from wattsup.figures.registry import FigureQuery, register
-from wattsup.figures.style import PALETTE, finish, new_figure, note
+from wattsup.figures.style import PALETTE, add_points, finish, new_figure, note
 from wattsup.format import sig
 
 if TYPE_CHECKING:
@@ -53,14 +53,14 @@ def _against_load(a: ServingAnalysis, kind: str, title: str, x_title: str) -> go
         return None
     fig = new_figure()
     for c in curves:
-        fig.add_scatter(
-            x=[p.value for p in c.points],
-            y=[p.j_per_token for p in c.points],
-            error_y={"type": "data", "array": [p.j_per_token_bound for p in c.points], "visible": True},
+        add_points(
+            fig,
+            [p.value for p in c.points],
+            [p.j_per_token for p in c.points],
+            _name(c.points, c.model, c.engine),
+            [_hover(p) for p in c.points],
             mode="lines+markers",
-            name=_name(c.points, c.model, c.engine),
-            text=[_hover(p) for p in c.points],
-            hoverinfo="text",
+            error_y={"type": "data", "array": [p.j_per_token_bound for p in c.points], "visible": True},
         )
     points = [p for c in curves for p in c.points]
     return _finish(fig, points, title, x_title, log="x")
@@ -104,25 +104,24 @@ def pareto(a: ServingAnalysis, unit: str = "") -> go.Figure | None:
     latency = LATENCIES[a.latency]
     for i, f in enumerate(a.fronts):
         color = PALETTE[i % len(PALETTE)]
-        fig.add_scatter(
-            x=[_ms(p.latency_s(a.latency)) for p in f.points],
-            y=[p.j_per_token for p in f.points],
-            mode="markers",
-            name=_name(f.points, f.model),
+        add_points(
+            fig,
+            [_ms(p.latency_s(a.latency)) for p in f.points],
+            [p.j_per_token for p in f.points],
+            _name(f.points, f.model),
+            [_hover(p) for p in f.points],
             legendgroup=f.model,
-            text=[_hover(p) for p in f.points],
-            hoverinfo="text",
             marker={"size": 9, "opacity": 0.6, "color": color},
         )
-        fig.add_scatter(
-            x=[_ms(p.latency_s(a.latency)) for p in f.front],
-            y=[p.j_per_token for p in f.front],
+        add_points(
+            fig,
+            [_ms(p.latency_s(a.latency)) for p in f.front],
+            [p.j_per_token for p in f.front],
+            f"{f.model} front",
+            [f"{p.label} ({p.engine})" for p in f.front],
             mode="lines+markers+text",
-            name=f"{f.model} front",
             legendgroup=f.model,
-            text=[f"{p.label} ({p.engine})" for p in f.front],
             textposition="top right",
-            hoverinfo="text",
             marker={"size": 11, "symbol": "diamond", "color": color},
             line={"color": color},
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,6 +33,21 @@ def new_figure() -> go.Figure:
     import plotly.graph_objects as go
 
     return go.Figure()
+
+
+def add_points(
+    fig: go.Figure,
+    x: Sequence[Any],
+    y: Sequence[Any],
+    name: str,
+    hover: Sequence[str],
+    *,
+    mode: str = "markers",
+    **trace: Any,
+) -> None:
+    """A scatter trace of points that show their ``hover`` text (one per point) and nothing else when
+    pointed at; ``trace`` sets the rest (marker, legend group, error bars, ...)."""
+    fig.add_scatter(x=x, y=y, mode=mode, name=name, text=hover, hoverinfo="text", **trace)
 
 
 def note(fig: go.Figure, text: str) -> None:

@@ -9,17 +9,13 @@ Thin by design: every figure comes from :mod:`wattsup.analysis`, :mod:`wattsup.r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from wattsup.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from wattsup.web.app import create_app
 
 __all__ = ["create_app"]
 
-
-def __getattr__(name: str) -> Any:
-    if name == "create_app":
-        from wattsup.web.app import create_app
-
-        return create_app
-    raise AttributeError(f"module 'wattsup.web' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, {"create_app": "wattsup.web.app"})

@@ -5,6 +5,7 @@ thread pool) that validate parameters, call one analysis function and return its
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated, Literal
 
@@ -29,6 +30,7 @@ from wattsup.analysis.types import (
     TaskSummary,
 )
 from wattsup.errors import InvalidInput
+from wattsup.results import Store
 from wattsup.web import charts, views
 from wattsup.web.cache import Ask
 from wattsup.web.params import (
@@ -64,14 +66,28 @@ def facets(ask: AskDep, selection: SelectionDep) -> Facets:
     return ask(analysis.facets, selection)
 
 
-@router.get("/summary", response_model=list[TaskSummary], summary="Per task: statistics over models")
-def summary(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[TaskSummary]:
-    return ask(analysis.summary_by_task, selection, metric)
+def _selection_route(
+    path: str,
+    name: str,
+    answer: Callable[[Store, analysis.Selection, analysis.Metric], object],
+    model: object,
+    summary: str,
+) -> None:
+    """A GET route that answers ``answer(store, selection, metric)`` with ``model`` (the analyses that
+    take the shared selection and metric parameters and nothing else)."""
+
+    def endpoint(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> object:
+        return ask(answer, selection, metric)
+
+    router.add_api_route(path, endpoint, methods=["GET"], name=name, response_model=model, summary=summary)
 
 
-@router.get("/models", response_model=list[ModelEnergy], summary="Per task and model: mean energy")
-def models(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[ModelEnergy]:
-    return ask(analysis.model_energies, selection, metric)
+_selection_route(
+    "/summary", "summary", analysis.summary_by_task, list[TaskSummary], "Per task: statistics over models"
+)
+_selection_route(
+    "/models", "models", analysis.model_energies, list[ModelEnergy], "Per task and model: mean energy"
+)
 
 
 @router.get(
@@ -88,30 +104,26 @@ def leaderboard(
     return ask(views.leaderboard, selection, metric, view, task)
 
 
-@router.get("/ratings", response_model=list[StarRating], summary="Star ratings per task and hardware class")
-def ratings(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[StarRating]:
-    return ask(analysis.star_ratings, selection, metric)
-
-
-@router.get("/study", response_model=list[StudyTask], summary="The study's main figure: energy per task")
-def study(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[StudyTask]:
-    return ask(analysis.study_figure, selection, metric)
-
-
-@router.get(
-    "/energy-vs-params", response_model=list[ParamFit], summary="Energy against parameter count, per task"
+_selection_route(
+    "/ratings", "ratings", analysis.star_ratings, list[StarRating], "Star ratings per task and hardware class"
 )
-def energy_vs_params(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[ParamFit]:
-    return ask(analysis.energy_vs_params, selection, metric)
-
-
-@router.get(
+_selection_route(
+    "/study", "study", analysis.study_figure, list[StudyTask], "The study's main figure: energy per task"
+)
+_selection_route(
+    "/energy-vs-params",
+    "energy_vs_params",
+    analysis.energy_vs_params,
+    list[ParamFit],
+    "Energy against parameter count, per task",
+)
+_selection_route(
     "/multi-vs-task",
-    response_model=list[ModeComparison],
-    summary="Multi-purpose (zero-shot) against task-specific models, per task",
+    "multi_vs_task",
+    analysis.multi_vs_task,
+    list[ModeComparison],
+    "Multi-purpose (zero-shot) against task-specific models, per task",
 )
-def multi_vs_task(ask: AskDep, selection: SelectionDep, metric: MetricDep) -> list[ModeComparison]:
-    return ask(analysis.multi_vs_task, selection, metric)
 
 
 @router.get(
@@ -281,10 +293,13 @@ LabelTask = Annotated[Name, Query(description="the task")]
 
 
 def _label(
-    ask: Ask, model: str, task: str, selection: analysis.Selection, metric: analysis.Metric
+    ask: AskDep, selection: SelectionDep, metric: MetricDep, model: LabelModel, task: LabelTask
 ) -> EnergyLabel:
     # ``model`` names the label's model; the rating compares it with every model of the selection.
     return ask(analysis.energy_label, model, task, replace(selection, model=None), metric)
+
+
+LabelDep = Annotated[EnergyLabel, Depends(_label)]
 
 
 def _filename(label: EnergyLabel, suffix: str) -> str:
@@ -294,10 +309,8 @@ def _filename(label: EnergyLabel, suffix: str) -> str:
 
 
 @router.get("/label", response_model=EnergyLabel, summary="What a model's energy label shows")
-def label(
-    ask: AskDep, selection: SelectionDep, metric: MetricDep, model: LabelModel, task: LabelTask
-) -> EnergyLabel:
-    return _label(ask, model, task, selection, metric)
+def label(found: LabelDep) -> EnergyLabel:
+    return found
 
 
 @router.get(
@@ -306,15 +319,7 @@ def label(
     responses={200: {"content": {"image/svg+xml": {}}}},
     summary="A model's energy label as SVG (download=true to save it)",
 )
-def label_svg(
-    ask: AskDep,
-    selection: SelectionDep,
-    metric: MetricDep,
-    model: LabelModel,
-    task: LabelTask,
-    download: bool = False,
-) -> Response:
-    found = _label(ask, model, task, selection, metric)
+def label_svg(found: LabelDep, download: bool = False) -> Response:
     headers = {"Cache-Control": "no-store"}
     if download:
         headers["Content-Disposition"] = f'attachment; filename="{_filename(found, ".svg")}"'
@@ -327,10 +332,7 @@ def label_svg(
     responses={200: {"content": {"image/png": {}}}},
     summary="A model's energy label as PNG, to download",
 )
-def label_png(
-    ask: AskDep, selection: SelectionDep, metric: MetricDep, model: LabelModel, task: LabelTask
-) -> Response:
-    found = _label(ask, model, task, selection, metric)
+def label_png(ask: AskDep, found: LabelDep) -> Response:
     body = ask.memo(views.label_png, found)
     headers = {
         "Content-Disposition": f'attachment; filename="{_filename(found, ".png")}"',

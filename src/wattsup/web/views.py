@@ -8,12 +8,15 @@ The API returns these models as JSON; the pages render the same models as HTML.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from wattsup import analysis
+from wattsup.analysis.carry import shared_fields
+from wattsup.analysis.footprints import breakdown
 from wattsup.analysis.types import (
     EnergyLabel,
     Facets,
@@ -104,17 +107,10 @@ def leaderboard(
     entries = _sorted(entries, view.sort, view.desc)
     if view.limit is not None:
         entries = entries[: view.limit]
-    return Leaderboard(
-        task=task,
-        unit=metric.unit,
-        hardware_class=view.hardware_class,
-        size=view.size,
-        sensors=view.sensors,
-        sort=view.sort,
-        order="desc" if view.desc else "asc",
-        total=total,
-        entries=entries,
-    )
+    # the view's filters and sort key are shown as asked (hardware class, size, sensors, sort)
+    shown = shared_fields(view, Leaderboard, but=("task",))
+    order = "desc" if view.desc else "asc"
+    return Leaderboard(**shown, task=task, unit=metric.unit, order=order, total=total, entries=entries)
 
 
 # ---------------------------------------------------------------- runs
@@ -206,17 +202,8 @@ def compare_models(
     if len(models) < 2:
         raise InvalidInput("model", "give at least two models to compare (repeat the parameter)")
     wanted = list(dict.fromkeys(models))
-    sel = Selection(
-        task=selection.task,
-        model=tuple(wanted),
-        dataset=selection.dataset,
-        hardware=selection.hardware,
-        mode=selection.mode,
-        device=selection.device,
-        weights=selection.weights,
-        since=selection.since,
-        until=selection.until,
-    )
+    # the compared models are the selection's models; its exclusions and status are not applied
+    sel = replace(selection, model=tuple(wanted), exclude_model=(), exclude_dataset=(), status="ok")
     found = analysis.model_energies(store, sel, metric)
     by_task: dict[str, dict[str, ModelEnergy]] = {}
     for m in found:
@@ -301,9 +288,7 @@ def gpus() -> list[Gpu]:
     ]
 
 
-_SCENARIO_FIELDS = frozenset(
-    {"kwh_per_1k", "region", "queries_per_day", "years", "training_kwh", "finetune_kwh", "gpu", "pue"}
-)
+_SCENARIO_FIELDS = frozenset(analysis.Scenario.model_fields)
 """The calculator's inputs that :class:`~wattsup.analysis.Scenario` takes itself."""
 
 
@@ -313,18 +298,7 @@ def lifecycle(store: Store, p: LifecycleParams, selection: Selection, metric: Me
     lifetime, utilisation or any other footprint input, so when the calculator sets one of those, every input
     goes through :func:`wattsup.carbon.footprint` (as ``wattsup footprint --kwh-per-1k ...`` does) and its
     figures replace the breakdown's: a footprint field added to the model reaches the calculator."""
-    scenario = analysis.Scenario(
-        task=p.task,
-        model=p.model,
-        kwh_per_1k=p.kwh_per_1k,
-        region=p.region,
-        queries_per_day=p.queries_per_day,
-        years=p.years,
-        training_kwh=p.training_kwh,
-        finetune_kwh=p.finetune_kwh,
-        gpu=p.gpu,
-        pue=p.pue,
-    )
+    scenario = analysis.Scenario.model_validate(p, from_attributes=True)
     base = analysis.lifecycle(store, scenario, selection, metric)
     from wattsup.carbon import FootprintInput, footprint
 
@@ -336,24 +310,7 @@ def lifecycle(store: Store, p: LifecycleParams, selection: Selection, metric: Me
     if not beyond:
         return base
     fp = footprint(p.footprint_input(gpu=base.gpu, kwh_per_1k=base.kwh_per_1k))
-    training, inference = fp.training, fp.inference
-    assert inference is not None  # the inputs always describe a deployment
     assumed = base.footprint.get("assumptions")
     old_notes = assumed.get("notes", []) if isinstance(assumed, dict) else []
     notes = [n for n in base.notes if n not in old_notes]
-    return base.model_copy(
-        update={
-            "training_operational_kg": training.operational_kgco2e if training else None,
-            "training_embodied_kg": training.embodied_kgco2e if training else None,
-            "inference_operational_kg": inference.operational_kgco2e,
-            "inference_embodied_kg": inference.embodied_kgco2e,
-            "training_construction_kg": training.construction_kgco2e if training else None,
-            "inference_construction_kg": inference.construction_kgco2e,
-            "total_kg": fp.total_kgco2e,
-            "total_excluding_embodied_kg": fp.total_excluding_embodied_kgco2e,
-            "parity_inferences": fp.parity_inferences,
-            "parity_days": fp.parity_days,
-            "notes": notes + list(fp.assumptions.notes),
-            "footprint": fp.to_dict(),
-        }
-    )
+    return breakdown(base.scenario, base.kwh_per_1k, base.kwh_source, base.gpu, fp, notes)
