@@ -18,6 +18,7 @@ PACKAGE = Path(wattsup.__file__).parent
 RANK: dict[str, float] = {
     "errors": 0,
     "format": 0,
+    "lazy": 0,
     "params": 0.5,
     "sensors": 1,
     "meter": 2,
@@ -35,8 +36,8 @@ RANK: dict[str, float] = {
     "__main__": 10,
     "": 10,
 }
-"""A module may import its own package, and any package of a lower rank. ``errors`` and ``format`` are
-the root modules every layer may use; ``params`` (parameter declarations, on pydantic alone) sits just
+"""A module may import its own package, and any package of a lower rank. ``errors``, ``format`` and ``lazy``
+are the root modules every layer may use; ``params`` (parameter declarations, on pydantic alone) sits just
 above them; ``""`` is the ``wattsup`` package itself, a facade over the meter,
 whose ``__version__`` any layer reads. serving stands beside bench: it uses bench's model catalog and
 nothing below it uses serving."""
