@@ -74,7 +74,7 @@ def fresh_nvml_state(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     Not for the real-GPU tests (marker ``gpu``): their process-wide timeline holds real references."""
     if request.node.get_closest_marker("gpu") is not None:
         return
-    monkeypatch.setattr(nvml, "_refs", 0)
+    monkeypatch.setattr(nvml._library, "refs", 0)
     monkeypatch.setattr(nvml, "_module", None)
 
 

@@ -67,7 +67,7 @@ def gpu_simulation(*gpus: FakeGpu, stamp_offset: float | None = None, guarded: b
     with ExitStack() as stack:
         for mod in TIMED_MODULES:
             stack.enter_context(mock.patch.object(mod, "time", clock))
-        stack.enter_context(mock.patch.object(nvml, "_refs", 0))
+        stack.enter_context(mock.patch.object(nvml._library, "refs", 0))
         stack.enter_context(mock.patch.object(nvml, "_module", None))
         fake = stack.enter_context(FakeNvml(list(gpus), clock))
         fake.stamp_offset = stamp_offset

@@ -221,4 +221,4 @@ def test_gpu_meter_can_be_used_twice(fake_nvml: MakeNvml, fast_warmup: None) -> 
         meas = m.measurement
         assert meas is not None and meas.warnings == []
         assert meas.component("gpu:0").energy_j > 0
-    assert fake.initialised == 0 and nvml._refs == 0  # released at each stop, exactly once
+    assert fake.initialised == 0 and nvml._library.refs == 0  # released at each stop, exactly once

@@ -64,9 +64,9 @@ def test_gpus_cpu_and_ram(two_gpus: FakeNvml, no_rapl: str) -> None:
     assert st["gpu:1"].extra["counter"] == "False" and st["gpu:1"].method == "sampled"
     assert not st["cpu"].available or st["cpu"].source == "model"
     # NVML: started once, one reference per GPU track, shut down with the last
-    assert two_gpus.calls("nvmlInit") == 1 and nvml._refs == 2
+    assert two_gpus.calls("nvmlInit") == 1 and nvml._library.refs == 2
     _close(found)
-    assert nvml._refs == 0 and two_gpus.calls("nvmlShutdown") == 1
+    assert nvml._library.refs == 0 and two_gpus.calls("nvmlShutdown") == 1
 
 
 def test_counter_without_samples(fake_nvml: MakeNvml, no_rapl: str) -> None:
@@ -89,7 +89,7 @@ def test_visible_devices_select_the_gpus(
     found = sources.discover(cpu=False, ram=False, gpu_indices=[0])  # explicit indices win
     assert [t.name for t in found.tracks] == ["gpu:0"]
     _close(found)
-    assert nvml._refs == 0
+    assert nvml._library.refs == 0
 
 
 def test_no_visible_gpu(two_gpus: FakeNvml, no_rapl: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +99,7 @@ def test_no_visible_gpu(two_gpus: FakeNvml, no_rapl: str, monkeypatch: pytest.Mo
     (st,) = found.statuses
     assert (st.component, st.available) == ("gpu", False)
     assert "no GPU is visible (CUDA_VISIBLE_DEVICES)" in st.reason
-    assert nvml._refs == 0 and two_gpus.calls("nvmlShutdown") == 1
+    assert nvml._library.refs == 0 and two_gpus.calls("nvmlShutdown") == 1
 
 
 def test_without_nvml_the_reason_is_reported(no_nvml: FakeNvml, no_rapl: str) -> None:
@@ -111,7 +111,7 @@ def test_without_nvml_the_reason_is_reported(no_nvml: FakeNvml, no_rapl: str) ->
     cpu = next(s for s in found.statuses if s.source == "rapl")
     assert not cpu.available and "no RAPL package zones" in cpu.reason
     assert not gpu.actionable and not cpu.actionable  # nothing to fix: no warning in measurements
-    assert nvml._refs == 0
+    assert nvml._library.refs == 0
 
 
 def test_without_the_binding(monkeypatch: pytest.MonkeyPatch, no_rapl: str) -> None:
@@ -134,7 +134,7 @@ def test_one_broken_gpu_does_not_hide_the_others(fake_nvml: MakeNvml, no_rapl: s
     assert [t.name for t in found.tracks] == ["gpu:0"]
     assert any(not s.available and s.component == "gpu:1" for s in found.statuses)
     _close(found)
-    assert nvml._refs == 0
+    assert nvml._library.refs == 0
 
 
 # --------------------------------------------------------------------------- CPU and memory
@@ -241,7 +241,7 @@ def test_wall_clock_step_does_not_misalign_the_samples(step_s: float) -> None:
 
 def test_gpu_tracks_release_nvml_when_closed() -> None:
     with gpu_simulation(FakeGpu(), FakeGpu(counter=False)) as sim:
-        assert nvml._refs == 2
+        assert nvml._library.refs == 2
         sim.run_to(T0 + 0.5)
     assert sim.fake.initialised == 0  # the sampler's stop closed both tracks
     assert sim.fake.calls("nvmlShutdown") == 1

@@ -26,7 +26,7 @@ def amd_rig(
 ) -> tuple[FakeAmdSmi, ManualSampler]:
     PowercapTree(tmp_path / "powercap")  # no RAPL here
     monkeypatch.setenv("WATTSUP_POWERCAP_ROOT", str(tmp_path / "powercap"))
-    monkeypatch.setattr(amd, "_refs", 0)
+    monkeypatch.setattr(amd._library, "refs", 0)
     for var in ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES"):
         monkeypatch.delenv(var, raising=False)
     install_clock(monkeypatch, fake_clock)

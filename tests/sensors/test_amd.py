@@ -23,7 +23,7 @@ TRACE = Power.steps([(0.0, 120.0), (1003.0, 650.0), (1007.5, 300.0)])
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    monkeypatch.setattr(amd, "_refs", 0)
+    monkeypatch.setattr(amd._library, "refs", 0)
     for var in ("HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES"):
         monkeypatch.delenv(var, raising=False)
     return install_clock(monkeypatch, FakeClock())
@@ -160,7 +160,7 @@ def test_permission_denied_says_what_to_do(monkeypatch: pytest.MonkeyPatch, cloc
     fake(monkeypatch, clock, [FakeAmdGpu()], init_error=10)
     with pytest.raises(DevicePermissionDenied, match="'render' and 'video' groups"):
         amd.discover()
-    assert amd._refs == 0
+    assert amd._library.refs == 0
 
 
 def test_driver_not_loaded_and_library_missing(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:

@@ -27,7 +27,7 @@ NO_VENDOR_LIBS = (
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    monkeypatch.setattr(amd, "_refs", 0)
+    monkeypatch.setattr(amd._library, "refs", 0)
     monkeypatch.delenv("WATTSUP_NEURON_TDP_W", raising=False)
     monkeypatch.setattr(apple, "_on_apple_silicon", lambda: False)
     return install_clock(monkeypatch, FakeClock())
@@ -84,7 +84,7 @@ def test_a_misbehaving_vendor_library_does_not_break_discovery(
     found = discover_devices(sources=["amdsmi"])
     (st,) = found.sources
     assert not st.available and "unexpected KeyError" in st.reason
-    assert amd._refs == 0
+    assert amd._library.refs == 0
 
 
 def test_import_and_doctor_work_without_any_vendor_library(tmp_path: Path) -> None:

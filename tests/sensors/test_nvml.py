@@ -55,7 +55,7 @@ def test_init_failure_says_why_and_holds_nothing(no_nvml: FakeNvml) -> None:
     assert "NVML could not start" in msg
     assert "NVML Shared Library Not Found" in msg
     assert isinstance(info.value.__cause__, pynvml.NVMLError_LibraryNotFound)
-    assert nvml._refs == 0
+    assert nvml._library.refs == 0
     with pytest.raises(SensorUnavailable):
         nvml.acquire()
     assert no_nvml.calls("nvmlInit") == 2  # tried again, not cached as a failure
@@ -73,7 +73,7 @@ def test_shutdown_errors_are_swallowed(three_gpus: FakeNvml) -> None:
     three_gpus.mocks["nvmlShutdown"].side_effect = pynvml.NVMLError_Unknown()
     nvml.acquire()
     nvml.release()
-    assert nvml._refs == 0
+    assert nvml._library.refs == 0
 
 
 def _run_python(code: str) -> subprocess.CompletedProcess[str]:

@@ -31,8 +31,8 @@ ARGS = ["-m", "tiny/gpt2", "-c", "1,2", "-n", "6", "--max-input-tokens", "8", "-
 
 def _serve(gpus: list[FakeGpu], init_error: Any = None, **carbon: Any) -> ServingResult:
     """Serve levels 1 and 2 with a fake NVML installed and each window metered in this process."""
-    saved = nvml._refs, nvml._module
-    nvml._refs, nvml._module = 0, None
+    saved = nvml._library.refs, nvml._module
+    nvml._library.refs, nvml._module = 0, None
     make, cleanup = fake_nvml_factory()
     try:
         make(gpus, init_error=init_error)
@@ -49,7 +49,7 @@ def _serve(gpus: list[FakeGpu], init_error: Any = None, **carbon: Any) -> Servin
         return run_serving(cfg, make_meter=lambda info: Meter(name="level", sources=discover()))
     finally:
         cleanup()
-        nvml._refs, nvml._module = saved
+        nvml._library.refs, nvml._module = saved
 
 
 @pytest.fixture(scope="module")
@@ -330,7 +330,7 @@ def test_the_serving_export_refuses_bad_options_in_one_line(
 def test_no_idle_window_is_metered_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     from wattsup.serving.lifecycle import measure_gpu_idle
 
-    monkeypatch.setattr(nvml, "_refs", 0)
+    monkeypatch.setattr(nvml._library, "refs", 0)
     monkeypatch.setattr(nvml, "_module", None)
     made: list[Meter] = []
 

@@ -32,7 +32,7 @@ GPUS = [Gpu(i, "NVIDIA H100 80GB HBM3", f"GPU-{i}") for i in range(3)]
 @pytest.fixture
 def fake_nvml(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeNvml]]:
     """``fake_nvml(n)``: a fake NVML of ``n`` GPUs (uuids GPU-aaaa0000-…, GPU-aaaa0001-…)."""
-    monkeypatch.setattr(nvml, "_refs", 0)
+    monkeypatch.setattr(nvml._library, "refs", 0)
     monkeypatch.setattr(nvml, "_module", None)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     make, cleanup = fake_nvml_factory()

@@ -4,7 +4,9 @@ study's three prompted tasks, n = 1,000, for a GPU)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from wattsup.bench.tasks import get_task_info
@@ -21,66 +23,21 @@ class SuiteRun:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-QUICK: tuple[SuiteRun, ...] = (
-    SuiteRun("text-classification", "tiny/bert-classifier", "imdb"),
-    SuiteRun("token-classification", "tiny/bert-ner", "conll2003"),
-    SuiteRun("question-answering", "tiny/distilbert-qa", "squad"),
-    SuiteRun("fill-mask", "tiny/roberta-mlm", "c4"),
-    SuiteRun("text-generation", "tiny/gpt2", "wikitext"),
-    SuiteRun("summarization", "tiny/bart-summarizer", "cnn_dailymail"),
-    SuiteRun("image-classification", "tiny/vit-classifier", "imagenet-1k"),
-    SuiteRun("object-detection", "tiny/yolos-detector", "coco"),
-    SuiteRun("image-to-text", "tiny/vit-gpt2-captioner", "coco"),
-    SuiteRun("text-to-image", "tiny/stable-diffusion", "diffusiondb"),
-    SuiteRun("sentence-similarity", "tiny/minilm-embedder", "stsb"),
-    SuiteRun("automatic-speech-recognition", "tiny/whisper", "librispeech"),
-    SuiteRun("chat", "tiny/llama-chat", "chat-prompts", max_new_tokens=128),
-    SuiteRun("text-classification", "tiny/t5-zero-shot", "imdb"),
-    SuiteRun("question-answering", "tiny/bloom-zero-shot", "squad"),
-)
+def load_suites() -> dict[str, dict[str, Any]]:
+    """The suites of ``data/bench/suites.json``: each one's settings and its ``runs`` (task and model; the
+    dataset is the run's own, else the one the suites use for its task)."""
+    raw = json.loads(
+        resources.files("wattsup.data").joinpath("bench/suites.json").read_text(encoding="utf-8")
+    )
+    datasets: dict[str, str] = raw["datasets"]
+    return {
+        name: suite
+        | {"runs": tuple(SuiteRun(**({"dataset": datasets[run["task"]]} | run)) for run in suite["runs"])}
+        for name, suite in raw["suites"].items()
+    }
 
-PAPER: tuple[SuiteRun, ...] = (
-    SuiteRun("text-classification", "distilbert-base-uncased-finetuned-sst-2-english", "imdb"),
-    SuiteRun("token-classification", "dslim/bert-base-NER", "conll2003"),
-    SuiteRun("question-answering", "deepset/roberta-base-squad2", "squad"),
-    SuiteRun("fill-mask", "bert-base-uncased", "c4"),
-    SuiteRun("text-generation", "gpt2", "wikitext"),
-    SuiteRun("summarization", "facebook/bart-large-cnn", "cnn_dailymail"),
-    SuiteRun("image-classification", "google/vit-base-patch16-224", "imagenet-1k"),
-    SuiteRun("object-detection", "facebook/detr-resnet-50", "coco"),
-    SuiteRun("image-to-text", "Salesforce/blip-image-captioning-base", "coco"),
-    SuiteRun("text-to-image", "runwayml/stable-diffusion-v1-5", "diffusiondb"),
-    *(
-        SuiteRun(task, model, ds)
-        for model in ("google/flan-t5-base", "bigscience/bloomz-560m")
-        for task, ds in (
-            ("text-classification", "imdb"),
-            ("question-answering", "squad"),
-            ("summarization", "cnn_dailymail"),
-        )
-    ),
-)
 
-SUITES: dict[str, dict[str, Any]] = {
-    "quick": {
-        "runs": QUICK,
-        "n": 4,
-        "reps": 3,
-        "warmup": 1,
-        "weights": "random",
-        "device": "auto",
-        "timeout_s": 120.0,
-    },
-    "paper": {
-        "runs": PAPER,
-        "n": 1000,
-        "reps": 3,
-        "warmup": 10,
-        "weights": "pretrained",
-        "device": "cuda",
-        "timeout_s": 6 * 3600.0,
-    },
-}
+SUITES: dict[str, dict[str, Any]] = load_suites()
 
 
 def needs_missing_extra(config: RunConfig) -> str | None:

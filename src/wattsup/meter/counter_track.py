@@ -201,12 +201,7 @@ class CounterTrack(Track):
             return self.tick_hi[-1]
 
     def observed_until(self) -> float:
-        with self.lock:
-            if not self.tick_e:
-                return -math.inf
-            if self.read_samples is not None and self.s_t:
-                return max(self.tick_hi[-1], self.s_t[-1])
-            return self.tick_hi[-1]
+        return self._end(observed=True)
 
     def trim(self, before: float) -> None:
         with self.lock:
@@ -214,11 +209,20 @@ class CounterTrack(Track):
             trim_series(before, self.s_t, self.s_p, self.s_cum)
 
     def covered_until(self) -> float:
+        return self._end(observed=False)
+
+    def _end(self, observed: bool) -> float:
+        """Where the record ends: the latest reading seen (``observed``: the counter's last step or the last
+        power sample), else the time up to which energy is known (the earlier of the two)."""
         with self.lock:
             if not self.tick_e:
                 return -math.inf
             if self.read_samples is not None and self.s_t:
+                if observed:
+                    return max(self.tick_hi[-1], self.s_t[-1])
                 return min(self.tick_lo[-1], self.s_t[-1])
+            if observed:
+                return self.tick_hi[-1]
             # interpolation: the interval that holds a window's end needs a neighbour after it, so that
             # the power range of the bound sees the power after a step in it
             return self.tick_lo[-2] if len(self.tick_lo) >= 2 else -math.inf

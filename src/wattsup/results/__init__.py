@@ -7,8 +7,9 @@ writes runs or phases to CSV, Parquet or JSON. SQLAlchemy loads only when the st
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from wattsup.lazy import lazy_exports
 from wattsup.records import Provenance, Repetition, RunConfig, RunRecord, RunStatus, WeightsSource
 
 if TYPE_CHECKING:
@@ -45,10 +46,4 @@ _LAZY = {
     "default_db_path": "wattsup.results.store",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'wattsup.results' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

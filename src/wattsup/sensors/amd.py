@@ -25,12 +25,12 @@ import functools
 import importlib
 import io
 import os
-import threading
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
 from wattsup import errors
+from wattsup.sensors.base import SharedLibrary
 from wattsup.sensors.device import EnergyDevice, Identity, Probe, Signal
 
 DEFAULT_MAX_W = 1500.0
@@ -38,8 +38,6 @@ INSTALL_HINT = "install the AMD extra: pip install 'wattsup[amd]' (it needs ROCm
 PERMISSION_HINT = "add the user to the 'render' and 'video' groups, or run as root"
 DRIVER_HINT = "load the amdgpu driver ('sudo modprobe amdgpu'); 'amd-smi list' must show the GPU"
 
-_lock = threading.Lock()
-_refs = 0
 
 # amdsmi_status_t codes (amdsmi_wrapper.py) -> (typed error, what to do). NOT_FOUND and FILE_NOT_FOUND
 # mean "no such GPU" at discovery but "the GPU went away" once it is being read.
@@ -105,28 +103,22 @@ def _mapped(smi: ModuleType, what: str, reading: bool = False) -> Iterator[None]
         raise typed_error(e, what, reading) from e
 
 
+def _start(smi: ModuleType) -> None:
+    with _mapped(smi, "amdsmi could not start"):
+        smi.amdsmi_init(smi.AmdSmiInitFlags.INIT_AMD_GPUS)
+
+
+_library = SharedLibrary(_amdsmi, _start, lambda smi: smi.amdsmi_shut_down(), lambda smi: smi.AmdSmiException)
+
+
 def acquire() -> ModuleType:
     """Initialise amdsmi for GPUs (once per process, reference-counted) and return the module."""
-    global _refs
-    smi = _amdsmi()
-    with _lock:
-        if _refs == 0:
-            with _mapped(smi, "amdsmi could not start"):
-                smi.amdsmi_init(smi.AmdSmiInitFlags.INIT_AMD_GPUS)
-        _refs += 1
-    return smi
+    return _library.acquire()
 
 
 def release() -> None:
-    global _refs
-    smi = _amdsmi()
-    with _lock:
-        if _refs <= 0:
-            return
-        _refs -= 1
-        if _refs == 0:
-            with contextlib.suppress(smi.AmdSmiException):
-                smi.amdsmi_shut_down()
+    """Drop one reference taken by :func:`acquire`; amdsmi shuts down with the last one."""
+    _library.release()
 
 
 def _number(v: Any) -> float | None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Literal
 
 Method = Literal["counter", "sampled", "modeled"]
 """How a component's energy was obtained: a hardware energy counter, integrated power samples, or a model."""
 
-__all__ = ["CounterAccumulator", "Method", "SensorStatus"]
+__all__ = ["CounterAccumulator", "Method", "SensorStatus", "SharedLibrary"]
 
 
 @dataclass
@@ -69,3 +73,41 @@ class CounterAccumulator:
         self.total_j += delta * self.scale_j
         self._last_raw, self._last_t = raw, t_s
         return self.total_j
+
+
+class SharedLibrary:
+    """A vendor library (NVML, amdsmi) started lazily, once per process, and reference-counted: each
+    :meth:`acquire` holds a reference, and the library shuts down with the last :meth:`release`. A start
+    that fails holds nothing and is tried again by the next acquire; errors of the shutdown are swallowed.
+
+    ``load`` returns the binding's module (raising the typed error where it is missing), ``start`` and
+    ``stop`` initialise and shut it down, ``stop_errors`` names the binding's exception class."""
+
+    def __init__(
+        self,
+        load: Callable[[], ModuleType],
+        start: Callable[[ModuleType], None],
+        stop: Callable[[ModuleType], None],
+        stop_errors: Callable[[ModuleType], type[BaseException]],
+    ) -> None:
+        self._load, self._start, self._stop, self._stop_errors = load, start, stop, stop_errors
+        self._lock = threading.Lock()
+        self.refs = 0
+
+    def acquire(self) -> ModuleType:
+        lib = self._load()
+        with self._lock:
+            if self.refs == 0:
+                self._start(lib)
+            self.refs += 1
+        return lib
+
+    def release(self) -> None:
+        lib = self._load()
+        with self._lock:
+            if self.refs <= 0:
+                return
+            self.refs -= 1
+            if self.refs == 0:
+                with contextlib.suppress(self._stop_errors(lib)):
+                    self._stop(lib)

@@ -15,18 +15,15 @@ without a driver costs nothing and fails nothing.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
 import time
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from wattsup.errors import SensorUnavailable
+from wattsup.sensors.base import SharedLibrary
 
-_lock = threading.Lock()
-_refs = 0
 _module: ModuleType | None = None
 
 
@@ -43,33 +40,26 @@ def _pynvml() -> ModuleType:
     return _module
 
 
+def _start(nv: ModuleType) -> None:
+    try:
+        nv.nvmlInit()
+    except nv.NVMLError as e:
+        raise SensorUnavailable(
+            f"NVML could not start ({e}): no NVIDIA driver here, or it is not loaded"
+        ) from e
+
+
+_library = SharedLibrary(_pynvml, _start, lambda nv: nv.nvmlShutdown(), lambda nv: nv.NVMLError)
+
+
 def acquire() -> ModuleType:
     """Initialise NVML (once per process, reference-counted) and return the ``pynvml`` module."""
-    global _refs
-    nv = _pynvml()
-    with _lock:
-        if _refs == 0:
-            try:
-                nv.nvmlInit()
-            except nv.NVMLError as e:
-                raise SensorUnavailable(
-                    f"NVML could not start ({e}): no NVIDIA driver here, or it is not loaded"
-                ) from e
-        _refs += 1
-    return nv
+    return _library.acquire()
 
 
 def release() -> None:
     """Drop one reference taken by :func:`acquire`; NVML shuts down with the last one."""
-    global _refs
-    nv = _pynvml()
-    with _lock:
-        if _refs <= 0:
-            return
-        _refs -= 1
-        if _refs == 0:
-            with contextlib.suppress(nv.NVMLError):
-                nv.nvmlShutdown()
+    _library.release()
 
 
 def _text(v: Any) -> str:

@@ -7,14 +7,14 @@ inside which phases, and what the output unit is (input tokens, generated tokens
 model and its preprocessors, putting inputs on the device, and the model calls themselves: ``forward``,
 and for generative models ``prefill`` (one new token) and ``generate``.
 
-Nothing here imports torch.
+Nothing here imports torch at import time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -46,6 +46,23 @@ class BackendSettings(BaseModel):
     def extra_keys(cls) -> frozenset[str]:
         """The settings this backend takes from a RunConfig's ``extra`` (all but device and dtype)."""
         return frozenset(cls.model_fields) - set(BackendSettings.model_fields)
+
+
+SettingsT = TypeVar("SettingsT", bound=BackendSettings)
+
+
+class TorchBackend(Generic[SettingsT]):
+    """What the torch backends share: their settings, the device and the dtype as torch's objects, the
+    notes of what they loaded and the model (None before ``load``)."""
+
+    def __init__(self, settings: SettingsT) -> None:
+        import torch
+
+        self.settings = settings
+        self.device = torch.device(settings.device)
+        self.dtype = getattr(torch, settings.dtype)
+        self.provenance: dict[str, str] = {}
+        self.model: Any = None
 
 
 @runtime_checkable

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from wattsup.bench import models as mdl
 from wattsup.bench import tokenizer as tk
-from wattsup.bench.backends.base import BackendSettings
+from wattsup.bench.backends.base import BackendSettings, TorchBackend
 from wattsup.bench.catalog import CatalogEntry
 from wattsup.bench.models import ModelSource
 from wattsup.errors import WattsupError
@@ -94,20 +94,14 @@ class DiffusersSettings(BackendSettings):
     """The diffusers backend's settings: device and dtype (none of its own yet)."""
 
 
-class DiffusersBackend:
+class DiffusersBackend(TorchBackend[DiffusersSettings]):
     """A latent diffusion pipeline's components on one device in one dtype, in eval mode."""
 
     name: ClassVar[str] = "diffusers"
     Settings: ClassVar[type[DiffusersSettings]] = DiffusersSettings
 
     def __init__(self, settings: DiffusersSettings) -> None:
-        import torch
-
-        self.settings = settings
-        self.device = torch.device(settings.device)
-        self.dtype = getattr(torch, settings.dtype)
-        self.provenance: dict[str, str] = {}
-        self.model: Any = None
+        super().__init__(settings)
         self.pipe: Any = None
         """A pipeline of another shape (Würstchen: no UNet), run whole by :meth:`call`."""
         self.components: dict[str, Any] = {}

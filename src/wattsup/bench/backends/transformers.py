@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from wattsup.bench import catalog as cat
 from wattsup.bench import models as mdl
-from wattsup.bench.backends.base import BackendSettings
+from wattsup.bench.backends.base import BackendSettings, TorchBackend
 from wattsup.bench.catalog import CatalogEntry
 from wattsup.bench.models import ModelSource
 from wattsup.records.settings import TransformersOptions
@@ -22,20 +22,14 @@ class TransformersSettings(TransformersOptions, BackendSettings):
     settings of the task families that run on it, :class:`wattsup.records.settings.TransformersOptions`)."""
 
 
-class TransformersBackend:
+class TransformersBackend(TorchBackend[TransformersSettings]):
     """One transformers model on one device in one dtype, in eval mode."""
 
     name: ClassVar[str] = "transformers"
     Settings: ClassVar[type[TransformersSettings]] = TransformersSettings
 
     def __init__(self, settings: TransformersSettings) -> None:
-        import torch
-
-        self.settings = settings
-        self.device = torch.device(settings.device)
-        self.dtype = getattr(torch, settings.dtype)
-        self.provenance: dict[str, str] = {}
-        self.model: Any = None
+        super().__init__(settings)
         self.model_config: Any = None
         self.model_type = ""
         self._forward_params: frozenset[str] | None = None

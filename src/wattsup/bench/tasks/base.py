@@ -112,14 +112,6 @@ class Task(ABC):
         """weights, parameters, tokenizer, processor: the backend's notes of what it loaded."""
         return self.backend.provenance
 
-    @property
-    def dtype(self) -> Any:
-        return getattr(self.backend, "dtype", None)
-
-    @property
-    def device(self) -> Any:
-        return getattr(self.backend, "device", None)
-
     # ------------------------------------------------------------------ configuration
     @property
     def max_new_tokens(self) -> int:
@@ -169,18 +161,28 @@ class Task(ABC):
         :meth:`~wattsup.bench.backends.base.Backend.preprocess`)."""
         return self.backend.preprocess(enc)
 
-    def text_logits(self, batch: list[dict[str, Any]], phase: PhaseFn) -> tuple[Any, Any]:
-        """The batch's ``text`` tokenised (``preprocess``) and run through the model (``forward``): the
-        encoding and the logits."""
+    def tokenize(self, texts: list[str] | str, pair: list[str] | None = None, **kw: Any) -> Any:
+        return self.tokenizer(texts, pair, truncation=True, padding=True, return_tensors="pt", **kw)
+
+
+class TextLogitsTask(Task):
+    """A task of one forward pass over the batch's ``text``: tokenised (``preprocess``), run through the
+    model (``forward``), its :meth:`outputs` made from the encoding and the logits (``postprocess``); the
+    unit is the input tokens."""
+
+    def run(self, batch: list[dict[str, Any]], phase: PhaseFn) -> BatchResult:
         with phase("preprocess"):
             enc = self.tokenize([ex["text"] for ex in batch])
             inputs = self.model_inputs(enc)
         with phase("forward"):
             logits = self.backend.forward(inputs).logits
-        return enc, logits
+        with phase("postprocess"):
+            out = self.outputs(enc, logits)
+        return BatchResult(units=int(enc["attention_mask"].sum()), outputs=out)
 
-    def tokenize(self, texts: list[str] | str, pair: list[str] | None = None, **kw: Any) -> Any:
-        return self.tokenizer(texts, pair, truncation=True, padding=True, return_tensors="pt", **kw)
+    @abstractmethod
+    def outputs(self, enc: Any, logits: Any) -> list[Any]:
+        """One output per example of the batch, from its encoding and the model's logits."""
 
 
 def decode_image(data: Any) -> Any:

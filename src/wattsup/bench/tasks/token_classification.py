@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from wattsup.bench.tasks.base import BatchResult, PhaseFn, Task
+from wattsup.bench.tasks.base import TextLogitsTask
 from wattsup.bench.tasks.text_classification import label_names
 
 
@@ -22,18 +22,16 @@ def group_entities(labels: list[str], tokens: list[str]) -> list[dict[str, Any]]
     return entities
 
 
-class TokenClassification(Task):
+class TokenClassification(TextLogitsTask):
     name: ClassVar[str] = "token-classification"
     aliases: ClassVar[tuple[str, ...]] = ("ner", "token_classif", "token-classif")
     description: ClassVar[str] = "label each token (the study: NER on ReCoRD, WikiANN, CoNLL-2003)"
 
-    def run(self, batch: list[dict[str, Any]], phase: PhaseFn) -> BatchResult:
-        enc, logits = self.text_logits(batch, phase)
-        with phase("postprocess"):
-            ids = logits.argmax(-1).tolist()
-            out = []
-            for row, (pred, mask) in enumerate(zip(ids, enc["attention_mask"].tolist(), strict=True)):
-                keep = [i for i, m in enumerate(mask) if m]
-                toks = self.tokenizer.convert_ids_to_tokens([int(enc["input_ids"][row][i]) for i in keep])
-                out.append(group_entities(label_names(self.model_config, [pred[i] for i in keep]), toks))
-        return BatchResult(units=int(enc["attention_mask"].sum()), outputs=out)
+    def outputs(self, enc: Any, logits: Any) -> list[Any]:
+        ids = logits.argmax(-1).tolist()
+        out = []
+        for row, (pred, mask) in enumerate(zip(ids, enc["attention_mask"].tolist(), strict=True)):
+            keep = [i for i, m in enumerate(mask) if m]
+            toks = self.tokenizer.convert_ids_to_tokens([int(enc["input_ids"][row][i]) for i in keep])
+            out.append(group_entities(label_names(self.model_config, [pred[i] for i in keep]), toks))
+        return out

@@ -19,8 +19,10 @@ lengths (:func:`read_lengths`).
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from wattsup.errors import InvalidInput, finite_number
@@ -28,55 +30,16 @@ from wattsup.results.importers.options import csv_files
 
 STUDY = "Power Hungry Processing (Luccioni, Jernite, Strubell, FAccT 2024)"
 
-PREFIXES: dict[str, tuple[str, str]] = {
-    "zeroshot_sentiment": ("text-classification", "zero-shot"),
-    "zeroshot_summarize": ("summarization", "zero-shot"),
-    "zeroshot_qa": ("question-answering", "zero-shot"),
-    "text_classif": ("text-classification", "task-specific"),
-    "token_classif": ("token-classification", "task-specific"),
-    "obj_detection": ("object-detection", "task-specific"),
-    "image_class": ("image-classification", "task-specific"),
-    "summarize": ("summarization", "task-specific"),
-    "fillmask": ("fill-mask", "task-specific"),
-    "textgen": ("text-generation", "task-specific"),
-    "qa": ("question-answering", "task-specific"),
-    "itt": ("image-to-text", "task-specific"),
-    "tti": ("text-to-image", "task-specific"),
-}
-"""File-name prefix → (wattsup task, mode). Longest prefixes are tried first."""
+_NAMES = json.loads(
+    resources.files("wattsup.data").joinpath("results/study_names.json").read_text(encoding="utf-8")
+)
 
-DATASETS: dict[str, str] = {
-    "imdb": "imdb",
-    "tomatoes": "rotten_tomatoes",
-    "rotten_tomatoes": "rotten_tomatoes",
-    "sst2": "sst2",
-    "sst": "sst2",
-    "conll2003": "conll2003",
-    "record": "record",
-    "wikiann": "wikiann",
-    "squad": "squad",
-    "squadv2": "squad_v2",
-    "squad2": "squad_v2",
-    "sciq": "sciq",
-    "bookcorpus": "bookcorpus",
-    "c4": "c4",
-    "oscar": "oscar",
-    "wikitext": "wikitext",
-    "cnn": "cnn_dailymail",
-    "samsum": "samsum",
-    "xsum": "xsum",
-    "cifar10": "cifar10",
-    "cifar100": "cifar100",
-    "imagenet": "imagenet-1k",
-    "visualgenome": "visual_genome",
-    "cppe": "cppe-5",
-    "coco": "coco",
-    "redcaps": "red_caps",
-    "diffusiondb": "diffusiondb",
-    "imagereward": "imagereward",
-    "sd_prompts": "sd_prompts",
-}
-"""The study's dataset tokens → wattsup dataset profile names."""
+PREFIXES: dict[str, tuple[str, str]] = {k: (task, mode) for k, (task, mode) in _NAMES["prefixes"].items()}
+"""File-name prefix → (wattsup task, mode), from ``data/results/study_names.json``. Longest prefixes are
+tried first."""
+
+DATASETS: dict[str, str] = dict(_NAMES["datasets"])
+"""The study's dataset tokens → wattsup dataset profile names (``data/results/study_names.json``)."""
 
 RESIZED_TASKS = ("image-classification", "object-detection", "image-to-text")
 """Tasks whose study logs come in native-size and ``_resized`` (640×480) variants."""
