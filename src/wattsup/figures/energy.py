@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from wattsup import analysis as an
 from wattsup.analysis import FamilyFit, ModeComparison, ParamFit, StudyTask, TaskPhases
@@ -84,6 +84,21 @@ def energy_by_task(study: Sequence[StudyTask], unit: str) -> go.Figure | None:
     )
 
 
+Fit = TypeVar("Fit", ParamFit, FamilyFit)
+
+
+def _per_fit(fits: Sequence[Fit], draw: Callable[[go.Figure, Fit], None]) -> go.Figure | None:
+    """A new figure with ``draw(fig, fit)`` run for each fit that has points, in order; ``None`` when no fit
+    has any (the figures of one series per fit share this)."""
+    drawn = [f for f in fits if f.points]
+    if not drawn:
+        return None
+    fig = new_figure()
+    for f in drawn:
+        draw(fig, f)
+    return fig
+
+
 def _fit_line(xs: Sequence[float], slope: float, intercept: float) -> tuple[list[float], list[float]]:
     """The ends of a log-log least-squares line over ``xs``."""
     lo, hi = math.log10(min(xs)), math.log10(max(xs))
@@ -93,11 +108,8 @@ def _fit_line(xs: Sequence[float], slope: float, intercept: float) -> tuple[list
 @register("energy_vs_params", "Energy against parameters", _params_of)
 def energy_vs_params(fits: Sequence[ParamFit], unit: str) -> go.Figure | None:
     """Energy against parameter count, log-log, one colour per task with its least-squares line."""
-    drawn = [f for f in fits if f.points]
-    if not drawn:
-        return None
-    fig = new_figure()
-    for f in drawn:
+
+    def draw(fig: go.Figure, f: ParamFit) -> None:
         xs = [float(p.n_params) for p in f.points]
         hover = [f"{p.model}<br>{number(p.n_params)} parameters<br>{sig(p.kwh)} {unit}" for p in f.points]
         add_points(fig, xs, [p.kwh for p in f.points], f.task, hover, legendgroup=f.task)
@@ -114,6 +126,10 @@ def energy_vs_params(fits: Sequence[ParamFit], unit: str) -> go.Figure | None:
                 showlegend=False,
                 hoverinfo="name",
             )
+
+    fig = _per_fit(fits, draw)
+    if fig is None:
+        return None
     return finish(
         fig, "Energy against model size", "parameters (log scale)", f"energy ({unit}, log scale)", log="xy"
     )
@@ -128,22 +144,21 @@ def modes(comparisons: Sequence[ModeComparison], unit: str) -> go.Figure | None:
         return None
     fig = new_figure()
     tasks = [c.task for c in rows]
-    fig.add_bar(
-        y=tasks,
-        x=[c.task_specific_kwh for c in rows],
-        orientation="h",
-        name="task-specific",
-        marker_color=TASK_SPECIFIC,
+    ratios = [f"×{sig(c.ratio, '.3g')}" if c.ratio else "" for c in rows]
+    bars = (
+        ("task-specific", TASK_SPECIFIC, [c.task_specific_kwh for c in rows], None),
+        ("multi-purpose (zero-shot)", MULTI_PURPOSE, [c.multi_purpose_kwh for c in rows], ratios),
     )
-    fig.add_bar(
-        y=tasks,
-        x=[c.multi_purpose_kwh for c in rows],
-        orientation="h",
-        name="multi-purpose (zero-shot)",
-        marker_color=MULTI_PURPOSE,
-        text=[f"×{sig(c.ratio, '.3g')}" if c.ratio else "" for c in rows],
-        textposition="outside",
-    )
+    for name, color, kwh, text in bars:
+        fig.add_bar(
+            y=tasks,
+            x=kwh,
+            orientation="h",
+            name=name,
+            marker_color=color,
+            text=text,
+            textposition=None if text is None else "outside",
+        )
     return finish(
         fig,
         "Multi-purpose against task-specific models (mean over models)",
@@ -189,16 +204,17 @@ def phases(breakdown: Sequence[TaskPhases], unit: str) -> go.Figure | None:
 @register("output_length", "Output length against energy", _lengths_of)
 def output_length(fits: Sequence[FamilyFit], unit: str) -> go.Figure | None:
     """Energy against mean output length per inference, one colour per model family."""
-    drawn = [f for f in fits if f.points]
-    if not drawn:
-        return None
-    fig = new_figure()
-    for f in drawn:
+
+    def draw(fig: go.Figure, f: FamilyFit) -> None:
         hover = [
             f"{p.model}<br>{p.task} / {p.dataset}<br>{sig(p.output_units, '.1f')} tokens, {sig(p.kwh)} {unit}"
             for p in f.points
         ]
         add_points(fig, [p.output_units for p in f.points], [p.kwh for p in f.points], f.family, hover)
+
+    fig = _per_fit(fits, draw)
+    if fig is None:
+        return None
     return finish(
         fig,
         "Output length against energy, by model family",
