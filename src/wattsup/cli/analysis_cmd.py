@@ -20,12 +20,12 @@ from wattsup.cli.analysis_common import (
     _say_modelled,
     _warn_mixed,
     _write,
+    selected,
     show,
     stored,
 )
 from wattsup.cli.analyze_cmd import analyze_app
 from wattsup.cli.import_cmd import import_app
-from wattsup.cli.params import bind
 from wattsup.cli.report_cmd import compare_cmd, label_cmd, report_cmd
 from wattsup.errors import InvalidInput
 
@@ -43,13 +43,7 @@ def register(app: typer.Typer) -> None:
 # ---------------------------------------------------------------- summary and leaderboard
 
 
-@bind(
-    "sel",
-    Selection,
-    include=("task", "model", "dataset", "hardware", "mode", "exclude_dataset", "exclude_model"),
-)
-@bind("metric", Metric)
-@bind("rows", Rows)
+@selected("task", "model", "dataset", "hardware", "mode", "exclude_dataset", "exclude_model")
 def summary_cmd(
     *,
     by: Annotated[
@@ -165,9 +159,7 @@ def _print_models(models: Any, location: str, unit: str) -> None:
     console.print(table)
 
 
-@bind("sel", Selection, include=("model", "dataset", "hardware", "mode", "exclude_dataset", "exclude_model"))
-@bind("metric", Metric)
-@bind("rows", Rows)
+@selected("model", "dataset", "hardware", "mode", "exclude_dataset", "exclude_model")
 def leaderboard_cmd(
     *,
     task_name: Annotated[str, typer.Argument(metavar="TASK", help="The task to rank models on.")],

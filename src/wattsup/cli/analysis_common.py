@@ -13,6 +13,7 @@ import typer
 
 from wattsup.analysis.types import Metric, Scenario, Selection
 from wattsup.cli import ui
+from wattsup.cli.params import bind
 from wattsup.cli.results_cmd import DB_HELP
 from wattsup.errors import InvalidInput
 from wattsup.params import ParamModel, param
@@ -44,6 +45,22 @@ class Rows(ParamModel):
         None, "csv, parquet, json or jsonl (default: --out's suffix).", flag="--format", metavar="FORMAT"
     )
     db: str | None = param(None, DB_HELP, flag="--db", metavar="URL")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def selected(*include: str) -> Callable[[F], F]:
+    """The bound models of an analysis command over a selection of runs: ``sel`` (the :class:`Selection`
+    fields named in ``include``), ``metric`` and ``rows``."""
+    by_sel = bind("sel", Selection, include=include)
+    by_metric = bind("metric", Metric)
+    by_rows = bind("rows", Rows)
+
+    def decorate(func: F) -> F:
+        return by_sel(by_metric(by_rows(func)))
+
+    return decorate
 
 
 class Deployment(ParamModel):

@@ -10,7 +10,16 @@ import typer
 
 from wattsup.analysis.types import Metric, Selection
 from wattsup.cli import ui
-from wattsup.cli.analysis_common import Deployment, ParamsOpt, Rows, _echo_json, _say_modelled, show, stored
+from wattsup.cli.analysis_common import (
+    Deployment,
+    ParamsOpt,
+    Rows,
+    _echo_json,
+    _say_modelled,
+    selected,
+    show,
+    stored,
+)
 from wattsup.cli.params import bind
 
 if TYPE_CHECKING:
@@ -24,9 +33,7 @@ analyze_app = typer.Typer(
 
 
 @analyze_app.command("params")
-@bind("sel", Selection, include=("task", "model", "dataset", "hardware", "mode", "exclude_dataset"))
-@bind("metric", Metric)
-@bind("rows", Rows)
+@selected("task", "model", "dataset", "hardware", "mode", "exclude_dataset")
 def params_cmd(*, params: ParamsOpt = None, sel: Selection, metric: Metric, rows: Rows) -> None:
     """Energy against parameter count per task: log-log fit, Pearson and Spearman correlation."""
     from wattsup.analysis import energy_vs_params, read_model_parameters
@@ -56,9 +63,7 @@ def params_cmd(*, params: ParamsOpt = None, sel: Selection, metric: Metric, rows
 
 
 @analyze_app.command("modes")
-@bind("sel", Selection, include=("task", "model", "dataset", "hardware", "exclude_dataset", "exclude_model"))
-@bind("metric", Metric)
-@bind("rows", Rows)
+@selected("task", "model", "dataset", "hardware", "exclude_dataset", "exclude_model")
 def modes_cmd(*, sel: Selection, metric: Metric, rows: Rows) -> None:
     """Multi-purpose (zero-shot) against task-specific models per task: ratio of the means, per dataset
     too."""
@@ -93,9 +98,7 @@ def _mode_cells(c: ModeComparison | DatasetComparison) -> tuple[str, ...]:
 
 
 @analyze_app.command("lengths")
-@bind("sel", Selection, include=("task", "model", "dataset", "mode"))
-@bind("metric", Metric)
-@bind("rows", Rows)
+@selected("task", "model", "dataset", "mode")
 def lengths_cmd(*, sel: Selection, metric: Metric, rows: Rows) -> None:
     """Output length against energy by model family (decoder-only, encoder-decoder): linear fits."""
     from wattsup.analysis import output_length_vs_energy
@@ -117,9 +120,7 @@ def lengths_cmd(*, sel: Selection, metric: Metric, rows: Rows) -> None:
 
 
 @analyze_app.command("parity")
-@bind("sel", Selection, include=("task", "model"))
-@bind("metric", Metric)
-@bind("rows", Rows)
+@selected("task", "model")
 def parity_cmd(
     *,
     training_kwh: Annotated[float, typer.Option("--training-kwh", help="Energy of training (kWh).")],
@@ -213,9 +214,7 @@ def lifecycle_cmd(
 
 
 @analyze_app.command("ratings")
-@bind("sel", Selection, include=("task", "model", "dataset", "hardware", "mode", "exclude_dataset"))
-@bind("metric", Metric)
-@bind("rows", Rows)
+@selected("task", "model", "dataset", "hardware", "mode", "exclude_dataset")
 def ratings_cmd(*, sel: Selection, metric: Metric, rows: Rows) -> None:
     """Star ratings (1-5) per task, in five 20% groups of the models measured on the same hardware class."""
     from wattsup.analysis import star_ratings

@@ -12,7 +12,7 @@ import typer
 from wattsup.bench.api import RunOptions
 from wattsup.cli import ui
 from wattsup.cli.params import bind
-from wattsup.cli.results_cmd import DbOption
+from wattsup.cli.results_cmd import DbOption, Recording
 from wattsup.errors import InvalidInput
 from wattsup.params import build
 
@@ -107,9 +107,6 @@ TokenizerOpt = Annotated[
     ),
 ]
 
-NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record the run in the store.")]
-
-AsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the run as JSON.")]
 
 NameOpt = Annotated[
     str, typer.Argument(help="quick (tiny models, CPU, minutes) or paper (study models, GPU).")
@@ -151,6 +148,7 @@ def _extra(column: list[str] | None, trust_remote_code: bool, tokenizer: str | N
 
 
 @bind("run", RunOptions, unset=BENCH_DEFAULTS)
+@bind("out", Recording)
 def bench_cmd(
     task: TaskOpt,
     model: ModelOpt,
@@ -159,9 +157,8 @@ def bench_cmd(
     column: ColumnOpt = None,
     trust_remote_code: TrustRemoteCodeOpt = False,
     tokenizer: TokenizerOpt = None,
-    db: DbOption = None,
-    no_store: NoStoreOpt = False,
-    as_json: AsJsonOpt = False,
+    *,
+    out: Recording,
 ) -> None:
     """Measure the energy of N inferences of a model on a task, in a subprocess of its own."""
     from wattsup.bench import make_config, record_json
@@ -173,23 +170,23 @@ def bench_cmd(
     config = make_config(task, model, dataset, run, extra=extra)
     console = ui.console()
     timeout_s = run.timeout if run.timeout is not None else default_timeout_s(config)
-    store = None if no_store else _open_store(db)
+    store = None if out.no_store else _open_store(out.db)
     try:
-        if not as_json:
+        if not out.as_json:
             console.print(
                 f"[bold]{config.task}[/] · {config.model} ({config.weights}) · {config.dataset} · "
                 f"n={config.n} × {config.reps} reps on {config.device}"
             )
             _say_estimate(console, config, store, timeout_s)
         unit = "inferences" if config.batch_size == 1 else "batches"
-        with RunProgress(wanted(as_json), unit=unit) as bar:
+        with RunProgress(wanted(out.as_json), unit=unit) as bar:
             record = run_isolated(config, timeout_s=timeout_s, progress=bar.stage)
         where, unstored = _keep(store, record)
     finally:
         if store is not None:
             store.close()
     data = record_json(record)
-    if as_json:
+    if out.as_json:
         typer.echo(json.dumps(data, indent=2, default=str))
     else:
         _print_run(console, data, where)

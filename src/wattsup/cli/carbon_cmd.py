@@ -12,8 +12,9 @@ from wattsup.carbon.parametric import FabParameters
 from wattsup.cli import ui
 from wattsup.cli.footprint_cmd import footprint_cmd
 from wattsup.cli.params import bind
-from wattsup.errors import InvalidInput, finite_number
+from wattsup.errors import InvalidInput
 from wattsup.format import kg as _kg
+from wattsup.params import ParamModel, param
 
 BOUND_CHOICES = ("low", "central", "high")
 KG_PER_TONNE = 1000.0
@@ -85,29 +86,32 @@ def grid_cmd(
 # ---------------------------------------------------------------- hardware
 
 
+class Chip(ParamModel):
+    """A device the catalog lacks, estimated from its dies (``wattsup hardware --dies ...``)."""
+
+    dies: str | None = param(None, "Parametric estimate: AREA_MM2[xCOUNT]@NODE_NM[;...].")
+    memory_gb: float = param(0.0, "Parametric: memory on the package, GB.", ge=0)
+    memory_type: str = param("hbm", "Parametric: dram, hbm, gddr, ssd, hdd.")
+    tdp_w: float | None = param(None, "Parametric: add the board share for a GPU of this TDP.", ge=0)
+
+
+@bind("chip", Chip)
 @bind("fab", FabParameters)
 def hardware_cmd(
     name: str | None = typer.Argument(
         None, help="Catalog item or server archetype (H100, 8xH100-SXM, EPYC-9654, ...)."
     ),
     list_all: bool = typer.Option(False, "--list", help="List the catalog."),
-    dies: str | None = typer.Option(
-        None, "--dies", help="Parametric estimate: AREA_MM2[xCOUNT]@NODE_NM[;...]."
-    ),
-    memory_gb: float = typer.Option(0.0, "--memory-gb", help="Parametric: memory on the package, GB."),
-    memory_type: str = typer.Option("hbm", "--memory-type", help="Parametric: dram, hbm, gddr, ssd, hdd."),
-    tdp_w: float | None = typer.Option(
-        None, "--tdp-w", help="Parametric: add the board share for a GPU of this TDP."
-    ),
     *,
+    chip: Chip,
     fab: FabParameters,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Embodied carbon of hardware: low, central and high values with sources, or a parametric estimate."""
     from wattsup.carbon import HardwareItem, lookup
 
-    if dies is not None:
-        _parametric(dies, memory_gb, memory_type, tdp_w, fab, as_json)
+    if chip.dies is not None:
+        _parametric(chip.dies, chip, fab, as_json)
         return
     if list_all or name is None:
         _catalog(as_json)
@@ -122,17 +126,11 @@ def hardware_cmd(
         _show_server(item)
 
 
-def _parametric(
-    dies: str, memory_gb: float, memory_type: str, tdp_w: float | None, fab: FabParameters, as_json: bool
-) -> None:
+def _parametric(dies: str, chip: Chip, fab: FabParameters, as_json: bool) -> None:
     from wattsup.carbon import estimate_device, parse_dies
 
     est = estimate_device(
-        parse_dies(dies),
-        memory_gb=finite_number("--memory-gb", memory_gb, minimum=0),
-        memory_type=memory_type,
-        tdp_w=None if tdp_w is None else finite_number("--tdp-w", tdp_w, minimum=0),
-        fab=fab,
+        parse_dies(dies), memory_gb=chip.memory_gb, memory_type=chip.memory_type, tdp_w=chip.tdp_w, fab=fab
     )
     if as_json:
         _echo_json(est.model_dump(mode="json"))

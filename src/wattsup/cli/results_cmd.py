@@ -15,6 +15,7 @@ import typer
 
 from wattsup.cli import ui
 from wattsup.errors import InvalidInput
+from wattsup.params import ParamModel, param
 
 if TYPE_CHECKING:
     from wattsup.results import RunFilter, RunRecord, RunSummary
@@ -32,6 +33,17 @@ DbOption = Annotated[
         help=DB_HELP,
     ),
 ]
+
+
+class Recording(ParamModel):
+    """Where a measuring command (``wattsup bench``, ``wattsup serve``) records its result and how it
+    prints it (``@bind("out", Recording)``)."""
+
+    db: str | None = param(None, DB_HELP, flag="--db", metavar="URL")
+    no_store: bool = param(False, "Do not record the result in the store.", flag="--no-store")
+    as_json: bool = param(False, "Print the result as JSON (no progress display).", flag="--json")
+
+
 TaskOption = Annotated[
     list[str] | None, typer.Option("--task", help="Only this task (repeatable; globs: '*').")
 ]

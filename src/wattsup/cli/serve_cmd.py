@@ -8,7 +8,7 @@ import typer
 
 from wattsup.cli import ui
 from wattsup.cli.params import bind
-from wattsup.cli.results_cmd import DbOption
+from wattsup.cli.results_cmd import Recording
 from wattsup.params import build
 from wattsup.serving.lifecycle import CarbonOptions
 from wattsup.serving.runner import ServeConfig
@@ -41,22 +41,18 @@ MlenergyOutOpt = Annotated[
     ),
 ]
 
-NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record the result in the store.")]
-
-AsJsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (no progress display).")]
-
 
 @bind("carbon", CarbonOptions)
 @bind("cfg", ServeConfig, values=True)
+@bind("out", Recording)
 def serve_cmd(
     cfg: dict[str, Any],
     carbon: CarbonOptions,
     concurrency: ConcurrencyOpt = None,
     rate: RateOpt = None,
     mlenergy_out: MlenergyOutOpt = None,
-    db: DbOption = None,
-    no_store: NoStoreOpt = False,
-    as_json: AsJsonOpt = False,
+    *,
+    out: Recording,
 ) -> None:
     """Serve an LLM under load levels and measure J per output token, TTFT, TPOT and more per level."""
     from wattsup.results.serving_store import save_result
@@ -68,12 +64,12 @@ def serve_cmd(
     config.validate()
     if mlenergy_out is not None:
         check_out(mlenergy_out)
-    result = run_serving(config) if as_json else _run_with_progress(config, config.engine)
-    where = None if no_store else save_result(result, db)
+    result = run_serving(config) if out.as_json else _run_with_progress(config, config.engine)
+    where = None if out.no_store else save_result(result, out.db)
     if mlenergy_out is not None:
         n = write_mlenergy([result], mlenergy_out)
         typer.echo(f"wrote {n} ML.ENERGY-comparable row{'' if n == 1 else 's'} to {mlenergy_out}", err=True)
-    if as_json:
+    if out.as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
         _print(ui.console(), result, where)
