@@ -216,8 +216,12 @@ def test_gpu_meter_can_be_used_twice(fake_nvml: MakeNvml, fast_warmup: None) -> 
     found = sources.discover(cpu=False, ram=False, gpu_indices=[0])
     m = Meter(sources=found.tracks, sync=None)
     for _ in range(2):
+        # a window holding a whole counter step (the fake steps every 0.1 s): what is tested here is the
+        # meter's reuse (NVML released and taken again); a window shorter than a step that starts before
+        # the restarted track has bracketed any step can read 0 J (±69 J) under load, a known defect of
+        # issue 13, not this test's subject
         with m:
-            time.sleep(0.02)
+            time.sleep(0.25)
         meas = m.measurement
         assert meas is not None and meas.warnings == []
         assert meas.component("gpu:0").energy_j > 0
