@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.fakes.timed import TIMED_MODULES
+from tests.support.postgres import new_database
 from tests.support.processes import free_port, stop
 from wattsup.results import Store
 from wattsup.sensors import nvml
@@ -122,27 +122,11 @@ def pg_url() -> str:
     return url
 
 
-def _admin(url: str) -> str:
-    """A libpq URL psycopg can connect with (no SQLAlchemy driver suffix)."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture
 def pg_database(pg_url: str) -> Iterator[str]:
     """A fresh, empty database on the test server; its SQLAlchemy URL."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    name = f"wattsup_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_admin(pg_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_admin(pg_url), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database(pg_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -188,14 +172,16 @@ def _wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``wattsup dashboard`` over a SQLite store of the study, in a process of its own on a free
-    loopback port; its base URL."""
+    """``wattsup dashboard`` over a SQLite store of the study (and serving runs), in a process of its own on
+    a free loopback port; its base URL."""
     from tests.web.web_factories import study_records
+    from tests.web.web_serving import fill
 
     folder = tmp_path_factory.mktemp("served")
     db = folder / "runs.db"
     with Store.open(str(db)) as s:
         s.add_many(study_records())
+    fill(db)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "WATTSUP_DB"}
     log = folder / "server.log"

@@ -185,16 +185,13 @@ def test_the_store_refuses_writes_once_served(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_the_postgres_store_refuses_writes_once_served(pg_url: str) -> None:
-    from conftest import _pg_database
-
-    for url in _pg_database(pg_url):
-        with Store.open(url) as store:
-            store.add(record(MODELS[0], "imdb", 0, seq=1))
-            client = TestClient(create_app(store, allowed_hosts=["testserver"]))
-            with pytest.raises(DBAPIError, match="read-only transaction"):
-                store.add(record(MODELS[1], "imdb", 0, seq=2))
-            assert client.get("/api/facets").json()["runs"] == 1
+def test_the_postgres_store_refuses_writes_once_served(pg_database: str) -> None:
+    with Store.open(pg_database) as store:
+        store.add(record(MODELS[0], "imdb", 0, seq=1))
+        client = TestClient(create_app(store, allowed_hosts=["testserver"]))
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            store.add(record(MODELS[1], "imdb", 0, seq=2))
+        assert client.get("/api/facets").json()["runs"] == 1
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
