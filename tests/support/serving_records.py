@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from wattsup.records import Provenance
 from wattsup.results.serving_store import save_result
@@ -32,8 +32,11 @@ def level(
     tokens_per_s: float | None = 100.0,
     ttft_s: float | None = 0.1,
     tpot_s: float | None = 0.02,
+    gpu_w: float | None = None,
+    lc: dict[str, Any] | None = None,
 ) -> LevelResult:
-    """One load level whose energy per output token is ``j_per_token`` (``None``: unknown)."""
+    """One load level whose energy per output token is ``j_per_token`` (``None``: unknown), with its GPU's
+    mean power and its request life cycle where given."""
     tokens = 1000.0
     energy = None if j_per_token is None else j_per_token * tokens
     unknown = Figure(value=None, method="unavailable", note="not measured here")
@@ -56,11 +59,13 @@ def level(
         ttft=_latency(ttft_s),
         tpot=_latency(tpot_s),
         itl=_latency(tpot_s),
-        mean_gpu_power_w=unknown,
+        mean_gpu_power_w=unknown if gpu_w is None else Figure(value=gpu_w, method="counter"),
         gpu_utilisation_pct=unknown,
         generator_cpu_s=0.01,
         generator_energy_j=Figure(value=0.1, method="modeled"),
         generator_share=0.001,
+        life_cycle=lc,
+        life_cycle_note="" if lc is not None else "no GPU is metered on this host",
     )
 
 

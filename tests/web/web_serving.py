@@ -5,19 +5,14 @@ newest level of the first model carries the GPU's mean power and a request life 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from tests.support import serving_records as records
 from wattsup.carbon.request import RequestInput, request_life_cycle
 from wattsup.meter.measurement import ComponentEnergy
-from wattsup.records import Provenance
-from wattsup.results.serving_store import save_result
-from wattsup.serving.engines.base import EngineInfo
-from wattsup.serving.load import LoadLevel
-from wattsup.serving.results import Figure, LatencyStats, LevelResult, ServingResult
+from wattsup.serving.results import LevelResult, ServingResult
 
-T0 = datetime(2026, 3, 1, tzinfo=UTC)
 TOKENS = 1000.0
 HOSTILE = "<img src=x onerror=alert(1)>"
 """A served model's name that must stay text."""
@@ -39,12 +34,6 @@ def life_cycle() -> dict[str, Any]:
     return request_life_cycle(inp).to_dict()
 
 
-def _latency(p50: float | None) -> LatencyStats:
-    return LatencyStats(
-        p50_s=p50, p99_s=None if p50 is None else 2 * p50, mean_s=p50, n=16, method="per-token"
-    )
-
-
 def level(
     kind: Literal["concurrency", "rate"],
     value: float,
@@ -55,51 +44,16 @@ def level(
     gpu_w: float | None = None,
     lc: dict[str, Any] | None = None,
 ) -> LevelResult:
-    unknown = Figure(value=None, method="unavailable", note="not measured here")
-    energy = None if j_per_token is None else j_per_token * TOKENS
-    return LevelResult(
-        level=LoadLevel(kind=kind, value=value),
-        requests=20,
-        completed=20,
-        failed=0,
-        window_s=10.0,
-        window_output_tokens=TOKENS,
-        window_requests_completed=16,
-        energy_j=Figure(value=energy, error_bound=10.0, method=method),
-        components={},
-        j_per_output_token=Figure(value=j_per_token, error_bound=0.01, method=method),
-        j_per_request=unknown,
-        prefill_energy_j=unknown,
-        decode_energy_j=unknown,
-        output_tokens_per_request=50.0,
-        tokens_per_s=100.0 * value,
-        ttft=_latency(ttft_s),
-        tpot=_latency(0.02),
-        itl=_latency(0.02),
-        mean_gpu_power_w=unknown if gpu_w is None else Figure(value=gpu_w, method="counter"),
-        gpu_utilisation_pct=unknown,
-        generator_cpu_s=0.01,
-        generator_energy_j=Figure(value=0.1, method="modeled"),
-        generator_share=0.001,
-        life_cycle=lc,
-        life_cycle_note="" if lc is not None else "no GPU is metered on this host",
+    """A level of the shared serving records whose throughput grows with its load."""
+    return records.level(
+        kind, value, j_per_token, method=method, tokens_per_s=100.0 * value, ttft_s=ttft_s, gpu_w=gpu_w, lc=lc
     )
 
 
 def result(
     model: str, engine: Literal["static", "continuous", "http"], levels: list[LevelResult], minutes: int
 ) -> ServingResult:
-    return ServingResult(
-        created_at=T0 + timedelta(minutes=minutes),
-        engine=EngineInfo(engine=engine, model=model, weights_source="random (catalog config)"),
-        profile="chat",
-        profile_source="packaged",
-        seed=0,
-        requests_per_level=20,
-        levels=levels,
-        provenance=Provenance(hostname="test"),
-        gpu_model="NVIDIA H100 80GB HBM3",
-    )
+    return records.result(model, engine, levels, minutes=minutes)
 
 
 def serving_results() -> list[ServingResult]:
@@ -118,5 +72,4 @@ def serving_results() -> list[ServingResult]:
 
 def fill(db: Path) -> None:
     """Store :func:`serving_results` in the SQLite file ``db``."""
-    for r in serving_results():
-        save_result(r, str(db))
+    records.store_results(db, serving_results())
