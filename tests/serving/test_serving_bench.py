@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.processes import ROOT, python_path
+from tests.support.processes import smoke_benchmark
 
 pytest.importorskip("torch")
-
-SCRIPT = ROOT / "benchmarks" / "serving_bench.py"
 
 
 @pytest.mark.slow
 def test_the_smoke_run_writes_both_engines_at_levels_1_and_2(tmp_path: Path) -> None:
-    env = {**os.environ, "OUT": str(tmp_path), "PYTHONPATH": python_path(), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--smoke"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads((tmp_path / "serving_bench.json").read_text())
+    report, printed = smoke_benchmark("serving_bench", tmp_path)
     assert report["errors"] == [] and report["device"] == "cpu"
     cells = {(r["engine"], r["level"]): r for r in report["rows"]}
     assert set(cells) == {(e, lv) for e in ("static", "continuous") for lv in ("c=1", "c=2")}
@@ -39,4 +23,4 @@ def test_the_smoke_run_writes_both_engines_at_levels_1_and_2(tmp_path: Path) -> 
         assert r["prefill_j"] > 0 and r["decode_j"] > 0  # phases (static) or derived (continuous)
         assert r["boundary_ratio"] is None and r["life_cycle_note"].startswith("no GPU is metered")
     assert len(report["runs"]) == 4 and all(run["provenance"]["sensors"] for run in report["runs"])
-    assert "J/token" in proc.stdout
+    assert "J/token" in printed

@@ -9,6 +9,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -69,3 +70,24 @@ class Server:
     model: str
     kind: str
     proc: subprocess.Popen[bytes]
+
+
+def smoke_benchmark(name: str, out: Path) -> tuple[dict[str, Any], str]:
+    """Run ``benchmarks/<name>.py --smoke`` offline in a process of its own, writing into ``out``: the JSON
+    report it wrote (``out/<name>.json``) and what it printed. Fails with the end of its standard error if it
+    does not exit 0."""
+    import json
+    import sys
+
+    env = {**os.environ, "OUT": str(out), "PYTHONPATH": python_path(), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report: dict[str, Any] = json.loads((out / f"{name}.json").read_text())
+    return report, proc.stdout
