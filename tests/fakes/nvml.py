@@ -178,6 +178,9 @@ class FakeGpu:
     counter_period_s: float = 0.1
     counter_phase_s: float = 0.037
     counter_read_s: float = 0.004
+    counter_jitter_s: float = 0.0
+    """Each counter step comes up to this much before or after its place on the period's grid
+    (deterministic, pseudo-random per step; the H200 under load: steps 60 to 140 ms apart)."""
     sample_period_s: float = 0.02
     sample_phase_s: float = 0.011
     buffer_s: float = 4.0
@@ -264,12 +267,24 @@ class FakeNvml:
         g = self.gpus[index]
         if g.stuck_at is not None:
             t = min(t, g.stuck_at)
-        base = self.t_start + g.counter_phase_s
-        tick = base + math.floor((t - base) / g.counter_period_s) * g.counter_period_s
+        tick = self.last_tick(g, t)
         power = Power.of(g.power)
         if g.reset_at is not None and tick >= g.reset_at:
             return math.floor(1000 * power.joules(g.reset_at, tick))
         return g.energy_at_start_mj + math.floor(1000 * power.joules(self.t_start, tick))
+
+    def last_tick(self, g: FakeGpu, t: float) -> float:
+        """When the counter last stepped at or before ``t``."""
+        base = self.t_start + g.counter_phase_s
+        k = math.floor((t - base) / g.counter_period_s)
+        if not g.counter_jitter_s:
+            return base + k * g.counter_period_s
+
+        def at(j: int) -> float:  # step j's time: its grid place, moved by a fixed pseudo-random amount
+            u = ((j * 2654435761) % 2**32) / 2**32
+            return base + j * g.counter_period_s + (2 * u - 1) * g.counter_jitter_s
+
+        return max(at(j) for j in (k - 1, k, k + 1) if at(j) <= t)
 
     def sample_times(self, index: int, t: float) -> list[float]:
         """Times of the power samples the driver holds at ``t``, oldest first."""

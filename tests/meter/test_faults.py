@@ -15,7 +15,7 @@ from tests.fakes.nvml import FakeClock, FakeGpu
 from tests.fakes.powercap import server_tree
 from wattsup.meter import Meter, sources
 from wattsup.meter.guard import GuardedTrack
-from wattsup.meter.timeline import SAMPLES_EVERY_S
+from wattsup.meter.timeline import SAMPLES_EVERY_S, CounterTrack
 from wattsup.sensors import models
 
 PACKAGE_W = 80.0
@@ -128,9 +128,10 @@ def test_gpu_counter_that_stops_is_filled_from_the_power_readings() -> None:
         sim.run_to(T0 + 12.0)
         est = tr.energy(T0 + 7.0, T0 + 11.0)
         truth = sim.fake.true_joules(0, T0 + 7.0, T0 + 11.0)
-        # filled from the last counter step bracketed before the stall: steps are bracketed about once a
-        # second where samples shape the windows, so up to a second before 8 s
-        assert 3.0 <= est.filled_s <= 3.0 + 1.1
+        # filled from the last counter step bracketed before the stall: where samples shape the windows,
+        # steps are bracketed spacing() periods apart, so up to that long before 8 s
+        assert isinstance(tr.primary, CounterTrack)
+        assert 3.0 <= est.filled_s <= 3.0 + tr.primary.spacing() * tr.primary.period_s + 0.1
         assert "NVML power readings" in est.fill_note
         assert abs(est.energy_j - truth) <= est.bound_j
         assert any("stopped moving" in msg for _, msg in tr.events)

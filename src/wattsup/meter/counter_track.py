@@ -30,8 +30,17 @@ SAMPLES_EVERY_S = 0.25
 """How often the driver's buffer of power samples (a few seconds of them) is drained; a window waiting to
 be finalised drains it at once."""
 BRACKET_EVERY = 10
-"""Where power samples shape the windows, only every this many counter ticks is bracketed by reads (each
-NVML counter read busy-waits ~3.6 ms): the calibration needs ticks seconds apart, not every one."""
+"""Where power samples shape the windows, at most every this many counter ticks is bracketed by reads: the
+calibration needs ticks seconds apart, not every one."""
+BRACKET_CPU_SHARE = 0.01
+"""And the reads may take at most this share of a core (an NVML counter read busy-waits ~4 ms on an
+H100/H200): the brackets are spaced further apart by what they were seen to cost."""
+MAX_BRACKET_SPACING_S = 2.5
+"""However costly the reads, a tick is bracketed at least this often (every window's calibration span,
+``SPAN_S`` either side, then holds several)."""
+READ_EVERY_S = 0.01
+"""With power samples, the reads waiting for a step come this far apart (brackets ~14 ms wide: the
+calibration spans seconds); without samples every step is interpolated from, so they come every 2 ms."""
 
 
 class CounterTrack(Track):
@@ -84,6 +93,10 @@ class CounterTrack(Track):
         self.s_cum: list[float] = [0.0]
         self._next_samples = 0.0
         self.reads = 0
+        self.read_s = 0.0
+        """Seconds spent in counter reads: what the brackets cost (a read busy-waits)."""
+        self._attempt_read_s = 0.0  # read seconds of the bracket under way
+        self._bracket_cost_s: float | None = None  # read seconds a bracket takes (running mean)
 
     # ----------------------------------------------------------------- polling
     def _tick_mid(self, i: int) -> float:
@@ -107,23 +120,49 @@ class CounterTrack(Track):
         period = self._period()
         return None if period is None else self.tick_m[-1] + period
 
+    def spacing(self) -> int:
+        """How many counter periods apart the brackets come: ``bracket_every``, or more where the reads cost
+        more than ``BRACKET_CPU_SHARE`` of a core at that spacing (never over ``MAX_BRACKET_SPACING_S``)."""
+        k = self.bracket_every
+        cost = self._bracket_cost_s
+        if self.read_samples is None or cost is None:
+            return k
+        by_cost = math.ceil(cost / (BRACKET_CPU_SHARE * self.period_s))
+        return max(k, min(by_cost, math.floor(MAX_BRACKET_SPACING_S / self.period_s)))
+
+    def _guard(self) -> float:
+        """How long before a predicted tick the reads start. Under load the steps come 60 to 140 ms apart
+        (H200, 2026-11-27): where brackets are ticks apart, a margin of 40% of a period catches most."""
+        if self.read_samples is None:
+            return max(0.01, 0.15 * self.period_s)
+        return max(0.01, 0.4 * self.period_s)
+
     def _target(self, now: float, guard: float) -> float | None:
-        """When the next tick worth bracketing is due: ``bracket_every`` periods after the last one (the
-        power samples carry the shape in between), or the first one after a window waiting to be finalised."""
+        """When the next tick worth bracketing is due: ``spacing()`` periods after the last one (the power
+        samples carry the shape in between), or the first one after a window waiting to be finalised."""
         period = self._period()
         if period is None:
             return None
         last = self.tick_m[-1]
-        k = self.bracket_every
-        need = self._need_after
+        k = self.spacing()
+        need = self._need_t()
         if need is not None and self.tick_lo[-1] < need:
             k = max(1, math.ceil((need + guard - last) / period - 1e-6))
         # not a tick already past: late polls (a busy host) bracket the next one instead
         return last + max(k, math.ceil((now - last) / period - 1e-6)) * period
 
+    def _need_t(self) -> float | None:
+        """Past when a bracketed step is needed for the window waiting to be finalised (lock held): its end,
+        and, where samples are scaled, no earlier than ``MIN_SPAN_S`` after the first tick, so that there is
+        a span to calibrate them on (a meter started just before a short window)."""
+        need = self._need_after
+        if need is None or self.read_samples is None or not self.tick_m:
+            return need
+        return max(need, self.tick_m[0] + MIN_SPAN_S)
+
     def _settle_need(self) -> None:
         """Forget a waiting window's end once a bracketed step and a sample lie past it (lock held)."""
-        need = self._need_after
+        need = self._need_t()
         if need is None or not self.tick_lo or self.tick_lo[-1] < need:
             return
         if self.read_samples is None or (self.s_t and self.s_t[-1] >= need):
@@ -139,7 +178,15 @@ class CounterTrack(Track):
         e = self.read_counter_j()
         t1 = time.monotonic()
         self.reads += 1
+        self.read_s += t1 - t0
+        self._attempt_read_s += t1 - t0
         return t0, t1, e
+
+    def _bracketed(self) -> None:
+        """A bracket is complete: what its reads cost goes into the running mean that spaces them."""
+        cost, self._attempt_read_s = self._attempt_read_s, 0.0
+        prev = self._bracket_cost_s
+        self._bracket_cost_s = cost if prev is None else 0.7 * prev + 0.3 * cost
 
     def poll(self, now: float) -> float:
         if self.read_samples is not None and now >= self._next_samples:
@@ -154,12 +201,13 @@ class CounterTrack(Track):
                     self.s_p.append(p)
             with self.lock:
                 self._settle_need()
-                need = self._need_after
+                need = self._need_t()
                 waiting = need is not None and (not self.s_t or self.s_t[-1] < need)
             # a window waiting to be finalised needs a sample past its end: look again soon
             self._next_samples = now + (0.02 if waiting else SAMPLES_EVERY_S)
         next_samples = self._next_samples if self.read_samples is not None else math.inf
-        guard = max(0.01, 0.15 * self.period_s)
+        guard = self._guard()
+        read_every = READ_EVERY_S if self.read_samples is not None else 0.002
         if self._attempt_since is None:
             with self.lock:
                 target = self._target(now, guard)
@@ -170,7 +218,7 @@ class CounterTrack(Track):
             with self.lock:
                 self._last_read = (t0, t1, e)
             self._attempt_since = t0
-            return t1 + 0.002
+            return t1 + read_every
         t0, t1, e = self._read()
         with self.lock:
             last = self._last_read
@@ -187,12 +235,20 @@ class CounterTrack(Track):
                     self.breaks.append(self.tick_m[-1])
                 self._settle_need()
                 self._attempt_since = None
+                if len(self.tick_m) > 3:  # the first ones, read without pause to learn the period, are not
+                    self._bracketed()  # what a bracket costs
+                else:
+                    self._attempt_read_s = 0.0
                 target = self._target(t1, guard)
-                return t1 + 0.002 if target is None else min(target - guard, next_samples)
+                return t1 + read_every if target is None else min(target - guard, next_samples)
         waited = t1 - self._attempt_since
         if waited > 3 * self.period_s:  # no step: a stalled counter; keep watching without burning a core
             return t1 + min(self.period_s / 2, 0.05)
-        return t1 + 0.002  # waiting for the step: read again soon
+        return t1 + read_every  # waiting for the step: read again soon
+
+    def stalled(self, now: float) -> bool:
+        """Read without pause for three periods and no step: the counter is not moving."""
+        return self._attempt_since is not None and now - self._attempt_since > 3 * self.period_s
 
     def last_change_t(self) -> float | None:
         with self.lock:
@@ -220,6 +276,9 @@ class CounterTrack(Track):
             if self.read_samples is not None and self.s_t:
                 if observed:
                     return max(self.tick_hi[-1], self.s_t[-1])
+                j = bisect.bisect_right(self.tick_m, self.s_t[-1]) - 1
+                if j < 0 or self.tick_m[j] - self.tick_m[0] < MIN_SPAN_S:
+                    return -math.inf  # no span of ticks under the samples yet to scale them on
                 return min(self.tick_lo[-1], self.s_t[-1])
             if observed:
                 return self.tick_hi[-1]
@@ -257,10 +316,10 @@ class CounterTrack(Track):
         samples cover: (k, counter joules over the span, anchor-timing uncertainty in joules)."""
         mids = self.tick_m
         lo, hi = max(a - around_s, self.s_t[0]), min(b + around_s, self.s_t[-1])
-        for br in self.breaks:  # stay on the window's side of a counter reset
-            if br <= a:
+        for br in self.breaks:  # stay on one side of a counter reset: the window's, or after it
+            if br <= b:  # (the scale is the samples', the same either side; the span must not cross it)
                 lo = max(lo, br)
-            elif br > b:
+            else:
                 hi = min(hi, br - 1e-9)
         i0 = bisect.bisect_left(mids, lo)
         i1 = bisect.bisect_right(mids, hi) - 1
@@ -284,7 +343,7 @@ class CounterTrack(Track):
         e = k * s_ab
         # systematic: where in its bracket each calibrating tick fell, and drift of the samples' scale
         sys_j = abs(e) * anchor_j / e_span
-        local = self._scale(a, b, LOCAL_SPAN_S)
+        local = self._scale(a, b, max(LOCAL_SPAN_S, 1.25 * self.spacing() * self.period_s))
         if local is not None:
             sys_j += abs(local[0] - k) * abs(s_ab)
         # random: what the samples cannot see between them, and the clock alignment

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 
+from wattsup.meter.counter_track import CounterTrack
 from wattsup.meter.timeline import Estimate, Track
 
 MAX_FAILURES = 3
@@ -107,15 +108,24 @@ class GuardedTrack(Track):
                 self.events.append(
                     (now, f"{self.name}: the reading moves again after {moved - self.bad[-1][0]:.2f} s")
                 )
-            elif not open_span and now - moved > self.stuck_after_s:
+            elif not open_span and now - moved > self._stuck_limit_s():
                 self.bad.append([moved, math.inf])
                 self.events.append(
                     (
                         now,
-                        f"{self.name}: its reading stopped moving for over {self.stuck_after_s:g} s while a "
-                        f"device always draws power; filled from then on ({self._fill_source()})",
+                        f"{self.name}: its reading stopped moving for over {self._stuck_limit_s():.3g} s "
+                        f"while a device always draws power; filled from then on ({self._fill_source()})",
                     )
                 )
+
+    def _stuck_limit_s(self) -> float:
+        """``stuck_after_s``; for a counter that brackets its steps seconds apart (its reads are costly, the
+        samples shape the windows between), three of those spacings, unless it is being read right now and
+        has not stepped for three periods (a stall seen, not presumed)."""
+        p = self.primary
+        if isinstance(p, CounterTrack) and p.read_samples is not None and not p.stalled(time.monotonic()):
+            return max(self.stuck_after_s, 3 * p.spacing() * p.period_s)
+        return self.stuck_after_s
 
     def _fill_source(self) -> str:
         if self._fallback_ok and self.fallback is not None:

@@ -126,10 +126,9 @@ def guarded_gpu_track(gpu: nvml.NvmlGpu) -> Track:
         f"{gpu.name}: NVML power readings (1 s averages on Ampere and newer), ±10%",
         relative_bound=0.10,
     )
-    # steps are bracketed about once a second (BRACKET_EVERY): a stall is a counter that has not moved
-    # for several of those, not one that has not been looked at for a second
-    stuck_after = max(1.0, 3 * primary.bracket_every * primary.period_s)
-    return GuardedTrack(primary, fallback, stuck_after_s=stuck_after)
+    # steps are bracketed a second or more apart (BRACKET_EVERY, and wider where reads are costly; the guard
+    # stretches this limit with them): a stall is a counter that has not moved for several of those
+    return GuardedTrack(primary, fallback, stuck_after_s=1.0)
 
 
 def _clock_pair() -> tuple[float, float]:
@@ -286,10 +285,10 @@ def _ram_model_track(shared: bool = False) -> PolledEnergyTrack:
 
 
 def host_track(pid: int, exclude: frozenset[int] = frozenset()) -> HostLoadTrack:
-    proc = psutil.Process(pid)
+    tree = models.ProcessTree.shared(pid, exclude)
 
     def read() -> tuple[float, float]:
-        return models.host_busy_cpu_s(), models.tree_cpu_s(proc, exclude)
+        return models.host_busy_cpu_s(), tree.cpu_s()
 
     return HostLoadTrack(read, psutil.cpu_count() or 1, HOST_INTERVAL_S)
 
