@@ -43,6 +43,22 @@ def test_short_window_is_never_zero() -> None:
     assert m.measurement.component("gpu:0").energy_j > 0
 
 
+def test_a_fresh_meters_first_short_window_is_calibrated() -> None:
+    """A meter on a sampler of its own, started right before a 0.1 s window under load: no counter step
+    bracketed before it, yet its energy is the load's, not 0 J with a bound of the whole window."""
+    a = torch.randn(4096, 4096, device="cuda", dtype=torch.bfloat16)
+    a @ a
+    torch.cuda.synchronize()
+    m = Meter(sources=discover(cpu=False, ram=False, gpu_indices=[0]), sync=torch.cuda.synchronize)
+    with m:
+        t = time.monotonic()
+        while time.monotonic() - t < 0.1:
+            a @ a
+    gpu = m.measurement.component("gpu:0")
+    power = gpu.energy_j / m.measurement.duration_s
+    assert power > 30 and gpu.error_bound_j < 0.3 * gpu.energy_j
+
+
 def test_visible_devices_by_uuid_and_index() -> None:
     nv = nvml.acquire()
     try:
