@@ -2,7 +2,8 @@
 
 1. Accuracy. A workload runs without pause in this process, in the main thread: ``heavy`` (bf16 8192²
    matmuls, near the power limit) and ``light`` (a Python-bound batch-1 transformer layer, synchronised
-   every inference). While it runs, windows of 0.1, 0.3, 1 and 3 s (``BENCH_REPS`` each, shuffled) are
+   every inference; ``BENCH_LOADS`` picks). While it runs, windows of 0.1, 0.3, 1 and 3 s (shuffled;
+   ``BENCH_REPS`` of each length for wattsup, default 20, ``BENCH_PEER_REPS`` for the others, 10) are
    taken between two inferences by one tool at a time, the workload running on between windows and between
    tools: wattsup (``Meter()`` as a user writes it: the shared sampler, a phase per window inside one open
    window) with two raw counter reads around each window ("naive"), then Zeus (``begin_window``/
@@ -13,11 +14,12 @@
    counter's mean power over the steps inside the window where they span ≥ 0.25 s, else over the steps
    within ±1 s of it (the workload runs without pause there, so that is the workload's power). The steady
    means of 5 s of the workload alone before and after the windows are reported too. Error and coverage of
-   wattsup's own bound per window length. ``BENCH_PARTS=accuracy`` or ``overhead`` runs one part.
+   wattsup's own bound per window length (also allowing the oracle's own anchor timing); every window's
+   figures are kept in ``raw_windows``. ``BENCH_PARTS=accuracy`` or ``overhead`` runs one part.
 2. Overhead. Iterations/s of the light loop with no meter, with a wattsup window open and a phase per
-   inference (the default: timestamps only), with a window and no phases, again with no meter (A/A noise
-   floor), and with CodeCarbon, in interleaved rounds of 1.5 s; medians and bootstrap 95% intervals of
-   the slowdown.
+   inference (the default: timestamps only), with a window and no phases, again with no meter, and with
+   CodeCarbon, in interleaved rounds of 1.5 s; each against the mean of its round's two runs without a
+   meter (their own difference is the A/A noise floor); medians and bootstrap 95% intervals.
 3. Sampler cost: CPU seconds per second of the sampler process over the whole run (from /proc).
 
 Writes $OUT/gpu_inprocess_bench.json and prints a summary. Needs codecarbon and zeus (carry wheels).
@@ -41,7 +43,11 @@ from wattsup.meter import Meter, shared_sampler
 from wattsup.meter.process import ProcessSampler
 
 DURATIONS = [0.1, 0.3, 1.0, 3.0]
-REPS = int(os.environ.get("BENCH_REPS", "12"))
+REPS = int(os.environ.get("BENCH_REPS", "20"))
+"""wattsup windows per length (20: a coverage of 95% allows one miss)."""
+PEER_REPS = int(os.environ.get("BENCH_PEER_REPS", "10"))
+"""Zeus and CodeCarbon windows per length."""
+LOADS = os.environ.get("BENCH_LOADS", "heavy,light").split(",")
 ORACLE_S = 5.0
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "12"))
 warnings.simplefilter("ignore")
@@ -95,15 +101,22 @@ class DenseOracle:
         with open(self.path) as f:
             rows = [json.loads(line) for line in f if line.strip()]
         self.ticks = [((lo + hi) / 2, e / 1e3) for lo, hi, e in rows]
+        self.halfwidth = [(hi - lo) / 2 for lo, hi, _ in rows]
 
     def power(self, a: float, b: float) -> float:
-        inside = [(t, e) for t, e in self.ticks if a <= t <= b]
-        if len(inside) >= 2 and inside[-1][0] - inside[0][0] >= 0.25:
-            (t0, e0), (t1, e1) = inside[0], inside[-1]
-        else:
-            near = [(t, e) for t, e in self.ticks if a - 1.0 <= t <= b + 1.0]
-            (t0, e0), (t1, e1) = near[0], near[-1]
-        return (e1 - e0) / (t1 - t0)
+        return self.power_and_uncertainty(a, b)[0]
+
+    def power_and_uncertainty(self, a: float, b: float) -> tuple[float, float, str]:
+        """(W, relative uncertainty from where in their brackets the two anchor steps fell, which rule)."""
+        inside = [i for i, (t, _) in enumerate(self.ticks) if a <= t <= b]
+        rule = "inside"
+        if len(inside) < 2 or self.ticks[inside[-1]][0] - self.ticks[inside[0]][0] < 0.25:
+            inside = [i for i, (t, _) in enumerate(self.ticks) if a - 1.0 <= t <= b + 1.0]
+            rule = "within 1 s"
+        i0, i1 = inside[0], inside[-1]
+        (t0, e0), (t1, e1) = self.ticks[i0], self.ticks[i1]
+        rel = (self.halfwidth[i0] + self.halfwidth[i1]) / (t1 - t0)
+        return (e1 - e0) / (t1 - t0), rel, rule
 
 
 class Oracle:
@@ -182,7 +195,7 @@ def accuracy(name: str, work: Callable[[], None], oracle: Oracle) -> dict[str, o
     meter.start()
     wins = []
     for tool in ("wattsup", "zeus", "codecarbon"):
-        order = [d for _ in range(REPS) for d in DURATIONS]
+        order = [d for _ in range(REPS if tool == "wattsup" else PEER_REPS) for d in DURATIONS]
         random.Random(("wattsup", "zeus", "codecarbon").index(tool) + 1).shuffle(order)
         for k, d in enumerate(order):
             wn = f"{tool}{k}"
@@ -223,18 +236,45 @@ def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, ob
     out, m, wins = run["out"], run["m"], run["wins"]
     assert isinstance(out, dict) and isinstance(wins, list)
     rows = []
+    raw = []
     for d in DURATIONS:
         errs: dict[str, list[float]] = {t: [] for t in ("wattsup", "naive", "zeus", "codecarbon")}
         inside = []
+        inside_oracle = []
         for w in (w for w in wins if w["d"] == d):
             a, b = w["edges"]
             p = dense.power(a, b)
             if w["tool"] == "wattsup":
                 ph = m.phase(str(w["name"]))  # type: ignore[attr-defined]
                 comp = ph.component("gpu:0")
-                truth = dense.power(ph.start_s, ph.start_s + ph.duration_s) * ph.duration_s
+                pw, rel, rule = dense.power_and_uncertainty(ph.start_s, ph.start_s + ph.duration_s)
+                truth = pw * ph.duration_s
                 errs["wattsup"].append(comp.energy_j / truth - 1)
                 inside.append(abs(comp.energy_j - truth) <= comp.error_bound_j)
+                inside_oracle.append(abs(comp.energy_j - truth) <= comp.error_bound_j + rel * truth)
+                raw.append(
+                    {
+                        "d": d,
+                        "a": ph.start_s,
+                        "duration_s": ph.duration_s,
+                        "wattsup_j": comp.energy_j,
+                        "bound_j": comp.error_bound_j,
+                        "truth_j": truth,
+                        "oracle_rel_uncertainty": rel,
+                        "oracle_rule": rule,
+                        "naive": w.get("naive"),
+                    }
+                )
+            else:
+                raw.append(
+                    {
+                        "d": d,
+                        "tool": w["tool"],
+                        "edges": w["edges"],
+                        "p_oracle_w": p,
+                        "value": w.get(str(w["tool"])),
+                    }
+                )
             for tool in ("naive", "zeus", "codecarbon"):
                 if tool in w:
                     e, dur = w[tool]  # type: ignore[misc]
@@ -243,6 +283,7 @@ def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, ob
             "d": d,
             "n": len(inside),
             "wattsup_bound_coverage": sum(inside) / len(inside),
+            "wattsup_bound_coverage_with_oracle_timing": sum(inside_oracle) / len(inside_oracle),
         }
         for tool, xs in errs.items():
             a = [abs(x) for x in xs]
@@ -255,6 +296,7 @@ def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, ob
         rows.append(cell)
         print(name, json.dumps(cell), flush=True)
     out["windows"] = rows
+    out["raw_windows"] = raw
     out["gpu_detail"] = m.component("gpu:0").detail  # type: ignore[attr-defined]
     out["warnings"] = m.warnings[:10]  # type: ignore[attr-defined]
     return out
@@ -299,8 +341,12 @@ def overhead(work: Callable[[], None]) -> dict[str, object]:
         rows.append(r)
         print("overhead", json.dumps({k: round(v) for k, v in r.items()}), flush=True)
     out: dict[str, object] = {"rounds": rows}
-    for v in ("wattsup", "wattsup_window", "none2", "codecarbon"):
-        xs = [1 - r[v] / r["none"] for r in rows]
+    # each against the mean of the round's two runs without a meter; the A/A floor is those two apart
+    aa = [1 - r["none2"] / r["none"] for r in rows]
+    out["aa_noise_floor_median_pct"] = pct(statistics.median(aa))
+    out["aa_noise_floor_ci95_pct"] = boot_ci(aa)
+    for v in ("wattsup", "wattsup_window", "codecarbon"):
+        xs = [1 - 2 * r[v] / (r["none"] + r["none2"]) for r in rows]
         out[f"{v}_slowdown_median_pct"] = pct(statistics.median(xs))
         out[f"{v}_slowdown_ci95_pct"] = boot_ci(xs)
     return out
@@ -324,8 +370,8 @@ def main() -> None:
     works = workloads()
     parts = os.environ.get("BENCH_PARTS", "accuracy,overhead").split(",")
     if "accuracy" in parts:
-        dense = DenseOracle(seconds=2 * (3 * REPS * (sum(DURATIONS) + 0.2) + 60))
-        runs = {name: accuracy(name, work, oracle) for name, work in works.items()}
+        dense = DenseOracle(seconds=len(LOADS) * ((REPS + 2 * PEER_REPS) * (sum(DURATIONS) + 0.3) + 60))
+        runs = {name: accuracy(name, work, oracle) for name, work in works.items() if name in LOADS}
         dense.proc.terminate()
         dense.finish()
         for name, run in runs.items():
@@ -336,7 +382,8 @@ def main() -> None:
     if cpu0 is not None and cpu1 is not None:
         res["sampler_cpu_share_of_a_core"] = (cpu1 - cpu0) / (t1 - t0)
     print(json.dumps({k: v for k, v in res.items() if k not in ("heavy", "light")}, default=str), flush=True)
-    with open(os.path.join(out_dir, f"gpu_inprocess_bench_{'_'.join(parts)}.json"), "w") as f:
+    suffix = "_".join(parts) + ("_" + "_".join(LOADS) if "accuracy" in parts else "")
+    with open(os.path.join(out_dir, f"gpu_inprocess_bench_{suffix}.json"), "w") as f:
         json.dump(res, f, indent=1, default=str)
 
 

@@ -174,3 +174,32 @@ def test_cold_workers_start_a_server_for_each_run(monkeypatch: pytest.MonkeyPatc
 def test_an_interpreter_that_cannot_start_is_a_failed_run() -> None:
     rec = run_isolated(CONFIG, entry=f"{ENTRIES}:ok", env=ENV, python="/nonexistent/python3")
     assert rec.status == "failed" and "cannot start /nonexistent/python3" in (rec.error or "")
+
+
+def test_cuda_runs_get_a_spare_that_started_before_them() -> None:
+    """A run on a CUDA device leaves a spare behind (CUDA, where there is one, and the meter's sampler
+    started ahead): the next such run is handed to it, and still has a process that ran nothing before."""
+    cuda = CONFIG.model_copy(update={"device": "cuda"})
+    env = {**ENV, "WATTSUP_TEST_TAG": "spare"}  # a fork server of this test's own
+
+    def start() -> str | None:
+        return run_isolated(cuda, timeout_s=120, entry=f"{ENTRIES}:says_how_it_started", env=env).error
+
+    assert start() == "RuntimeError: start=forked sampler=False seen=0"
+    for _ in range(2):
+        assert start() == "RuntimeError: start=spare sampler=True seen=0"
+    # another environment: the spare is not for it; CPU runs never get one
+    other = run_isolated(
+        cuda, timeout_s=120, entry=f"{ENTRIES}:says_how_it_started", env={**env, "WATTSUP_TEST_TAG": "x"}
+    )
+    assert other.error == "RuntimeError: start=forked sampler=False seen=0"
+    cpu = run_isolated(CONFIG, timeout_s=120, entry=f"{ENTRIES}:says_how_it_started", env=env)
+    assert cpu.error == "RuntimeError: start=forked sampler=False seen=0"
+
+
+def test_spares_can_be_turned_off() -> None:
+    cuda = CONFIG.model_copy(update={"device": "cuda"})
+    env = {**ENV, "WATTSUP_SPARE_WORKER": "0"}
+    for _ in range(2):
+        rec = run_isolated(cuda, timeout_s=120, entry=f"{ENTRIES}:says_how_it_started", env=env)
+        assert rec.error == "RuntimeError: start=forked sampler=False seen=0"

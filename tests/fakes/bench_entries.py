@@ -74,3 +74,15 @@ def hangs_after_saying_where(config: RunConfig) -> RunRecord:
 
 def says_its_omp_policy(config: RunConfig) -> RunRecord:
     raise RuntimeError(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
+
+
+def says_how_it_started(config: RunConfig) -> RunRecord:
+    """Fails with how its process started, whether the meter's shared sampler was running before the run
+    asked for it, and how many earlier runs this process has seen."""
+    from wattsup.meter import meter
+
+    running = meter._shared is not None and meter._shared.running
+    SEEN.append(os.getpid())
+    raise RuntimeError(
+        f"start={os.environ.get('WATTSUP_WORKER_START')} sampler={running} seen={len(SEEN) - 1}"
+    )

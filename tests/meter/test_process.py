@@ -140,3 +140,22 @@ def test_the_thread_sampler_can_be_asked_for(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(meter, "_shared", None)
     with pytest.raises(Exception, match="WATTSUP_SAMPLER must be"):
         meter.shared_sampler()
+
+
+def test_scoping_the_cpu_once_the_sampler_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sampler already charging this process's tree (a worker started ahead of its run) takes the same
+    scope again as a no-op; another scope is an error that says what to do."""
+    monkeypatch.setenv("WATTSUP_SAMPLER", "thread")
+    for name in ("_shared", "_shared_sources", "_shared_cpu_pid"):
+        monkeypatch.setattr(meter, name, None)
+    monkeypatch.setattr(meter, "_shared_cpu_machine", False)
+    s, _ = meter.shared_sampler()
+    try:
+        meter.scope_cpu_to_process()
+        meter.scope_cpu_to_process(os.getpid())
+        with pytest.raises(Exception, match="scope the CPU before the first Meter"):
+            meter.scope_cpu_to_process(os.getpid() + 1)
+        with pytest.raises(Exception, match="scope the CPU before the first Meter"):
+            meter.scope_cpu_to_machine()
+    finally:
+        s.stop()

@@ -13,6 +13,17 @@ a child that runs ``wattsup.bench.worker.main(argv)`` with that environment and 
 output goes to ``dir/worker.log``), writes ``{"pid": PID}``, and ``{"exit": CODE}`` once the child has
 ended (a negative code is the signal that ended it). One run at a time.
 
+A request with ``"warm": "cuda"`` (a run on an NVIDIA GPU) also leaves a **spare** behind: a child forked
+with that request's environment and working directory that initialises CUDA (context, cuBLAS) and starts
+the meter's sampler process, then waits. The next CUDA request with the same environment and directory is
+handed to the spare instead of a fresh fork, so it does not pay CUDA's start-up (seconds on an H100/H200,
+most of a tiny model's run) nor the sampler's; a new spare is forked for the one after. Each run still has
+a process of its own that ran nothing before it. The spare starts while the previous run is under way: its
+CPU time is not that run's (a run charges its own process tree), and a CUDA context's creation draws next
+to nothing on a GPU that is already busy; it holds a context's memory (~0.5 GB) meanwhile.
+``WATTSUP_SPARE_WORKER=0`` turns spares off. A run that got a spare has ``WATTSUP_WORKER_START=spare`` in
+its environment (its record's provenance says so).
+
 Nothing outlives the process that started the server (the runner):
 
 - the server stops once its standard input closes (the runner ended, whatever killed it: the kernel closes
@@ -27,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import importlib
 import json
 import os
@@ -36,6 +48,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 PRELOAD = (
@@ -51,6 +64,8 @@ PRELOAD = (
 what it needs for itself)."""
 
 PARENT_POLL_S = 1.0
+SPARE_ENV = "WATTSUP_SPARE_WORKER"
+WORKER_START_ENV = "WATTSUP_WORKER_START"
 EXIT_PARENT_GONE = 75
 _PR_SET_PDEATHSIG = 1
 
@@ -86,22 +101,16 @@ def _say(obj: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _child(req: dict[str, Any], server_pid: int) -> int:
-    """In the forked child: become a session of its own, die with the server, run the worker."""
+def _become_run(req: dict[str, Any], server_pid: int) -> bool:
+    """In a forked child: a session of its own that dies with the server, with the request's environment
+    and working directory. False if the server is already gone."""
     os.setsid()
     die_with_parent(signal.SIGKILL)
     if os.getppid() != server_pid:  # the server ended before the line above
-        return EXIT_PARENT_GONE
+        return False
     for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    log = os.open(os.path.join(req["dir"], "worker.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-    os.close(null)
     env = {str(k): str(v) for k, v in req["env"].items()}
     os.environ.clear()
     os.environ.update(env)
@@ -109,9 +118,62 @@ def _child(req: dict[str, Any], server_pid: int) -> int:
         if entry not in sys.path:
             sys.path.insert(0, entry)
     os.chdir(req["cwd"])
+    return True
+
+
+def _redirect(path: str | None) -> None:
+    """Standard input from /dev/null; output to ``path`` (None: /dev/null too)."""
+    null = os.open(os.devnull, os.O_RDWR)
+    out = null if path is None else os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    for fd in {null, out}:
+        os.close(fd)
+
+
+def _run(req: dict[str, Any]) -> int:
+    _redirect(os.path.join(req["dir"], "worker.log"))
     from wattsup.bench.worker import main
 
     return main(list(req["argv"]))
+
+
+def _child(req: dict[str, Any], server_pid: int) -> int:
+    """In the forked child: become the run's process and run the worker."""
+    if not _become_run(req, server_pid):
+        return EXIT_PARENT_GONE
+    os.environ[WORKER_START_ENV] = "forked"
+    return _run(req)
+
+
+def warm_cuda() -> None:
+    """What a CUDA run pays before its first kernel, paid ahead: the context, a cuBLAS handle, and the
+    meter's shared sampler (its own process, with this process as the one it meters)."""
+    import torch
+
+    if torch.cuda.is_available():  # (else a CPU-only machine: the sampler alone)
+        a = torch.ones(64, 64, device="cuda")
+        (a @ a).sum().item()
+        torch.cuda.synchronize()
+        del a
+    from wattsup.meter import shared_sampler
+
+    shared_sampler()
+
+
+def _spare(req: dict[str, Any], server_pid: int, rfd: int) -> int:
+    """In a spare: become a process for runs like ``req``, warm up, then run the request handed over."""
+    if not _become_run(req, server_pid):
+        return EXIT_PARENT_GONE
+    _redirect(None)
+    warm_cuda()
+    with os.fdopen(rfd, "rb") as handover:
+        line = handover.readline()
+    if not line:  # the server took the spare back
+        return 0
+    os.environ[WORKER_START_ENV] = "spare"
+    return _run(json.loads(line))
 
 
 def _kill_child(pid: int) -> None:
@@ -147,6 +209,61 @@ def _wait(pid: int, run_dir: str, parent: int) -> int | None:
             os.close(pidfd)
 
 
+def _fork(body: Callable[[], int]) -> int:
+    """Fork a child that runs ``body`` and exits with its code (it never returns into the server)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = body()
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+    return pid
+
+
+class Spare:
+    """A forked child warmed up for runs with one environment and working directory (see the module)."""
+
+    def __init__(self, req: dict[str, Any], server_pid: int) -> None:
+        self.key = self.key_of(req)
+        rfd, self.wfd = os.pipe()
+        self.pid = _fork(functools.partial(_spare, req, server_pid, rfd))
+        os.close(rfd)
+
+    @staticmethod
+    def key_of(req: dict[str, Any]) -> str:
+        return json.dumps([req["env"], req["cwd"]], sort_keys=True)
+
+    def alive(self) -> bool:
+        with contextlib.suppress(ChildProcessError):
+            return os.waitpid(self.pid, os.WNOHANG)[0] == 0
+        return False
+
+    def hand(self, req: dict[str, Any]) -> int:
+        """Give it the run; its pid."""
+        with os.fdopen(self.wfd, "wb") as w:
+            w.write(json.dumps(req).encode() + b"\n")
+        return self.pid
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.wfd)
+        _kill_child(self.pid)
+
+
+def _wants_spare(req: dict[str, Any]) -> bool:
+    return req.get("warm") == "cuda" and str(req["env"].get(SPARE_ENV, "1")) != "0"
+
+
 def serve(parent: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
     if os.getppid() != parent:
@@ -154,32 +271,32 @@ def serve(parent: int) -> int:
     failed = preload()
     _say({"ready": True, "pid": os.getpid(), "failed": failed, "threads": threading.active_count()})
     me = os.getpid()
-    while True:
-        line = sys.stdin.buffer.readline()
-        if not line:
-            return 0
-        req = json.loads(line)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # the child never returns into the server's loop
-            code = 1
-            try:
-                code = _child(req, me)
-            except SystemExit as e:
-                code = e.code if isinstance(e.code, int) else 1
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                with contextlib.suppress(Exception):
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                os._exit(code)
-        _say({"pid": pid})
-        ended = _wait(pid, str(req["dir"]), parent)
-        if ended is None:
-            return 0
-        _say({"exit": ended})
+    spare: Spare | None = None
+    try:
+        while True:
+            line = sys.stdin.buffer.readline()
+            if not line:
+                return 0
+            req = json.loads(line)
+            warm = _wants_spare(req)
+            if warm and spare is not None and spare.key == Spare.key_of(req) and spare.alive():
+                pid = spare.hand(req)
+                spare = None
+            else:
+                if warm and spare is not None:  # for other runs than this one's: take it back
+                    spare.discard()
+                    spare = None
+                pid = _fork(functools.partial(_child, req, me))
+            _say({"pid": pid})
+            if warm and spare is None:
+                spare = Spare(req, me)
+            ended = _wait(pid, str(req["dir"]), parent)
+            if ended is None:
+                return 0
+            _say({"exit": ended})
+    finally:
+        if spare is not None:
+            spare.discard()
 
 
 if __name__ == "__main__":

@@ -204,6 +204,7 @@ def run_provenance(task: Task, threads: int, window: Measurement) -> Provenance:
     prov.sensors = sensors_of(window)
     prov.torch_threads = threads
     prov.omp_wait_policy = os.environ.get("OMP_WAIT_POLICY")
+    prov.worker_start = os.environ.get("WATTSUP_WORKER_START")
     cpu = next((c for c in window.components if c.name == "cpu"), None)
     if cpu is not None:
         prov.cpu_scope = "machine" if "machine-wide" in cpu.detail else "process tree"

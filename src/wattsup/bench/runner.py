@@ -311,7 +311,9 @@ def run_isolated(
         # collapse on a busy host (a 2-core VM beside two busy loops: 18-46 instead of 305-380 inferences/s,
         # benchmarks/RESULTS.md): runs wait passively unless the user says otherwise
         full_env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        request = {"argv": argv, "env": full_env, "cwd": os.getcwd(), "dir": str(d)}
+        request: dict[str, Any] = {"argv": argv, "env": full_env, "cwd": os.getcwd(), "dir": str(d)}
+        if config.device.startswith("cuda"):  # the next CUDA run gets a process with CUDA started
+            request["warm"] = "cuda"
         reader = _ProgressReader(prog, progress)
         with _slot_lock(slot):
             try:

@@ -46,6 +46,8 @@ SyncArg = Callable[[], Any] | Literal["auto"] | None
 WARMUP_S = 0.25
 
 _shared: WindowSampler | None = None
+_shared_scope: int | None = None
+"""The process whose tree the running shared sampler's CPU figure charges (None: the machine)."""
 _shared_sources: Sources | None = None
 _shared_lock = threading.Lock()
 _shared_cpu_pid: int | None = None
@@ -75,10 +77,13 @@ def scope_cpu_to_process(pid: int | None = None) -> None:
     """Charge the shared sampler's CPU figure to process ``pid``'s tree (default: this process), which is
     already the default for this process; call it before the first Meter."""
     global _shared_cpu_pid, _shared_cpu_machine
+    target = os.getpid() if pid is None else pid
     with _shared_lock:
         if _shared is not None:
+            if _shared_scope == target:  # already so (a worker started ahead of its run)
+                return
             raise WattsupError("the shared sampler is already running; scope the CPU before the first Meter")
-        _shared_cpu_pid = os.getpid() if pid is None else pid
+        _shared_cpu_pid = target
         _shared_cpu_machine = False
 
 
@@ -104,8 +109,10 @@ def _start_shared() -> tuple[WindowSampler, Sources]:
     scope = os.environ.get("WATTSUP_CPU_SCOPE", "process")
     if scope not in ("process", "machine"):
         raise WattsupError(f"WATTSUP_CPU_SCOPE must be 'process' or 'machine', got {scope!r}")
+    global _shared_scope
     machine = _shared_cpu_machine or scope == "machine"
     pid = None if machine else (_shared_cpu_pid or os.getpid())
+    _shared_scope = pid
     mode = os.environ.get("WATTSUP_SAMPLER", "process")
     if mode not in ("process", "thread"):
         raise WattsupError(f"WATTSUP_SAMPLER must be 'process' or 'thread', got {mode!r}")
