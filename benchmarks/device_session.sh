@@ -4,7 +4,8 @@
 #
 #   benchmarks/device_session.sh STAGE...   stages run in the order given:
 #     tests      the real-GPU tests (tests/meter/test_gpu_real.py)
-#     accuracy   in-process accuracy against the independent oracle (gpu_inprocess_bench.py, accuracy part)
+#     accuracy   in-process accuracy against the independent oracle (gpu_inprocess_bench.py, accuracy part;
+#                BENCH_LOADS=heavy or light for one load: both take ~8 minutes)
 #     quick      the quick suite on CUDA, timed (issue 17)
 #     overhead   in-process overhead and the sampler's CPU (gpu_inprocess_bench.py, overhead part)
 #     serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines static and continuous,
@@ -24,9 +25,9 @@ for stage in "$@"; do case $stage in
     tail -2 "$OUT/gpu_tests.txt"
     ;;
   accuracy)
-    BENCH_REPS=${BENCH_REPS:-10} BENCH_PARTS=accuracy timeout 420 python3 benchmarks/gpu_inprocess_bench.py \
-      > "$OUT/accuracy.log" 2>&1; echo "accuracy rc=$?"
-    grep -v '^{' "$OUT/accuracy.log" | tail -c 5000
+    BENCH_PARTS=accuracy timeout ${ACCURACY_TIMEOUT:-540} python3 benchmarks/gpu_inprocess_bench.py \
+      > "$OUT/accuracy_${BENCH_LOADS:-heavy,light}.log" 2>&1; echo "accuracy rc=$?"
+    grep -v '^{' "$OUT/accuracy_${BENCH_LOADS:-heavy,light}.log" | tail -c 5000
     ;;
   quick)
     start=$(date +%s%N)
@@ -38,7 +39,7 @@ for stage in "$@"; do case $stage in
     if [ "$rc" != 0 ]; then find /tmp -name worker.log -newer "$OUT/gpu.txt" -exec tail -n 20 {} \; 2>/dev/null | tail -40; fi
     ;;
   overhead)
-    BENCH_ROUNDS=${BENCH_ROUNDS:-16} BENCH_PARTS=overhead timeout 200 python3 benchmarks/gpu_inprocess_bench.py \
+    BENCH_ROUNDS=${BENCH_ROUNDS:-20} BENCH_PARTS=overhead timeout 200 python3 benchmarks/gpu_inprocess_bench.py \
       > "$OUT/overhead.log" 2>&1; echo "overhead rc=$?"
     tail -c 2000 "$OUT/overhead.log"
     ;;
