@@ -33,7 +33,6 @@ this module puts them together.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 from typing import Any
 
 from wattsup.carbon.request_figures import (
@@ -54,14 +53,13 @@ from wattsup.carbon.request_input import (
 )
 from wattsup.carbon.request_sources import (
     UNKNOWN_REGION,
-    Embodied,
-    IdleCapacity,
     Location,
     embodied,
     idle_capacity,
     location,
 )
 from wattsup.meter.measurement import ComponentEnergy
+from wattsup.params.carry import shared_fields
 
 __all__ = [
     "HOST_COMPONENTS",
@@ -79,12 +77,6 @@ __all__ = [
 
 _ECHOED = {"load", "requests", "output_tokens", "duration_s", "gpus", "gpu_utilization", "host_cpu_model"}
 """The input's figures a life cycle repeats as they were given."""
-
-
-def _echoed(source: Location | IdleCapacity | Embodied) -> dict[str, Any]:
-    """The factors of ``source`` that a life cycle declares under the same name, repeated as they are."""
-    declared = RequestLifeCycle.model_fields
-    return {f.name: getattr(source, f.name) for f in fields(source) if f.name in declared}
 
 
 def _sum(cs: Sequence[ComponentEnergy]) -> tuple[float, float]:
@@ -199,9 +191,9 @@ def request_life_cycle(inp: RequestInput | Mapping[str, Any]) -> RequestLifeCycl
     )
     return RequestLifeCycle(
         **inp.model_dump(include=_ECHOED),
-        **_echoed(loc),
-        **_echoed(emb),
-        **_echoed(idle),
+        **shared_fields(loc, RequestLifeCycle),
+        **shared_fields(emb, RequestLifeCycle),
+        **shared_fields(idle, RequestLifeCycle),
         parts=_parts(gpus, host, idle.energy_j, idle.basis, loc),
         active=active,
         comprehensive=comprehensive,
