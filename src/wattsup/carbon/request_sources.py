@@ -28,7 +28,6 @@ UNKNOWN_REGION = (
     "unknown: no region given, so the location-based carbon and the grid's water are unknown; "
     "give the region (e.g. --region FRA or gcp:europe-west1)"
 )
-DERIVED = " [derived by a documented wattsup rule, not published]"
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,7 @@ def location(inp: RequestInput) -> Location:
         market = inp.market_intensity_g_per_kwh
     else:
         intensity = grid.intensity_g_per_kwh
-        via = f" via {' > '.join(grid.via)}" if grid.via else ""
-        intensity_source = f"{grid.code}: {grid.source} ({grid.year}, {grid.licence}){via}"
+        intensity_source = f"{grid.code}: {grid.citation}"
         provider = grid.provider
         market = market_intensity(
             intensity, cfe_fraction=grid.cfe_fraction, contractual_g_per_kwh=inp.market_intensity_g_per_kwh
@@ -148,9 +146,7 @@ class Embodied:
 
 def _estimate(item: HardwareItem, bound: Bound, *, scope: bool) -> tuple[float, str]:
     est = item.estimate(bound)
-    source = f"{item.name}, {bound}: {est.source} ({est.year}; {est.method}"
-    source += f"; scope {est.scope})" if scope else ")"
-    return est.kgco2e, source + (DERIVED if est.derived else "")
+    return est.kgco2e, est.citation(item.name, scope=scope)
 
 
 def _catalog_gpu(inp: RequestInput) -> tuple[HardwareItem | None, float | None, str]:
