@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from wattsup.analysis.carry import shared_fields
 from wattsup.analysis.query import Source
 from wattsup.analysis.summary import _with_task, model_energies
 from wattsup.analysis.types import (
@@ -21,6 +20,7 @@ from wattsup.analysis.types import (
 )
 from wattsup.carbon import Footprint, FootprintInput, footprint, parity_inferences
 from wattsup.errors import InvalidInput, NotFound, finite_number
+from wattsup.params.carry import shared_fields
 
 
 def parity(

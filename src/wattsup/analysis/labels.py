@@ -11,12 +11,12 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from wattsup.analysis.carry import shared_fields
 from wattsup.analysis.query import Source
 from wattsup.analysis.summary import leaderboard
 from wattsup.analysis.types import DEFAULT_METRIC, EnergyLabel, Metric, Selection
 from wattsup.errors import InvalidInput, NotFound
 from wattsup.format import energy
+from wattsup.params.carry import shared_fields
 
 WIDTH = 420
 HEIGHT = 624

@@ -19,9 +19,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wattsup.analysis.carry import shared_fields
 from wattsup.analysis.query import Rollup, Source, fetch, model_level
 from wattsup.analysis.types import DEFAULT_METRIC, Metric, Selection, StarRating
+from wattsup.params.carry import shared_fields
 
 MIN_MODELS = 5
 """The fewest models on one hardware class (and size class) that get star ratings."""

@@ -59,6 +59,12 @@ class GridIntensity(BaseModel):
     def label(self) -> str:
         return f"{self.code} ({self.name})"
 
+    @property
+    def citation(self) -> str:
+        """The intensity's source and how the code resolved: ``source (year, licence) via a > b``."""
+        via = f" via {' > '.join(self.via)}" if self.via else ""
+        return f"{self.source} ({self.year}, {self.licence}){via}"
+
 
 class _Entry(BaseModel):
     model_config = ConfigDict(frozen=True)

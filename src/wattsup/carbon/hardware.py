@@ -35,6 +35,8 @@ EstimateBound = Literal["low", "central", "high", "reference"]
 _OPTIMISTIC_FAB = FabParameters(abatement=99, packaging_kg_per_ic=0.0)
 UNKNOWN_DIES = "unknown"
 """The ``dies`` cell of a catalog row whose die areas are not published."""
+DERIVED = " [derived by a documented wattsup rule, not published]"
+"""Appended to the citation of an estimate computed by a documented rule (``derived=True``)."""
 
 
 class EmbodiedUnknown(WattsupError, LookupError):
@@ -66,6 +68,13 @@ class EmbodiedEstimate(BaseModel):
     url: str = ""
     notes: str = ""
     derived: bool = Field(default=False, description="computed by a documented wattsup rule, not published")
+
+    def citation(self, item: str | None = None, *, scope: bool = True) -> str:
+        """Where the estimate comes from, as a footprint quotes it: ``[item, ]bound: source (year; method[;
+        scope s])``, marked when it is derived."""
+        head = self.bound if item is None else f"{item}, {self.bound}"
+        tail = f"; scope {self.scope}" if scope else ""
+        return f"{head}: {self.source} ({self.year}; {self.method}{tail})" + (DERIVED if self.derived else "")
 
 
 class HardwareItem(BaseModel):

@@ -51,8 +51,15 @@ from wattsup.carbon.request_input import (
     check_gpu_count,
     request_input_from_measurement,
 )
-from wattsup.carbon.request_sources import UNKNOWN_REGION, Location, embodied, idle_capacity, location
+from wattsup.carbon.request_sources import (
+    UNKNOWN_REGION,
+    Location,
+    embodied,
+    idle_capacity,
+    location,
+)
 from wattsup.meter.measurement import ComponentEnergy
+from wattsup.params.carry import shared_fields
 
 __all__ = [
     "HOST_COMPONENTS",
@@ -162,7 +169,7 @@ def request_life_cycle(inp: RequestInput | Mapping[str, Any]) -> RequestLifeCycl
         omitted=[],
         methods=_methods(gpus),
         embodied_kg=embodied_kg,
-        embodied_basis=f"GPU: {emb.formula}; {emb.gpu_source}",
+        embodied_basis=f"GPU: {emb.formula}; {emb.gpu_embodied_source}",
         loc=loc,
         requests=inp.requests,
         output_tokens=inp.output_tokens,
@@ -176,35 +183,23 @@ def request_life_cycle(inp: RequestInput | Mapping[str, Any]) -> RequestLifeCycl
         omitted=omitted,
         methods=_methods(gpus) + _methods(host),
         embodied_kg=embodied_kg,
-        embodied_basis=f"GPU and host share: {emb.formula}; GPU: {emb.gpu_source}; host: {emb.host_source}",
+        embodied_basis=f"GPU and host share: {emb.formula}; "
+        f"GPU: {emb.gpu_embodied_source}; host: {emb.host_embodied_source}",
         loc=loc,
         requests=inp.requests,
         output_tokens=inp.output_tokens,
     )
     return RequestLifeCycle(
         **inp.model_dump(include=_ECHOED),
+        **shared_fields(loc, RequestLifeCycle),
+        **shared_fields(emb, RequestLifeCycle),
+        **shared_fields(idle, RequestLifeCycle),
         parts=_parts(gpus, host, idle.energy_j, idle.basis, loc),
         active=active,
         comprehensive=comprehensive,
         ratio=comprehensive.window.energy_wh / active.window.energy_wh if gpu_j > 0 else None,
         gpu_seconds_per_request=inp.gpus * inp.duration_s / inp.requests,
-        region=loc.region,
-        intensity_g_per_kwh=loc.intensity_g_per_kwh,
-        intensity_source=loc.intensity_source,
-        market_intensity_g_per_kwh=loc.market_g_per_kwh,
-        pue=loc.pue,
-        pue_source=loc.pue_source,
-        gpu=emb.gpu.name if emb.gpu is not None else None,
-        gpu_embodied_kg=emb.gpu_kg,
-        gpu_embodied_source=emb.gpu_source,
-        host=emb.host.name if emb.host is not None else None,
-        host_embodied_kg=emb.host_kg,
-        host_embodied_source=emb.host_source,
-        gpus_per_host=emb.per_host,
-        lifetime_years=emb.lifetime_years,
-        lifetime_source=emb.lifetime_source,
-        fleet_utilization=idle.fleet_utilization,
-        fleet_utilization_source=idle.fleet_utilization_source,
+        gpu=emb.gpu_item.name if emb.gpu_item is not None else None,
+        host=emb.host_item.name if emb.host_item is not None else None,
         idle_power_w=inp.gpu_idle_power_w,
-        idle_power_source=idle.power_source,
     )

@@ -150,7 +150,7 @@ def boundary_result(
     emb_gpu_kg, emb_host_kg = embodied_kg if boundary == "comprehensive" else (embodied_kg[0], None)
     it_kwh = it_j / JOULES_PER_KWH
     water = water_use(it_kwh, pue, loc.water)
-    market, intensity = loc.market_g_per_kwh, loc.intensity_g_per_kwh
+    market, intensity = loc.market_intensity_g_per_kwh, loc.intensity_g_per_kwh
     if boundary == "active":
         emb = emb_gpu_kg
     else:

@@ -28,7 +28,6 @@ UNKNOWN_REGION = (
     "unknown: no region given, so the location-based carbon and the grid's water are unknown; "
     "give the region (e.g. --region FRA or gcp:europe-west1)"
 )
-DERIVED = " [derived by a documented wattsup rule, not published]"
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Location:
     region: str | None
     intensity_g_per_kwh: float | None
     intensity_source: str
-    market_g_per_kwh: float | None
+    market_intensity_g_per_kwh: float | None
     market_basis: str
     pue: float
     pue_source: str
@@ -66,8 +65,7 @@ def location(inp: RequestInput) -> Location:
         market = inp.market_intensity_g_per_kwh
     else:
         intensity = grid.intensity_g_per_kwh
-        via = f" via {' > '.join(grid.via)}" if grid.via else ""
-        intensity_source = f"{grid.code}: {grid.source} ({grid.year}, {grid.licence}){via}"
+        intensity_source = f"{grid.code}: {grid.citation}"
         provider = grid.provider
         market = market_intensity(
             intensity, cfe_fraction=grid.cfe_fraction, contractual_g_per_kwh=inp.market_intensity_g_per_kwh
@@ -81,7 +79,7 @@ def location(inp: RequestInput) -> Location:
         region=grid.code if grid is not None else None,
         intensity_g_per_kwh=intensity,
         intensity_source=intensity_source,
-        market_g_per_kwh=market,
+        market_intensity_g_per_kwh=market,
         market_basis=_market_basis(inp, grid, market),
         pue=pue,
         pue_source=pue_source,
@@ -97,7 +95,7 @@ class IdleCapacity:
     fleet_utilization_source: str
     energy_j: float | None
     basis: str
-    power_source: str
+    idle_power_source: str
 
 
 def idle_capacity(inp: RequestInput) -> IdleCapacity:
@@ -130,13 +128,13 @@ def idle_capacity(inp: RequestInput) -> IdleCapacity:
 class Embodied:
     """The catalog's (or the given) embodied carbon of the GPU and its host, and its amortised share."""
 
-    gpu: HardwareItem | None
-    gpu_kg: float | None
-    gpu_source: str
-    host: HardwareItem | None
-    host_kg: float | None
-    host_source: str
-    per_host: int | None
+    gpu_item: HardwareItem | None
+    gpu_embodied_kg: float | None
+    gpu_embodied_source: str
+    host_item: HardwareItem | None
+    host_embodied_kg: float | None
+    host_embodied_source: str
+    gpus_per_host: int | None
     lifetime_years: float
     lifetime_source: str
     amortised_gpu_kg: float | None
@@ -148,9 +146,7 @@ class Embodied:
 
 def _estimate(item: HardwareItem, bound: Bound, *, scope: bool) -> tuple[float, str]:
     est = item.estimate(bound)
-    source = f"{item.name}, {bound}: {est.source} ({est.year}; {est.method}"
-    source += f"; scope {est.scope})" if scope else ")"
-    return est.kgco2e, source + (DERIVED if est.derived else "")
+    return est.kgco2e, est.citation(item.name, scope=scope)
 
 
 def _catalog_gpu(inp: RequestInput) -> tuple[HardwareItem | None, float | None, str]:
@@ -192,13 +188,13 @@ def embodied(inp: RequestInput, fleet_utilization: float) -> Embodied:
     gpu_hours = inp.gpus * inp.duration_s / 3600.0
     u = fleet_utilization
     return Embodied(
-        gpu=item,
-        gpu_kg=gpu_kg,
-        gpu_source=gpu_source,
-        host=host_item,
-        host_kg=host_kg,
-        host_source=host_source,
-        per_host=per_host,
+        gpu_item=item,
+        gpu_embodied_kg=gpu_kg,
+        gpu_embodied_source=gpu_source,
+        host_item=host_item,
+        host_embodied_kg=host_kg,
+        host_embodied_source=host_source,
+        gpus_per_host=per_host,
         lifetime_years=lifetime,
         lifetime_source="given (lifetime_years)" if inp.lifetime_years is not None else lifetime_source(),
         amortised_gpu_kg=None if gpu_kg is None else amortised_embodied_kg(gpu_kg, gpu_hours, lifetime, u),

@@ -60,8 +60,7 @@ def site_of(inp: FootprintInput) -> Site:
         source = "given (--intensity)"
     elif grid is not None:
         intensity = grid.intensity_g_per_kwh
-        via = f" via {' > '.join(grid.via)}" if grid.via else ""
-        source = f"{grid.source} ({grid.year}, {grid.licence}){via}"
+        source = grid.citation
     else:
         intensity, source = None, "none given"
     needs_annual = inp.has_inference or (inp.has_training and inp.profile is None)
@@ -110,9 +109,7 @@ def _device(
     elif item is not None:
         est = item.estimate(inp.embodied_bound)
         device_kg = est.kgco2e
-        device_source = f"{inp.embodied_bound}: {est.source} ({est.year}; {est.method}; scope {est.scope})"
-        if est.derived:
-            device_source += " [derived by a documented wattsup rule, not published]"
+        device_source = est.citation()
         if est.scope == "gpu+host-share":
             notes.append(
                 f"the {inp.embodied_bound} {item.name} value already includes part of a host; the host "
@@ -141,9 +138,7 @@ def _host(
         no_host = f"{item.name} has no catalog host: " if item is not None else ""
         return None, None, f"unknown: {no_host}give --host NAME, --host-embodied-kg or --host none"
     est = host_item.estimate(inp.embodied_bound)
-    host_source = f"{host_item.name}, {inp.embodied_bound}: {est.source} ({est.year}; {est.method})"
-    if est.derived:
-        host_source += " [derived by a documented wattsup rule, not published]"
+    host_source = est.citation(host_item.name, scope=False)
     if inp.device == "cpu" and inp.embodied_bound == "high" and est.notes:
         notes.append(f"host {host_item.name} (high): {est.notes}")
     return host_item, est.kgco2e, host_source

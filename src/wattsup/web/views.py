@@ -15,7 +15,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from wattsup import analysis
-from wattsup.analysis.carry import shared_fields
 from wattsup.analysis.footprints import breakdown
 from wattsup.analysis.types import (
     EnergyLabel,
@@ -27,6 +26,7 @@ from wattsup.analysis.types import (
     Selection,
 )
 from wattsup.errors import InvalidInput, NotFound, WattsupError
+from wattsup.params.carry import shared_fields
 from wattsup.results import RunFilter, Store
 from wattsup.web.params import SIZE_BUCKETS, LeaderboardView, LifecycleParams
 
