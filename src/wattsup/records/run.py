@@ -142,11 +142,8 @@ class Provenance(BaseModel):
     omp_wait_policy: str | None = Field(
         default=None, description="OMP_WAIT_POLICY of the run (PASSIVE by default for isolated runs)"
     )
-    worker_start: str | None = Field(
-        default=None,
-        description="how the run's process started: 'spare' (CUDA and the meter's sampler started before "
-        "the run, while the previous one ran), 'forked' (from the warm fork server), or None (in-process)",
-    )
+    # 'spare': CUDA and the meter's sampler were started before the run (while the previous one ran)
+    worker_start: str | None = Field(None, description="'spare', 'forked' (fork server) or None (in-process)")
 
 
 class ReportedCarbon(BaseModel):
