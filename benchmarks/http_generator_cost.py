@@ -1,0 +1,156 @@
+"""The HTTP load generator's own cost (issue 14: ≤ 1% of the energy it reports), on this machine's CPU.
+
+A real OpenAI-compatible server process (``transformers serve`` where its extras are installed, else
+``tests/fakes/openai_server.py``: FastAPI + uvicorn over the same model, token-by-token streaming) serves
+``tiny/llama-chat`` with random weights on the CPU; ``wattsup serve --engine http`` drives it at
+closed-loop concurrency 1, 4 and 8 and reports, per level, the generator's CPU time in the steady window
+(its event-loop thread), that time priced at the CPU's power per core (modelled), and its share of the
+window's energy. The CPU's figure is machine-wide for this engine (the server is another process), so the
+share is the generator's part of everything the host drew.
+
+    PYTHONPATH=src:. python benchmarks/http_generator_cost.py [--requests 48] [--levels 1,4,8]
+
+Prints JSON (one object per level) and writes it to $OUT/http_generator_cost.json when OUT is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+def save_tiny_model(out: Path) -> None:
+    import torch
+
+    from wattsup.bench.models import load_config, load_model, load_tokenizer, resolve_model_source
+
+    src = resolve_model_source("tiny/llama-chat", "chat", "random")
+    config, model_type = load_config(src)
+    torch.manual_seed(0)
+    model = load_model(src, config, "AutoModelForCausalLM", "cpu", dtype=torch.float32)
+    tok, _ = load_tokenizer(src, config, model_type)
+    tok.chat_template = "{% for m in messages %}{{ m['content'] }} {% endfor %}"
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+
+
+def start_server(model_dir: Path, port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    import importlib.util
+
+    import httpx
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": f"{HERE / 'src'}{os.pathsep}{HERE}"}
+    extras = all(importlib.util.find_spec(m) for m in ("openai", "accelerate", "fastapi", "uvicorn"))
+    if extras:
+        kind = "transformers serve"
+        cmd = [
+            sys.executable,
+            "-c",
+            "import sys; from transformers.cli.transformers import main; "
+            "sys.argv[0] = 'transformers'; main()",
+            "serve",
+            str(model_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--device",
+            "cpu",
+        ]
+    else:
+        kind = "tests/fakes/openai_server.py (FastAPI + uvicorn)"
+        cmd = [sys.executable, "-m", "tests.fakes.openai_server", str(model_dir), str(port)]
+    with log.open("wb") as f:
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=HERE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"{kind} exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
+                return proc, kind
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.terminate()
+            raise SystemExit(f"{kind} did not answer in 120 s")
+        time.sleep(0.5)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--requests", type=int, default=48)
+    p.add_argument("--levels", default="1,4,8")
+    p.add_argument("--port", type=int, default=18731)
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        model_dir = Path(d) / "tiny-llama"
+        save_tiny_model(model_dir)
+        proc, kind = start_server(model_dir, args.port, Path(d) / "server.log")
+        try:
+            cmd = [
+                sys.executable,
+                "-m",
+                "wattsup",
+                "serve",
+                "--engine",
+                "http",
+                "--base-url",
+                f"http://127.0.0.1:{args.port}",
+                "--model",
+                str(model_dir),
+                "--api",
+                "completions",
+                "-c",
+                args.levels,
+                "-n",
+                str(args.requests),
+                "--max-input-tokens",
+                "32",
+                "--max-output-tokens",
+                "32",
+                "--no-store",
+                "--json",
+            ]
+            env = {**os.environ, "PYTHONPATH": str(HERE / "src")}
+            out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=1800)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    if out.returncode != 0:
+        raise SystemExit(f"wattsup serve failed ({out.returncode}): {out.stderr[-3000:]}")
+    result = json.loads(out.stdout)
+    rows = []
+    for lv in result["levels"]:
+        win, share = lv["window_s"], lv["generator_share"]
+        rows.append(
+            {
+                "server": kind,
+                "level": lv["level"],
+                "requests": lv["requests"],
+                "tokens_per_s": lv["tokens_per_s"],
+                "window_s": win,
+                "generator_cpu_s": lv["generator_cpu_s"],
+                "generator_cpu_share_of_a_core": lv["generator_cpu_s"] / win if win else None,
+                "generator_energy_j": lv["generator_energy_j"]["value"],
+                "window_energy_j": lv["energy_j"]["value"],
+                "generator_share_pct": None if share is None else 100 * share,
+            }
+        )
+    text = json.dumps(rows, indent=1)
+    print(text)
+    if os.environ.get("OUT"):
+        Path(os.environ["OUT"], "http_generator_cost.json").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
