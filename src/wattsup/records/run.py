@@ -143,7 +143,9 @@ class Provenance(BaseModel):
         default=None, description="OMP_WAIT_POLICY of the run (PASSIVE by default for isolated runs)"
     )
     # 'spare': CUDA and the meter's sampler were started before the run (while the previous one ran)
-    worker_start: str | None = Field(None, description="'spare', 'forked' (fork server) or None (in-process)")
+    worker_start: str | None = Field(
+        default=None, description="'spare', 'forked' (fork server) or None (in-process)"
+    )
 
 
 class ReportedCarbon(BaseModel):
