@@ -11,7 +11,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 
 from wattsup.analysis.query import Rollup, Source, check_metric, dataset_level, fetch
-from wattsup.analysis.stats import linear_fit, pearson
+from wattsup.analysis.stats import pearson, slope_intercept
 from wattsup.analysis.types import DEFAULT_METRIC, FamilyFit, LengthPoint, Metric, Selection
 
 FAMILIES: tuple[tuple[str, str], ...] = (
@@ -75,13 +75,13 @@ def output_length_vs_energy(
         pts = sorted(by_family[fam], key=lambda p: (p.output_units, p.model, p.dataset))
         xs = [p.output_units for p in pts]
         ys = [p.kwh for p in pts]
-        fit = linear_fit(xs, ys)
+        slope, intercept = slope_intercept(xs, ys)
         out.append(
             FamilyFit(
                 family=fam,
                 n=len(pts),
-                slope=fit[0] if fit else None,
-                intercept=fit[1] if fit else None,
+                slope=slope,
+                intercept=intercept,
                 r=pearson(xs, ys),
                 points=pts,
                 unit=metric.unit,

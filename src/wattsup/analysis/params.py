@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from wattsup.analysis.query import Source
-from wattsup.analysis.stats import linear_fit, pearson, spearman
+from wattsup.analysis.stats import pearson, slope_intercept, spearman
 from wattsup.analysis.summary import model_energies
 from wattsup.analysis.types import DEFAULT_METRIC, Metric, ParamFit, ParamPoint, Selection
 
@@ -49,14 +49,14 @@ def energy_vs_params(
         xs = [math.log10(p.n_params) for p in points]
         ys = [math.log10(p.kwh) for p in points]
         enough = len(points) >= MIN_FIT_MODELS
-        fit = linear_fit(xs, ys) if enough else None
+        slope, intercept = slope_intercept(xs, ys) if enough else (None, None)
         r = pearson(xs, ys) if enough else None
         out.append(
             ParamFit(
                 task=task,
                 n=len(points),
-                slope=fit[0] if fit else None,
-                intercept=fit[1] if fit else None,
+                slope=slope,
+                intercept=intercept,
                 r=r,
                 r2=r * r if r is not None else None,
                 spearman=spearman(xs, ys) if enough else None,

@@ -34,6 +34,13 @@ def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float] 
     return slope, my - slope * mx
 
 
+def slope_intercept(xs: Sequence[float], ys: Sequence[float]) -> tuple[float | None, float | None]:
+    """:func:`linear_fit`'s slope and intercept, both ``None`` where there is no line (the fields of a fit
+    record, unknown rather than absent)."""
+    fit = linear_fit(xs, ys)
+    return (None, None) if fit is None else fit
+
+
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """Pearson's r; ``None`` below 2 points or when either variable is constant."""
     m = _moments(xs, ys)

@@ -252,8 +252,8 @@ class TaskPhases(_Frozen):
 class ParamPoint(_Frozen):
     model: str
     n_params: int
-    kwh: float
-    params_source: str = Field(description="'run' (stored n_params) or the mapping given")
+    kwh: float = Field(description="the model's mean over datasets on the task, in the fit's unit")
+    params_source: str = Field(description="'run' (the runs' stored n_params) or 'given' (the mapping's)")
 
 
 class ParamFit(_Frozen):
@@ -340,7 +340,8 @@ class TaskInterval(_Frozen):
 
 
 class MixWarning(_Frozen):
-    """Measured and modelled components added into one figure: the sum is part measurement, part estimate."""
+    """Measured and modelled components added into one figure: the sum is part measurement, part estimate.
+    ``runs`` counts the model's runs on the task that do so."""
 
     task: str
     model: str

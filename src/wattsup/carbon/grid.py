@@ -72,14 +72,16 @@ class _Entry(BaseModel):
     code: str
     kind: RegionKind
     name: str
-    keys: list[str]
-    intensity_g_per_kwh: float | None
-    maps_to: str | None
-    year: int
+    keys: list[str] = Field(description="what a lookup matches: the code, name, ISO alpha-2 and aliases")
+    intensity_g_per_kwh: float | None = Field(
+        description="gCO2e per kWh; None: the region takes the figure of the grid in maps_to"
+    )
+    maps_to: str | None = Field(description="the code of the grid whose figure the region takes")
+    year: int = Field(description="the year the figure describes")
     source: str
     licence: str
     url: str
-    notes: str
+    notes: str = Field(description="the release used, or why and how the region is mapped to another grid")
     provider: Provider | None = None
     cfe_fraction: float | None = None
     grid: str | None = Field(default=None, description="cloud regions: the grid the region draws from")

@@ -48,11 +48,18 @@ class Identity:
 
     component: str
     vendor: str
+    """The maker as shown: ``NVIDIA``, ``AMD``, ``Intel``, ``Apple``, ``AWS``."""
     name: str
+    """The model or rail as shown to people: the driver's model name where it gives one (``NVIDIA H100 80GB
+    HBM3``), else a description (``Jetson rail VDD_IN``, ``AMD CPU sockets``)."""
     source: str
     """The library or driver read: ``nvml``, ``amdsmi``, ``rapl``, ``amd_energy``, ``i915``, ``xe``, ..."""
     index: int | None = None
+    """The device's number in the library that reads it (NVML's, amdsmi's, the DRM card's, Neuron's);
+    None for devices it does not number (CPU packages, SoC rails)."""
     uuid: str | None = None
+    """A stable id of the device: NVML's or amdsmi's UUID, an Intel GPU's PCI slot, a Jetson rail's sensor
+    path; None where there is none."""
 
 
 @dataclass(frozen=True)

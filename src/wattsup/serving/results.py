@@ -117,12 +117,18 @@ class ServingResult(BaseModel):
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:16])
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     engine: EngineInfo
-    profile: str
-    profile_source: str
-    seed: int
+    profile: str = Field(
+        description="the prompt profile the requests were drawn from: chat, summarisation, ..."
+    )
+    profile_source: str = Field(description="where the profile's length distributions come from (a citation)")
+    seed: int = Field(description="seed of the drawn prompts (lengths and words) and of open-loop arrivals")
     requests_per_level: int
-    max_input_tokens: int | None = None
-    max_output_tokens: int | None = None
+    max_input_tokens: int | None = Field(
+        default=None, description="cap on each drawn prompt length (tokens); None: the profile's own bound"
+    )
+    max_output_tokens: int | None = Field(
+        default=None, description="cap on each drawn output length (tokens); None: the profile's own bound"
+    )
     levels: list[LevelResult]
     provenance: Provenance
     gpu_model: str | None = Field(default=None, description="NVML's name of the GPUs; None: no GPU seen")

@@ -142,41 +142,8 @@ class TransformersBackend(TorchBackend[TransformersSettings]):
         return self.model(**inputs)
 
     def generation_config(self, max_new_tokens: int, **overrides: Any) -> Any:
-        """The model's generation config made greedy and fixed-length (min = max new tokens, no early
-        stop, ``num_beams`` 1 unless overridden), with pad/eos/decoder-start ids filled in from the tokenizer
-        given as ``tokenizer=`` where the model has none; other ``overrides`` are set last."""
-        tok = overrides.pop("tokenizer", None)
-        gc = copy.deepcopy(self.model.generation_config)
-        pad = getattr(tok, "pad_token_id", None)
-        eos = getattr(tok, "eos_token_id", None)
-        updates: dict[str, Any] = {
-            "max_new_tokens": max_new_tokens,
-            "min_new_tokens": max_new_tokens,
-            "do_sample": False,
-            "num_beams": 1,
-            "max_length": None,
-            "min_length": 0,
-            "early_stopping": False,
-            "length_penalty": 1.0,
-            "no_repeat_ngram_size": 0,
-        }
-        if getattr(gc, "pad_token_id", None) is None and (pad is not None or eos is not None):
-            updates["pad_token_id"] = pad if pad is not None else eos
-        if getattr(gc, "eos_token_id", None) is None and eos is not None:
-            updates["eos_token_id"] = eos
-        if (
-            getattr(self.model_config, "is_encoder_decoder", False)
-            and gc.decoder_start_token_id is None
-            and getattr(gc, "bos_token_id", None) is None
-        ):
-            start = getattr(self.model_config, "decoder_start_token_id", None)
-            updates["decoder_start_token_id"] = (
-                start if start is not None else updates.get("pad_token_id", pad)
-            )
-        updates.update(overrides)
-        for k, v in updates.items():
-            setattr(gc, k, v)
-        return gc
+        """:func:`fixed_length_generation_config` of this model; the tokenizer is given as ``tokenizer=``."""
+        return fixed_length_generation_config(self.model, max_new_tokens, **overrides)
 
     def prefill(self, inputs: dict[str, Any], generation: Any) -> Any:
         """``generate`` of one new token with ``generation``'s other settings."""
@@ -188,6 +155,49 @@ class TransformersBackend(TorchBackend[TransformersSettings]):
 
     def generate(self, inputs: dict[str, Any], generation: Any) -> Any:
         return self.model.generate(**inputs, generation_config=generation)
+
+
+def fixed_length_generation_config(
+    model: Any, max_new_tokens: int, tokenizer: Any = None, **overrides: Any
+) -> Any:
+    """A deep copy of ``model``'s generation config made greedy and fixed-length (min = max new tokens, so
+    EOS never stops a sequence early; ``num_beams`` 1 unless overridden), with pad/eos/decoder-start ids
+    filled in from ``tokenizer`` where the model has none; ``overrides`` are set last. The bench's
+    generation tasks and the serving static engine both generate with it."""
+    from transformers import GenerationConfig
+
+    gc = copy.deepcopy(model.generation_config)
+    config = getattr(model, "config", None)
+    pad = getattr(tokenizer, "pad_token_id", None)
+    eos = getattr(tokenizer, "eos_token_id", None)
+    updates: dict[str, Any] = {
+        "max_new_tokens": max_new_tokens,
+        "min_new_tokens": max_new_tokens,
+        "do_sample": False,
+        "num_beams": 1,
+        "max_length": None,
+        # unset (the library's default: 0 before transformers 5, None since), so that min_new_tokens alone
+        # sets the minimum and generate() does not warn, on every call, that both are set
+        "min_length": GenerationConfig().min_length,  # type: ignore[no-untyped-call]
+        "early_stopping": False,
+        "length_penalty": 1.0,
+        "no_repeat_ngram_size": 0,
+    }
+    if getattr(gc, "pad_token_id", None) is None and (pad is not None or eos is not None):
+        updates["pad_token_id"] = pad if pad is not None else eos
+    if getattr(gc, "eos_token_id", None) is None and eos is not None:
+        updates["eos_token_id"] = eos
+    if (
+        getattr(config, "is_encoder_decoder", False)
+        and gc.decoder_start_token_id is None
+        and getattr(gc, "bos_token_id", None) is None
+    ):
+        start = getattr(config, "decoder_start_token_id", None)
+        updates["decoder_start_token_id"] = start if start is not None else updates.get("pad_token_id", pad)
+    updates.update(overrides)
+    for k, v in updates.items():
+        setattr(gc, k, v)
+    return gc
 
 
 def count_parameters(entry: CatalogEntry) -> int:

@@ -83,6 +83,8 @@ class StaticBatchingEngine:
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
 
+        from wattsup.bench.backends.transformers import fixed_length_generation_config
+
         lm = self.lm
         width = max(len(x) for x in ids)
         input_ids = torch.full((len(ids), width), lm.pad_token_id, dtype=torch.long)
@@ -92,6 +94,7 @@ class StaticBatchingEngine:
             mask[row, width - len(x) :] = 1
         input_ids, mask = input_ids.to(lm.device), mask.to(lm.device)
         max_new = max(r.max_new_tokens for r in reqs)
+        generation = fixed_length_generation_config(lm.model, max_new, pad_token_id=lm.pad_token_id)
         times: list[float] = []
         metered = window.is_open
         phases: list[Any] = []
@@ -119,10 +122,7 @@ class StaticBatchingEngine:
                 lm.model.generate(
                     input_ids=input_ids,
                     attention_mask=mask,
-                    max_new_tokens=max_new,
-                    min_new_tokens=max_new,
-                    do_sample=False,
-                    pad_token_id=lm.pad_token_id,
+                    generation_config=generation,
                     stopping_criteria=StoppingCriteriaList([Stamp()]),
                 )
         except (RuntimeError, ValueError) as e:  # out of memory, a shape the model refuses
