@@ -282,6 +282,19 @@ class _ProgressReader:
                 self.progress(stage, int(done), int(rest))
 
 
+def _request(config: RunConfig, argv: list[str], env: dict[str, str] | None, d: Path) -> dict[str, Any]:
+    """What the fork server gets for one run: its worker's arguments, environment, directories."""
+    full_env = {**os.environ, **(env or {})}
+    # OpenMP threads that spin while they wait for each other burn CPU time the run is charged for, and
+    # collapse on a busy host (a 2-core VM beside two busy loops: 18-46 instead of 305-380 inferences/s,
+    # benchmarks/RESULTS.md): runs wait passively unless the user says otherwise
+    full_env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    request: dict[str, Any] = {"argv": argv, "env": full_env, "cwd": os.getcwd(), "dir": str(d)}
+    if config.device.startswith("cuda"):  # the next CUDA run gets a process with CUDA started
+        request["warm"] = "cuda"
+    return request
+
+
 def run_isolated(
     config: RunConfig,
     *,
@@ -306,14 +319,8 @@ def run_isolated(
         prog = d / "progress"
         cfg.write_text(config.model_dump_json(), encoding="utf-8")
         argv = [str(cfg), "--out", str(out), "--entry", entry, "--progress", str(prog)]
-        full_env = {**os.environ, **(env or {})}
-        # OpenMP threads that spin while they wait for each other burn CPU time the run is charged for, and
-        # collapse on a busy host (a 2-core VM beside two busy loops: 18-46 instead of 305-380 inferences/s,
-        # benchmarks/RESULTS.md): runs wait passively unless the user says otherwise
-        full_env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        request: dict[str, Any] = {"argv": argv, "env": full_env, "cwd": os.getcwd(), "dir": str(d)}
-        if config.device.startswith("cuda"):  # the next CUDA run gets a process with CUDA started
-            request["warm"] = "cuda"
+        request = _request(config, argv, env, d)
+        full_env = request["env"]
         reader = _ProgressReader(prog, progress)
         with _slot_lock(slot):
             try:
