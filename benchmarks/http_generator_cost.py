@@ -8,7 +8,7 @@ closed-loop concurrency 1, 4 and 8 and reports, per level, the generator's CPU t
 window's energy. The CPU's figure is machine-wide for this engine (the server is another process), so the
 share is the generator's part of everything the host drew.
 
-    PYTHONPATH=src:. python benchmarks/http_generator_cost.py [--requests 48] [--levels 1,4,8]
+    PYTHONPATH=src:. python benchmarks/http_generator_cost.py [--requests 48] [--levels 1,4,8] [--model gpt2]
 
 Prints JSON (one object per level) and writes it to $OUT/http_generator_cost.json when OUT is set.
 """
@@ -27,12 +27,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 
 
-def save_tiny_model(out: Path) -> None:
+def save_tiny_model(out: Path, name: str = "tiny/llama-chat") -> None:
+    """Catalog model ``name`` with random weights and wattsup's synthetic tokenizer, saved to ``out``."""
     import torch
 
     from wattsup.bench.models import load_config, load_model, load_tokenizer, resolve_model_source
 
-    src = resolve_model_source("tiny/llama-chat", "chat", "random")
+    src = resolve_model_source(name, "chat", "random")
     config, model_type = load_config(src)
     torch.manual_seed(0)
     model = load_model(src, config, "AutoModelForCausalLM", "cpu", dtype=torch.float32)
@@ -91,10 +92,11 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=48)
     p.add_argument("--levels", default="1,4,8")
     p.add_argument("--port", type=int, default=18731)
+    p.add_argument("--model", default="tiny/llama-chat", help="catalog model served (random weights)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        model_dir = Path(d) / "tiny-llama"
-        save_tiny_model(model_dir)
+        model_dir = Path(d) / "model"
+        save_tiny_model(model_dir, args.model)
         proc, kind = start_server(model_dir, args.port, Path(d) / "server.log")
         try:
             cmd = [
@@ -135,6 +137,7 @@ def main() -> None:
         rows.append(
             {
                 "server": kind,
+                "model": args.model,
                 "level": lv["level"],
                 "requests": lv["requests"],
                 "tokens_per_s": lv["tokens_per_s"],
