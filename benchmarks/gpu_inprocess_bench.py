@@ -6,7 +6,7 @@
    ``BENCH_REPS`` of each length for wattsup, default 20, ``BENCH_PEER_REPS`` for the others, 10) are
    taken between two inferences by one tool at a time, the workload running on between windows and between
    tools: wattsup (``Meter()`` as a user writes it: the shared sampler, a phase per window inside one open
-   window) with two raw counter reads around each window ("naive"), then Zeus (``begin_window``/
+   window), then two raw counter reads around each window ("naive"), then Zeus (``begin_window``/
    ``end_window``), then CodeCarbon (task mode, ``measure_power_secs=1``). One tool per pass, so no tool's
    bookkeeping idles the GPU around another's windows.
    Oracle, not from wattsup: a separate process of this script reads the NVML counter without pause and
@@ -177,7 +177,7 @@ def run_until(work: Callable[[], None], t_end: float) -> None:
 
 
 def accuracy(name: str, work: Callable[[], None], oracle: Oracle) -> dict[str, object]:
-    """Windows taken by one tool at a time (wattsup with the raw counter reads, then Zeus, then CodeCarbon),
+    """Windows taken by one tool at a time (wattsup, the raw counter reads, Zeus, CodeCarbon),
     the workload running without pause between them, so no tool's bookkeeping idles the GPU around
     another tool's windows and the oracle's neighbourhood of a short window is the workload itself."""
     from codecarbon import EmissionsTracker
@@ -196,20 +196,25 @@ def accuracy(name: str, work: Callable[[], None], oracle: Oracle) -> dict[str, o
         return (e_b - e_a) / 1e3 / (t_b - t_a)
 
     p_pre = steady_power()
-    meter = Meter(f"{name}-steady")
+    meter = Meter(f"{name}-steady", timeline=True)  # the GPU's samples go into the raw output
     meter.start()
     wins = []
-    for tool in ("wattsup", "zeus", "codecarbon"):
+    tools = ("wattsup", "naive", "zeus", "codecarbon")
+    for tool in tools:
         order = [d for _ in range(REPS if tool == "wattsup" else PEER_REPS) for d in DURATIONS]
-        random.Random(("wattsup", "zeus", "codecarbon").index(tool) + 1).shuffle(order)
+        random.Random(tools.index(tool) + 1).shuffle(order)
         for k, d in enumerate(order):
             wn = f"{tool}{k}"
             w: dict[str, object] = {"d": d, "name": wn, "tool": tool}
-            if tool == "wattsup":
-                n0 = oracle.read()
+            if tool == "wattsup":  # nothing around the window but the phase's two clock reads
                 r0 = time.monotonic()
                 with meter.phase(wn):
                     run_until(work, r0 + d)
+                r1 = time.monotonic()
+            elif tool == "naive":  # two raw counter reads (each holds this thread ~4 ms, the GPU idle)
+                n0 = oracle.read()
+                r0 = time.monotonic()
+                run_until(work, r0 + d)
                 r1 = time.monotonic()
                 n1 = oracle.read()
                 w["naive"] = ((n1 - n0) / 1e3, r1 - r0)
@@ -267,7 +272,6 @@ def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, ob
                         "truth_j": truth,
                         "oracle_rel_uncertainty": rel,
                         "oracle_rule": rule,
-                        "naive": w.get("naive"),
                     }
                 )
             else:
@@ -302,6 +306,11 @@ def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, ob
         print(name, json.dumps(cell), flush=True)
     out["windows"] = rows
     out["raw_windows"] = raw
+    # the meter's own GPU timeline (t, cumulative J) over the wattsup pass: to re-derive any window, and to
+    # see the power around the windows' edges
+    tl = getattr(m, "timeline", None) or {}
+    out["gpu_timeline"] = tl.get("gpu:0")
+    out["oracle_ticks"] = dense.ticks
     out["gpu_detail"] = m.component("gpu:0").detail  # type: ignore[attr-defined]
     out["warnings"] = m.warnings[:10]  # type: ignore[attr-defined]
     return out
@@ -375,7 +384,7 @@ def main() -> None:
     works = workloads()
     parts = os.environ.get("BENCH_PARTS", "accuracy,overhead").split(",")
     if "accuracy" in parts:
-        dense = DenseOracle(seconds=len(LOADS) * ((REPS + 2 * PEER_REPS) * (sum(DURATIONS) + 0.3) + 60))
+        dense = DenseOracle(seconds=len(LOADS) * ((REPS + 3 * PEER_REPS) * (sum(DURATIONS) + 0.3) + 60))
         runs = {name: accuracy(name, work, oracle) for name, work in works.items() if name in LOADS}
         dense.proc.terminate()
         dense.finish()
