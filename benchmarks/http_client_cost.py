@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from http_generator_cost import save_tiny_model, start_server
+from tests.support.openai_server import save_model, start_server
 
 
 def _count(line: bytes | str) -> int:
@@ -98,8 +98,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as d:
         model_dir = Path(d) / "tiny-llama"
-        save_tiny_model(model_dir)
-        proc, kind = start_server(model_dir, args.port, Path(d) / "server.log")
+        save_model(model_dir)
+        server = start_server(model_dir, args.port, Path(d) / "server.log")
+        proc, kind = server.proc, server.kind
         url = f"http://127.0.0.1:{args.port}/v1/completions"
         body = {
             "model": str(model_dir),

@@ -21,70 +21,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from tests.support.openai_server import save_model, start_server
+
 HERE = Path(__file__).resolve().parents[1]
-
-
-def save_tiny_model(out: Path, name: str = "tiny/llama-chat") -> None:
-    """Catalog model ``name`` with random weights and wattsup's synthetic tokenizer, saved to ``out``."""
-    import torch
-
-    from wattsup.bench.models import load_config, load_model, load_tokenizer, resolve_model_source
-
-    src = resolve_model_source(name, "chat", "random")
-    config, model_type = load_config(src)
-    torch.manual_seed(0)
-    model = load_model(src, config, "AutoModelForCausalLM", "cpu", dtype=torch.float32)
-    tok, _ = load_tokenizer(src, config, model_type)
-    tok.chat_template = "{% for m in messages %}{{ m['content'] }} {% endfor %}"
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-
-
-def start_server(model_dir: Path, port: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    import importlib.util
-
-    import httpx
-
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": f"{HERE / 'src'}{os.pathsep}{HERE}"}
-    extras = all(importlib.util.find_spec(m) for m in ("openai", "accelerate", "fastapi", "uvicorn"))
-    if extras:
-        kind = "transformers serve"
-        cmd = [
-            sys.executable,
-            "-c",
-            "import sys; from transformers.cli.transformers import main; "
-            "sys.argv[0] = 'transformers'; main()",
-            "serve",
-            str(model_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--device",
-            "cpu",
-        ]
-    else:
-        kind = "tests/fakes/openai_server.py (FastAPI + uvicorn)"
-        cmd = [sys.executable, "-m", "tests.fakes.openai_server", str(model_dir), str(port)]
-    with log.open("wb") as f:
-        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=HERE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"{kind} exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
-                return proc, kind
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.terminate()
-            raise SystemExit(f"{kind} did not answer in 120 s")
-        time.sleep(0.5)
 
 
 def main() -> None:
@@ -96,8 +37,9 @@ def main() -> None:
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as d:
         model_dir = Path(d) / "model"
-        save_tiny_model(model_dir, args.model)
-        proc, kind = start_server(model_dir, args.port, Path(d) / "server.log")
+        save_model(model_dir, args.model)
+        server = start_server(model_dir, args.port, Path(d) / "server.log")
+        proc, kind = server.proc, server.kind
         try:
             cmd = [
                 sys.executable,
