@@ -162,8 +162,9 @@ def warm_cuda() -> None:
     shared_sampler()
 
 
-def _spare(req: dict[str, Any], server_pid: int, rfd: int) -> int:
+def _spare(req: dict[str, Any], server_pid: int, rfd: int, wfd: int) -> int:
     """In a spare: become a process for runs like ``req``, warm up, then run the request handed over."""
+    os.close(wfd)  # the server's end: closing it there must read as the end here
     if not _become_run(req, server_pid):
         return EXIT_PARENT_GONE
     _redirect(None)
@@ -236,7 +237,7 @@ class Spare:
     def __init__(self, req: dict[str, Any], server_pid: int) -> None:
         self.key = self.key_of(req)
         rfd, self.wfd = os.pipe()
-        self.pid = _fork(functools.partial(_spare, req, server_pid, rfd))
+        self.pid = _fork(functools.partial(_spare, req, server_pid, rfd, self.wfd))
         os.close(rfd)
 
     @staticmethod
@@ -255,6 +256,7 @@ class Spare:
         return self.pid
 
     def discard(self) -> None:
+        """Take it back: its pipe closed (it ends by itself once warm), and ended now."""
         with contextlib.suppress(OSError):
             os.close(self.wfd)
         _kill_child(self.pid)
@@ -279,13 +281,17 @@ def serve(parent: int) -> int:
                 return 0
             req = json.loads(line)
             warm = _wants_spare(req)
+            pid = None
             if warm and spare is not None and spare.key == Spare.key_of(req) and spare.alive():
-                pid = spare.hand(req)
-                spare = None
-            else:
-                if warm and spare is not None:  # for other runs than this one's: take it back
+                try:
+                    pid = spare.hand(req)
+                except OSError:  # it ended just now: a fresh child instead
                     spare.discard()
-                    spare = None
+                spare = None
+            elif warm and spare is not None:  # for other runs than this one's: take it back
+                spare.discard()
+                spare = None
+            if pid is None:
                 pid = _fork(functools.partial(_child, req, me))
             _say({"pid": pid})
             if warm and spare is None:
