@@ -234,14 +234,11 @@ def part_b(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def sleeper(config: Any) -> Any:
-    """A worker entry (smoke): sleeps ``$MULTI_GPU_SLEEP_S`` and returns a record of nothing measured."""
-    from wattsup.meter.measurement import ComponentEnergy, Measurement
-    from wattsup.records import Repetition, RunRecord
+    """A worker entry (smoke): sleeps ``$MULTI_GPU_SLEEP_S``, then sweep_bench's record of nothing."""
+    from sweep_bench import noop
 
     time.sleep(float(os.environ.get("MULTI_GPU_SLEEP_S", "1")))
-    comp = ComponentEnergy(name="cpu", energy_j=0.001, method="modeled", error_bound_j=0.0)
-    m = Measurement(name="inference", start_s=0.0, duration_s=0.001, components=[comp])
-    return RunRecord(config=config, repetitions=[Repetition(index=0, measurement=m, inferences=config.n)])
+    return noop(config)
 
 
 SWEEP = """name: multi-gpu-bench
