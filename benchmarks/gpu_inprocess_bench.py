@@ -306,11 +306,10 @@ def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, ob
         print(name, json.dumps(cell), flush=True)
     out["windows"] = rows
     out["raw_windows"] = raw
-    # the meter's own GPU timeline (t, cumulative J) over the wattsup pass: to re-derive any window, and to
-    # see the power around the windows' edges
+    # the meter's own GPU timeline (t, cumulative J) over the whole pass: with the oracle's steps (kept once,
+    # at the top), every window can be re-derived and the power around its edges seen
     tl = getattr(m, "timeline", None) or {}
     out["gpu_timeline"] = tl.get("gpu:0")
-    out["oracle_ticks"] = dense.ticks
     out["gpu_detail"] = m.component("gpu:0").detail  # type: ignore[attr-defined]
     out["warnings"] = m.warnings[:10]  # type: ignore[attr-defined]
     return out
@@ -390,12 +389,14 @@ def main() -> None:
         dense.finish()
         for name, run in runs.items():
             res[name] = score(name, run, dense)
+        res["oracle_ticks"] = dense.ticks  # (time, J) of every counter step the oracle saw, all loads
     if "overhead" in parts:
         res["overhead"] = overhead(works["light"])
     cpu1, t1 = sampler.cpu_time_s(), time.monotonic()
     if cpu0 is not None and cpu1 is not None:
         res["sampler_cpu_share_of_a_core"] = (cpu1 - cpu0) / (t1 - t0)
-    print(json.dumps({k: v for k, v in res.items() if k not in ("heavy", "light")}, default=str), flush=True)
+    summary = {k: v for k, v in res.items() if k not in ("heavy", "light", "oracle_ticks")}
+    print(json.dumps(summary, default=str), flush=True)
     suffix = "_".join(parts) + ("_" + "_".join(LOADS) if "accuracy" in parts else "")
     with open(os.path.join(out_dir, f"gpu_inprocess_bench_{suffix}.json"), "w") as f:
         json.dump(res, f, indent=1, default=str)

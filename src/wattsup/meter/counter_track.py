@@ -246,9 +246,15 @@ class CounterTrack(Track):
             return t1 + min(self.period_s / 2, 0.05)
         return t1 + read_every  # waiting for the step: read again soon
 
-    def stalled(self, now: float) -> bool:
-        """Read without pause for three periods and no step: the counter is not moving."""
-        return self._attempt_since is not None and now - self._attempt_since > 3 * self.period_s
+    def quiet_s(self, now: float) -> float:
+        """Where samples shape the windows, steps are bracketed ``spacing()`` periods apart, so the last seen
+        step may be three spacings old; unless the counter is being read right now and has not stepped for
+        three periods (a stall seen, not presumed)."""
+        if self.read_samples is None:
+            return 0.0
+        if self._attempt_since is not None and now - self._attempt_since > 3 * self.period_s:
+            return 0.0
+        return 3 * self.spacing() * self.period_s
 
     def last_change_t(self) -> float | None:
         with self.lock:

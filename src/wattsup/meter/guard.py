@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import time
 
-from wattsup.meter.counter_track import CounterTrack
 from wattsup.meter.timeline import Estimate, Track
 
 MAX_FAILURES = 3
@@ -119,13 +118,8 @@ class GuardedTrack(Track):
                 )
 
     def _stuck_limit_s(self) -> float:
-        """``stuck_after_s``; for a counter that brackets its steps seconds apart (its reads are costly, the
-        samples shape the windows between), three of those spacings, unless it is being read right now and
-        has not stepped for three periods (a stall seen, not presumed)."""
-        p = self.primary
-        if isinstance(p, CounterTrack) and p.read_samples is not None and not p.stalled(time.monotonic()):
-            return max(self.stuck_after_s, 3 * p.spacing() * p.period_s)
-        return self.stuck_after_s
+        """``stuck_after_s``, or longer where the primary looks at its sensor only now and then."""
+        return max(self.stuck_after_s, self.primary.quiet_s(time.monotonic()))
 
     def _fill_source(self) -> str:
         if self._fallback_ok and self.fallback is not None:

@@ -83,6 +83,11 @@ class Track(ABC):
     def last_change_t(self) -> float | None:
         """When the reading last moved (None before two readings): a counter that stops is a fault."""
 
+    def quiet_s(self, now: float) -> float:
+        """How long ``last_change_t`` may lag ``now`` without the reading having stopped: 0 for a track that
+        sees every change, longer for one that looks at its sensor only now and then."""
+        return 0.0
+
 
 def _trim_index(ts: list[float], before: float) -> int:
     """How many leading entries of the sorted ``ts`` can go while one stays at or before ``before``."""
