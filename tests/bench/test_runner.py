@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from tests.support.processes import python_path, wait_gone
+from wattsup.bench import forkserver
 from wattsup.bench import runner as runner_module
 from wattsup.bench.runner import run_isolated
 from wattsup.records import RunConfig, RunRecord
@@ -203,3 +204,39 @@ def test_spares_can_be_turned_off() -> None:
     for _ in range(2):
         rec = run_isolated(cuda, timeout_s=120, entry=f"{ENTRIES}:says_how_it_started", env=env)
         assert rec.error == "RuntimeError: start=forked sampler=False seen=0"
+
+
+def test_a_fork_server_whose_imports_started_cuda_says_so(tmp_path: Path) -> None:
+    """Children of a server in which CUDA's driver started could not use CUDA: the server refuses to fork
+    them and the run's record says why (here the driver check is made to answer yes)."""
+    fake = tmp_path / "python3"
+    fake.write_text(
+        "#!/bin/sh\n"  # called as: python3 -m wattsup.bench.forkserver PARENT_PID
+        f'exec {sys.executable} -c "import sys, wattsup.bench.forkserver as f; '
+        'f.cuda_driver_initialised = lambda: True; sys.exit(f.serve(int(sys.argv[1])))" "$3"\n'
+    )
+    fake.chmod(0o755)
+    rec = run_isolated(CONFIG, entry=f"{ENTRIES}:ok", env=ENV, python=str(fake))
+    assert rec.status == "failed"
+    assert "CUDA was initialised in the fork server by one of its imports" in (rec.error or "")
+    assert "transformers.modeling_utils" in (rec.error or "")  # the imports it tried are named
+
+
+@pytest.mark.parametrize(("answer", "initialised"), [(0, True), (3, False), (100, False)])
+def test_the_cuda_driver_check_reads_the_drivers_answer(
+    monkeypatch: pytest.MonkeyPatch, answer: int, initialised: bool
+) -> None:
+    class Driver:
+        def cuDeviceGetCount(self, _: object) -> int:  # the driver's own name
+            return answer
+
+    monkeypatch.setattr(forkserver.ctypes, "CDLL", lambda name: Driver())
+    assert forkserver.cuda_driver_initialised() is initialised
+
+
+def test_no_cuda_driver_means_not_initialised(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> None:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(forkserver.ctypes, "CDLL", missing)
+    assert forkserver.cuda_driver_initialised() is False

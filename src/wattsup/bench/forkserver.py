@@ -55,6 +55,15 @@ PRELOAD = (
     "numpy",
     "torch",
     "transformers",
+    # ``import transformers`` is lazy: what every run's model, tokenizer and generation then import
+    # (1.3 s of a tiny model's 1.35 s load on a 2-core CPU, benchmarks/RESULTS.md) is imported here once
+    "transformers.modeling_utils",
+    "transformers.modeling_layers",
+    "transformers.models.auto.modeling_auto",
+    "transformers.models.auto.tokenization_auto",
+    "transformers.tokenization_utils_base",
+    "transformers.processing_utils",
+    "transformers.generation.utils",
     "wattsup.bench.protocol",
     "wattsup.bench.backends.transformers",
     "wattsup.bench.tasks.base",
@@ -68,6 +77,7 @@ SPARE_ENV = "WATTSUP_SPARE_WORKER"
 WORKER_START_ENV = "WATTSUP_WORKER_START"
 EXIT_PARENT_GONE = 75
 _PR_SET_PDEATHSIG = 1
+CUDA_SUCCESS = 0
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> bool:
@@ -91,9 +101,23 @@ def preload(modules: tuple[str, ...] = PRELOAD) -> dict[str, str]:
         except Exception as e:  # an optional library missing here: children import what they need
             failed[name] = f"{type(e).__name__}: {e}"
     torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_initialized():  # pragma: no cover - a bug, not an input
-        raise RuntimeError("CUDA was initialised in the fork server; children could not use it")
+    if (torch is not None and torch.cuda.is_initialized()) or cuda_driver_initialised():
+        raise RuntimeError(
+            "CUDA was initialised in the fork server by one of its imports; children could not use it "
+            f"(imports: {', '.join(modules)})"
+        )
     return failed
+
+
+def cuda_driver_initialised() -> bool:
+    """Whether this process has initialised the CUDA driver (what a forked child cannot inherit):
+    ``cuDeviceGetCount`` succeeds only after ``cuInit``. False where there is no driver."""
+    try:
+        libcuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    count = ctypes.c_int(0)
+    return int(libcuda.cuDeviceGetCount(ctypes.byref(count))) == CUDA_SUCCESS
 
 
 def _say(obj: dict[str, Any]) -> None:
@@ -270,7 +294,11 @@ def serve(parent: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
     if os.getppid() != parent:
         return EXIT_PARENT_GONE
-    failed = preload()
+    try:
+        failed = preload()
+    except RuntimeError as e:  # children could not use CUDA: say why instead of forking them
+        _say({"ready": False, "error": str(e)})
+        return 1
     _say({"ready": True, "pid": os.getpid(), "failed": failed, "threads": threading.active_count()})
     me = os.getpid()
     spare: Spare | None = None

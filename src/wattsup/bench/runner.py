@@ -107,7 +107,9 @@ class ForkServer:
             hello = None
         if hello is None or not hello.get("ready"):
             self.close()
-            raise ForkServerError(f"the fork server did not start ({python} -m wattsup.bench.forkserver)")
+            why = f": {hello['error']}" if hello is not None and hello.get("error") else ""
+            cmd = f"{python} -m wattsup.bench.forkserver"
+            raise ForkServerError(f"the fork server did not start ({cmd}){why}")
         self.failed_imports: dict[str, str] = dict(hello.get("failed", {}))
 
     @property
