@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -466,3 +467,69 @@ def test_gpu_samples_lost_while_the_sampler_stalled_widen_the_bound() -> None:
         assert abs(w.error_j) <= w.estimate.bound_j, w
         steady = sim.window(T0 + 14.0, T0 + 16.0)  # later windows are as tight as ever
         assert steady.estimate.bound_j < 0.1 * w.estimate.bound_j
+
+
+def _synthetic_counter(until: float, watts: Callable[[float], float]) -> CounterTrack:
+    """A counter track filled as polling would: 20 ms power samples, a bracketed step every second."""
+    tr = CounterTrack("gpu:0", lambda: 0.0, lambda: [], "synthetic", period_s=0.1, max_power_w=700.0)
+    _extend_counter(tr, until, watts)
+    return tr
+
+
+def _extend_counter(tr: CounterTrack, until: float, watts: Callable[[float], float]) -> None:
+    t = tr.s_t[-1] + 0.02 if tr.s_t else 0.0
+    while t < until:
+        p = watts(t)
+        if tr.s_t:
+            tr.s_cum.append(tr.s_cum[-1] + (tr.s_p[-1] + p) / 2 * (t - tr.s_t[-1]))
+        tr.s_t.append(t)
+        tr.s_p.append(p)
+        t += 0.02
+    k = len(tr.tick_m)
+    while k + 0.05 < until - 0.02:
+        m = k + 0.05
+        tr.tick_lo.append(m - 0.007)
+        tr.tick_hi.append(m + 0.007)
+        tr.tick_m.append(m)
+        tr.tick_e.append(tr._s_at(m) * 1.02)  # the counter reads 2% above the samples
+        k += 1
+
+
+def test_the_counter_tracks_estimates_follow_new_and_forgotten_readings() -> None:
+    """Estimates of many intervals share what depends on the readings alone; after more readings come in,
+    or old ones are forgotten (so that the same positions hold other readings), every estimate is that of
+    a track that never answered before."""
+
+    def watts(t: float) -> float:
+        return 150.0 + 40.0 * math.sin(t) + (80.0 if t > 6 else 0.0)
+
+    def phases(at: float) -> list[tuple[float, float]]:
+        return [(at + i * 0.001, at + i * 0.001 + 0.0007) for i in range(200)]
+
+    tr = _synthetic_counter(6.5, watts)
+    early = [tr.energy(a, b) for a, b in phases(4.0)]
+    _extend_counter(tr, 12.0, watts)
+    fresh = _synthetic_counter(12.0, watts)
+    now = [tr.energy(a, b) for a, b in phases(4.0)]
+    assert now == [fresh.energy(a, b) for a, b in phases(4.0)]
+    assert [e.systematic_j for e in early] != [e.systematic_j for e in now]
+    _extend_counter(tr, 40.0, watts)
+    tr.trim(30.0)
+    fresh = _synthetic_counter(40.0, watts)
+    fresh.trim(30.0)
+    assert [tr.energy(a, b) for a, b in phases(34.0)] == [fresh.energy(a, b) for a, b in phases(34.0)]
+
+
+def test_the_polled_tracks_estimates_follow_new_readings(fake_clock: FakeClock) -> None:
+    readings = [(0.0, 0.0), (0.1, 2.0), (0.2, 4.0)]
+    tr = PolledEnergyTrack("cpu", lambda t: 0.0, 0.1, "modeled", "")
+    for t, e in readings:
+        tr.t.append(t)
+        tr.e.append(e)
+        tr.half.append(0.0)
+    before = tr.energy(0.12, 0.15)
+    tr.t.append(0.3)  # a burst after the window widens the power range its bound allows
+    tr.e.append(10.0)
+    tr.half.append(0.0)
+    after = tr.energy(0.12, 0.15)
+    assert after.energy_j == before.energy_j and after.random_j > before.random_j

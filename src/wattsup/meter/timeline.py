@@ -76,6 +76,10 @@ class PolledEnergyTrack(Track):
         self.t: list[float] = []
         self.e: list[float] = []
         self.half: list[float] = []
+        # each reading interval's power range and timing, kept while the series are as they were (they only
+        # grow at the end or lose their start): a window with a phase per inference asks thousands of times
+        self._ranges: dict[int, tuple[float, float, float]] = {}
+        self._ranges_state: tuple[int, float | None, float | None] = (0, None, None)
 
     def poll(self, now: float) -> float:
         t0 = time.monotonic()
@@ -119,8 +123,7 @@ class PolledEnergyTrack(Track):
             return self.e[0], 0.0
         i = min(max(bisect.bisect_right(self.t, t) - 1, 0), n - 2)
         t0, t1, e0, e1 = self.t[i], self.t[i + 1], self.e[i], self.e[i + 1]
-        neighbours = [self._power(j) for j in range(max(i - 1, 0), min(i + 2, n - 1))]
-        p_lo, p_hi = min(neighbours) * 0.9, max(neighbours) * 1.1
+        p_lo, p_hi, half = self._range(i)
         if t < t0 or t > t1:  # outside the observed span: extrapolate with the edge interval's power
             p = self._power(i)
             edge = t0 if t < t0 else t1
@@ -128,8 +131,26 @@ class PolledEnergyTrack(Track):
             return base + p * (t - edge), abs(t - edge) * p_hi
         est = e0 + (e1 - e0) * (t - t0) / (t1 - t0)
         bound = feasible_bound(e0, e1, t0, t1, t, p_lo, p_hi)
-        bound += p_hi * max(self.half[i], self.half[i + 1])
+        bound += p_hi * half
         return est, bound
+
+    def _range(self, i: int) -> tuple[float, float, float]:
+        """Reading interval ``i``'s power range (its neighbours' powers −10%/+10%) and its readings' larger
+        half-duration (lock held)."""
+        state = (len(self.t), self.t[0], self.t[-1])
+        if state != self._ranges_state:
+            self._ranges.clear()
+            self._ranges_state = state
+        r = self._ranges.get(i)
+        if r is None:
+            n = len(self.t)
+            neighbours = [self._power(j) for j in range(max(i - 1, 0), min(i + 2, n - 1))]
+            r = self._ranges[i] = (
+                min(neighbours) * 0.9,
+                max(neighbours) * 1.1,
+                max(self.half[i], self.half[i + 1]),
+            )
+        return r
 
     def energy(self, a: float, b: float) -> Estimate:
         with self.lock:
@@ -190,38 +211,36 @@ class HostLoadTrack(Track):
                 self.tree_s.append(max(tree_s, self.tree_s[-1]) if self.tree_s else tree_s)
         return now + self.interval_s
 
-    def _at(self, series: list[float], t: float) -> float:
-        n = len(self.t)
-        if n == 1:
-            return series[0]
-        i = min(max(bisect.bisect_right(self.t, t) - 1, 0), n - 2)
+    def _place(self, t: float) -> tuple[int, float]:
+        """The reading interval ``t`` falls in and how far into it (0–1; held at the ends)."""
+        i = min(max(bisect.bisect_right(self.t, t) - 1, 0), len(self.t) - 2)
         t0, t1 = self.t[i], self.t[i + 1]
-        x = min(max((t - t0) / (t1 - t0), 0.0), 1.0)
-        return series[i] + (series[i + 1] - series[i]) * x
+        return i, min(max((t - t0) / (t1 - t0), 0.0), 1.0)
 
     def _totals(self, intervals: list[tuple[float, float]]) -> tuple[float, float, float] | None:
         with self.lock:
             if len(self.t) < 2:
                 return None
-            host = sum(self._at(self.host_s, b) - self._at(self.host_s, a) for a, b in intervals)
-            tree = sum(self._at(self.tree_s, b) - self._at(self.tree_s, a) for a, b in intervals)
+            hs, ts = self.host_s, self.tree_s
+            host = tree = 0.0
+            for a, b in intervals:  # one pass for both series: a window may hold thousands of phases
+                ia, xa = self._place(a)
+                ib, xb = self._place(b)
+                host += (hs[ib] + (hs[ib + 1] - hs[ib]) * xb) - (hs[ia] + (hs[ia + 1] - hs[ia]) * xa)
+                tree += (ts[ib] + (ts[ib + 1] - ts[ib]) * xb) - (ts[ia] + (ts[ia + 1] - ts[ia]) * xa)
         wall = sum(b - a for a, b in intervals)
         return max(host, 0.0), max(tree, 0.0), wall
 
-    def background_share(self, intervals: list[tuple[float, float]]) -> float | None:
-        """Other processes' busy CPU time over all CPUs' time, during the intervals (0–1)."""
+    def shares(self, intervals: list[tuple[float, float]]) -> tuple[float | None, float | None]:
+        """During the intervals: (the process tree's share of the host's busy CPU time, other processes'
+        busy CPU time over all CPUs' time), each 0–1, or None where not known."""
         tot = self._totals(intervals)
-        if tot is None or tot[2] <= 0:
-            return None
+        if tot is None:
+            return None, None
         host, tree, wall = tot
-        return min(max((host - tree) / (wall * self.ncpu), 0.0), 1.0)
-
-    def tree_fraction(self, intervals: list[tuple[float, float]]) -> float | None:
-        """The process tree's share of the host's busy CPU time during the intervals (0–1)."""
-        tot = self._totals(intervals)
-        if tot is None or tot[0] <= 0:
-            return None
-        return min(tot[1] / tot[0], 1.0)
+        frac = min(tree / host, 1.0) if host > 0 else None
+        background = min(max((host - tree) / (wall * self.ncpu), 0.0), 1.0) if wall > 0 else None
+        return frac, background
 
     def covered_until(self) -> float:
         with self.lock:
