@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from wattsup.meter.measurement import Method
-from wattsup.meter.track import Estimate, Track, feasible_bound, trim_series
+from wattsup.meter.track import Estimate, SeriesMemo, Track, feasible_bound, trim_series
 
 ALIGN_S = 0.02
 """Uncertainty of the alignment between the driver's sample timestamps and the counter (one sample)."""
@@ -97,10 +97,7 @@ class CounterTrack(Track):
         """Seconds spent in counter reads: what the brackets cost (a read busy-waits)."""
         self._attempt_read_s = 0.0  # read seconds of the bracket under way
         self._bracket_cost_s: float | None = None  # read seconds a bracket takes (running mean)
-        # what estimates of many intervals share (a window with a phase per inference asks for thousands),
-        # valid while the series are as they were: they only grow at the end or lose their start
-        self._memo: dict[tuple[object, ...], object] = {}
-        self._memo_state: tuple[object, ...] = ()
+        self._memo = SeriesMemo()  # calibration spans, noise and sample period, shared by many intervals
 
     # ----------------------------------------------------------------- polling
     def _tick_mid(self, i: int) -> float:
@@ -321,22 +318,6 @@ class CounterTrack(Track):
         i = min(max(bisect.bisect_right(self.s_t, t) - 1, 0), len(self.s_t) - 1)
         return self.s_p[i]
 
-    def _fresh_memo(self) -> dict[tuple[object, ...], object]:
-        """The memo of figures that depend on the series alone (lock held), emptied if they changed."""
-        state = (
-            len(self.tick_m),
-            self.tick_m[0] if self.tick_m else None,
-            self.tick_m[-1] if self.tick_m else None,
-            len(self.s_t),
-            self.s_t[0] if self.s_t else None,
-            self.s_t[-1] if self.s_t else None,
-            len(self.breaks),
-        )
-        if state != self._memo_state:
-            self._memo.clear()
-            self._memo_state = state
-        return self._memo
-
     def _scale(self, a: float, b: float, around_s: float) -> tuple[float, float, float] | None:
         """Counter joules per sample joule over the outermost ticks within ``around_s`` of [a, b] that the
         samples cover: (k, counter joules over the span, anchor-timing uncertainty in joules)."""
@@ -349,11 +330,7 @@ class CounterTrack(Track):
                 hi = min(hi, br - 1e-9)
         i0 = bisect.bisect_left(mids, lo)
         i1 = bisect.bisect_right(mids, hi) - 1
-        memo = self._fresh_memo()
-        key = ("scale", i0, i1)
-        if key not in memo:
-            memo[key] = self._scale_between(i0, i1)
-        return memo[key]  # type: ignore[return-value]
+        return self._memo.get(("scale", i0, i1), lambda: self._scale_between(i0, i1))
 
     def _scale_between(self, i0: int, i1: int) -> tuple[float, float, float] | None:
         mids = self.tick_m
@@ -369,6 +346,10 @@ class CounterTrack(Track):
     def _shaped(self, a: float, b: float) -> Estimate | None:
         if len(self.s_t) < 3 or len(self.tick_e) < 2 or self.s_t[0] > a or self.s_t[-1] < b:
             return None
+        ticks, samples = self.tick_m, self.s_t
+        self._memo.check(
+            len(ticks), ticks[0], ticks[-1], len(samples), samples[0], samples[-1], len(self.breaks)
+        )
         wide = self._scale(a, b, SPAN_S)
         if wide is None:
             return None
@@ -384,25 +365,14 @@ class CounterTrack(Track):
         j0 = bisect.bisect_right(self.s_t, a)
         j1 = bisect.bisect_left(self.s_t, b)
         near = self.s_p[max(j0 - 12, 0) : j1 + 12]
-        memo = self._fresh_memo()
-        sigma_key = ("sigma", j0, j1)
-        sigma = memo.get(sigma_key)
-        if sigma is None:
-            diffs = [y - x for x, y in itertools.pairwise(near)]
-            sigma = memo[sigma_key] = (
-                (statistics.median(abs(d) for d in diffs) * 1.4826 / math.sqrt(2)) if diffs else 0.0
-            )
-        assert isinstance(sigma, float)
+        sigma = self._memo.get(("sigma", j0, j1), lambda: _noise_sigma(near))
         n_in = max(1, j1 - j0)
         noise_j = 2 * sigma * (b - a) / math.sqrt(n_in)
         # a step anywhere between two samples: the trapezoid is off by up to |Δp|·Δt/2 in each interval
         knots = [a, *self.s_t[j0:j1], b]
         trap_sq = 0.0
         gap_j = 0.0
-        step = memo.get(("period",))
-        if step is None:
-            step = memo[("period",)] = self.sample_period_s()
-        assert isinstance(step, float)
+        step = self._memo.get(("period",), self.sample_period_s)
         cap = self.max_power_w or (max(near) * 1.5 if near else 0.0)
         for t0, t1 in itertools.pairwise(knots):
             i = min(max(bisect.bisect_right(self.s_t, t0) - 1, 0), len(self.s_t) - 2)
@@ -475,3 +445,9 @@ class CounterTrack(Track):
                 for i, e in enumerate(self.tick_e)
                 if a <= self._tick_mid(i) <= b
             ]
+
+
+def _noise_sigma(powers: list[float]) -> float:
+    """The samples' white noise (robust: the median step between neighbours), 0 where there are too few."""
+    diffs = [y - x for x, y in itertools.pairwise(powers)]
+    return (statistics.median(abs(d) for d in diffs) * 1.4826 / math.sqrt(2)) if diffs else 0.0

@@ -38,7 +38,7 @@ from wattsup.meter.counter_track import (
     CounterTrack,
 )
 from wattsup.meter.measurement import Method
-from wattsup.meter.track import Estimate, Track, feasible_bound, trim_series
+from wattsup.meter.track import Estimate, SeriesMemo, Track, feasible_bound, trim_series
 
 __all__ = [
     "ALIGN_S",
@@ -76,10 +76,7 @@ class PolledEnergyTrack(Track):
         self.t: list[float] = []
         self.e: list[float] = []
         self.half: list[float] = []
-        # each reading interval's power range and timing, kept while the series are as they were (they only
-        # grow at the end or lose their start): a window with a phase per inference asks thousands of times
-        self._ranges: dict[int, tuple[float, float, float]] = {}
-        self._ranges_state: tuple[int, float | None, float | None] = (0, None, None)
+        self._memo = SeriesMemo()  # each reading interval's power range and timing
 
     def poll(self, now: float) -> float:
         t0 = time.monotonic()
@@ -137,20 +134,12 @@ class PolledEnergyTrack(Track):
     def _range(self, i: int) -> tuple[float, float, float]:
         """Reading interval ``i``'s power range (its neighbours' powers −10%/+10%) and its readings' larger
         half-duration (lock held)."""
-        state = (len(self.t), self.t[0], self.t[-1])
-        if state != self._ranges_state:
-            self._ranges.clear()
-            self._ranges_state = state
-        r = self._ranges.get(i)
-        if r is None:
-            n = len(self.t)
-            neighbours = [self._power(j) for j in range(max(i - 1, 0), min(i + 2, n - 1))]
-            r = self._ranges[i] = (
-                min(neighbours) * 0.9,
-                max(neighbours) * 1.1,
-                max(self.half[i], self.half[i + 1]),
-            )
-        return r
+        self._memo.check(len(self.t), self.t[0], self.t[-1])
+        return self._memo.get((i,), lambda: self._derive_range(i))
+
+    def _derive_range(self, i: int) -> tuple[float, float, float]:
+        neighbours = [self._power(j) for j in range(max(i - 1, 0), min(i + 2, len(self.t) - 1))]
+        return min(neighbours) * 0.9, max(neighbours) * 1.1, max(self.half[i], self.half[i + 1])
 
     def energy(self, a: float, b: float) -> Estimate:
         with self.lock:

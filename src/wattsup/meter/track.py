@@ -7,9 +7,13 @@ from __future__ import annotations
 import bisect
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 from wattsup.meter.measurement import Method
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -24,6 +28,27 @@ class Estimate:
     @property
     def bound_j(self) -> float:
         return self.systematic_j + self.random_j
+
+
+class SeriesMemo:
+    """Figures a track derives from its readings alone, kept while the readings are as they were, so that a
+    window with thousands of phase intervals does not derive them again for each. A track's series only
+    grow at the end or lose their start, so their lengths and end points say whether they changed."""
+
+    def __init__(self) -> None:
+        self._state: tuple[object, ...] = ()
+        self._values: dict[tuple[object, ...], object] = {}
+
+    def check(self, *state: object) -> None:
+        """Forget every figure if ``state`` (the series' lengths and end points) is not what it was."""
+        if state != self._state:
+            self._values.clear()
+            self._state = state
+
+    def get(self, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+        if key not in self._values:
+            self._values[key] = compute()
+        return cast(T, self._values[key])
 
 
 class Track(ABC):

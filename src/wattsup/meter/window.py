@@ -77,20 +77,19 @@ Shares = tuple[float, float] | None
 
 def host_shares(
     intervals: list[tuple[float, float]],
-    host: HostLoadTrack | None,
+    own: tuple[float | None, float | None] | None,
     enclosing: Shares = None,
-    own: tuple[float | None, float | None] | None = None,
 ) -> Shares:
     """(this process tree's share of the host's busy CPU time, the background share) over ``intervals``.
     The host's load is read every second, so a window shorter than that cannot tell its own shares: it
     takes its enclosing window's (a phase is apportioned as the window it lies in, so phases and windows
     add up), and a window with no enclosing one has none (its whole figure is kept rather than risk
-    apportioning it away to nothing). ``own``: ``host.shares(intervals)``, where already known."""
-    if host is None:
+    apportioning it away to nothing). ``own``: the host track's ``shares(intervals)``, None without one."""
+    if own is None:
         return None
     if sum(b - a for a, b in intervals) < BUSY_MIN_WINDOW_S:
         return enclosing
-    frac, bg = own if own is not None else host.shares(intervals)
+    frac, bg = own
     return None if frac is None or bg is None else (frac, bg)
 
 
@@ -144,8 +143,8 @@ def build_measurement(
     intervals = node.intervals
     start = intervals[0][0]
     duration = sum(b - a for a, b in intervals)
-    own = host.shares(intervals) if host is not None else (None, None)
-    shares = host_shares(intervals, host, enclosing, own)
+    own = host.shares(intervals) if host is not None else None
+    shares = host_shares(intervals, own, enclosing)
     comps = [_component(t, intervals, shares) for t in tracks]
     timeline = None
     if keep_timeline and len(intervals) == 1:
@@ -159,7 +158,7 @@ def build_measurement(
         phases=[build_measurement(tracks, c, [], keep_timeline, host, shares) for c in node.children],
         timeline=timeline,
         warnings=notes,
-        background_cpu_share=own[1],
+        background_cpu_share=own[1] if own is not None else None,
     )
 
 
