@@ -11,11 +11,11 @@ for round in $(seq 1 "$ROUNDS"); do
     if [ $tree = base ]; then src=$BASE; else src=$NEW; fi
     db=$(mktemp -d)/q.db
     load=$(cut -d' ' -f1 /proc/loadavg)
-    s=$(date +%s.%N)
+    s=$(date +%s%N)
     log=$(dirname "$db")/suite.log
     PYTHONPATH=$src "$PY" -m wattsup suite quick --db "$db" > "$log" 2>&1
     rc=$?
-    e=$(date +%s.%N)
-    echo "round=$round tree=$tree rc=$rc wall_s=$(echo "$e - $s" | bc) load_before=$load $(grep -o 'measured now in [0-9]* s' "$log")"
+    e=$(date +%s%N)
+    echo "round=$round tree=$tree rc=$rc wall_ms=$(( (e - s) / 1000000 )) load_before=$load $(grep -o 'measured now in [0-9]* s' "$log")"
   done
 done
