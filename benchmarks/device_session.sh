@@ -7,6 +7,9 @@
 #     accuracy   in-process accuracy against the independent oracle (gpu_inprocess_bench.py, accuracy part;
 #                BENCH_LOADS=heavy or light for one load: both take ~8 minutes)
 #     quick      the quick suite on CUDA, timed (issue 17)
+#     profile    the quick suite again, each run under cProfile (WATTSUP_PROFILE_DIR=$OUT/profiles): where a
+#                run's time goes; not a timing
+#     phasecost  phase_cost_bench.py: what a phase per inference costs, taken apart (clock reads, Python)
 #     overhead   in-process overhead and the sampler's CPU (gpu_inprocess_bench.py, overhead part)
 #     serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines static and continuous,
 #                levels $SERVING_LEVELS (issue 14)
@@ -37,6 +40,19 @@ for stage in "$@"; do case $stage in
     tail -c 1500 "$OUT/quick.log"
     python3 -m wattsup export --db /tmp/q.db --full --out "$OUT/quick_runs.jsonl" > /dev/null 2>&1
     if [ "$rc" != 0 ]; then find /tmp -name worker.log -newer "$OUT/gpu.txt" -exec tail -n 20 {} \; 2>/dev/null | tail -40; fi
+    ;;
+  profile)
+    mkdir -p "$OUT/profiles"
+    start=$(date +%s%N)
+    WATTSUP_PROFILE_DIR=$OUT/profiles timeout 300 python3 -m wattsup suite quick --device cuda --db /tmp/p.db \
+      --timeout 120 > "$OUT/profile.log" 2>&1
+    rc=$?; end=$(date +%s%N)
+    echo "profiled quick suite rc=$rc wall_ms=$(( (end - start) / 1000000 ))" | tee -a "$OUT/profile.log"
+    for f in "$OUT"/profiles/*bert-classifier*.txt; do head -n 60 "$f" | cut -c 1-160; done
+    ;;
+  phasecost)
+    timeout 200 python3 benchmarks/phase_cost_bench.py > "$OUT/phasecost.log" 2>&1; echo "phasecost rc=$?"
+    tr -d '\n ' < "$OUT/phasecost.log" | tail -c 1800; echo
     ;;
   overhead)
     BENCH_ROUNDS=${BENCH_ROUNDS:-20} BENCH_PARTS=overhead timeout 200 python3 benchmarks/gpu_inprocess_bench.py \

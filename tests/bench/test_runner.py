@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pstats
 import signal
 import subprocess
 import sys
@@ -88,6 +89,20 @@ def test_worker_command_line_writes_record_to_stdout() -> None:
     )
     data = json.loads(out.stdout)
     assert data["status"] == "ok" and data["config"]["n"] == 4
+
+
+@pytest.mark.parametrize("entry", ["ok", "raises"])
+def test_a_run_is_profiled_where_the_user_asks(tmp_path: Path, entry: str) -> None:
+    """WATTSUP_PROFILE_DIR, set where the user starts the run, reaches the worker (through the fork server)
+    and leaves the run's profile there, a failed run's too."""
+    rec = run_isolated(CONFIG, entry=f"{ENTRIES}:{entry}", env={**ENV, "WATTSUP_PROFILE_DIR": str(tmp_path)})
+    assert rec.status == ("ok" if entry == "ok" else "failed")
+    (prof,) = tmp_path.glob("text-classification__tiny-bert-classifier__*.prof")
+    stats = pstats.Stats(str(prof))
+    called = {func for (_, _, func) in stats.stats}  # type: ignore[attr-defined]
+    assert entry in called, f"the entry {entry!r} is not in the profile: {sorted(called)[:20]}"
+    text = prof.with_suffix(".txt").read_text()
+    assert "cumulative" in text and f"({entry})" in text
 
 
 def test_each_run_has_a_process_of_its_own() -> None:

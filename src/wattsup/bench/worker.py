@@ -5,14 +5,24 @@ Runs one configuration (a RunConfig as a JSON file path or inline JSON) and writ
 status is 1; a crash, an out-of-memory kill or a timeout leaves no record, and the runner writes the failure.
 ``--entry`` names the function that executes a RunConfig (default ``wattsup.bench.protocol:execute``);
 where it takes a ``progress`` argument and ``--progress FILE`` is given, its progress is appended to FILE.
+
+With ``WATTSUP_PROFILE_DIR`` set (in the environment of ``wattsup bench``/``suite``, which passes it on), each
+run is profiled with cProfile: ``TASK__MODEL__PID.prof`` (for ``python -m pstats`` or snakeviz) and a
+``.txt`` of the 40 most expensive calls by cumulative time go to that folder. For finding where a run's time
+goes (its load, say); the profiler slows Python-bound code, so a profiled run's figures are not comparable.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import importlib
 import inspect
+import io
 import json
+import os
+import pstats
+import re
 import sys
 import time
 import traceback
@@ -23,6 +33,7 @@ from pathlib import Path
 from wattsup.records import RunConfig, RunRecord
 
 DEFAULT_ENTRY = "wattsup.bench.protocol:execute"
+PROFILE_ENV = "WATTSUP_PROFILE_DIR"
 
 
 def load_entry(spec: str) -> Callable[[RunConfig], RunRecord]:
@@ -84,6 +95,27 @@ def call_entry(
     return fn(config)
 
 
+def profiled(
+    fn: Callable[..., RunRecord],
+    config: RunConfig,
+    progress: Callable[[str, int, int], None] | None,
+    folder: str,
+) -> RunRecord:
+    """``call_entry`` under cProfile; the profile goes to ``folder`` (see the module's docstring), even when
+    the run fails."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{config.task}__{config.model}") + f"__{os.getpid()}"
+    prof = cProfile.Profile()
+    try:
+        return prof.runcall(call_entry, fn, config, progress)
+    finally:
+        prof.dump_stats(out / f"{stem}.prof")
+        text = io.StringIO()
+        pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(40)
+        (out / f"{stem}.txt").write_text(text.getvalue(), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m wattsup.bench.worker", description=__doc__.splitlines()[0])
     ap.add_argument("config", help="RunConfig as a JSON file path or inline JSON")
@@ -95,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     try:
         progress = progress_writer(args.progress) if args.progress else None
-        record = call_entry(load_entry(args.entry), config, progress)
+        entry = load_entry(args.entry)
+        folder = os.environ.get(PROFILE_ENV)
+        record = profiled(entry, config, progress, folder) if folder else call_entry(entry, config, progress)
     except Exception as err:  # any failure of the run becomes a failed record with its reason
         traceback.print_exc(file=sys.stderr)
         write(
