@@ -131,6 +131,72 @@ def test_start_stop_and_reuse(rig: tuple[ManualSampler, Callable[..., Meter]]) -
     assert s.stops == 0  # a sampler given to the meter keeps running
 
 
+def test_stop_later_lets_the_next_window_run_before_the_first_is_measured(
+    rig: tuple[ManualSampler, Callable[..., Meter]],
+) -> None:
+    s, make = rig
+    first, second = make(name="first"), make(name="second")
+    first.start()
+    s.advance(0.4)
+    with first.phase("p"):
+        s.advance(0.1)
+    pending = first.stop_later()
+    assert first.measurement is None  # nothing worked out yet
+    second.start()  # the next window runs while the first waits for its result
+    s.advance(0.2)
+    later = second.stop_later()
+    s.advance(200.0)  # far past the sampler's history: the first window's readings stay while it waits
+    s.trim(s.clock.now)
+    got2 = later.result()  # in any order
+    got1 = pending.result()
+    assert pending.result() is got1 and first.measurement is got1 and second.measurement is got2
+    assert got1.name == "first" and got1.duration_s == pytest.approx(0.5)
+    assert got1.energy_by_component_j == pytest.approx({"cpu": 25.0, "ram": 2.5})
+    assert got1.phase("p").energy_by_component_j["cpu"] == pytest.approx(5.0)
+    assert got2.duration_s == pytest.approx(0.2) and got2.start_s == pytest.approx(T0 + 0.5)
+    assert got2.energy_by_component_j["cpu"] == pytest.approx(10.0)
+    assert s._pins == []  # both windows' readings may go now
+
+
+def test_stop_later_gives_what_stop_gives(rig: tuple[ManualSampler, Callable[..., Meter]]) -> None:
+    s, make = rig
+    m = make()
+    got = []
+    for later in (False, True):
+        m.start()
+        for _ in range(3):
+            with m.phase("forward"):
+                s.advance(0.05)
+            s.advance(0.01)
+        got.append(m.stop_later().result() if later else m.stop())
+        s.advance(1.0)
+    a, b = got  # the same windows a second apart: the same figures (to float rounding)
+
+    def figures(m: Measurement) -> list[object]:
+        return [
+            (x.name, x.duration_s, [(c.name, c.method, c.energy_j, c.error_bound_j) for c in x.components])
+            for x in m.walk()
+        ]
+
+    fa, fb = figures(a), figures(b)
+    assert [f[0] for f in fa] == [f[0] for f in fb] == ["window", "forward"]
+    for (_, da, ca), (_, db, cb) in zip(fa, fb, strict=True):  # type: ignore[misc]
+        assert da == pytest.approx(db)
+        for (na, ma, ea, ba), (nb, mb, eb, bb) in zip(ca, cb, strict=True):
+            assert (na, ma) == (nb, mb) and ea == pytest.approx(eb) and ba == pytest.approx(bb, abs=1e-9)
+
+
+def test_stop_later_refuses_what_stop_refuses(rig: tuple[ManualSampler, Callable[..., Meter]]) -> None:
+    _, make = rig
+    m = make()
+    with pytest.raises(WattsupError, match="not running"):
+        m.stop_later()
+    m.start()
+    m.phase("open").__enter__()
+    with pytest.raises(WattsupError, match="still open"):
+        m.stop_later()
+
+
 def test_decorator(rig: tuple[ManualSampler, Callable[..., Meter]]) -> None:
     s, make = rig
     m = make(name="work")

@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.processes import wait_gone
 from wattsup.meter import Meter, meter
-from wattsup.meter.process import ProcessSampler
+from wattsup.meter.process import ProcessSampler, SamplerProcessError
 from wattsup.meter.window import Node
 
 
@@ -159,3 +159,30 @@ def test_scoping_the_cpu_once_the_sampler_runs(monkeypatch: pytest.MonkeyPatch) 
             meter.scope_cpu_to_machine()
     finally:
         s.stop()
+
+
+def test_windows_measured_later_come_back_to_their_own_callers(proc_sampler: ProcessSampler) -> None:
+    """Replies come back in the order the windows went; taking a later one first keeps the earlier ones."""
+    t0 = time.monotonic()
+    roots, calls = [], []
+    for k in range(3):
+        root = Node(f"w{k}")
+        root.intervals = [(t0 + 0.1 * k, t0 + 0.1 * k + 0.05 * (k + 1))]
+        roots.append(root)
+    time.sleep(max(t0 + 0.35 - time.monotonic(), 0.0))
+    for root in roots:
+        calls.append(proc_sampler.measure_later(root, root.intervals[-1][1], keep_timeline=False))
+    got = [calls[i]() for i in (2, 0, 1)]
+    assert [m.name for m in got] == ["w2", "w0", "w1"]
+    assert [m.duration_s for m in got] == pytest.approx([0.15, 0.05, 0.1])
+    assert proc_sampler.measure(roots[0], roots[0].intervals[-1][1], False).name == "w0"  # still in step
+
+
+def test_a_window_waiting_when_the_sampler_stops_says_so(proc_sampler: ProcessSampler) -> None:
+    root = Node("w")
+    t0 = time.monotonic()
+    root.intervals = [(t0, t0 + 30.0)]  # ends in the future: the sampler process waits for it
+    call = proc_sampler.measure_later(root, t0 + 30.0, keep_timeline=False)
+    proc_sampler.stop()
+    with pytest.raises(SamplerProcessError, match="stopped before this window's result came"):
+        call()

@@ -129,6 +129,23 @@ def test_meter_with_its_own_sampler(fast_warmup: None) -> None:
     assert not m.sampler.running and tr.closed == 1  # a meter's own sampler stops with the window
 
 
+def test_a_meters_own_sampler_stops_once_its_last_window_is_measured(fast_warmup: None) -> None:
+    tr = Recording()
+    m = Meter(sources=[tr], sync=None)
+    m.start()
+    assert tr.polled.wait(10.0)
+    first = m.stop_later()
+    m.start()  # a window open: the sampler must keep running whatever the first one's result does
+    time.sleep(0.02)
+    assert first.result().duration_s > 0 and m.sampler.running
+    second = m.stop_later()
+    assert m.sampler.running  # the second window is still to be measured
+    meas = second.result()
+    cpu = meas.component("cpu")
+    assert abs(cpu.energy_j - 10.0 * meas.duration_s) <= cpu.error_bound_j + 1e-9
+    assert not m.sampler.running and tr.closed == 1
+
+
 def test_failing_track_is_reported_and_the_others_measured(fast_warmup: None) -> None:
     bad, good = Recording("gpu:0"), Recording("cpu")
     bad.failing = True

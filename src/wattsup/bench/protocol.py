@@ -22,7 +22,7 @@ from wattsup.bench.inputs import InputSet, default_dataset, resolve_inputs
 from wattsup.bench.tasks import get_task_info, task_class
 from wattsup.bench.tasks.base import PhaseFn, Task, no_phase
 from wattsup.errors import InvalidInput
-from wattsup.meter import Measurement, Meter
+from wattsup.meter import Measurement, Meter, PendingMeasurement
 from wattsup.records import Provenance, Repetition, RunConfig, RunRecord
 
 Progress = Callable[[str, int, int], None]
@@ -240,14 +240,16 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
     load_meter = Meter(name="load", sync=sync)
     load_meter.start()
     task.load()
-    load = load_meter.stop()
+    # each window's figures are taken at the end: the wait for the sensors to observe past a window's end
+    # (the NVML counter's next step, 0.1-0.5 s) overlaps the work that follows instead of idling it
+    load_pending = load_meter.stop_later()
     report("load", 1, 1)
 
     batches = [
         [inputs[i] for i in range(s, min(s + config.batch_size, config.n))]
         for s in range(0, config.n, config.batch_size)
     ]
-    reps: list[Repetition] = []
+    pending: list[tuple[PendingMeasurement, list[float], int]] = []
     with torch.inference_mode():
         warm = [
             [inputs[i] for i in range(s, min(s + config.batch_size, config.warmup))]
@@ -272,12 +274,18 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
             gc.collect()
             meter.start()
             units = run_batches(task, batches, meter.phase, latencies, functools.partial(report, stage))
-            m = task.finalize(meter.stop())
-            reps.append(
-                Repetition(
-                    index=r, measurement=m, inferences=config.n, latencies_s=latencies, output_units=units
-                )
-            )
+            pending.append((meter.stop_later(), latencies, units))
+    load = load_pending.result()
+    reps = [
+        Repetition(
+            index=r,
+            measurement=task.finalize(p.result()),
+            inferences=config.n,
+            latencies_s=latencies,
+            output_units=units,
+        )
+        for r, (p, latencies, units) in enumerate(pending)
+    ]
 
     prov = run_provenance(task, threads, reps[0].measurement if reps else load)
     prov.input_source = inputs.source

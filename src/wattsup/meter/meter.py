@@ -11,7 +11,8 @@
 Edges are timestamps only: a phase edge costs two clock reads; a window's start and stop also
 synchronise the device (``sync``) and tell the sampler (a pipe write). Energy is worked out when the
 outermost window stops, once every sensor has observed past its end (the NVML counter steps every
-~100 ms, so ``stop`` waits about that long).
+~100 ms, so ``stop`` waits about that long); ``stop_later`` closes the window without waiting, and its
+``result()`` waits later, so back-to-back windows do not idle between them.
 
 By default all meters of a process share one sampler that keeps running in a process of its own
 (:mod:`wattsup.meter.process`): the measured program's threads and GIL cannot delay its readings, and
@@ -71,6 +72,10 @@ class WindowSampler(Protocol):
     def measure(
         self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()
     ) -> Measurement: ...
+
+    def measure_later(
+        self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()
+    ) -> Callable[[], Measurement]: ...
 
 
 def scope_cpu_to_process(pid: int | None = None) -> None:
@@ -205,6 +210,7 @@ class Meter:
             self._own_sampler = True
         self._root: Node | None = None
         self._stack: list[Node] = []
+        self._outstanding = 0
         self.measurement: Measurement | None = None
 
     # ------------------------------------------------------------------ edges
@@ -232,6 +238,14 @@ class Meter:
         return _Phase(self, name)
 
     def stop(self) -> Measurement:
+        """Close the window and wait for its Measurement (once every sensor has observed past its end)."""
+        return self.stop_later().result()
+
+    def stop_later(self) -> PendingMeasurement:
+        """Close the window now and work its Measurement out later: ``.result()`` waits for it then. The next
+        window can start meanwhile, so the wait for the sensors to observe past this window's end (the NVML
+        counter's next step, ~0.1-0.5 s) overlaps the work that follows instead of idling it. The readings
+        the window needs are kept until its result is taken."""
         if self._root is None:
             raise WattsupError("the meter is not running; call start() first")
         if len(self._stack) > 1:
@@ -243,15 +257,21 @@ class Meter:
         root.add(start, end)
         root.open_since = None
         self._root = None
+        self._outstanding += 1
         try:
-            self.measurement = self.sampler.measure(root, end, self.keep_timeline, self.warnings)
-        finally:
-            self.sampler.unpin(start)
-            if self._own_sampler:
-                self.sampler.stop()
-        for n in self.measurement.warnings:
-            warnings.warn(n, RuntimeWarning, stacklevel=2)
-        return self.measurement
+            resolve = self.sampler.measure_later(root, end, self.keep_timeline, self.warnings)
+        except BaseException:
+            self._release(start)
+            raise
+        return PendingMeasurement(self, start, resolve)
+
+    def _release(self, start: float) -> None:
+        """A window's result is taken (or failed): its readings may go, and a sampler of the meter's own stops
+        once no window of it is open or waiting."""
+        self._outstanding -= 1
+        self.sampler.unpin(start)
+        if self._own_sampler and self._root is None and self._outstanding == 0:
+            self.sampler.stop()
 
     def __enter__(self) -> Meter:
         return self.start()
@@ -268,6 +288,34 @@ class Meter:
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+class PendingMeasurement:
+    """A stopped window whose Measurement is still being worked out (:meth:`Meter.stop_later`)."""
+
+    __slots__ = ("_meter", "_resolve", "_result", "_start")
+
+    def __init__(self, meter: Meter, start: float, resolve: Callable[[], Measurement]) -> None:
+        self._meter = meter
+        self._start = start
+        self._resolve: Callable[[], Measurement] | None = resolve
+        self._result: Measurement | None = None
+
+    def result(self) -> Measurement:
+        """The window's Measurement, waiting for it the first time (its warnings are issued then)."""
+        if self._result is not None:
+            return self._result
+        if self._resolve is None:
+            raise WattsupError("this window's measurement failed; its error was raised by the first result()")
+        resolve, self._resolve = self._resolve, None
+        try:
+            m = resolve()
+        finally:
+            self._meter._release(self._start)
+        self._result = self._meter.measurement = m
+        for n in m.warnings:
+            warnings.warn(n, RuntimeWarning, stacklevel=3)
+        return m
 
 
 class _Phase:

@@ -18,6 +18,7 @@ ignores SIGINT, so a Ctrl-C meant for the program does not take the meter away m
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -26,7 +27,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -58,6 +60,8 @@ class ProcessSampler:
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self._lock = threading.Lock()
+        self._awaiting: deque[list[tuple[Any, ...]]] = deque()
+        """Windows sent for measuring whose replies have not been read yet, oldest first."""
         self._owner = os.getpid()
 
     @property
@@ -86,6 +90,7 @@ class ProcessSampler:
         finally:
             child.close()
         self._conn = Connection(parent.detach())
+        self._awaiting.clear()
         self._owner = os.getpid()
         reply = self._recv(START_TIMEOUT_S, "start")
         if reply[0] != "ready":
@@ -126,9 +131,28 @@ class ProcessSampler:
             self._send(("poke", t))
 
     def measure(self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()) -> Measurement:
+        return self.measure_later(root, end, keep_timeline, notes)()
+
+    def measure_later(
+        self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()
+    ) -> Callable[[], Measurement]:
+        """Send the window over now (the sampler process starts waiting for its end at once); the returned
+        call takes its Measurement. Replies come back in the order the windows went, so a call for a later
+        window first takes the earlier windows' replies off the connection and keeps them for their calls."""
+        box: list[tuple[Any, ...]] = []
         with self._lock:
             self._send(("measure", root, end, keep_timeline, list(notes)))
-            reply = self._recv(REPLY_TIMEOUT_S, "measure")
+            self._awaiting.append(box)
+        return functools.partial(self._take, box)
+
+    def _take(self, box: list[tuple[Any, ...]]) -> Measurement:
+        with self._lock:
+            while not box:
+                if not self._awaiting or self._conn is None:
+                    raise SamplerProcessError("the sampler process stopped before this window's result came")
+                reply = self._recv(REPLY_TIMEOUT_S, "measure")
+                self._awaiting.popleft().append(reply)
+            reply = box[0]
         if reply[0] == "error":
             raise SamplerProcessError(f"the sampler process could not finalise the window: {reply[1]}")
         m = reply[1]
@@ -156,6 +180,7 @@ class ProcessSampler:
                     self._conn.send(("stop",))
                 self._conn.close()
                 self._conn = None
+                self._awaiting.clear()
         if self._proc is not None:
             try:
                 self._proc.wait(timeout=5)

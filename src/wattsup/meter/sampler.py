@@ -14,10 +14,11 @@ the measured program's threads and GIL cannot delay it; ``Meter(sources=[...])``
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from wattsup.meter.guard import GuardedTrack
 from wattsup.meter.measurement import Measurement
@@ -98,6 +99,14 @@ class Sampler:
         for tr in self._all:
             tr.trim(keep_from)
         self._trimmed_at = now
+
+    def measure_later(
+        self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()
+    ) -> Callable[[], Measurement]:
+        """Ask every track to observe past ``end`` now; the returned call measures the window ``root`` (a
+        pinned window's readings stay until it is unpinned, so the call may come much later)."""
+        self.poke(end)
+        return functools.partial(self.measure, root, end, keep_timeline, list(notes))
 
     def measure(self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()) -> Measurement:
         """Wait until every track has observed past ``end``, then the Measurement of the window ``root``."""
