@@ -48,7 +48,8 @@ for stage in "$@"; do case $stage in
       --timeout 120 > "$OUT/profile.log" 2>&1
     rc=$?; end=$(date +%s%N)
     echo "profiled quick suite rc=$rc wall_ms=$(( (end - start) / 1000000 ))" | tee -a "$OUT/profile.log"
-    for f in "$OUT"/profiles/*bert-classifier*.txt; do head -n 60 "$f" | cut -c 1-160; done
+    grep -h "load \|rep \|ok\|failed" "$OUT/profile.log" | tail -n 5
+    for f in "$OUT"/profiles/text-generation__tiny-gpt2__*.txt; do head -n 50 "$f" | cut -c 1-150; done
     ;;
   phasecost)
     timeout 200 python3 benchmarks/phase_cost_bench.py > "$OUT/phasecost.log" 2>&1; echo "phasecost rc=$?"
