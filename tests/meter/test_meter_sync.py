@@ -12,6 +12,7 @@ import pytest
 
 from tests.fakes.manual_sampler import ManualSampler, steady
 from tests.fakes.nvml import FakeClock
+from wattsup.errors import WattsupError
 from wattsup.meter import Meter
 
 
@@ -92,6 +93,43 @@ def test_host_phases_do_not_sync_on_exit_and_leave_queued_work_to_the_next_phase
     assert meas.phase("forward").duration_s == pytest.approx(0.204)  # the copies and the kernels
     assert meas.phase("postprocess").duration_s == pytest.approx(0.002)
     assert meas.duration_s == pytest.approx(0.226)
+
+
+def test_sync_settings_changed_after_phases_were_used_apply_to_later_edges(fake_clock: FakeClock) -> None:
+    """A meter keeps one phase object per name, its clocks chosen when it was made: changing the settings
+    must reach the phases already used."""
+    cpu, _ = steady("cpu", 10.0)
+    s = ManualSampler([cpu], fake_clock)
+    synced: list[str] = []
+    m = Meter(sources=s, sync=lambda: synced.append("sync"))
+    with m:
+        with m.phase("p"):
+            s.advance(0.1)
+        assert synced == ["sync"]  # the window's start alone
+        m.sync_phases = True
+        with m.phase("p"):
+            s.advance(0.1)
+        assert len(synced) == 1 + 2
+        m.host_phases = ("p",)
+        with m.phase("p"):
+            s.advance(0.1)
+        assert len(synced) == 3 + 1  # the enter syncs, the exit of a host phase does not
+        m.sync_phase_enter = False
+        with m.phase("p"):
+            s.advance(0.1)
+        assert len(synced) == 4
+    assert m.host_phases == frozenset({"p"}) and len(synced) == 5
+    assert m.measurement is not None and m.measurement.phase("p").duration_s == pytest.approx(0.4)
+
+
+def test_a_phase_closed_without_being_opened_is_refused(fake_clock: FakeClock) -> None:
+    cpu, _ = steady("cpu", 10.0)
+    m = Meter(name="p", sources=ManualSampler([cpu], fake_clock), sync=None)
+    m.start()
+    with pytest.raises(WattsupError, match="'p' is not open"):
+        m.phase("p").__exit__(None, None, None)  # not even a phase named like the window itself
+    m.stop()
+    assert m.measurement is not None and m.measurement.phases == []
 
 
 def test_auto_sync_synchronises_cuda_only_when_torch_initialised_it(

@@ -187,10 +187,11 @@ class Meter:
         host_phases: Collection[str] = (),
     ) -> None:
         self.name = name
+        self._sync: Callable[[], Any] | None = _auto_sync if sync == "auto" else sync
+        self._phases: dict[str, _Phase] = {}
         self.sync_phases = sync_phases
         self.sync_phase_enter = sync_phase_enter
-        self.host_phases = frozenset(host_phases)
-        self._sync: Callable[[], Any] | None = _auto_sync if sync == "auto" else sync
+        self.host_phases = host_phases
         self.keep_timeline = timeline
         self._own_sampler = False
         self.warnings: list[str] = []
@@ -235,7 +236,37 @@ class Meter:
 
     def phase(self, name: str) -> _Phase:
         """A named sub-window. Phases nest; entering the same name again under the same parent adds to it."""
-        return _Phase(self, name)
+        p = self._phases.get(name)
+        if p is None:
+            p = self._phases[name] = _Phase(self, name)
+        return p
+
+    @property
+    def sync_phases(self) -> bool:
+        return self._sync_phases
+
+    @sync_phases.setter
+    def sync_phases(self, on: bool) -> None:
+        self._sync_phases = on
+        self._phases = {}  # each phase object chose its clocks by these settings
+
+    @property
+    def sync_phase_enter(self) -> bool:
+        return self._sync_phase_enter
+
+    @sync_phase_enter.setter
+    def sync_phase_enter(self, on: bool) -> None:
+        self._sync_phase_enter = on
+        self._phases = {}
+
+    @property
+    def host_phases(self) -> frozenset[str]:
+        return self._host_phases
+
+    @host_phases.setter
+    def host_phases(self, names: Collection[str]) -> None:
+        self._host_phases = frozenset(names)
+        self._phases = {}
 
     def stop(self) -> Measurement:
         """Close the window and wait for its Measurement (once every sensor has observed past its end)."""
@@ -319,35 +350,42 @@ class PendingMeasurement:
 
 
 class _Phase:
-    """``with meter.phase(name):`` — a class, not a generator, so an edge costs about a microsecond."""
+    """``with meter.phase(name):`` — a class, not a generator, and one object per name and meter (made once,
+    with its clocks chosen then), so an edge costs well under a microsecond of Python: the node is found
+    from the meter's stack, not kept here."""
 
-    __slots__ = ("meter", "name", "node")
+    __slots__ = ("enter_clock", "exit_clock", "meter", "name")
 
     def __init__(self, meter: Meter, name: str) -> None:
         self.meter = meter
         self.name = name
-        self.node: Node | None = None
+        sync = meter.sync_phases
+        self.enter_clock = meter._now if sync and meter.sync_phase_enter else time.monotonic
+        self.exit_clock = meter._now if sync and name not in meter.host_phases else time.monotonic
 
     def __enter__(self) -> None:
         m = self.meter
         if m._root is None:
             raise WattsupError("start the meter before entering a phase (use 'with Meter() as m:')")
-        node = m._stack[-1].child(self.name)
+        stack = m._stack
+        node = stack[-1].child(self.name)
         if node.open_since is not None:
             raise WattsupError(f"phase {self.name!r} is already open; phases of the same name cannot overlap")
-        node.open_since = m._now() if m.sync_phases and m.sync_phase_enter else time.monotonic()
-        m._stack.append(node)
-        self.node = node
+        node.open_since = self.enter_clock()
+        stack.append(node)
 
     def __exit__(self, *exc: object) -> None:
-        m, node = self.meter, self.node
-        assert node is not None and node.open_since is not None
-        if m._stack[-1] is not node:
+        end = self.exit_clock()
+        stack = self.meter._stack
+        node = stack[-1]
+        if len(stack) < 2 or node.name != self.name:
+            if len(stack) < 2:
+                raise WattsupError(f"phase {self.name!r} is not open")
             raise WattsupError(
-                f"phase {self.name!r} closed while {m._stack[-1].name!r}, opened inside it, is still open; "
+                f"phase {self.name!r} closed while {node.name!r}, opened inside it, is still open; "
                 "phases must close in the reverse order they were opened"
             )
-        end = m._now() if m.sync_phases and self.name not in m.host_phases else time.monotonic()
-        node.add(node.open_since, end)
+        node.starts.append(node.open_since)  # type: ignore[arg-type]  # open: set by __enter__
+        node.ends.append(end)
         node.open_since = None
-        m._stack.pop()
+        stack.pop()
