@@ -9,6 +9,8 @@
 #     quick      the quick suite on CUDA, timed (issue 17)
 #     profile    the quick suite again, each run under cProfile (WATTSUP_PROFILE_DIR=$OUT/profiles): where a
 #                run's time goes; not a timing
+#     loadprobe  gpu_load_probe.py: a tiny model's load twice in one warmed process, CUDA kernels loaded lazily
+#                and eagerly (where a GPU run's load time goes)
 #     phasecost  phase_cost_bench.py: what a phase per inference costs, taken apart (clock reads, Python)
 #     overhead   in-process overhead and the sampler's CPU (gpu_inprocess_bench.py, overhead part)
 #     serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines static and continuous,
@@ -50,6 +52,10 @@ for stage in "$@"; do case $stage in
     echo "profiled quick suite rc=$rc wall_ms=$(( (end - start) / 1000000 ))" | tee -a "$OUT/profile.log"
     grep -h "load \|rep \|ok\|failed" "$OUT/profile.log" | tail -n 5
     for f in "$OUT"/profiles/text-generation__tiny-gpt2__*.txt; do head -n 50 "$f" | cut -c 1-150; done
+    ;;
+  loadprobe)
+    timeout 240 python3 benchmarks/gpu_load_probe.py > "$OUT/loadprobe.log" 2>&1; echo "loadprobe rc=$?"
+    tail -c 3000 "$OUT/loadprobe.log"
     ;;
   phasecost)
     timeout 200 python3 benchmarks/phase_cost_bench.py > "$OUT/phasecost.log" 2>&1; echo "phasecost rc=$?"
