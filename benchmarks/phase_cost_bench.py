@@ -180,6 +180,7 @@ def main() -> None:
         for v in variants:
             per[v].append(got[v])
     t_stop = time.monotonic()
+    cpu_stop = cpu_time() if cpu_time else None
     m = meter.stop()
     res["stop_s"] = time.monotonic() - t_stop
     res["phases_integrated"] = phases[0]
@@ -194,8 +195,13 @@ def main() -> None:
         res[f"{v}_slowdown_pct_median"] = 100 * statistics.median(
             (a - b) / b for a, b in zip(per[v], base, strict=True)
         )
-    if cpu0 is not None and cpu1 is not None:
+    if cpu0 is not None and cpu1 is not None and cpu_stop is not None:
+        # the sampler's CPU over the whole part, and split: reading the sensors while the loops ran, and
+        # working out the window's phases at stop() (the latter grows with the number of phases)
         res["sampler_cpu_share_of_a_core"] = (cpu1 - cpu0) / (t1 - t0)
+        res["sampler_cpu_share_while_sampling"] = (cpu_stop - cpu0) / (t_stop - t0)
+        res["sampler_cpu_s_at_stop"] = cpu1 - cpu_stop
+        res["sampler_cpu_us_per_phase_at_stop"] = (cpu1 - cpu_stop) / max(phases[0], 1) * 1e6
     text = json.dumps(res, indent=1)
     print(text, flush=True)
     out = os.environ.get("OUT")
