@@ -12,7 +12,9 @@ microseconds go on the machine it runs on:
 3. the light loop of the in-process benchmark (a TransformerEncoderLayer, batch 1, on CUDA with a
    synchronize per inference where there is a GPU, else on the CPU), timed as that benchmark times it, in
    rounds that rotate four variants: nothing around the inference; a phase; two bare ``time.monotonic()``
-   reads; the empty context manager. Each variant's cost per inference is its mean time per inference
+   reads; the empty context manager; and, where Zeus is installed and there is a GPU, a Zeus window per
+   inference (``begin_window``/``end_window`` with ``sync_execution=False``: Zeus's nearest to a phase, no
+   sync, as ours). Each variant's cost per inference is its mean time per inference
    minus the round's no-meter time, with a bootstrap 95% interval over rounds.
 
 ``BENCH_ROUNDS`` (default 30) rounds of ``BENCH_ROUND_S`` (default 0.5) seconds per variant.
@@ -116,7 +118,17 @@ def workload() -> tuple[str, Callable[[], None]]:
 phases = [0]
 
 
-def loop(work: Callable[[], None], variant: str, meter: Meter) -> float:
+def zeus_monitor() -> Any:
+    if not torch.cuda.is_available():
+        return None
+    try:
+        from zeus.monitor import ZeusMonitor
+    except ImportError:
+        return None
+    return ZeusMonitor(gpu_indices=[0], sync_execution_with="torch")
+
+
+def loop(work: Callable[[], None], variant: str, meter: Meter, zeus: Any = None) -> float:
     """Seconds per inference over ``ROUND_S``, the loop written as gpu_inprocess_bench.py's."""
     n = 0
     mono = time.monotonic
@@ -136,6 +148,12 @@ def loop(work: Callable[[], None], variant: str, meter: Meter) -> float:
             mono()
             work()
             mono()
+            n += 1
+    elif variant == "zeus":
+        while time.perf_counter() - t < ROUND_S:
+            zeus.begin_window("forward", sync_execution=False)
+            work()
+            zeus.end_window("forward", sync_execution=False)
             n += 1
     else:
         while time.perf_counter() - t < ROUND_S:
@@ -172,11 +190,12 @@ def main() -> None:
     meter.start()
     for _ in range(int(1.0 / ROUND_S) + 1):  # warm the workload up
         loop(work, "none", meter)
-    variants = ["none", "phase", "clocks", "empty"]
+    zeus = zeus_monitor()
+    variants = ["none", "phase", "clocks", "empty", *(["zeus"] if zeus is not None else [])]
     per: dict[str, list[float]] = {v: [] for v in variants}
     for i in range(ROUNDS):
         k = i % len(variants)
-        got = {v: loop(work, v, meter) for v in variants[k:] + variants[:k]}
+        got = {v: loop(work, v, meter, zeus) for v in variants[k:] + variants[:k]}
         for v in variants:
             per[v].append(got[v])
     t_stop = time.monotonic()
@@ -188,7 +207,7 @@ def main() -> None:
     cpu1, t1 = (cpu_time() if cpu_time else None), time.monotonic()
     base = per["none"]
     res["us_per_inference_median"] = statistics.median(base) * 1e6
-    for v in ("phase", "clocks", "empty"):
+    for v in variants[1:]:
         d = [(a - b) * 1e6 for a, b in zip(per[v], base, strict=True)]
         res[f"{v}_cost_us_median"] = statistics.median(d)
         res[f"{v}_cost_us_ci95"] = boot_ci(d)
