@@ -7,6 +7,7 @@
 #     accuracy   in-process accuracy against the independent oracle (gpu_inprocess_bench.py, accuracy part;
 #                BENCH_LOADS=heavy or light for one load: both take ~8 minutes)
 #     quick      the quick suite on CUDA, timed (issue 17)
+#     quickeager the same with CUDA_MODULE_LOADING=EAGER
 #     profile    the quick suite again, each run under cProfile (WATTSUP_PROFILE_DIR=$OUT/profiles): where a
 #                run's time goes; not a timing
 #     loadprobe  gpu_load_probe.py: a tiny model's load twice in one warmed process, CUDA kernels loaded lazily
@@ -34,13 +35,28 @@ for stage in "$@"; do case $stage in
       > "$OUT/accuracy_${BENCH_LOADS:-heavy,light}.log" 2>&1; echo "accuracy rc=$?"
     grep -v '^{' "$OUT/accuracy_${BENCH_LOADS:-heavy,light}.log" | tail -c 5000
     ;;
-  quick)
+  quick|quickeager)
+    # quickeager: the same with CUDA_MODULE_LOADING=EAGER (each worker loads every CUDA kernel when its
+    # context is created: in a spare, before its run is handed over)
+    mode=LAZY; [ "$stage" = quickeager ] && mode=EAGER
     start=$(date +%s%N)
-    timeout 200 python3 -m wattsup suite quick --device cuda --db /tmp/q.db --timeout 90 > "$OUT/quick.log" 2>&1
+    CUDA_MODULE_LOADING=$mode timeout 200 python3 -m wattsup suite quick --device cuda --db /tmp/$stage.db \
+      --timeout 90 > "$OUT/$stage.log" 2>&1
     rc=$?; end=$(date +%s%N)
-    echo "quick suite rc=$rc wall_ms=$(( (end - start) / 1000000 ))" | tee -a "$OUT/quick.log"
-    tail -c 1500 "$OUT/quick.log"
-    python3 -m wattsup export --db /tmp/q.db --full --out "$OUT/quick_runs.jsonl" > /dev/null 2>&1
+    echo "$stage suite rc=$rc wall_ms=$(( (end - start) / 1000000 ))" | tee -a "$OUT/$stage.log"
+    tail -c 1200 "$OUT/$stage.log"
+    python3 -m wattsup export --db /tmp/$stage.db --full --out "$OUT/${stage}_runs.jsonl" > /dev/null 2>&1
+    python3 - "$OUT/${stage}_runs.jsonl" <<'PY'
+import json, sys
+from datetime import datetime
+for line in open(sys.argv[1]):
+    r = json.loads(line)["record"]
+    d = lambda k: datetime.fromisoformat(r[k])
+    reps = [round(x["measurement"]["duration_s"], 2) for x in r.get("repetitions") or []]
+    load = (r.get("load") or {}).get("duration_s", 0)
+    print(r["config"]["model"], r["status"], "load", round(load, 2), "reps", reps,
+          "run", round((d("finished_at") - d("started_at")).total_seconds(), 1), r["provenance"].get("worker_start"))
+PY
     if [ "$rc" != 0 ]; then find /tmp -name worker.log -newer "$OUT/gpu.txt" -exec tail -n 20 {} \; 2>/dev/null | tail -40; fi
     ;;
   profile)
