@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from wattsup.bench import protocol
 from wattsup.bench.protocol import execute, normalise
 from wattsup.bench.stats import summarize
+from wattsup.meter import Meter, Sampler
+from wattsup.meter.timeline import PolledEnergyTrack
 from wattsup.records import RunConfig, RunRecord
 
 
@@ -98,3 +103,55 @@ def test_progress_reports_every_stage_in_order() -> None:
         *[("rep 1", i, 3) for i in (1, 2, 3)],
         *[("rep 2", i, 3) for i in (1, 2, 3)],
     ]
+
+
+@pytest.mark.parametrize("fail_in", [None, "load", "rep 2"])
+def test_a_run_takes_or_gives_up_every_window(monkeypatch: pytest.MonkeyPatch, fail_in: str | None) -> None:
+    """The run's windows are measured at its end; a run that fails on the way (in its load or a repetition)
+    gives them all up, so the shared sampler keeps no readings for them."""
+    sampler = Sampler([PolledEnergyTrack("cpu", lambda t: 10.0 * t, 0.01, "counter", "10 W")])
+    sampler.start()
+    made: list[Meter] = []
+
+    def meter(**kw: Any) -> Meter:
+        made.append(Meter(sources=sampler, **kw))
+        return made[-1]
+
+    monkeypatch.setattr(protocol, "Meter", meter)
+    real_batches = protocol.run_batches
+    calls = [0]
+
+    def run_batches(*a: Any, **kw: Any) -> int:
+        calls[0] += 1
+        if fail_in == "rep 2" and calls[0] == 2:
+            raise RuntimeError("the model failed in repetition 2")
+        return real_batches(*a, **kw)
+
+    monkeypatch.setattr(protocol, "run_batches", run_batches)
+    config = RunConfig(
+        task="text-classification",
+        model="tiny/bert-classifier",
+        weights="random",
+        dataset="",
+        n=2,
+        reps=3,
+        warmup=0,
+    )
+    if fail_in == "load":
+
+        def load(self: object) -> None:
+            raise RuntimeError("the weights are corrupt")
+
+        monkeypatch.setattr("wattsup.bench.tasks.base.Task.load", load)
+    try:
+        if fail_in is None:
+            rec = execute(config)
+            assert rec.load is not None and rec.load.name == "load" and len(rec.repetitions) == 3
+            assert [r.measurement.name for r in rec.repetitions] == ["inference"] * 3
+        else:
+            with pytest.raises(RuntimeError, match="corrupt" if fail_in == "load" else "repetition 2"):
+                execute(config)
+        assert len(made) == {None: 4, "load": 1, "rep 2": 3}[fail_in]
+        assert sampler._pins == [], "a window's readings are still kept"
+    finally:
+        sampler.stop()

@@ -158,6 +158,26 @@ def test_stop_later_lets_the_next_window_run_before_the_first_is_measured(
     assert s._pins == []  # both windows' readings may go now
 
 
+def test_a_cancelled_window_lets_its_readings_go(rig: tuple[ManualSampler, Callable[..., Meter]]) -> None:
+    s, make = rig
+    m = make()
+    m.start()
+    s.advance(0.2)
+    pending = m.stop_later()
+    assert s._pins != []
+    pending.cancel()
+    assert s._pins == [] and m.measurement is None
+    pending.cancel()  # again: nothing more to give up
+    with pytest.raises(WattsupError, match="cancelled"):
+        pending.result()
+    m.start()
+    s.advance(0.1)
+    taken = m.stop_later()
+    got = taken.result()
+    taken.cancel()  # once the result is taken, cancelling changes nothing
+    assert taken.result() is got and got.duration_s == pytest.approx(0.1) and s._pins == []
+
+
 def test_stop_later_gives_what_stop_gives(rig: tuple[ManualSampler, Callable[..., Meter]]) -> None:
     s, make = rig
     m = make()

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from wattsup import __version__
 from wattsup.bench.inputs import InputSet, default_dataset, resolve_inputs
@@ -25,6 +25,7 @@ from wattsup.errors import InvalidInput
 from wattsup.meter import Measurement, Meter, PendingMeasurement
 from wattsup.records import Provenance, Repetition, RunConfig, RunRecord
 
+T = TypeVar("T")
 Progress = Callable[[str, int, int], None]
 """Called with (stage, done, total) as a run advances: stages 'load', 'warmup', 'rep N'."""
 
@@ -222,6 +223,16 @@ def run_provenance(task: Task, threads: int, window: Measurement) -> Provenance:
     return prov
 
 
+def in_window(meter: Meter, work: Callable[[], T], windows: list[PendingMeasurement]) -> T:
+    """``work()`` inside a window of ``meter``, closed with ``stop_later`` whether it succeeds or fails and
+    added to ``windows`` (whose results the caller takes later, or gives up)."""
+    meter.start()
+    try:
+        return work()
+    finally:
+        windows.append(meter.stop_later())
+
+
 def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
     """Run ``config`` here and return its record. Errors propagate (the worker records them)."""
     import torch
@@ -237,55 +248,60 @@ def execute(config: RunConfig, progress: Progress | None = None) -> RunRecord:
     sync = _sync_for(config.device)
 
     report("load", 0, 1)
-    load_meter = Meter(name="load", sync=sync)
-    load_meter.start()
-    task.load()
-    # each window's figures are taken at the end: the wait for the sensors to observe past a window's end
-    # (the NVML counter's next step, 0.1-0.5 s) overlaps the work that follows instead of idling it
-    load_pending = load_meter.stop_later()
-    report("load", 1, 1)
+    # every window's figures are taken at the run's end: the wait for the sensors to observe past a window's
+    # end (the NVML counter's next step, 0.1-0.5 s) overlaps the work that follows instead of idling it
+    windows: list[PendingMeasurement] = []
+    try:
+        in_window(Meter(name="load", sync=sync), task.load, windows)
+        report("load", 1, 1)
 
-    batches = [
-        [inputs[i] for i in range(s, min(s + config.batch_size, config.n))]
-        for s in range(0, config.n, config.batch_size)
-    ]
-    pending: list[tuple[PendingMeasurement, list[float], int]] = []
-    with torch.inference_mode():
-        warm = [
-            [inputs[i] for i in range(s, min(s + config.batch_size, config.warmup))]
-            for s in range(0, config.warmup, config.batch_size)
+        batches = [
+            [inputs[i] for i in range(s, min(s + config.batch_size, config.n))]
+            for s in range(0, config.n, config.batch_size)
         ]
-        for i, batch in enumerate(warm):
-            task.run(batch, no_phase)
-            report("warmup", i + 1, len(warm))
-        for r in range(config.reps):
-            # no device sync entering a phase, nor leaving "preprocess" (host work and input copies):
-            # each sync costs a 5 ms GPU inference ~0.5-1% (benchmarks/RESULTS.md)
-            meter = Meter(
-                name="inference",
-                sync=sync,
-                sync_phases=True,
-                sync_phase_enter=False,
-                host_phases=("preprocess",),
+        runs: list[tuple[list[float], int]] = []
+        with torch.inference_mode():
+            warm = [
+                [inputs[i] for i in range(s, min(s + config.batch_size, config.warmup))]
+                for s in range(0, config.warmup, config.batch_size)
+            ]
+            for i, batch in enumerate(warm):
+                task.run(batch, no_phase)
+                report("warmup", i + 1, len(warm))
+            for r in range(config.reps):
+                # no device sync entering a phase, nor leaving "preprocess" (host work and input copies):
+                # each sync costs a 5 ms GPU inference ~0.5-1% (benchmarks/RESULTS.md)
+                meter = Meter(
+                    name="inference",
+                    sync=sync,
+                    sync_phases=True,
+                    sync_phase_enter=False,
+                    host_phases=("preprocess",),
+                )
+                latencies: list[float] = []
+                progress_of_rep = functools.partial(report, f"rep {r + 1}")
+                # garbage left by loading and earlier repetitions is collected now, not in the window
+                gc.collect()
+                units = in_window(
+                    meter,
+                    functools.partial(run_batches, task, batches, meter.phase, latencies, progress_of_rep),
+                    windows,
+                )
+                runs.append((latencies, units))
+        load = windows[0].result()
+        reps = [
+            Repetition(
+                index=r,
+                measurement=task.finalize(w.result()),
+                inferences=config.n,
+                latencies_s=latencies,
+                output_units=units,
             )
-            latencies: list[float] = []
-            stage = f"rep {r + 1}"
-            # garbage left by loading and earlier repetitions is collected now, not in the window
-            gc.collect()
-            meter.start()
-            units = run_batches(task, batches, meter.phase, latencies, functools.partial(report, stage))
-            pending.append((meter.stop_later(), latencies, units))
-    load = load_pending.result()
-    reps = [
-        Repetition(
-            index=r,
-            measurement=task.finalize(p.result()),
-            inferences=config.n,
-            latencies_s=latencies,
-            output_units=units,
-        )
-        for r, (p, latencies, units) in enumerate(pending)
-    ]
+            for r, (w, (latencies, units)) in enumerate(zip(windows[1:], runs, strict=True))
+        ]
+    finally:  # a run that failed gives its windows up: their readings need not be kept
+        for w in windows:
+            w.cancel()
 
     prov = run_provenance(task, threads, reps[0].measurement if reps else load)
     prov.input_source = inputs.source

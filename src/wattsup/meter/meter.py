@@ -191,7 +191,7 @@ class Meter:
         self._phases: dict[str, _Phase] = {}
         self.sync_phases = sync_phases
         self.sync_phase_enter = sync_phase_enter
-        self.host_phases = host_phases
+        self.host_phases = frozenset(host_phases)
         self.keep_timeline = timeline
         self._own_sampler = False
         self.warnings: list[str] = []
@@ -241,36 +241,9 @@ class Meter:
             p = self._phases[name] = _Phase(self, name)
         return p
 
-    @property
-    def sync_phases(self) -> bool:
-        return self._sync_phases
-
-    @sync_phases.setter
-    def sync_phases(self, on: bool) -> None:
-        self._sync_phases = on
-        self._phases = {}  # each phase object chose its clocks by these settings
-
-    @property
-    def sync_phase_enter(self) -> bool:
-        return self._sync_phase_enter
-
-    @sync_phase_enter.setter
-    def sync_phase_enter(self, on: bool) -> None:
-        self._sync_phase_enter = on
-        self._phases = {}
-
-    @property
-    def host_phases(self) -> frozenset[str]:
-        return self._host_phases
-
-    @host_phases.setter
-    def host_phases(self, names: Collection[str]) -> None:
-        self._host_phases = frozenset(names)
-        self._phases = {}
-
     def stop(self) -> Measurement:
         """Close the window and wait for its Measurement (once every sensor has observed past its end)."""
-        return self.stop_later().result()
+        return self.stop_later()._take(stacklevel=3)
 
     def stop_later(self) -> PendingMeasurement:
         """Close the window now and work its Measurement out later: ``.result()`` waits for it then. The next
@@ -334,10 +307,16 @@ class PendingMeasurement:
 
     def result(self) -> Measurement:
         """The window's Measurement, waiting for it the first time (its warnings are issued then)."""
+        return self._take(stacklevel=3)
+
+    def _take(self, stacklevel: int) -> Measurement:
+        """``result()``; ``stacklevel`` points the warnings at the caller of ``result()`` or ``stop()``."""
         if self._result is not None:
             return self._result
         if self._resolve is None:
-            raise WattsupError("this window's measurement failed; its error was raised by the first result()")
+            raise WattsupError(
+                "this window's measurement failed (raised by the first result()) or was cancelled"
+            )
         resolve, self._resolve = self._resolve, None
         try:
             m = resolve()
@@ -345,23 +324,26 @@ class PendingMeasurement:
             self._meter._release(self._start)
         self._result = self._meter.measurement = m
         for n in m.warnings:
-            warnings.warn(n, RuntimeWarning, stacklevel=3)
+            warnings.warn(n, RuntimeWarning, stacklevel=stacklevel)
         return m
+
+    def cancel(self) -> None:
+        """Give the window up without its Measurement (its readings may go): for a caller that will not
+        take the result, as when the work after it failed. Nothing happens once the result is taken."""
+        if self._resolve is not None:
+            self._resolve = None
+            self._meter._release(self._start)
 
 
 class _Phase:
-    """``with meter.phase(name):`` — a class, not a generator, and one object per name and meter (made once,
-    with its clocks chosen then), so an edge costs well under a microsecond of Python: the node is found
-    from the meter's stack, not kept here."""
+    """``with meter.phase(name):`` — a class, not a generator, one object per name and meter (no allocation
+    per edge), and the node taken from the meter's stack: an edge costs well under a microsecond of Python."""
 
-    __slots__ = ("enter_clock", "exit_clock", "meter", "name")
+    __slots__ = ("meter", "name")
 
     def __init__(self, meter: Meter, name: str) -> None:
         self.meter = meter
         self.name = name
-        sync = meter.sync_phases
-        self.enter_clock = meter._now if sync and meter.sync_phase_enter else time.monotonic
-        self.exit_clock = meter._now if sync and name not in meter.host_phases else time.monotonic
 
     def __enter__(self) -> None:
         m = self.meter
@@ -371,16 +353,17 @@ class _Phase:
         node = stack[-1].child(self.name)
         if node.open_since is not None:
             raise WattsupError(f"phase {self.name!r} is already open; phases of the same name cannot overlap")
-        node.open_since = self.enter_clock()
+        node.open_since = m._now() if m.sync_phases and m.sync_phase_enter else time.monotonic()
         stack.append(node)
 
     def __exit__(self, *exc: object) -> None:
-        end = self.exit_clock()
-        stack = self.meter._stack
+        m = self.meter
+        end = m._now() if m.sync_phases and self.name not in m.host_phases else time.monotonic()
+        stack = m._stack
         node = stack[-1]
-        if len(stack) < 2 or node.name != self.name:
-            if len(stack) < 2:
-                raise WattsupError(f"phase {self.name!r} is not open")
+        if len(stack) < 2:
+            raise WattsupError(f"phase {self.name!r} is not open")
+        if node.name != self.name:
             raise WattsupError(
                 f"phase {self.name!r} closed while {node.name!r}, opened inside it, is still open; "
                 "phases must close in the reverse order they were opened"
