@@ -14,10 +14,10 @@ import itertools
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from wattsup.meter.measurement import Method
-from wattsup.meter.track import Estimate, SeriesMemo, Track, feasible_bound, trim_series
+from wattsup.meter.track import BATCH_MIN, Estimate, SeriesMemo, Total, Track, feasible_bound, trim_series
 
 ALIGN_S = 0.02
 """Uncertainty of the alignment between the driver's sample timestamps and the counter (one sample)."""
@@ -330,6 +330,15 @@ class CounterTrack(Track):
                 hi = min(hi, br - 1e-9)
         i0 = bisect.bisect_left(mids, lo)
         i1 = bisect.bisect_right(mids, hi) - 1
+        return self.scale_between(i0, i1)
+
+    def local_span_s(self) -> float:
+        """How far around a window the local calibration (compared with the wide one) reaches: a second, or
+        a little more than the brackets' spacing."""
+        return max(LOCAL_SPAN_S, 1.25 * self.spacing() * self.period_s)
+
+    def scale_between(self, i0: int, i1: int) -> tuple[float, float, float] | None:
+        """``_scale`` over the ticks ``i0`` to ``i1`` (memoised while the readings are unchanged)."""
         return self._memo.get(("scale", i0, i1), lambda: self._scale_between(i0, i1))
 
     def _scale_between(self, i0: int, i1: int) -> tuple[float, float, float] | None:
@@ -343,13 +352,17 @@ class CounterTrack(Track):
         anchor_j = sum(self._p_at(mids[i]) * (self.tick_hi[i] - self.tick_lo[i]) / 2 for i in (i0, i1))
         return e_span / s_span, e_span, anchor_j
 
-    def _shaped(self, a: float, b: float) -> Estimate | None:
-        if len(self.s_t) < 3 or len(self.tick_e) < 2 or self.s_t[0] > a or self.s_t[-1] < b:
-            return None
+    def check_memo(self) -> None:
+        """Forget the figures derived from the readings if they changed (lock held; readings present)."""
         ticks, samples = self.tick_m, self.s_t
         self._memo.check(
             len(ticks), ticks[0], ticks[-1], len(samples), samples[0], samples[-1], len(self.breaks)
         )
+
+    def _shaped(self, a: float, b: float) -> Estimate | None:
+        if len(self.s_t) < 3 or len(self.tick_e) < 2 or self.s_t[0] > a or self.s_t[-1] < b:
+            return None
+        self.check_memo()
         wide = self._scale(a, b, SPAN_S)
         if wide is None:
             return None
@@ -358,35 +371,51 @@ class CounterTrack(Track):
         e = k * s_ab
         # systematic: where in its bracket each calibrating tick fell, and drift of the samples' scale
         sys_j = abs(e) * anchor_j / e_span
-        local = self._scale(a, b, max(LOCAL_SPAN_S, 1.25 * self.spacing() * self.period_s))
+        local = self._scale(a, b, self.local_span_s())
         if local is not None:
             sys_j += abs(local[0] - k) * abs(s_ab)
         # random: what the samples cannot see between them, and the clock alignment
         j0 = bisect.bisect_right(self.s_t, a)
         j1 = bisect.bisect_left(self.s_t, b)
-        near = self.s_p[max(j0 - 12, 0) : j1 + 12]
-        sigma = self._memo.get(("sigma", j0, j1), lambda: _noise_sigma(near))
+        sigma, cap = self.noise_and_cap(j0, j1)
         n_in = max(1, j1 - j0)
         noise_j = 2 * sigma * (b - a) / math.sqrt(n_in)
-        # a step anywhere between two samples: the trapezoid is off by up to |Δp|·Δt/2 in each interval
-        knots = [a, *self.s_t[j0:j1], b]
-        trap_sq = 0.0
-        gap_j = 0.0
-        step = self._memo.get(("period",), self.sample_period_s)
-        cap = self.max_power_w or (max(near) * 1.5 if near else 0.0)
-        for t0, t1 in itertools.pairwise(knots):
-            i = min(max(bisect.bisect_right(self.s_t, t0) - 1, 0), len(self.s_t) - 2)
-            dp = abs(self.s_p[i + 1] - self.s_p[i])
-            trap_sq += (dp * (t1 - t0) / 2) ** 2
-            # samples the driver's buffer lost (the sampler was held up longer than the buffer lasts): the
-            # power within the gap is unseen, anywhere up to the device's maximum
-            if self.s_t[i + 1] - self.s_t[i] > 3 * step:
-                gap_j += max(cap - min(self.s_p[i], self.s_p[i + 1]), 0.0) * (t1 - t0)
+        step = self.sample_step_s()
+        trap_sq, gap_j = self.trap_gap(a, b, j0, j1, step, cap)
         # the samples' place on this clock: one sample period, or more where the offset was seen to move
         align_j = max(ALIGN_S, self.clock_jitter_s()) * abs(self._p_at(b) - self._p_at(a))
         sys_j += gap_j
         rand_j = k * (math.hypot(noise_j, math.sqrt(trap_sq)) + align_j)
         return Estimate(max(e, 0.0), sys_j, rand_j)
+
+    def noise_and_cap(self, j0: int, j1: int) -> tuple[float, float]:
+        """For a window whose inner samples are ``s_t[j0:j1]``: the samples' noise there (a dozen samples
+        either side included) and the power a lost sample may have had (the device's maximum, or 1.5× the
+        highest sample near the window); memoised while the readings are unchanged."""
+
+        def compute() -> tuple[float, float]:
+            near = self.s_p[max(j0 - 12, 0) : j1 + 12]
+            return _noise_sigma(near), self.max_power_w or (max(near) * 1.5 if near else 0.0)
+
+        return self._memo.get(("noise", j0, j1), compute)
+
+    def sample_step_s(self) -> float:
+        """``sample_period_s``, memoised while the readings are unchanged."""
+        return self._memo.get(("period",), self.sample_period_s)
+
+    def trap_gap(self, a: float, b: float, j0: int, j1: int, step: float, cap: float) -> tuple[float, float]:
+        """Over [a, b], whose inner samples are ``s_t[j0:j1]``: the trapezoid's squared error (a step anywhere
+        between two samples puts it off by up to |Δp|·Δt/2 in each interval) and the energy of samples the
+        driver's buffer lost (the sampler held up longer than the buffer lasts: the power in such a gap is
+        unseen, anywhere up to ``cap``, the device's maximum)."""
+        trap_sq = gap_j = 0.0
+        for t0, t1 in itertools.pairwise([a, *self.s_t[j0:j1], b]):
+            i = min(max(bisect.bisect_right(self.s_t, t0) - 1, 0), len(self.s_t) - 2)
+            dp = abs(self.s_p[i + 1] - self.s_p[i])
+            trap_sq += (dp * (t1 - t0) / 2) ** 2
+            if self.s_t[i + 1] - self.s_t[i] > 3 * step:
+                gap_j += max(cap - min(self.s_p[i], self.s_p[i + 1]), 0.0) * (t1 - t0)
+        return trap_sq, gap_j
 
     def _interp_at(self, t: float) -> tuple[float, float]:
         mids = self.tick_m
@@ -425,6 +454,19 @@ class CounterTrack(Track):
         with self.lock:
             shaped = self._shaped(a, b) if self.read_samples is not None else None
             return shaped if shaped is not None else self._interpolated(a, b)
+
+    def total(self, starts: Sequence[float], ends: Sequence[float]) -> Total:
+        if self.read_samples is None or len(starts) < BATCH_MIN:
+            return self.total_one_by_one(starts, ends)
+        try:
+            from wattsup.meter.batch import counter_total
+        except ImportError:  # no numpy: one interval at a time
+            return self.total_one_by_one(starts, ends)
+        with self.lock:
+            tot, rest = counter_total(self, starts, ends)
+        for i in rest:  # outside the samples or their calibration: interpolated between ticks
+            tot.add(self.energy(starts[i], ends[i]))
+        return tot
 
     def estimator(self, a: float, b: float) -> str | None:
         with self.lock:

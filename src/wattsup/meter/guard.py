@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
-from wattsup.meter.timeline import Estimate, Track
+from wattsup.meter.timeline import Estimate, Total, Track
 
 MAX_FAILURES = 3
 HOLD_LOOKBACK_S = 2.0
@@ -199,6 +200,15 @@ class GuardedTrack(Track):
             sum(x.filled_s for x in parts),
             "; ".join(sorted({x.fill_note for x in parts if x.fill_note})),
         )
+
+    def total(self, starts: Sequence[float], ends: Sequence[float]) -> Total:
+        if starts:
+            lo, hi = min(starts), max(ends)
+            with self.lock:
+                faulty = any(s1 > lo and s0 < hi for s0, s1 in self.bad)
+            if not faulty:  # the primary's own (vectorised) estimate; spans filled go one at a time
+                return self.primary.total(starts, ends)
+        return self.total_one_by_one(starts, ends)
 
     def points(self, a: float, b: float) -> list[tuple[float, float]]:
         return self.primary.points(a, b)

@@ -7,12 +7,11 @@ process (``wattsup.meter.process``), which receives the tree over its pipe.
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections.abc import Iterable
 
 from wattsup.meter.measurement import ComponentEnergy, Measurement
-from wattsup.meter.timeline import Estimate, HostLoadTrack, Track
+from wattsup.meter.timeline import HostLoadTrack, Track
 
 BUSY_HOST_SHARE = 0.25
 """Background CPU share of the host (other processes' busy CPU time over all CPUs) above which a window is
@@ -76,40 +75,38 @@ Shares = tuple[float, float] | None
 
 
 def host_shares(
-    intervals: list[tuple[float, float]],
+    duration_s: float,
     own: tuple[float | None, float | None] | None,
     enclosing: Shares = None,
 ) -> Shares:
-    """(this process tree's share of the host's busy CPU time, the background share) over ``intervals``.
-    The host's load is read every second, so a window shorter than that cannot tell its own shares: it
-    takes its enclosing window's (a phase is apportioned as the window it lies in, so phases and windows
-    add up), and a window with no enclosing one has none (its whole figure is kept rather than risk
-    apportioning it away to nothing). ``own``: the host track's ``shares(intervals)``, None without one."""
+    """(this process tree's share of the host's busy CPU time, the background share) over a window's
+    intervals, ``duration_s`` long in all. The host's load is read every second, so a window shorter than
+    that cannot tell its own shares: it takes its enclosing window's (a phase is apportioned as the window
+    it lies in, so phases and windows add up), and a window with no enclosing one has none (its whole
+    figure is kept rather than risk apportioning it away to nothing). ``own``: the host track's ``shares``
+    of the intervals, None without one."""
     if own is None:
         return None
-    if sum(b - a for a, b in intervals) < BUSY_MIN_WINDOW_S:
+    if duration_s < BUSY_MIN_WINDOW_S:
         return enclosing
     frac, bg = own
     return None if frac is None or bg is None else (frac, bg)
 
 
-def _component(tr: Track, intervals: list[tuple[float, float]], shares: Shares) -> ComponentEnergy:
-    ests: list[Estimate] = [tr.energy(a, b) for a, b in intervals]
-    e = sum(x.energy_j for x in ests)
-    bound = sum(x.systematic_j for x in ests) + math.sqrt(sum(x.random_j**2 for x in ests))
-    filled_s = sum(x.filled_s for x in ests)
+def _component(tr: Track, node: Node, duration_s: float, shares: Shares) -> ComponentEnergy:
+    tot = tr.total(node.starts, node.ends)
+    e, bound, filled_s = tot.energy_j, tot.bound_j, tot.filled_s
     detail = tr.detail
-    how = tr.estimator(*intervals[0]) if intervals else None
+    how = tr.estimator(node.starts[0], node.ends[0]) if node.starts else None
     if how:
         detail += f" [{how}]"
-    fills = sorted({x.fill_note for x in ests if x.fill_note})
-    if fills:
-        detail += "; partial: " + "; ".join(fills)
+    if tot.fill_notes:
+        detail += "; partial: " + "; ".join(sorted(tot.fill_notes))
     frac, bg = shares if shares is not None and (tr.apportion or tr.static_w) else (None, None)
     if frac is not None and bg is not None and bg > APPORTION_ABOVE:
         # the part of the figure that other processes share: the whole package (a RAPL counter), or the
         # power a modelled CPU or RAM draws whatever runs (idle power, all of the RAM model)
-        shared = e if tr.apportion else min(tr.static_w * sum(b - a for a, b in intervals), e)
+        shared = e if tr.apportion else min(tr.static_w * duration_s, e)
         what = "the whole-package counter" if tr.apportion else "idle (static) power"
         removed = shared * (1 - frac)
         e -= removed
@@ -140,15 +137,14 @@ def build_measurement(
     """The Measurement of ``node`` (and its phases) over the energy ``tracks``; ``host`` gives the
     background CPU share of the window and apportions whole-package counters (``enclosing``: the shares of
     the window a phase lies in, for phases too short to have their own)."""
-    intervals = node.intervals
-    start = intervals[0][0]
-    duration = sum(b - a for a, b in intervals)
-    own = host.shares(intervals) if host is not None else None
-    shares = host_shares(intervals, own, enclosing)
-    comps = [_component(t, intervals, shares) for t in tracks]
+    start = node.starts[0]
+    duration = sum(b - a for a, b in zip(node.starts, node.ends, strict=True))
+    own = host.shares(node.starts, node.ends) if host is not None else None
+    shares = host_shares(duration, own, enclosing)
+    comps = [_component(t, node, duration, shares) for t in tracks]
     timeline = None
-    if keep_timeline and len(intervals) == 1:
-        a, b = intervals[0]
+    if keep_timeline and len(node.starts) == 1:
+        a, b = node.starts[0], node.ends[0]
         timeline = {t.name: t.points(a, b) for t in tracks}
     return Measurement(
         name=node.name,
