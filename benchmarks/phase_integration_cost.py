@@ -5,7 +5,8 @@ loop with a phase around each) is measured over synthetic but realistic series: 
 (NVML-like: 20 ms power samples, a bracketed counter step every second), a polled CPU model track and a RAM
 track (a reading every 0.1 s), and the host-load track. Prints microseconds per phase interval for
 ``build_measurement`` (what ``Meter.stop()`` waits for in the sampler process) and for each track's
-estimates alone, best of ``--repeat``.
+estimates alone, one interval at a time (``energy``) and all at once (``total``, where the tree has it),
+best of ``--repeat``.
 
     PYTHONPATH=src python benchmarks/phase_integration_cost.py [--phases 8000] [--repeat 5]
 
@@ -100,6 +101,9 @@ def main() -> None:
     for tr in tracks:
         s = best_of(args.repeat, lambda tr=tr: [tr.energy(x, y) for x, y in intervals])
         out[f"{tr.name}_us_per_phase"] = round(s / args.phases * 1e6, 2)
+        if hasattr(tr, "total"):  # the window's intervals at once (vectorised where numpy is installed)
+            s = best_of(args.repeat, lambda tr=tr: tr.total(phase.starts, phase.ends))
+            out[f"{tr.name}_total_us_per_phase"] = round(s / args.phases * 1e6, 2)
     s = best_of(args.repeat, lambda: build_measurement(tracks, root, [], False, host))
     out["build_measurement_us_per_phase"] = round(s / args.phases * 1e6, 2)
     m = build_measurement(tracks, root, [], False, host)

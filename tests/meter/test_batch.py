@@ -93,6 +93,26 @@ def test_counter_track_intervals_the_samples_do_not_cover_are_interpolated() -> 
         check(tr, starts, ends)
 
 
+def test_counter_track_without_a_calibration_span_interpolates_every_interval() -> None:
+    """Two ticks 0.3 s apart calibrate nothing (the span is too short): every interval is interpolated,
+    as ``energy`` does it."""
+    tr = CounterTrack("gpu:0", lambda: 0.0, lambda: [], "synthetic", period_s=0.1, max_power_w=700.0)
+    for k in range(30):
+        t = k * 0.02
+        tr.s_t.append(t)
+        tr.s_p.append(200.0)
+        if k:
+            tr.s_cum.append(tr.s_cum[-1] + 200.0 * 0.02)
+    for m in (0.05, 0.35):
+        tr.tick_lo.append(m - 0.007)
+        tr.tick_hi.append(m + 0.007)
+        tr.tick_m.append(m)
+        tr.tick_e.append(200.0 * m)
+    starts, ends = phases(0.1, 100, 0.001, 0.0005)
+    assert tr.estimator(starts[0], ends[0]) == "counter"
+    assert check(tr, starts, ends).energy_j == pytest.approx(200.0 * 0.1, rel=1e-6)
+
+
 def test_counter_track_across_a_counter_reset() -> None:
     with gpu_simulation(FakeGpu(power=200.0, reset_at=T0 + 2.05, sample_noise_w=2.0)) as sim:
         sim.run_to(T0 + 9.0)

@@ -102,6 +102,16 @@ def host_totals(tr: HostLoadTrack, starts: Sequence[float], ends: Sequence[float
     return float((hb - ha).sum()), float((tb - ta).sum())
 
 
+def _runs(i0: Index, i1: Index) -> tuple[Index, Index, Index]:
+    """The distinct (i0, i1) pairs of consecutive intervals and, for each interval, its pair's place: the
+    intervals come in time order, so equal pairs are neighbours (a pair seen again later is only looked up
+    again, from the track's memo)."""
+    change = np.ones(len(i0), dtype=bool)
+    change[1:] = (i0[1:] != i0[:-1]) | (i1[1:] != i1[:-1])
+    firsts = np.flatnonzero(change)
+    return i0[firsts], i1[firsts], np.cumsum(change) - 1
+
+
 def _s_at(t: Array, p: Array, cum: Array, ts: Array) -> Array:
     """``CounterTrack._s_at``: the samples' trapezoid integral at each of ``ts``."""
     n = len(t)
@@ -126,10 +136,10 @@ def _scales(tr: CounterTrack, a: Array, b: Array, around_s: float) -> tuple[Arra
         hi = np.where(mine, hi, np.minimum(hi, br - 1e-9))
     i0 = np.searchsorted(mids, lo, side="left")
     i1 = np.searchsorted(mids, hi, side="right") - 1
-    pairs, inverse = np.unique(np.stack([i0, i1]), axis=1, return_inverse=True)
-    found = [tr.scale_between(int(x), int(y)) for x, y in pairs.T]
+    x0, x1, place = _runs(i0, i1)
+    found = [tr.scale_between(int(x), int(y)) for x, y in zip(x0, x1, strict=True)]
     table = np.array([f if f is not None else (np.nan, np.nan, np.nan) for f in found], dtype=float)
-    rows = table[inverse.reshape(-1)]
+    rows = table[place]
     return rows[:, 0], rows[:, 1], rows[:, 2], ~np.isnan(rows[:, 0])
 
 
@@ -148,7 +158,10 @@ def counter_total(
         return Total(), everything
     k, e_span, anchor_j, found = _scales(tr, a_all[ok], b_all[ok], SPAN_S)
     shaped = np.flatnonzero(ok)[found]
-    rest = sorted(set(everything) - set(shaped.tolist()))
+    if not len(shaped):
+        return Total(), everything
+    ok[ok] = found
+    rest = np.flatnonzero(~ok).tolist()
     a, b = a_all[shaped], b_all[shaped]
     k, e_span, anchor_j = k[found], e_span[found], anchor_j[found]
     t, p, cum = np.asarray(tr.s_t), np.asarray(tr.s_p), np.asarray(tr.s_cum)
@@ -161,8 +174,10 @@ def counter_total(
     # random: the samples' noise, the trapezoid's error and lost samples (see CounterTrack._shaped)
     j0 = np.searchsorted(t, a, side="right")
     j1 = np.searchsorted(t, b, side="left")
-    pairs, inverse = np.unique(np.stack([j0, j1]), axis=1, return_inverse=True)
-    noise = np.array([tr.noise_and_cap(int(x), int(y)) for x, y in pairs.T], dtype=float)[inverse.reshape(-1)]
+    x0, x1, place = _runs(j0, j1)
+    noise = np.array([tr.noise_and_cap(int(x), int(y)) for x, y in zip(x0, x1, strict=True)], dtype=float)[
+        place
+    ]
     sigma, cap = noise[:, 0], noise[:, 1]
     noise_j = 2 * sigma * (b - a) / np.sqrt(np.maximum(1, j1 - j0))
     step = tr.sample_step_s()
