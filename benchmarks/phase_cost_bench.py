@@ -11,8 +11,10 @@ microseconds go on the machine it runs on:
    process), and one pair of an empty context manager of the same shape (the Python alone);
 3. the light loop of the in-process benchmark (a TransformerEncoderLayer, batch 1, on CUDA with a
    synchronize per inference where there is a GPU, else on the CPU), timed as that benchmark times it, in
-   rounds that rotate four variants: nothing around the inference; a phase; two bare ``time.monotonic()``
-   reads; the empty context manager; and, where Zeus is installed and there is a GPU, a Zeus window per
+   rounds that rotate the variants: nothing around the inference; a phase (``with meter.phase("forward")``);
+   the same phase object held (``with held:``, without ``meter.phase``'s lookup); the floor of recording
+   edges (two clock reads appended to two arrays); two bare ``time.monotonic()`` reads; the empty context
+   manager; and, where Zeus is installed and there is a GPU, a Zeus window per
    inference (``begin_window``/``end_window`` with ``sync_execution=False``: Zeus's nearest to a phase, no
    sync, as ours). Each variant's cost per inference is its mean time per inference
    minus the round's no-meter time, with a bootstrap 95% interval over rounds.
@@ -31,6 +33,7 @@ import statistics
 import sys
 import time
 import timeit
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -143,6 +146,21 @@ def loop(work: Callable[[], None], variant: str, meter: Meter, zeus: Any = None)
                 work()
             n += 1
         phases[0] += n
+    elif variant == "held":  # the phase object taken once: the edges without meter.phase()'s lookup
+        held = meter.phase("forward")
+        while time.perf_counter() - t < ROUND_S:
+            with held:
+                work()
+            n += 1
+        phases[0] += n
+    elif variant == "stamps":  # the floor of recording edges: two clock reads appended to two arrays
+        starts, ends = array("d"), array("d")
+        start, end = starts.append, ends.append
+        while time.perf_counter() - t < ROUND_S:
+            start(mono())
+            work()
+            end(mono())
+            n += 1
     elif variant == "clocks":
         while time.perf_counter() - t < ROUND_S:
             mono()
@@ -191,7 +209,7 @@ def main() -> None:
     for _ in range(int(1.0 / ROUND_S) + 1):  # warm the workload up
         loop(work, "none", meter)
     zeus = zeus_monitor()
-    variants = ["none", "phase", "clocks", "empty", *(["zeus"] if zeus is not None else [])]
+    variants = ["none", "phase", "held", "stamps", "clocks", "empty", *(["zeus"] if zeus is not None else [])]
     per: dict[str, list[float]] = {v: [] for v in variants}
     for i in range(ROUNDS):
         k = i % len(variants)

@@ -113,6 +113,38 @@ def test_same_phase_under_different_parents(rig: tuple[ManualSampler, Callable[.
     assert [[c.name for c in p.phases] for p in meas.phases] == [["matmul"], ["matmul"]]
 
 
+def test_a_phase_object_follows_its_parent_and_its_window(
+    rig: tuple[ManualSampler, Callable[..., Meter]],
+) -> None:
+    """A phase keeps the node it last recorded into: entered under another parent, within itself, in the
+    next window or after the window stopped, it records where it is, or says why it cannot."""
+    s, make = rig
+    m = make()
+    fwd = m.phase("fwd")
+    for window in (1, 2):
+        m.start()
+        for i in range(6):
+            parent = ("prefill", "decode")[i % 3 == 2]
+            with m.phase(parent), fwd:
+                s.advance(0.1)
+                with fwd:  # the same name within itself: a phase of its own
+                    s.advance(0.05)
+            with fwd:  # and at the top
+                s.advance(0.01)
+        meas = m.stop()
+        by_name = {p.name: p for p in meas.phases}
+        assert set(by_name) == {"prefill", "decode", "fwd"}
+        assert by_name["prefill"].phase("fwd").duration_s == pytest.approx(4 * 0.15), window
+        assert by_name["decode"].phase("fwd").duration_s == pytest.approx(2 * 0.15)
+        assert by_name["decode"].phase("fwd").phase("fwd").duration_s == pytest.approx(2 * 0.05)
+        assert by_name["fwd"].duration_s == pytest.approx(6 * 0.01)
+        assert by_name["fwd"].phases == []
+    with pytest.raises(WattsupError, match="start the meter"), fwd:
+        pass
+    with pytest.raises(WattsupError, match="'fwd' is not open"):
+        fwd.__exit__(None, None, None)
+
+
 def test_start_stop_and_reuse(rig: tuple[ManualSampler, Callable[..., Meter]]) -> None:
     s, make = rig
     m = make()

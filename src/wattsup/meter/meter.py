@@ -261,6 +261,7 @@ class Meter:
         root.add(start, end)
         root.open_since = None
         self._root = None
+        self._stack = []
         self._outstanding += 1
         try:
             resolve = self.sampler.measure_later(root, end, self.keep_timeline, self.warnings)
@@ -335,40 +336,68 @@ class PendingMeasurement:
             self._meter._release(self._start)
 
 
+_UNBOUND = Node("")
+"""The node of a phase not yet entered: never on a meter's stack."""
+
+
 class _Phase:
     """``with meter.phase(name):`` — a class, not a generator, one object per name and meter (no allocation
-    per edge), and the node taken from the meter's stack: an edge costs well under a microsecond of Python."""
+    per edge). A phase around every inference is the common case: entered under the same parent as last
+    time, without device syncs, an edge is a clock read, an append to the node's starts or ends and a push or
+    pop, touching as few objects as it can (after a heavy inference the caches are cold, and each object
+    touched costs a miss). Everything else (first use, another parent, syncs, misuse) takes the full path.
+    A phase is open while its node is on the meter's stack (its starts then outnumber its ends)."""
 
-    __slots__ = ("meter", "name")
+    __slots__ = ("_node", "_parent", "meter", "name")
 
     def __init__(self, meter: Meter, name: str) -> None:
         self.meter = meter
         self.name = name
+        self._parent: Node | None = None
+        self._node = _UNBOUND
 
     def __enter__(self) -> None:
         m = self.meter
+        stack = m._stack
+        # (the node cannot be open here: it would be on the stack above its parent, the top)
+        if stack and stack[-1] is self._parent and not m.sync_phases:
+            self._node.starts.append(time.monotonic())
+            stack.append(self._node)
+        else:
+            self._enter(m)
+
+    def _enter(self, m: Meter) -> None:
         if m._root is None:
             raise WattsupError("start the meter before entering a phase (use 'with Meter() as m:')")
-        stack = m._stack
-        node = stack[-1].child(self.name)
-        if node.open_since is not None:
+        parent = m._stack[-1]
+        node = parent.child(self.name)
+        if len(node.starts) != len(node.ends):
             raise WattsupError(f"phase {self.name!r} is already open; phases of the same name cannot overlap")
-        node.open_since = m._now() if m.sync_phases and m.sync_phase_enter else time.monotonic()
-        stack.append(node)
+        self._parent, self._node = parent, node
+        node.starts.append(m._now() if m.sync_phases and m.sync_phase_enter else time.monotonic())
+        m._stack.append(node)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, typ: object, value: object, tb: object) -> None:
+        end = time.monotonic()
         m = self.meter
-        end = m._now() if m.sync_phases and self.name not in m.host_phases else time.monotonic()
         stack = m._stack
-        node = stack[-1]
+        if stack and stack[-1] is self._node and not m.sync_phases:
+            self._node.ends.append(end)
+            stack.pop()
+        else:
+            self._exit(m, end)
+
+    def _exit(self, m: Meter, end: float) -> None:
+        if m.sync_phases and self.name not in m.host_phases:
+            end = m._now()
+        stack = m._stack
         if len(stack) < 2:
             raise WattsupError(f"phase {self.name!r} is not open")
+        node = stack[-1]
         if node.name != self.name:
             raise WattsupError(
                 f"phase {self.name!r} closed while {node.name!r}, opened inside it, is still open; "
                 "phases must close in the reverse order they were opened"
             )
-        node.starts.append(node.open_since)  # type: ignore[arg-type]  # open: set by __enter__
         node.ends.append(end)
-        node.open_since = None
         stack.pop()
