@@ -210,7 +210,8 @@ class Meter:
             self.sampler = Sampler(sources)
             self._own_sampler = True
         self._root: Node | None = None
-        self._stack: list[Node] = []
+        self._top: Node | None = None
+        """The innermost open phase (the root while none is), None while the meter is stopped."""
         self._outstanding = 0
         self.measurement: Measurement | None = None
 
@@ -230,7 +231,7 @@ class Meter:
         t = self._now()
         self.sampler.pin(t)
         self._root = Node(self.name, open_since=t)
-        self._stack = [self._root]
+        self._top = self._root
         self.measurement = None
         return self
 
@@ -252,8 +253,8 @@ class Meter:
         the window needs are kept until its result is taken."""
         if self._root is None:
             raise WattsupError("the meter is not running; call start() first")
-        if len(self._stack) > 1:
-            raise WattsupError(f"phase {self._stack[-1].name!r} is still open; close it before stop()")
+        if self._top is not self._root and self._top is not None:
+            raise WattsupError(f"phase {self._top.name!r} is still open; close it before stop()")
         root = self._root
         end = self._now()
         assert root.open_since is not None
@@ -261,7 +262,7 @@ class Meter:
         root.add(start, end)
         root.open_since = None
         self._root = None
-        self._stack = []
+        self._top = None
         self._outstanding += 1
         try:
             resolve = self.sampler.measure_later(root, end, self.keep_timeline, self.warnings)
@@ -343,61 +344,57 @@ _UNBOUND = Node("")
 class _Phase:
     """``with meter.phase(name):`` — a class, not a generator, one object per name and meter (no allocation
     per edge). A phase around every inference is the common case: entered under the same parent as last
-    time, without device syncs, an edge is a clock read, an append to the node's starts or ends and a push or
-    pop, touching as few objects as it can (after a heavy inference the caches are cold, and each object
-    touched costs a miss). Everything else (first use, another parent, syncs, misuse) takes the full path.
-    A phase is open while its node is on the meter's stack (its starts then outnumber its ends)."""
+    time, without device syncs, an edge is a clock read, an append to the node's starts or ends and a move
+    of the meter's innermost open node, touching as few objects as it can (after a heavy inference the
+    caches are cold, and each object touched costs a miss). Everything else (first use, another parent,
+    syncs, misuse) takes the full path. A phase is open while its starts outnumber its ends."""
 
     __slots__ = ("_node", "_parent", "meter", "name")
 
     def __init__(self, meter: Meter, name: str) -> None:
         self.meter = meter
         self.name = name
-        self._parent: Node | None = None
-        self._node = _UNBOUND
+        self._parent = self._node = _UNBOUND  # never a meter's innermost node
 
     def __enter__(self) -> None:
         m = self.meter
-        stack = m._stack
-        # (the node cannot be open here: it would be on the stack above its parent, the top)
-        if stack and stack[-1] is self._parent and not m.sync_phases:
+        # (the node cannot be open here: it would be the innermost, or inside it, not its parent)
+        if m._top is self._parent and not m.sync_phases:
             self._node.starts.append(time.monotonic())
-            stack.append(self._node)
+            m._top = self._node
         else:
             self._enter(m)
 
     def _enter(self, m: Meter) -> None:
-        if m._root is None:
+        top = m._top
+        if top is None:
             raise WattsupError("start the meter before entering a phase (use 'with Meter() as m:')")
-        parent = m._stack[-1]
-        node = parent.child(self.name)
+        node = top.child(self.name)
         if len(node.starts) != len(node.ends):
             raise WattsupError(f"phase {self.name!r} is already open; phases of the same name cannot overlap")
-        self._parent, self._node = parent, node
+        self._parent, self._node = top, node
         node.starts.append(m._now() if m.sync_phases and m.sync_phase_enter else time.monotonic())
-        m._stack.append(node)
+        m._top = node
 
     def __exit__(self, typ: object, value: object, tb: object) -> None:
         end = time.monotonic()
         m = self.meter
-        stack = m._stack
-        if stack and stack[-1] is self._node and not m.sync_phases:
+        if m._top is self._node and not m.sync_phases:
             self._node.ends.append(end)
-            stack.pop()
+            m._top = self._parent
         else:
             self._exit(m, end)
 
     def _exit(self, m: Meter, end: float) -> None:
         if m.sync_phases and self.name not in m.host_phases:
             end = m._now()
-        stack = m._stack
-        if len(stack) < 2:
+        top = m._top
+        if top is None or top is m._root or top.parent is None:
             raise WattsupError(f"phase {self.name!r} is not open")
-        node = stack[-1]
-        if node.name != self.name:
+        if top.name != self.name:
             raise WattsupError(
-                f"phase {self.name!r} closed while {node.name!r}, opened inside it, is still open; "
+                f"phase {self.name!r} closed while {top.name!r}, opened inside it, is still open; "
                 "phases must close in the reverse order they were opened"
             )
-        node.ends.append(end)
-        stack.pop()
+        top.ends.append(end)
+        m._top = top.parent

@@ -29,7 +29,7 @@ class Node:
     The edges are kept in two flat arrays of doubles: a phase entered for every inference adds no Python
     object per entry (nothing for the garbage collector to walk) and pickles as two buffers."""
 
-    __slots__ = ("_by_name", "children", "ends", "name", "open_since", "starts")
+    __slots__ = ("_by_name", "children", "ends", "name", "open_since", "parent", "starts")
 
     def __init__(
         self, name: str, intervals: Iterable[tuple[float, float]] = (), open_since: float | None = None
@@ -39,6 +39,8 @@ class Node:
         self.ends = array("d")
         self.children: list[Node] = []
         self._by_name: dict[str, Node] = {}
+        self.parent: Node | None = None
+        """The node this one is a phase of, in the measured process (not sent to the sampler)."""
         self.open_since = open_since
         self.intervals = list(intervals)
 
@@ -59,6 +61,7 @@ class Node:
         c = self._by_name.get(name)
         if c is None:
             c = self._by_name[name] = Node(name)
+            c.parent = self
             self.children.append(c)
         return c
 
@@ -68,6 +71,9 @@ class Node:
     def __setstate__(self, state: tuple[str, array[float], array[float], list[Node], float | None]) -> None:
         self.name, self.starts, self.ends, self.children, self.open_since = state
         self._by_name = {c.name: c for c in self.children}
+        self.parent = None
+        for c in self.children:
+            c.parent = self
 
 
 Shares = tuple[float, float] | None
