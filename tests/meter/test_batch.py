@@ -4,7 +4,6 @@ vectorised pass, and every figure is the sum of the track's own estimates of eac
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Sequence
 
 import pytest
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.fakes.gpu_sim import T0, gpu_simulation
 from tests.fakes.nvml import FakeGpu, Power
+from wattsup.meter import track
 from wattsup.meter.counter_track import CounterTrack
 from wattsup.meter.guard import GuardedTrack
 from wattsup.meter.timeline import HostLoadTrack, PolledEnergyTrack, Total, Track
@@ -281,7 +281,9 @@ def measure(root: Node) -> dict[str, tuple[float, float]]:
 def test_a_window_measures_the_same_with_and_without_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     root = window_with_phases(5000)
     batched = measure(root)
-    monkeypatch.setitem(sys.modules, "wattsup.meter.batch", None)  # as on a host without numpy
+    assert track.vectorised(5000)
+    monkeypatch.setattr(track, "_numpy_installed", lambda: False)  # as on a host without numpy
+    assert not track.vectorised(5000)
     one_by_one = measure(root)
     assert (
         batched.keys() == one_by_one.keys() == {"window/gpu:0", "window/cpu", "forward/gpu:0", "forward/cpu"}

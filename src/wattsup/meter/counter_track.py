@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from wattsup.meter.measurement import Method
-from wattsup.meter.track import BATCH_MIN, Estimate, SeriesMemo, Total, Track, feasible_bound, trim_series
+from wattsup.meter.track import Estimate, SeriesMemo, Total, Track, feasible_bound, trim_series, vectorised
 
 ALIGN_S = 0.02
 """Uncertainty of the alignment between the driver's sample timestamps and the counter (one sample)."""
@@ -456,12 +456,10 @@ class CounterTrack(Track):
             return shaped if shaped is not None else self._interpolated(a, b)
 
     def total(self, starts: Sequence[float], ends: Sequence[float]) -> Total:
-        if self.read_samples is None or len(starts) < BATCH_MIN:
+        if self.read_samples is None or not vectorised(len(starts)):
             return self.total_one_by_one(starts, ends)
-        try:
-            from wattsup.meter.batch import counter_total
-        except ImportError:  # no numpy: one interval at a time
-            return self.total_one_by_one(starts, ends)
+        from wattsup.meter.batch import counter_total
+
         with self.lock:
             tot, rest = counter_total(self, starts, ends)
         for i in rest:  # outside the samples or their calibration: interpolated between ticks

@@ -38,7 +38,7 @@ from wattsup.meter.counter_track import (
     CounterTrack,
 )
 from wattsup.meter.measurement import Method
-from wattsup.meter.track import BATCH_MIN, Estimate, SeriesMemo, Total, Track, feasible_bound, trim_series
+from wattsup.meter.track import Estimate, SeriesMemo, Total, Track, feasible_bound, trim_series, vectorised
 
 __all__ = [
     "ALIGN_S",
@@ -150,15 +150,12 @@ class PolledEnergyTrack(Track):
         return Estimate(e, self.relative_bound * e, math.hypot(ba, bb))
 
     def total(self, starts: Sequence[float], ends: Sequence[float]) -> Total:
-        if len(starts) >= BATCH_MIN:
-            try:
-                from wattsup.meter.batch import polled_total
-            except ImportError:  # no numpy: one interval at a time
-                pass
-            else:
-                with self.lock:
-                    if len(self.t) >= 2:
-                        return polled_total(self, starts, ends)
+        if vectorised(len(starts)):
+            from wattsup.meter.batch import polled_total
+
+            with self.lock:
+                if len(self.t) >= 2:
+                    return polled_total(self, starts, ends)
         return self.total_one_by_one(starts, ends)
 
     def points(self, a: float, b: float) -> list[tuple[float, float]]:
@@ -222,14 +219,11 @@ class HostLoadTrack(Track):
     def busy_s(self, starts: Sequence[float], ends: Sequence[float]) -> tuple[float, float] | None:
         """Busy CPU seconds of the host and of the process tree during the intervals (None before two
         readings); one pass for both series, vectorised for a window of many phases."""
-        if len(starts) >= BATCH_MIN:
-            try:
-                from wattsup.meter.batch import host_totals
-            except ImportError:  # no numpy: one interval at a time
-                pass
-            else:
-                with self.lock:
-                    return host_totals(self, starts, ends) if len(self.t) >= 2 else None
+        if vectorised(len(starts)):
+            from wattsup.meter.batch import host_totals
+
+            with self.lock:
+                return host_totals(self, starts, ends) if len(self.t) >= 2 else None
         with self.lock:
             if len(self.t) < 2:
                 return None

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import bisect
+import functools
+import importlib.util
 import math
 import threading
 from abc import ABC, abstractmethod
@@ -66,6 +68,17 @@ BATCH_MIN = 32
 """A window or phase of at least this many intervals (a phase per inference: thousands in a window) is
 estimated in one vectorised pass where numpy is installed: the figures of one estimate per interval, without
 several microseconds of Python for each (what the sampler spends at a window's end)."""
+
+
+@functools.cache
+def _numpy_installed() -> bool:
+    return importlib.util.find_spec("numpy") is not None
+
+
+def vectorised(n: int) -> bool:
+    """Whether ``n`` intervals are estimated at once (``wattsup.meter.batch``): ``BATCH_MIN`` or more, and
+    numpy installed (without it, one interval at a time, to the same figures)."""
+    return n >= BATCH_MIN and _numpy_installed()
 
 
 class SeriesMemo:
