@@ -338,7 +338,7 @@ class PendingMeasurement:
 
 
 _UNBOUND = Node("")
-"""The node of a phase not yet entered: never on a meter's stack."""
+"""The node of a phase not yet entered: never a meter's innermost node."""
 
 
 class _Phase:

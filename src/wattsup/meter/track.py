@@ -52,13 +52,6 @@ class Total:
         if est.fill_note:
             self.fill_notes.add(est.fill_note)
 
-    def merge(self, other: Total) -> None:
-        self.energy_j += other.energy_j
-        self.systematic_j += other.systematic_j
-        self.random_sq_j2 += other.random_sq_j2
-        self.filled_s += other.filled_s
-        self.fill_notes |= other.fill_notes
-
     @property
     def bound_j(self) -> float:
         return self.systematic_j + math.sqrt(self.random_sq_j2)
