@@ -145,11 +145,11 @@ def _scales(tr: CounterTrack, a: Array, b: Array, around_s: float) -> tuple[Arra
 
 def counter_total(
     tr: CounterTrack, starts: Sequence[float], ends: Sequence[float]
-) -> tuple[Total, list[int]]:
+) -> tuple[Total, Sequence[int]]:
     """``CounterTrack``'s shaped estimate (counter+samples) of every interval it applies to, summed, and the
     indices of the intervals it does not apply to (left to the track's ``energy``, which interpolates)."""
     a_all, b_all = np.asarray(starts, dtype=float), np.asarray(ends, dtype=float)
-    everything = list(range(len(a_all)))
+    everything = range(len(a_all))
     if len(tr.s_t) < 3 or len(tr.tick_e) < 2:
         return Total(), everything
     tr.check_memo()

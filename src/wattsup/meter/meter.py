@@ -253,8 +253,9 @@ class Meter:
         the window needs are kept until its result is taken."""
         if self._root is None:
             raise WattsupError("the meter is not running; call start() first")
-        if self._top is not self._root and self._top is not None:
-            raise WattsupError(f"phase {self._top.name!r} is still open; close it before stop()")
+        top = self._top
+        if top is not None and top.parent is not None:
+            raise WattsupError(f"phase {top.name!r} is still open; close it before stop()")
         root = self._root
         end = self._now()
         assert root.open_since is not None
@@ -389,7 +390,7 @@ class _Phase:
         if m.sync_phases and self.name not in m.host_phases:
             end = m._now()
         top = m._top
-        if top is None or top is m._root or top.parent is None:
+        if top is None or top.parent is None:  # stopped, or only the window itself is open
             raise WattsupError(f"phase {self.name!r} is not open")
         if top.name != self.name:
             raise WattsupError(
