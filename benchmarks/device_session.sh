@@ -12,7 +12,8 @@
 #                run's time goes; not a timing
 #     loadprobe  gpu_load_probe.py: a tiny model's load twice in one warmed process, CUDA kernels loaded lazily
 #                and eagerly (where a GPU run's load time goes)
-#     phasecost  phase_cost_bench.py: what a phase per inference costs, taken apart (clock reads, Python)
+#     phasecost  phase_cost_bench.py: what a phase per inference costs, taken apart (clock reads, Python), in
+#                short paired blocks with an A/A floor (BENCH_SECONDS of them, default 60)
 #     overhead   in-process overhead and the sampler's CPU (gpu_inprocess_bench.py, overhead part)
 #     serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines static and continuous,
 #                levels $SERVING_LEVELS (issue 14)
@@ -74,8 +75,17 @@ PY
     tail -c 3000 "$OUT/loadprobe.log"
     ;;
   phasecost)
-    timeout 200 python3 benchmarks/phase_cost_bench.py > "$OUT/phasecost.log" 2>&1; echo "phasecost rc=$?"
-    tr -d '\n ' < "$OUT/phasecost.log" | tail -c 1800; echo
+    timeout $(( ${BENCH_SECONDS:-60} * 2 + 90 )) python3 benchmarks/phase_cost_bench.py > "$OUT/phasecost.log" 2>&1; echo "phasecost rc=$?"
+    python3 - "$OUT/phase_cost_bench.json" <<'PY' || tail -c 1500 "$OUT/phasecost.log"
+import json, sys
+d = json.load(open(sys.argv[1]))
+print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items() if not isinstance(v, dict)})
+for v in ("none2", "phase", "held", "stamps", "clocks", "empty", "zeus"):
+    if v in d:
+        r = d[v]
+        print(v, {lens: (round(x["cost_us_median"], 2), [round(c, 2) for c in x["cost_us_ci95"]],
+                         round(x["slowdown_pct_median"], 3)) for lens, x in r.items()})
+PY
     ;;
   overhead)
     BENCH_ROUNDS=${BENCH_ROUNDS:-20} BENCH_PARTS=overhead timeout 200 python3 benchmarks/gpu_inprocess_bench.py \

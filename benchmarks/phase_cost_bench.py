@@ -10,26 +10,33 @@ microseconds go on the machine it runs on:
 2. one ``with m.phase("forward"): pass`` pair on a running ``Meter()`` as users write it (the shared sampler
    process), and one pair of an empty context manager of the same shape (the Python alone);
 3. the light loop of the in-process benchmark (a TransformerEncoderLayer, batch 1, on CUDA with a
-   synchronize per inference where there is a GPU, else on the CPU), timed as that benchmark times it, in
-   rounds that rotate the variants: nothing around the inference; a phase (``with meter.phase("forward")``);
+   synchronize per inference where there is a GPU, else on the CPU) in short blocks of ``BENCH_BLOCK``
+   inferences, one block per variant in each round, rotated: nothing around the inference (twice: ``none``
+   and ``none2``, whose difference is the A/A noise floor); a phase (``with meter.phase("forward")``);
    the same phase object held (``with held:``, without ``meter.phase``'s lookup); the floor of recording
    edges (two clock reads appended to two arrays); two bare ``time.monotonic()`` reads; the empty context
-   manager; and, where Zeus is installed and there is a GPU, a Zeus window per
-   inference (``begin_window``/``end_window`` with ``sync_execution=False``: Zeus's nearest to a phase, no
-   sync, as ours). Each variant's cost per inference is its mean time per inference
-   minus the round's no-meter time, with a bootstrap 95% interval over rounds.
+   manager; and, where Zeus is installed and there is a GPU, a Zeus window per inference
+   (``begin_window``/``end_window`` with ``sync_execution=False``: Zeus's nearest to a phase, no sync, as
+   ours). Each variant's cost per inference is the median over rounds of its block's time per inference
+   minus the same round's ``none`` block, with a bootstrap 95% interval; in wall time (what throughput
+   loses), in this thread's CPU time (blind to the core being taken away), and over the "calm" rounds in
+   which no block was preempted. Short paired blocks are what make the figure hold on a shared host: the
+   first GPU run of this benchmark (0.5 s rounds) resolved a phase to ±0.5 µs on a quiet host and to
+   ±15 µs on a busy one.
+4. how quiet the host was: hypervisor steal and busy share from /proc/stat, load average, and the share of
+   blocks during which this thread was preempted.
 
-``BENCH_ROUNDS`` (default 30) rounds of ``BENCH_ROUND_S`` (default 0.5) seconds per variant.
-Prints JSON (also written to ``$OUT/phase_cost_bench.json``); figures go to benchmarks/RESULTS.md.
+``BENCH_SECONDS`` (default 60) of rounds. Prints JSON (also written, with every block, to
+``$OUT/phase_cost_bench.json``); figures go to benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
-import random
-import statistics
+import resource
 import sys
 import time
 import timeit
@@ -38,12 +45,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from wattsup.meter import Meter, shared_sampler
 
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
-ROUND_S = float(os.environ.get("BENCH_ROUND_S", "0.5"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
+"""How long the rotated blocks run."""
+BLOCK = int(os.environ.get("BENCH_BLOCK", "64"))
+"""Inferences per block (~12 ms of the light loop on an H100 host): short, so a block and the no-meter block
+beside it see the same host; a burst of other work on a shared host spoils a few blocks, not a comparison."""
+ZEUS_BLOCK = 4
+"""A Zeus window costs ~7 ms, so its blocks are shorter."""
+RUSAGE_THREAD = getattr(resource, "RUSAGE_THREAD", None)
 
 
 class Empty:
@@ -131,60 +145,91 @@ def zeus_monitor() -> Any:
     return ZeusMonitor(gpu_indices=[0], sync_execution_with="torch")
 
 
-def loop(work: Callable[[], None], variant: str, meter: Meter, zeus: Any = None) -> float:
-    """Seconds per inference over ``ROUND_S``, the loop written as gpu_inprocess_bench.py's."""
-    n = 0
+def thread_switches() -> int:
+    """Involuntary context switches of this thread so far (the OS took the core away), where Linux says."""
+    if RUSAGE_THREAD is None:
+        return 0
+    return int(resource.getrusage(RUSAGE_THREAD).ru_nivcsw)
+
+
+def block(
+    work: Callable[[], None], variant: str, k: int, meter: Meter, held: Any, zeus: Any
+) -> tuple[float, float, int]:
+    """``k`` inferences of one variant: (wall s per inference, this thread's CPU s per inference, involuntary
+    context switches during the block). The loop is a plain ``for`` so every variant pays the same."""
     mono = time.monotonic
-    t = time.perf_counter()
-    if variant == "none":
-        while time.perf_counter() - t < ROUND_S:
+    t0, c0, s0 = time.perf_counter(), time.thread_time(), thread_switches()
+    if variant in ("none", "none2"):  # none2: the A/A floor, the same loop under another name
+        for _ in range(k):
             work()
-            n += 1
-    elif variant == "phase":
-        while time.perf_counter() - t < ROUND_S:
+    elif variant == "phase":  # as users write it: the meter looks the phase up by name each time
+        for _ in range(k):
             with meter.phase("forward"):
                 work()
-            n += 1
-        phases[0] += n
+        phases[0] += k
     elif variant == "held":  # the phase object taken once: the edges without meter.phase()'s lookup
-        held = meter.phase("forward")
-        while time.perf_counter() - t < ROUND_S:
+        for _ in range(k):
             with held:
                 work()
-            n += 1
-        phases[0] += n
+        phases[0] += k
     elif variant == "stamps":  # the floor of recording edges: two clock reads appended to two arrays
         starts, ends = array("d"), array("d")
         start, end = starts.append, ends.append
-        while time.perf_counter() - t < ROUND_S:
+        for _ in range(k):
             start(mono())
             work()
             end(mono())
-            n += 1
     elif variant == "clocks":
-        while time.perf_counter() - t < ROUND_S:
+        for _ in range(k):
             mono()
             work()
             mono()
-            n += 1
     elif variant == "zeus":
-        while time.perf_counter() - t < ROUND_S:
+        for _ in range(k):
             zeus.begin_window("forward", sync_execution=False)
             work()
             zeus.end_window("forward", sync_execution=False)
-            n += 1
-    else:
-        while time.perf_counter() - t < ROUND_S:
+    elif variant == "empty":
+        for _ in range(k):
             with Empty("forward"):
                 work()
-            n += 1
-    return (time.perf_counter() - t) / n
+    else:
+        raise ValueError(f"unknown variant {variant}")
+    t1, c1, s1 = time.perf_counter(), time.thread_time(), thread_switches()
+    return (t1 - t0) / k, (c1 - c0) / k, s1 - s0
 
 
-def boot_ci(xs: list[float], n: int = 2000) -> list[float]:
-    rng = random.Random(0)
-    meds = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(n))
-    return [meds[int(0.025 * n)], meds[int(0.975 * n)]]
+def boot_ci(xs: Any, n: int = 2000) -> list[float]:
+    """95% bootstrap interval of the median."""
+    xs = np.asarray(xs, dtype=float)
+    rng = np.random.default_rng(0)
+    meds = np.median(xs[rng.integers(0, len(xs), size=(n, len(xs)))], axis=1)
+    return [float(np.quantile(meds, 0.025)), float(np.quantile(meds, 0.975))]
+
+
+def cost(v: Any, base: Any) -> dict[str, Any]:
+    """A variant's cost per inference from its blocks paired with the same round's no-meter blocks."""
+    d = (v - base) * 1e6
+    return {
+        "cost_us_median": float(np.median(d)),
+        "cost_us_ci95": boot_ci(d),
+        "slowdown_pct_median": float(100 * np.median(d) / (np.median(base) * 1e6)),
+        "slowdown_pct_ci95": [100 * x / (np.median(base) * 1e6) for x in boot_ci(d)],
+    }
+
+
+def host_counters() -> dict[str, float]:
+    """The host's CPU time stolen by its hypervisor, its busy share and load (Linux): how quiet it was."""
+    out: dict[str, float] = {}
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        ticks = [int(x) for x in fields]
+        out["cpu_ticks_total"] = float(sum(ticks[:8]))
+        out["cpu_ticks_steal"] = float(ticks[7]) if len(ticks) > 7 else 0.0
+        out["cpu_ticks_idle"] = float(ticks[3] + ticks[4])
+    with contextlib.suppress(OSError):
+        out["loadavg_1m"] = os.getloadavg()[0]
+    return out
 
 
 def main() -> None:
@@ -193,29 +238,49 @@ def main() -> None:
         "device": device,
         "host": platform.node(),
         "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
         "python": sys.version.split()[0],
         "torch": torch.__version__,
         "clock_source": clock_source(),
         "clock_read_ns": clocks(),
-        "rounds": ROUNDS,
-        "round_s": ROUND_S,
+        "seconds": SECONDS,
+        "block": BLOCK,
     }
     res.update(pairs())
     sampler, _ = shared_sampler()
     cpu_time = getattr(sampler, "cpu_time_s", None)
     cpu0, t0 = (cpu_time() if cpu_time else None), time.monotonic()
+    host0 = host_counters()
     meter = Meter("phase-cost")
     meter.start()
-    for _ in range(int(1.0 / ROUND_S) + 1):  # warm the workload up
-        loop(work, "none", meter)
+    held = meter.phase("forward")
     zeus = zeus_monitor()
-    variants = ["none", "phase", "held", "stamps", "clocks", "empty", *(["zeus"] if zeus is not None else [])]
-    per: dict[str, list[float]] = {v: [] for v in variants}
-    for i in range(ROUNDS):
-        k = i % len(variants)
-        got = {v: loop(work, v, meter, zeus) for v in variants[k:] + variants[:k]}
-        for v in variants:
-            per[v].append(got[v])
+    variants = [
+        "none",
+        "none2",
+        "phase",
+        "held",
+        "stamps",
+        "clocks",
+        "empty",
+        *(["zeus"] if zeus is not None else []),
+    ]
+    sizes = {v: (ZEUS_BLOCK if v == "zeus" else BLOCK) for v in variants}
+    for v in variants:  # warm every path up (first use of a phase takes the full path)
+        block(work, v, sizes[v], meter, held, zeus)
+    wall: dict[str, list[float]] = {v: [] for v in variants}
+    cpu: dict[str, list[float]] = {v: [] for v in variants}
+    switches: dict[str, list[int]] = {v: [] for v in variants}
+    rounds = 0
+    deadline = time.perf_counter() + SECONDS
+    while time.perf_counter() < deadline:
+        k = rounds % len(variants)
+        for v in variants[k:] + variants[:k]:  # rotated, so no variant always follows the same one
+            w, c, sw = block(work, v, sizes[v], meter, held, zeus)
+            wall[v].append(w)
+            cpu[v].append(c)
+            switches[v].append(sw)
+        rounds += 1
     t_stop = time.monotonic()
     cpu_stop = cpu_time() if cpu_time else None
     m = meter.stop()
@@ -223,15 +288,27 @@ def main() -> None:
     res["phases_integrated"] = phases[0]
     res["phase_energy_j"] = sum(p.energy_j for p in m.phases)
     cpu1, t1 = (cpu_time() if cpu_time else None), time.monotonic()
-    base = per["none"]
-    res["us_per_inference_median"] = statistics.median(base) * 1e6
+    host1 = host_counters()
+    res["rounds"] = rounds
+    if "cpu_ticks_total" in host0 and "cpu_ticks_total" in host1:
+        total = host1["cpu_ticks_total"] - host0["cpu_ticks_total"]
+        res["host_steal_pct"] = 100 * (host1["cpu_ticks_steal"] - host0["cpu_ticks_steal"]) / max(total, 1)
+        res["host_busy_pct"] = 100 * (1 - (host1["cpu_ticks_idle"] - host0["cpu_ticks_idle"]) / max(total, 1))
+    res["loadavg_1m"] = host1.get("loadavg_1m")
+    W = {v: np.asarray(x) for v, x in wall.items()}
+    C = {v: np.asarray(x) for v, x in cpu.items()}
+    S = {v: np.asarray(x) for v, x in switches.items()}
+    res["us_per_inference_median"] = float(np.median(W["none"]) * 1e6)
+    res["us_per_inference_p10_p90"] = [float(np.quantile(W["none"], q) * 1e6) for q in (0.1, 0.9)]
+    res["cpu_us_per_inference_median"] = float(np.median(C["none"]) * 1e6)
+    res["blocks_with_involuntary_switches_pct"] = float(100 * np.mean(np.concatenate(list(S.values())) > 0))
+    # rounds where no block lost its core: the undisturbed comparison
+    calm = np.all(np.stack([S[v] == 0 for v in variants]), axis=0)
+    res["calm_rounds"] = int(calm.sum())
     for v in variants[1:]:
-        d = [(a - b) * 1e6 for a, b in zip(per[v], base, strict=True)]
-        res[f"{v}_cost_us_median"] = statistics.median(d)
-        res[f"{v}_cost_us_ci95"] = boot_ci(d)
-        res[f"{v}_slowdown_pct_median"] = 100 * statistics.median(
-            (a - b) / b for a, b in zip(per[v], base, strict=True)
-        )
+        res[v] = {"wall": cost(W[v], W["none"]), "thread_cpu": cost(C[v], C["none"])}
+        if calm.sum() >= 30:
+            res[v]["wall_calm_rounds"] = cost(W[v][calm], W["none"][calm])
     if cpu0 is not None and cpu1 is not None and cpu_stop is not None:
         # the sampler's CPU over the whole part, and split: reading the sensors while the loops ran, and
         # working out the window's phases at stop() (the latter grows with the number of phases)
@@ -243,7 +320,8 @@ def main() -> None:
     print(text, flush=True)
     out = os.environ.get("OUT")
     if out:
-        Path(out, "phase_cost_bench.json").write_text(text)
+        raw = {"wall_s": wall, "thread_cpu_s": cpu, "involuntary_switches": switches, "sizes": sizes}
+        Path(out, "phase_cost_bench.json").write_text(json.dumps({**res, "blocks": raw}))
 
 
 if __name__ == "__main__":
