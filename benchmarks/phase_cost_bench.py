@@ -11,18 +11,18 @@ microseconds go on the machine it runs on:
    process), and one pair of an empty context manager of the same shape (the Python alone);
 3. the light loop of the in-process benchmark (a TransformerEncoderLayer, batch 1, on CUDA with a
    synchronize per inference where there is a GPU, else on the CPU) in short blocks of ``BENCH_BLOCK``
-   inferences, one block per variant in each round, rotated: nothing around the inference (twice: ``none``
-   and ``none2``, whose difference is the A/A noise floor); a phase (``with meter.phase("forward")``);
-   the same phase object held (``with held:``, without ``meter.phase``'s lookup); the floor of recording
-   edges (two clock reads appended to two arrays); two bare ``time.monotonic()`` reads; the empty context
-   manager; and, where Zeus is installed and there is a GPU, a Zeus window per inference
-   (``begin_window``/``end_window`` with ``sync_execution=False``: Zeus's nearest to a phase, no sync, as
-   ours). Each variant's cost per inference is the median over rounds of its block's time per inference
-   minus the same round's ``none`` block, with a bootstrap 95% interval; in wall time (what throughput
-   loses), in this thread's CPU time (blind to the core being taken away), and over the "calm" rounds in
-   which no block was preempted. Short paired blocks are what make the figure hold on a shared host: the
-   first GPU run of this benchmark (0.5 s rounds) resolved a phase to ±0.5 µs on a quiet host and to
-   ±15 µs on a busy one.
+   inferences, one block per variant in each round, in a shuffled order: nothing around the inference
+   (twice: ``none`` and ``none2``, whose difference is the A/A noise floor); a phase (``with
+   meter.phase("forward")``); the same phase object held (``with held:``, without ``meter.phase``'s
+   lookup); the floor of recording edges (two clock reads appended to two arrays); two bare
+   ``time.monotonic()`` reads; the empty context manager; and, where Zeus is installed and there is a GPU,
+   a Zeus window per inference (``begin_window``/``end_window`` with ``sync_execution=False``: Zeus's
+   nearest to a phase, no sync, as ours). Each variant's cost per inference is the median over rounds of
+   its block's time per inference minus the same round's ``none`` block, with a bootstrap 95% interval;
+   in wall time (what throughput loses), in this thread's CPU time (blind to the core being taken away),
+   and over the "calm" rounds in which no block was preempted. Short paired blocks are what make the
+   figure hold on a shared host: the first GPU run of this benchmark (0.5 s rounds) resolved a phase to
+   ±0.5 µs on a quiet host and to ±15 µs on a busy one.
 4. how quiet the host was: hypervisor steal and busy share from /proc/stat, load average, and the share of
    blocks during which this thread was preempted.
 
@@ -36,6 +36,7 @@ import contextlib
 import json
 import os
 import platform
+import random
 import resource
 import sys
 import time
@@ -51,7 +52,7 @@ import torch
 from wattsup.meter import Meter, shared_sampler
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
-"""How long the rotated blocks run."""
+"""How long the rounds of blocks run."""
 BLOCK = int(os.environ.get("BENCH_BLOCK", "64"))
 """Inferences per block (~12 ms of the light loop on an H100 host): short, so a block and the no-meter block
 beside it see the same host; a burst of other work on a shared host spoils a few blocks, not a comparison."""
@@ -271,16 +272,21 @@ def main() -> None:
     wall: dict[str, list[float]] = {v: [] for v in variants}
     cpu: dict[str, list[float]] = {v: [] for v in variants}
     switches: dict[str, list[int]] = {v: [] for v in variants}
-    rounds = 0
+    orders: list[list[str]] = []
+    rng = random.Random(0)
     deadline = time.perf_counter() + SECONDS
     while time.perf_counter() < deadline:
-        k = rounds % len(variants)
-        for v in variants[k:] + variants[:k]:  # rotated, so no variant always follows the same one
+        # shuffled, not rotated: in a rotation each variant always follows the same one, and a block runs
+        # differently after some (after a Zeus block, a no-meter block ran 1.9 µs per inference slower
+        # than after another no-meter block, run 2 of the eighth session), which biases every comparison
+        order = rng.sample(variants, len(variants))
+        for v in order:
             w, c, sw = block(work, v, sizes[v], meter, held, zeus)
             wall[v].append(w)
             cpu[v].append(c)
             switches[v].append(sw)
-        rounds += 1
+        orders.append(order)
+    rounds = len(orders)
     t_stop = time.monotonic()
     cpu_stop = cpu_time() if cpu_time else None
     m = meter.stop()
@@ -321,6 +327,7 @@ def main() -> None:
     out = os.environ.get("OUT")
     if out:
         raw = {"wall_s": wall, "thread_cpu_s": cpu, "involuntary_switches": switches, "sizes": sizes}
+        raw["orders"] = orders
         Path(out, "phase_cost_bench.json").write_text(json.dumps({**res, "blocks": raw}))
 
 
