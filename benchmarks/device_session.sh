@@ -15,6 +15,8 @@
 #     phasecost  phase_cost_bench.py: what a phase per inference costs, taken apart (clock reads, Python), in
 #                short paired blocks with an A/A floor (BENCH_SECONDS of them, default 60)
 #     overhead   in-process overhead and the sampler's CPU (gpu_inprocess_bench.py, overhead part)
+#     samplerprof the overhead part again (PROF_ROUNDS rounds, default 4) with the sampler process profiled
+#                (WATTSUP_SAMPLER_PROFILE): where the sampler's CPU goes
 #     serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines static and continuous,
 #                levels $SERVING_LEVELS (issue 14)
 # Everything it writes goes to $OUT.
@@ -91,6 +93,15 @@ PY
     BENCH_ROUNDS=${BENCH_ROUNDS:-20} BENCH_PARTS=overhead timeout 200 python3 benchmarks/gpu_inprocess_bench.py \
       > "$OUT/overhead.log" 2>&1; echo "overhead rc=$?"
     tail -c 2000 "$OUT/overhead.log"
+    ;;
+  samplerprof)
+    # the overhead part again, shorter, with the sampler process under cProfile: where its CPU goes (the
+    # profiler adds to it, so this run's sampler share is not the figure)
+    mkdir -p "$OUT/samplerprof"
+    OUT=$OUT/samplerprof WATTSUP_SAMPLER_PROFILE=$OUT/samplerprof BENCH_ROUNDS=${PROF_ROUNDS:-4} BENCH_PARTS=overhead \
+      timeout 120 python3 benchmarks/gpu_inprocess_bench.py > "$OUT/samplerprof/overhead.log" 2>&1
+    echo "samplerprof rc=$?"
+    for f in "$OUT"/samplerprof/sampler-*.txt; do echo "== $f"; head -n 32 "$f" | cut -c 1-160; done
     ;;
   serving)
     timeout ${SERVING_TIMEOUT:-440} python3 benchmarks/serving_bench.py --device cuda \

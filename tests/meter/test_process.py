@@ -4,19 +4,21 @@ CPU and RAM models on CI), windows finalised there, its life tied to the measure
 from __future__ import annotations
 
 import os
+import pstats
 import signal
 import subprocess
 import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.support.processes import wait_gone
 from wattsup.meter import Meter, meter
-from wattsup.meter.process import ProcessSampler, SamplerProcessError
+from wattsup.meter.process import SAMPLER_PROFILE_ENV, ProcessSampler, SamplerProcessError
 from wattsup.meter.window import Node
 
 
@@ -186,3 +188,28 @@ def test_a_window_waiting_when_the_sampler_stops_says_so(proc_sampler: ProcessSa
     proc_sampler.stop()
     with pytest.raises(SamplerProcessError, match="stopped before this window's result came"):
         call()
+
+
+def test_the_sampler_process_can_be_profiled(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``WATTSUP_SAMPLER_PROFILE``: where the sampler's CPU goes, its serving loop and its sampling thread
+    apart, written when it stops."""
+    monkeypatch.setenv(SAMPLER_PROFILE_ENV, str(tmp_path / "prof"))
+    s = ProcessSampler(cpu_pid=os.getpid())
+    s.start()
+    try:
+        m = Meter(sources=None, sync=None)
+        m.sampler = s
+        with m, m.phase("p"):
+            time.sleep(0.3)
+        pid = s.pid
+    finally:
+        s.stop()
+    out = tmp_path / "prof"
+
+    def functions(stem: str) -> set[str]:
+        assert (out / f"{stem}__{pid}.txt").read_text().strip()
+        return {name for _, _, name in pstats.Stats(str(out / f"{stem}__{pid}.prof")).stats}  # type: ignore[attr-defined]
+
+    serve, poll = functions("sampler-serve"), functions("sampler-poll")
+    assert {"discover", "measure", "build_measurement"} <= serve  # the serving loop: windows measured there
+    assert {"_run", "_safe_poll"} <= poll and "_run" not in serve  # the sampling thread, on its own

@@ -18,6 +18,7 @@ ignores SIGINT, so a Ctrl-C meant for the program does not take the meter away m
 from __future__ import annotations
 
 import contextlib
+import cProfile
 import functools
 import json
 import os
@@ -35,12 +36,18 @@ from typing import Any
 from wattsup.errors import WattsupError
 from wattsup.meter.measurement import Measurement
 from wattsup.meter.window import Node
+from wattsup.profiling import write_profile
 from wattsup.sensors.base import SensorStatus
 
 CHILD_MAIN = "import sys; from wattsup.meter.process import main; sys.exit(main(sys.argv))"
 START_TIMEOUT_S = 60.0
 REPLY_TIMEOUT_S = 30.0
 WARMUP_S = 0.25
+SAMPLER_PROFILE_ENV = "WATTSUP_SAMPLER_PROFILE"
+"""A folder: the sampler process then runs under cProfile and writes ``sampler-serve__PID`` (its serving
+loop: windows measured) and ``sampler-poll__PID`` (its sampling thread) ``.prof``/``.txt`` there when it
+stops, timed by each thread's CPU clock (waits cost nothing). For finding where the sampler's CPU goes;
+the profiler adds to it."""
 
 
 class SamplerProcessError(WattsupError):
@@ -195,9 +202,18 @@ def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
     from wattsup.meter.sampler import Sampler
     from wattsup.meter.sources import discover
 
+    folder = os.environ.get(SAMPLER_PROFILE_ENV)
+    profiles: list[tuple[cProfile.Profile, str]] = []
+    if folder:  # the serving loop profiled from here, the sampling thread from its start (below)
+        profiles.append((cProfile.Profile(time.thread_time), f"sampler-serve__{os.getpid()}"))
+        profiles[0][0].enable()
     try:
         found = discover(gpu=gpu, pid=cpu_pid, exclude_pids=frozenset({os.getpid()}))
         sampler = Sampler(found.tracks, found.host)
+        if folder:
+            prof = cProfile.Profile(time.thread_time)
+            profiles.append((prof, f"sampler-poll__{os.getpid()}"))
+            sampler._run = functools.partial(prof.runcall, sampler._run)  # type: ignore[method-assign]
         sampler.start()
         time.sleep(WARMUP_S)  # a first counter tick and a few samples before the first window
     except Exception as e:
@@ -228,6 +244,10 @@ def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
                 break
     finally:
         sampler.stop()
+        if profiles and folder:
+            profiles[0][0].disable()
+            for prof, stem in profiles:
+                write_profile(prof, folder, stem, sort="tottime")
 
 
 def main(argv: list[str]) -> int:
