@@ -15,8 +15,6 @@
 #     phasecost  phase_cost_bench.py: what a phase per inference costs, taken apart (clock reads, Python), in
 #                short paired blocks with an A/A floor (BENCH_SECONDS of them, default 60)
 #     overhead   in-process overhead and the sampler's CPU (gpu_inprocess_bench.py, overhead part)
-#     samplerprof the overhead part again (PROF_ROUNDS rounds, default 4) with the sampler process profiled
-#                (WATTSUP_SAMPLER_PROFILE): where the sampler's CPU goes
 #     serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines static and continuous,
 #                levels $SERVING_LEVELS (issue 14)
 # Everything it writes goes to $OUT.
@@ -77,7 +75,9 @@ PY
     tail -c 3000 "$OUT/loadprobe.log"
     ;;
   phasecost)
-    timeout $(( ${BENCH_SECONDS:-60} * 2 + 90 )) python3 benchmarks/phase_cost_bench.py > "$OUT/phasecost.log" 2>&1; echo "phasecost rc=$?"
+    mkdir -p "$OUT/sampler_cpu_phasecost"
+    WATTSUP_SAMPLER_CPU_DIR=$OUT/sampler_cpu_phasecost timeout $(( ${BENCH_SECONDS:-60} * 2 + 90 )) \
+      python3 benchmarks/phase_cost_bench.py > "$OUT/phasecost.log" 2>&1; echo "phasecost rc=$?"
     python3 - "$OUT/phase_cost_bench.json" <<'PY' || tail -c 1500 "$OUT/phasecost.log"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -88,20 +88,15 @@ for v in ("none2", "phase", "held", "stamps", "clocks", "empty", "zeus"):
         print(v, {lens: (round(x["cost_us_median"], 2), [round(c, 2) for c in x["cost_us_ci95"]],
                          round(x["slowdown_pct_median"], 3)) for lens, x in r.items()})
 PY
+    cat "$OUT"/sampler_cpu_phasecost/*.json 2>/dev/null | tr -d ' \n'; echo
     ;;
   overhead)
-    BENCH_ROUNDS=${BENCH_ROUNDS:-20} BENCH_PARTS=overhead timeout 200 python3 benchmarks/gpu_inprocess_bench.py \
+    mkdir -p "$OUT/sampler_cpu_overhead"  # where the sampler's CPU went (its report when it stops)
+    WATTSUP_SAMPLER_CPU_DIR=$OUT/sampler_cpu_overhead BENCH_ROUNDS=${BENCH_ROUNDS:-20} BENCH_PARTS=overhead \
+      timeout 200 python3 benchmarks/gpu_inprocess_bench.py \
       > "$OUT/overhead.log" 2>&1; echo "overhead rc=$?"
-    tail -c 2000 "$OUT/overhead.log"
-    ;;
-  samplerprof)
-    # the overhead part again, shorter, with the sampler process under cProfile: where its CPU goes (the
-    # profiler adds to it, so this run's sampler share is not the figure)
-    mkdir -p "$OUT/samplerprof"
-    OUT=$OUT/samplerprof WATTSUP_SAMPLER_PROFILE=$OUT/samplerprof BENCH_ROUNDS=${PROF_ROUNDS:-4} BENCH_PARTS=overhead \
-      timeout 120 python3 benchmarks/gpu_inprocess_bench.py > "$OUT/samplerprof/overhead.log" 2>&1
-    echo "samplerprof rc=$?"
-    for f in "$OUT"/samplerprof/sampler-*.txt; do echo "== $f"; head -n 32 "$f" | cut -c 1-160; done
+    tail -c 1200 "$OUT/overhead.log"; echo
+    cat "$OUT"/sampler_cpu_overhead/*.json 2>/dev/null | tr -d ' \n'; echo
     ;;
   serving)
     timeout ${SERVING_TIMEOUT:-440} python3 benchmarks/serving_bench.py --device cuda \

@@ -3,8 +3,8 @@ CPU and RAM models on CI), windows finalised there, its life tied to the measure
 
 from __future__ import annotations
 
+import json
 import os
-import pstats
 import signal
 import subprocess
 import sys
@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.processes import wait_gone
 from wattsup.meter import Meter, meter
-from wattsup.meter.process import SAMPLER_PROFILE_ENV, ProcessSampler, SamplerProcessError
+from wattsup.meter.process import SAMPLER_CPU_ENV, ProcessSampler, SamplerProcessError
 from wattsup.meter.window import Node
 
 
@@ -190,26 +190,25 @@ def test_a_window_waiting_when_the_sampler_stops_says_so(proc_sampler: ProcessSa
         call()
 
 
-def test_the_sampler_process_can_be_profiled(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """``WATTSUP_SAMPLER_PROFILE``: where the sampler's CPU goes, its serving loop and its sampling thread
-    apart, written when it stops."""
-    monkeypatch.setenv(SAMPLER_PROFILE_ENV, str(tmp_path / "prof"))
+def test_the_sampler_process_says_where_its_cpu_goes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``WATTSUP_SAMPLER_CPU_DIR``: when the sampler process stops, its CPU seconds by use."""
+    monkeypatch.setenv(SAMPLER_CPU_ENV, str(tmp_path / "cpu"))
     s = ProcessSampler(cpu_pid=os.getpid())
     s.start()
     try:
         m = Meter(sources=None, sync=None)
         m.sampler = s
-        with m, m.phase("p"):
-            time.sleep(0.3)
+        for _ in range(2):
+            with m, m.phase("p"):
+                time.sleep(0.3)
         pid = s.pid
     finally:
         s.stop()
-    out = tmp_path / "prof"
-
-    def functions(stem: str) -> set[str]:
-        assert (out / f"{stem}__{pid}.txt").read_text().strip()
-        return {name for _, _, name in pstats.Stats(str(out / f"{stem}__{pid}.prof")).stats}  # type: ignore[attr-defined]
-
-    serve, poll = functions("sampler-serve"), functions("sampler-poll")
-    assert {"discover", "measure", "build_measurement"} <= serve  # the serving loop: windows measured there
-    assert {"_run", "_safe_poll"} <= poll and "_run" not in serve  # the sampling thread, on its own
+    report = json.loads((tmp_path / "cpu" / f"sampler-cpu__{pid}.json").read_text())
+    assert report["pid"] == pid and report["seconds_since_ready"] > 0.6
+    by = report["cpu_s_by"]
+    assert {"poll cpu", "poll ram", "measure"} <= set(by) and all(v >= 0 for v in by.values())
+    assert by["measure"] > 0  # two windows measured, each a Measurement built
+    assert report["polls"]["poll cpu"] >= 2  # the CPU model polls every 0.25 s
+    assert report["cpu_s_total"] >= report["cpu_s_at_ready"] > 0  # imports and discovery at least
+    assert report["cpu_s_other_since_ready"] > -1e-3  # the parts fit inside the process's own CPU time

@@ -18,8 +18,10 @@ import argparse
 import cProfile
 import importlib
 import inspect
+import io
 import json
 import os
+import pstats
 import re
 import sys
 import time
@@ -28,7 +30,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from wattsup.profiling import write_profile
 from wattsup.records import RunConfig, RunRecord
 
 DEFAULT_ENTRY = "wattsup.bench.protocol:execute"
@@ -102,12 +103,17 @@ def profiled(
 ) -> RunRecord:
     """``call_entry`` under cProfile; the profile goes to ``folder`` (see the module's docstring), even when
     the run fails."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{config.task}__{config.model}") + f"__{os.getpid()}"
     prof = cProfile.Profile()
     try:
         return prof.runcall(call_entry, fn, config, progress)
     finally:
-        write_profile(prof, folder, stem)
+        prof.dump_stats(out / f"{stem}.prof")
+        text = io.StringIO()
+        pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(40)
+        (out / f"{stem}.txt").write_text(text.getvalue(), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,6 @@ ignores SIGINT, so a Ctrl-C meant for the program does not take the meter away m
 from __future__ import annotations
 
 import contextlib
-import cProfile
 import functools
 import json
 import os
@@ -31,23 +30,25 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wattsup.errors import WattsupError
 from wattsup.meter.measurement import Measurement
 from wattsup.meter.window import Node
-from wattsup.profiling import write_profile
 from wattsup.sensors.base import SensorStatus
+
+if TYPE_CHECKING:
+    from wattsup.meter.sampler import Sampler
 
 CHILD_MAIN = "import sys; from wattsup.meter.process import main; sys.exit(main(sys.argv))"
 START_TIMEOUT_S = 60.0
 REPLY_TIMEOUT_S = 30.0
 WARMUP_S = 0.25
-SAMPLER_PROFILE_ENV = "WATTSUP_SAMPLER_PROFILE"
-"""A folder: the sampler process then runs under cProfile and writes ``sampler-serve__PID`` (its serving
-loop: windows measured) and ``sampler-poll__PID`` (its sampling thread) ``.prof``/``.txt`` there when it
-stops, timed by each thread's CPU clock (waits cost nothing). For finding where the sampler's CPU goes;
-the profiler adds to it."""
+SAMPLER_CPU_ENV = "WATTSUP_SAMPLER_CPU_DIR"
+"""A folder: when the sampler process stops, it writes ``sampler-cpu__PID.json`` there: its CPU seconds in
+all, at its start (imports, sensor discovery, first reads) and by what it spent them on (each track's
+polls, trimming, measuring windows; the rest is the pipe, the interpreter and the garbage collector)."""
 
 
 class SamplerProcessError(WattsupError):
@@ -202,24 +203,16 @@ def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
     from wattsup.meter.sampler import Sampler
     from wattsup.meter.sources import discover
 
-    folder = os.environ.get(SAMPLER_PROFILE_ENV)
-    profiles: list[tuple[cProfile.Profile, str]] = []
-    if folder:  # the serving loop profiled from here, the sampling thread from its start (below)
-        profiles.append((cProfile.Profile(time.thread_time), f"sampler-serve__{os.getpid()}"))
-        profiles[0][0].enable()
     try:
         found = discover(gpu=gpu, pid=cpu_pid, exclude_pids=frozenset({os.getpid()}))
         sampler = Sampler(found.tracks, found.host)
-        if folder:
-            prof = cProfile.Profile(time.thread_time)
-            profiles.append((prof, f"sampler-poll__{os.getpid()}"))
-            sampler._run = functools.partial(prof.runcall, sampler._run)  # type: ignore[method-assign]
         sampler.start()
         time.sleep(WARMUP_S)  # a first counter tick and a few samples before the first window
     except Exception as e:
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
     conn.send(("ready", found.statuses, [t.name for t in found.tracks]))
+    started, cpu_at_ready = time.monotonic(), _process_cpu_s()
     try:
         while True:
             try:
@@ -244,10 +237,34 @@ def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
                 break
     finally:
         sampler.stop()
-        if profiles and folder:
-            profiles[0][0].disable()
-            for prof, stem in profiles:
-                write_profile(prof, folder, stem, sort="tottime")
+        folder = os.environ.get(SAMPLER_CPU_ENV)
+        if folder:
+            _write_cpu_report(Path(folder), sampler, time.monotonic() - started, cpu_at_ready)
+
+
+def _process_cpu_s() -> float:
+    return time.process_time()  # nanoseconds where os.times() counts 10 ms ticks
+
+
+def _write_cpu_report(folder: Path, sampler: Sampler, alive_s: float, cpu_at_ready: float) -> None:
+    total = _process_cpu_s()
+    by = dict(sorted(sampler.cpu_s.items(), key=lambda kv: -kv[1]))
+    report = {
+        "pid": os.getpid(),
+        "python": sys.version.split()[0],
+        "seconds_since_ready": alive_s,
+        "cpu_s_total": total,
+        "cpu_s_at_ready": cpu_at_ready,
+        "cpu_share_of_a_core_since_ready": (total - cpu_at_ready) / alive_s if alive_s > 0 else None,
+        "cpu_s_by": by,
+        "cpu_s_other_since_ready": total - cpu_at_ready - sum(by.values()),
+        "polls": sampler.poll_count,
+    }
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"sampler-cpu__{os.getpid()}.json").write_text(json.dumps(report, indent=1))
+    except OSError as e:
+        print(f"wattsup sampler: could not write its CPU report to {folder}: {e}", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:

@@ -48,6 +48,10 @@ class Sampler:
         self._pins_lock = threading.Lock()
         self._trimmed_at = -math.inf
         self.polls = 0
+        self.cpu_s: dict[str, float] = {}
+        """This sampler's own CPU seconds by what it spent them on (``poll <track>``, ``trim``, ``measure``),
+        from the CPU clock of the thread doing it: where the sampler's cost goes on a host."""
+        self.poll_count: dict[str, int] = {}
 
     @property
     def running(self) -> bool:
@@ -111,6 +115,15 @@ class Sampler:
     def measure(self, root: Node, end: float, keep_timeline: bool, notes: Sequence[str] = ()) -> Measurement:
         """Wait until every track has observed past ``end``, then the Measurement of the window ``root``."""
         late = self.wait_covered(end, FINALISE_TIMEOUT_S)
+        c0 = time.thread_time()
+        try:
+            return self._measure(root, late, keep_timeline, notes)
+        finally:
+            self._spent("measure", c0)
+
+    def _measure(
+        self, root: Node, late: list[Track], keep_timeline: bool, notes: Sequence[str]
+    ) -> Measurement:
         out = list(notes)
         out += [
             f"{tr.name}: no reading past the window's end within {FINALISE_TIMEOUT_S:g} s; "
@@ -158,18 +171,27 @@ class Sampler:
         self._fails[i] = 0
         return nxt
 
+    def _spent(self, key: str, since: float) -> None:
+        self.cpu_s[key] = self.cpu_s.get(key, 0.0) + time.thread_time() - since
+
     def _run(self) -> None:
+        keys = [f"poll {tr.name}" for tr in self._all]
         while not self._stop.is_set():
             now = time.monotonic()
             due = [i for i, n in enumerate(self._next) if n <= now]
             for i in due:
+                c0 = time.thread_time()
                 self._next[i] = self._safe_poll(i, self._all[i], time.monotonic())
                 self.polls += 1
+                self._spent(keys[i], c0)
+                self.poll_count[keys[i]] = self.poll_count.get(keys[i], 0) + 1
             if due:
                 with self._covered:
                     self._covered.notify_all()
             if now - self._trimmed_at > TRIM_EVERY_S:
+                c0 = time.thread_time()
                 self.trim(now)
+                self._spent("trim", c0)
             nxt = min(self._next, default=math.inf)
             delay = min(max(nxt - time.monotonic(), 0.0), 0.5)
             if delay > 0:
