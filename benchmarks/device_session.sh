@@ -82,7 +82,7 @@ PY
 import json, sys
 d = json.load(open(sys.argv[1]))
 print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items() if not isinstance(v, dict)})
-for v in ("none2", "phase", "held", "stamps", "clocks", "empty", "zeus"):
+for v in ("none2", "phase", "held", "stamps", "clocks", "empty", "zeus", "ref_phase", "ref_held"):
     if v in d:
         r = d[v]
         print(v, {lens: (round(x["cost_us_median"], 2), [round(c, 2) for c in x["cost_us_ci95"]],

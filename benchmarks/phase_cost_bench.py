@@ -33,6 +33,7 @@ microseconds go on the machine it runs on:
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import platform
@@ -134,6 +135,8 @@ def workload() -> tuple[str, Callable[[], None]]:
 
 
 phases = [0]
+REF: list[Any] = [None, None]
+"""The reference meter and its held phase, where ``BENCH_REF_METER`` names one."""
 
 
 def zeus_monitor() -> Any:
@@ -144,6 +147,23 @@ def zeus_monitor() -> Any:
     except ImportError:
         return None
     return ZeusMonitor(gpu_indices=[0], sync_execution_with="torch")
+
+
+def reference_meter() -> tuple[Any, Any]:
+    """``BENCH_REF_METER``: another version of ``wattsup/meter/meter.py`` (a file), loaded beside this one and
+    started on the same shared sampler, so its phases (variants ``ref_phase`` and ``ref_held``) are timed in
+    the same rounds as the current ones: a change to the phase edges measured against its predecessor."""
+    path = os.environ.get("BENCH_REF_METER")
+    if not path:
+        return None, None
+    spec = importlib.util.spec_from_file_location("wattsup_ref_meter", path)
+    assert spec is not None and spec.loader is not None
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    ref._shared, ref._shared_sources = shared_sampler()  # no second sampler process
+    m = ref.Meter("phase-cost-ref")
+    m.start()
+    return m, m.phase("forward")
 
 
 def thread_switches() -> int:
@@ -168,6 +188,15 @@ def block(
             with meter.phase("forward"):
                 work()
         phases[0] += k
+    elif variant == "ref_phase":
+        for _ in range(k):
+            with REF[0].phase("forward"):
+                work()
+    elif variant == "ref_held":
+        ref_held = REF[1]
+        for _ in range(k):
+            with ref_held:
+                work()
     elif variant == "held":  # the phase object taken once: the edges without meter.phase()'s lookup
         for _ in range(k):
             with held:
@@ -256,6 +285,8 @@ def main() -> None:
     meter.start()
     held = meter.phase("forward")
     zeus = zeus_monitor()
+    ref_meter, ref_held = reference_meter()
+    REF[:] = [ref_meter, ref_held]
     variants = [
         "none",
         "none2",
@@ -265,6 +296,7 @@ def main() -> None:
         "clocks",
         "empty",
         *(["zeus"] if zeus is not None else []),
+        *(["ref_phase", "ref_held"] if ref_meter is not None else []),
     ]
     sizes = {v: (ZEUS_BLOCK if v == "zeus" else BLOCK) for v in variants}
     for v in variants:  # warm every path up (first use of a phase takes the full path)
@@ -290,6 +322,8 @@ def main() -> None:
     t_stop = time.monotonic()
     cpu_stop = cpu_time() if cpu_time else None
     m = meter.stop()
+    if ref_meter is not None:
+        ref_meter.stop()
     res["stop_s"] = time.monotonic() - t_stop
     res["phases_integrated"] = phases[0]
     res["phase_energy_j"] = sum(p.energy_j for p in m.phases)

@@ -188,7 +188,10 @@ class Meter:
     ) -> None:
         self.name = name
         self._sync: Callable[[], Any] | None = _auto_sync if sync == "auto" else sync
-        self._phases: dict[str, _Phase] = {}
+        self._phases = _Phases(self)
+        self.phase = self._phases.__getitem__  # type: ignore[method-assign,assignment]
+        # (the method below, for its signature and docs; per meter, the lookup is the dict's own, in C: a
+        # phase around every inference pays no Python frame for it)
         self.sync_phases = sync_phases
         self.sync_phase_enter = sync_phase_enter
         self.host_phases = frozenset(host_phases)
@@ -237,10 +240,7 @@ class Meter:
 
     def phase(self, name: str) -> _Phase:
         """A named sub-window. Phases nest; entering the same name again under the same parent adds to it."""
-        p = self._phases.get(name)
-        if p is None:
-            p = self._phases[name] = _Phase(self, name)
-        return p
+        return self._phases[name]
 
     def stop(self) -> Measurement:
         """Close the window and wait for its Measurement (once every sensor has observed past its end)."""
@@ -342,6 +342,20 @@ _UNBOUND = Node("")
 """The node of a phase not yet entered: never a meter's innermost node."""
 
 
+class _Phases(dict[str, "_Phase"]):
+    """A meter's phase objects by name, each made on its first use."""
+
+    __slots__ = ("meter",)
+
+    def __init__(self, meter: Meter) -> None:
+        super().__init__()
+        self.meter = meter
+
+    def __missing__(self, name: str) -> _Phase:
+        p = self[name] = _Phase(self.meter, name)
+        return p
+
+
 class _Phase:
     """``with meter.phase(name):`` — a class, not a generator, one object per name and meter (no allocation
     per edge). A phase around every inference is the common case: entered under the same parent as last
@@ -350,18 +364,19 @@ class _Phase:
     caches are cold, and each object touched costs a miss). Everything else (first use, another parent,
     syncs, misuse) takes the full path. A phase is open while its starts outnumber its ends."""
 
-    __slots__ = ("_node", "_parent", "meter", "name")
+    __slots__ = ("_end", "_node", "_parent", "_start", "meter", "name")
 
     def __init__(self, meter: Meter, name: str) -> None:
         self.meter = meter
         self.name = name
         self._parent = self._node = _UNBOUND  # never a meter's innermost node
+        self._start = self._end = _UNBOUND.starts.append  # its node's appends (arrays stay put)
 
     def __enter__(self) -> None:
         m = self.meter
         # (the node cannot be open here: it would be the innermost, or inside it, not its parent)
         if m._top is self._parent and not m.sync_phases:
-            self._node.starts.append(time.monotonic())
+            self._start(time.monotonic())
             m._top = self._node
         else:
             self._enter(m)
@@ -374,6 +389,7 @@ class _Phase:
         if len(node.starts) != len(node.ends):
             raise WattsupError(f"phase {self.name!r} is already open; phases of the same name cannot overlap")
         self._parent, self._node = top, node
+        self._start, self._end = node.starts.append, node.ends.append
         node.starts.append(m._now() if m.sync_phases and m.sync_phase_enter else time.monotonic())
         m._top = node
 
@@ -381,7 +397,7 @@ class _Phase:
         end = time.monotonic()
         m = self.meter
         if m._top is self._node and not m.sync_phases:
-            self._node.ends.append(end)
+            self._end(end)
             m._top = self._parent
         else:
             self._exit(m, end)
