@@ -45,6 +45,11 @@ CHILD_MAIN = "import sys; from wattsup.meter.process import main; sys.exit(main(
 START_TIMEOUT_S = 60.0
 REPLY_TIMEOUT_S = 30.0
 WARMUP_S = 0.25
+ONE_THREAD_MATH = {v: "1" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+"""The sampler's arrays are small: numpy's math libraries get one thread there. With a thread per core
+(their default), the sampler process spent CPU outside its own two threads: 0.1 s in 5 s on the 2-core
+development VM (0.5-1.4 ms with one thread), and on a 16-core H100 host 2.1 s in 96 s that none of its
+uses accounts for (benchmarks/RESULTS.md, eighth session)."""
 SAMPLER_CPU_ENV = "WATTSUP_SAMPLER_CPU_DIR"
 """A folder: when the sampler process stops, it writes ``sampler-cpu__PID.json`` there: its CPU seconds in
 all, at its start (imports, sensor discovery, first reads) and by what it spent them on (each track's
@@ -90,7 +95,7 @@ class ProcessSampler:
                 [sys.executable, "-c", CHILD_MAIN, str(child.fileno()), json.dumps(opts)],
                 pass_fds=(child.fileno(),),
                 stdin=subprocess.DEVNULL,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **ONE_THREAD_MATH},
             )
         except OSError as e:
             parent.close()
@@ -213,6 +218,7 @@ def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
         return
     conn.send(("ready", found.statuses, [t.name for t in found.tracks]))
     started, cpu_at_ready = time.monotonic(), _process_cpu_s()
+    threads_at_ready = (sampler.thread_cpu_s(), time.thread_time())  # sampling, serving
     try:
         while True:
             try:
@@ -236,18 +242,27 @@ def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
             elif kind == "stop":
                 break
     finally:
+        threads = (sampler.thread_cpu_s(), time.thread_time())
         sampler.stop()
         folder = os.environ.get(SAMPLER_CPU_ENV)
         if folder:
-            _write_cpu_report(Path(folder), sampler, time.monotonic() - started, cpu_at_ready)
+            names = ("sampling thread", "serving thread")
+            spent = {
+                name: (b - a if a is not None and b is not None else None)
+                for name, a, b in zip(names, threads_at_ready, threads, strict=True)
+            }
+            _write_cpu_report(Path(folder), sampler, time.monotonic() - started, cpu_at_ready, spent)
 
 
 def _process_cpu_s() -> float:
     return time.process_time()  # nanoseconds where os.times() counts 10 ms ticks
 
 
-def _write_cpu_report(folder: Path, sampler: Sampler, alive_s: float, cpu_at_ready: float) -> None:
+def _write_cpu_report(
+    folder: Path, sampler: Sampler, alive_s: float, cpu_at_ready: float, threads: dict[str, float | None]
+) -> None:
     total = _process_cpu_s()
+    known = list(threads.values())
     by = dict(sorted(sampler.cpu_s.items(), key=lambda kv: -kv[1]))
     report = {
         "pid": os.getpid(),
@@ -258,6 +273,12 @@ def _write_cpu_report(folder: Path, sampler: Sampler, alive_s: float, cpu_at_rea
         "cpu_share_of_a_core_since_ready": (total - cpu_at_ready) / alive_s if alive_s > 0 else None,
         "cpu_s_by": by,
         "cpu_s_other_since_ready": total - cpu_at_ready - sum(by.values()),
+        # each thread's own CPU since ready (the uses above are inside them: polls and trims in the sampling
+        # thread, measuring in the serving one), and what neither spent (threads of the libraries it loads)
+        "thread_cpu_s_since_ready": threads,
+        "cpu_s_outside_these_threads": (
+            None if None in known else total - cpu_at_ready - sum(x for x in known if x is not None)
+        ),
         "polls": sampler.poll_count,
     }
     try:

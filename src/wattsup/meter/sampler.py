@@ -174,6 +174,16 @@ class Sampler:
         self._fails[i] = 0
         return nxt
 
+    def thread_cpu_s(self) -> float | None:
+        """CPU seconds of the sampling thread so far, where the OS tells another thread's (Linux)."""
+        t = self._thread
+        if t is None or t.ident is None:
+            return None
+        try:
+            return time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+        except (AttributeError, OSError):  # no per-thread CPU clock here, or the thread has ended
+            return None
+
     def _spent(self, key: str, since: float) -> None:
         self.cpu_s[key] = self.cpu_s.get(key, 0.0) + _thread_cpu() - since
 
