@@ -52,8 +52,9 @@ development VM (0.5-1.4 ms with one thread), and on a 16-core H100 host 2.1 s in
 uses accounts for (benchmarks/RESULTS.md, eighth session)."""
 SAMPLER_CPU_ENV = "WATTSUP_SAMPLER_CPU_DIR"
 """A folder: when the sampler process stops, it writes ``sampler-cpu__PID.json`` there: its CPU seconds in
-all, at its start (imports, sensor discovery, first reads) and by what it spent them on (each track's
-polls, trimming, measuring windows; the rest is the pipe, the interpreter and the garbage collector)."""
+all, at its start (imports, sensor discovery, first reads), by what it spent them on (each track's
+polls, trimming, measuring windows; the rest is the pipe and the interpreter) and by thread (sampling,
+serving, and what neither spent: threads of the libraries it loads)."""
 
 
 class SamplerProcessError(WattsupError):
