@@ -13,7 +13,8 @@
 #     loadprobe  gpu_load_probe.py: a tiny model's load twice in one warmed process, CUDA kernels loaded lazily
 #                and eagerly (where a GPU run's load time goes)
 #     phasecost  phase_cost_bench.py: what a phase per inference costs, taken apart (clock reads, Python), in
-#                short paired blocks with an A/A floor (BENCH_SECONDS of them, default 60)
+#                short paired blocks with an A/A floor (BENCH_SECONDS of them, default 60); BENCH_REF_METER=
+#                a previous meter.py (an ignored path, carried) timed in the same rounds
 #     overhead   in-process overhead and the sampler's CPU (gpu_inprocess_bench.py, overhead part)
 #     serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines static and continuous,
 #                levels $SERVING_LEVELS (issue 14)
