@@ -214,19 +214,24 @@ def test_the_sampler_process_says_where_its_cpu_goes(monkeypatch: pytest.MonkeyP
     assert report["cpu_s_other_since_ready"] > -1e-3  # the parts fit inside the process's own CPU time
 
 
-def test_the_sampler_process_keeps_numpy_to_one_thread(proc_sampler: ProcessSampler) -> None:
+def test_the_sampler_process_keeps_numpy_to_one_thread() -> None:
     """Its arrays are small; a math-library thread per core would spin on the host's CPUs for nothing."""
     pytest.importorskip("numpy")
-    m = Meter(sources=None, sync=None)
-    m.sampler = proc_sampler
-    with m:  # enough phases for the vectorised estimates, so numpy is loaded there
-        for _ in range(200):
-            with m.phase("p"):
-                pass
-        time.sleep(0.3)
-    assert m.measurement is not None and m.measurement.phase("p").duration_s > 0
-    child = psutil.Process(proc_sampler.pid)
-    env = child.environ()
-    assert all(env.get(v) == "1" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"))
-    assert "numpy" in " ".join(m.path for m in child.memory_maps())  # loaded: the setting mattered
-    assert child.num_threads() <= 2  # the serving loop and the sampling thread, no math workers
+    sampler = ProcessSampler(cpu_pid=os.getpid(), gpu=False)  # no GPU library's threads, wherever it runs
+    sampler.start()
+    try:
+        m = Meter(sources=None, sync=None)
+        m.sampler = sampler
+        with m:  # enough phases for the vectorised estimates, so numpy is loaded there
+            for _ in range(200):
+                with m.phase("p"):
+                    pass
+            time.sleep(0.3)
+        assert m.measurement is not None and m.measurement.phase("p").duration_s > 0
+        child = psutil.Process(sampler.pid)
+        env = child.environ()
+        assert all(env.get(v) == "1" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"))
+        assert "numpy" in " ".join(mm.path for mm in child.memory_maps())  # loaded: the setting mattered
+        assert child.num_threads() <= 2  # the serving loop and the sampling thread, no math workers
+    finally:
+        sampler.stop()
