@@ -33,7 +33,6 @@ microseconds go on the machine it runs on:
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import platform
@@ -50,6 +49,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from phase_edge_cost import load_reference_meter
 from wattsup.meter import Meter, shared_sampler
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
@@ -156,10 +156,7 @@ def reference_meter() -> tuple[Any, Any]:
     path = os.environ.get("BENCH_REF_METER")
     if not path:
         return None, None
-    spec = importlib.util.spec_from_file_location("wattsup_ref_meter", path)
-    assert spec is not None and spec.loader is not None
-    ref = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ref)
+    ref = load_reference_meter(path)
     ref._shared, ref._shared_sources = shared_sampler()  # no second sampler process
     m = ref.Meter("phase-cost-ref")
     m.start()

@@ -41,7 +41,8 @@ class Empty:
         return None
 
 
-def reference(path: str) -> Any:
+def load_reference_meter(path: str) -> Any:
+    """Another version of ``wattsup/meter/meter.py`` (a file) loaded as a module of its own."""
     spec = importlib.util.spec_from_file_location("wattsup_ref_meter", path)
     assert spec is not None and spec.loader is not None
     ref = importlib.util.module_from_spec(spec)
@@ -90,7 +91,7 @@ def main() -> None:
     meters: dict[str, Any] = {"": Meter("edges", sources=[])}
     ref_path = os.environ.get("BENCH_REF_METER")
     if ref_path:
-        meters["ref_"] = reference(ref_path).Meter("edges-ref", sources=[])
+        meters["ref_"] = load_reference_meter(ref_path).Meter("edges-ref", sources=[])
     for m in meters.values():
         m.start()
     empty = Empty()

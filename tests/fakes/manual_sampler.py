@@ -66,7 +66,6 @@ class ManualSampler(Sampler):
         if nxt <= before and self.clock.now == before:
             nxt = before + MIN_LOOP_S
         self._next[i] = nxt
-        self.polls += 1
         return True
 
     def advance(self, dt: float) -> None:

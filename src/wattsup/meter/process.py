@@ -218,8 +218,10 @@ def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
         conn.send(("failed", f"{type(e).__name__}: {e}"))
         return
     conn.send(("ready", found.statuses, [t.name for t in found.tracks]))
-    started, cpu_at_ready = time.monotonic(), _process_cpu_s()
-    threads_at_ready = (sampler.thread_cpu_s(), time.thread_time())  # sampling, serving
+    folder = os.environ.get(SAMPLER_CPU_ENV)
+    if folder:  # its CPU report: the clocks at ready, the rest when it stops
+        started, cpu_at_ready = time.monotonic(), time.process_time()
+        threads_at_ready = (sampler.thread_cpu_s(), time.thread_time())  # sampling, serving
     try:
         while True:
             try:
@@ -245,7 +247,6 @@ def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
     finally:
         threads = (sampler.thread_cpu_s(), time.thread_time())
         sampler.stop()
-        folder = os.environ.get(SAMPLER_CPU_ENV)
         if folder:
             names = ("sampling thread", "serving thread")
             spent = {
@@ -255,14 +256,10 @@ def serve(conn: Connection, cpu_pid: int | None, gpu: bool) -> None:
             _write_cpu_report(Path(folder), sampler, time.monotonic() - started, cpu_at_ready, spent)
 
 
-def _process_cpu_s() -> float:
-    return time.process_time()  # nanoseconds where os.times() counts 10 ms ticks
-
-
 def _write_cpu_report(
     folder: Path, sampler: Sampler, alive_s: float, cpu_at_ready: float, threads: dict[str, float | None]
 ) -> None:
-    total = _process_cpu_s()
+    total = time.process_time()  # nanoseconds where os.times() counts 10 ms ticks
     known = list(threads.values())
     by = dict(sorted(sampler.cpu_s.items(), key=lambda kv: -kv[1]))
     report = {

@@ -50,7 +50,6 @@ class Sampler:
         self._pins: list[float] = []
         self._pins_lock = threading.Lock()
         self._trimmed_at = -math.inf
-        self.polls = 0
         self.cpu_s: dict[str, float] = {}
         """This sampler's own CPU seconds by what it spent them on (``poll <track>``, ``trim``, ``measure``),
         from the CPU clock of the thread doing it: where the sampler's cost goes on a host."""
@@ -195,7 +194,6 @@ class Sampler:
             for i in due:
                 c0 = _thread_cpu()
                 self._next[i] = self._safe_poll(i, self._all[i], time.monotonic())
-                self.polls += 1
                 self._spent(keys[i], c0)
                 self.poll_count[keys[i]] = self.poll_count.get(keys[i], 0) + 1
             if due:
