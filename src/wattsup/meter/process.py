@@ -47,9 +47,9 @@ REPLY_TIMEOUT_S = 30.0
 WARMUP_S = 0.25
 ONE_THREAD_MATH = {v: "1" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 """The sampler's arrays are small: numpy's math libraries get one thread there. With a thread per core
-(their default), the sampler process spent CPU outside its own two threads: 0.1 s in 5 s on the 2-core
-development VM (0.5-1.4 ms with one thread), and on a 16-core H100 host 2.1 s in 96 s that none of its
-uses accounts for (benchmarks/RESULTS.md, eighth session)."""
+(their default), the sampler process spent CPU outside its own two threads when numpy first ran there:
+0.08-0.1 s on the 2-core development VM (0.3-1.4 ms with one thread), and on a 16-core H100 host 2.1 s in
+96 s that none of its uses accounts for (benchmarks/RESULTS.md, eighth session)."""
 SAMPLER_CPU_ENV = "WATTSUP_SAMPLER_CPU_DIR"
 """A folder: when the sampler process stops, it writes ``sampler-cpu__PID.json`` there: its CPU seconds in
 all, at its start (imports, sensor discovery, first reads), by what it spent them on (each track's
