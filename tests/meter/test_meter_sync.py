@@ -121,6 +121,35 @@ def test_sync_settings_changed_after_phases_were_used_apply_to_later_edges(fake_
     assert m.measurement is not None and m.measurement.phase("p").duration_s == pytest.approx(0.4)
 
 
+def test_sync_phases_switched_while_a_phase_is_open_applies_from_the_next_edge(fake_clock: FakeClock) -> None:
+    """The common edge does not read ``sync_phases`` (the setter unbinds the phases instead): switching it
+    with a phase open must still sync that phase's exit, and switching it back must stop syncing."""
+    cpu, _ = steady("cpu", 10.0)
+    s = ManualSampler([cpu], fake_clock)
+    synced: list[float] = []
+    m = Meter(sources=s, sync=lambda: synced.append(fake_clock.now))
+    with m:
+        for _ in range(2):  # the second entry takes the common edge
+            with m.phase("p"):
+                s.advance(0.1)
+        assert len(synced) == 1
+        with m.phase("p"):
+            m.sync_phases = True
+            s.advance(0.1)
+        assert len(synced) == 2  # the exit synced
+        with m.phase("p"):
+            m.sync_phases = False
+            s.advance(0.1)
+        assert len(synced) == 3  # the enter synced, the exit did not
+        for _ in range(2):
+            with m.phase("p"):
+                s.advance(0.1)
+        assert len(synced) == 3
+    assert m.measurement is not None
+    p = m.measurement.phase("p")
+    assert p.duration_s == pytest.approx(0.6)
+
+
 def test_a_phase_closed_without_being_opened_is_refused(fake_clock: FakeClock) -> None:
     cpu, _ = steady("cpu", 10.0)
     m = Meter(name="p", sources=ManualSampler([cpu], fake_clock), sync=None)

@@ -192,7 +192,7 @@ class Meter:
         self.phase = self._phases.__getitem__  # type: ignore[method-assign,assignment]
         # (the method below, for its signature and docs; per meter, the lookup is the dict's own, in C: a
         # phase around every inference pays no Python frame for it)
-        self.sync_phases = sync_phases
+        self._sync_phases = sync_phases
         self.sync_phase_enter = sync_phase_enter
         self.host_phases = frozenset(host_phases)
         self.keep_timeline = timeline
@@ -217,6 +217,17 @@ class Meter:
         """The innermost open phase (the root while none is), None while the meter is stopped."""
         self._outstanding = 0
         self.measurement: Measurement | None = None
+
+    @property
+    def sync_phases(self) -> bool:
+        """Whether phase edges synchronise the device (see the class's docs); may change between windows."""
+        return self._sync_phases
+
+    @sync_phases.setter
+    def sync_phases(self, on: bool) -> None:
+        self._sync_phases = on
+        for p in self._phases.values():  # their next edges take the full path, which reads this flag
+            p._unbind()
 
     # ------------------------------------------------------------------ edges
     def _now(self) -> float:
@@ -359,23 +370,29 @@ class _Phases(dict[str, "_Phase"]):
 class _Phase:
     """``with meter.phase(name):`` — a class, not a generator, one object per name and meter (no allocation
     per edge). A phase around every inference is the common case: entered under the same parent as last
-    time, without device syncs, an edge is a clock read, an append to the node's starts or ends and a move
-    of the meter's innermost open node, touching as few objects as it can (after a heavy inference the
-    caches are cold, and each object touched costs a miss). Everything else (first use, another parent,
-    syncs, misuse) takes the full path. A phase is open while its starts outnumber its ends."""
+    time, the meter not syncing at phase edges, an edge is a clock read, an append to the node's starts
+    or ends and a move of the meter's innermost open node, touching as few objects as it can (after a
+    heavy inference the caches are cold, and each object touched costs a miss). Everything else (first
+    use, another parent, syncs, misuse) takes the full path, which binds the fields the next common edge
+    reads, and leaves them unbound while the meter syncs at phase edges (so the common edge need not read
+    that flag). A phase is open while its starts outnumber its ends."""
 
     __slots__ = ("_end", "_node", "_parent", "_start", "meter", "name")
 
     def __init__(self, meter: Meter, name: str) -> None:
         self.meter = meter
         self.name = name
-        self._parent = self._node = _UNBOUND  # never a meter's innermost node
-        self._start = self._end = _UNBOUND.starts.append  # its node's appends (arrays stay put)
+        self._unbind()
+
+    def _unbind(self) -> None:
+        """The next edge takes the full path (``_UNBOUND`` is never a meter's innermost node)."""
+        self._parent = self._node = _UNBOUND
+        self._start = self._end = _UNBOUND.starts.append
 
     def __enter__(self) -> None:
         m = self.meter
         # (the node cannot be open here: it would be the innermost, or inside it, not its parent)
-        if m._top is self._parent and not m.sync_phases:
+        if m._top is self._parent:
             self._start(time.monotonic())
             m._top = self._node
         else:
@@ -388,15 +405,19 @@ class _Phase:
         node = top.child(self.name)
         if len(node.starts) != len(node.ends):
             raise WattsupError(f"phase {self.name!r} is already open; phases of the same name cannot overlap")
-        self._parent, self._node = top, node
-        self._start, self._end = node.starts.append, node.ends.append
-        node.starts.append(m._now() if m.sync_phases and m.sync_phase_enter else time.monotonic())
+        if m.sync_phases:
+            self._unbind()
+            node.starts.append(m._now() if m.sync_phase_enter else time.monotonic())
+        else:
+            self._parent, self._node = top, node
+            self._start, self._end = node.starts.append, node.ends.append
+            node.starts.append(time.monotonic())
         m._top = node
 
     def __exit__(self, typ: object, value: object, tb: object) -> None:
         end = time.monotonic()
         m = self.meter
-        if m._top is self._node and not m.sync_phases:
+        if m._top is self._node:
             self._end(end)
             m._top = self._parent
         else:
