@@ -6,8 +6,12 @@ import csv
 import importlib.resources
 import os
 import statistics
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -180,3 +184,109 @@ def test_cpu_utilisation_is_a_fraction(pid: int | None) -> None:
 
 def test_modeled_bound_is_wide() -> None:
     assert models.MODELED_RELATIVE_BOUND == 0.5
+
+
+# --------------------------------------------------------------------------- the process tree
+
+
+def _fake_proc(root: Path, threads: dict[int, dict[int, str]]) -> Path:
+    """A /proc of processes (pid → {tid: the thread's 'children' file}) under ``root``."""
+    for pid, tids in threads.items():
+        for tid, kids in tids.items():
+            d = root / str(pid) / "task" / str(tid)
+            d.mkdir(parents=True)
+            (d / "children").write_text(kids)
+    return root
+
+
+def test_descendants_come_from_every_thread_children_file(tmp_path: Path) -> None:
+    """Children forked by any thread, their own children, once each, even where the files disagree."""
+    proc = _fake_proc(
+        tmp_path,
+        {
+            100: {100: "101 102 ", 105: "103"},  # a child forked by another thread of the process
+            101: {101: "104"},
+            102: {102: ""},
+            103: {103: "100"},  # a cycle (pid reuse between reads) must not loop
+            104: {104: ""},
+        },
+    )
+    got = models.proc_descendants(100, str(proc))
+    assert got is not None and sorted(got) == [101, 102, 103, 104]
+
+
+def test_descendants_are_none_where_the_kernel_has_no_children_files(tmp_path: Path) -> None:
+    (tmp_path / "100" / "task" / "100").mkdir(parents=True)  # no 'children' file: CONFIG_PROC_CHILDREN off
+    assert models.proc_descendants(100, str(tmp_path)) is None
+    assert models.proc_descendants(999, str(tmp_path)) is None  # the process is gone
+
+
+def test_a_process_that_exits_during_the_scan_is_skipped(tmp_path: Path) -> None:
+    proc = _fake_proc(tmp_path, {100: {100: "101 102"}, 102: {102: ""}})  # 101 exited: no /proc entry
+    got = models.proc_descendants(100, str(proc))
+    assert got is not None and sorted(got) == [101, 102]
+
+
+def _spawn_tree() -> tuple[Any, int]:
+    """A child that starts a grandchild; returns the child and the grandchild's pid once it runs."""
+    code = (
+        "import subprocess, sys, time\n"
+        "g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(g.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None
+    return child, int(child.stdout.readline())
+
+
+def test_the_tree_of_a_real_process_matches_psutil() -> None:
+    """The kernel's files and psutil's scan of every process find the same descendants, and the tree's CPU
+    time counts them (where this kernel has the files; the fallback is tested below)."""
+    child, grandchild = _spawn_tree()
+    try:
+        got = models.proc_descendants(child.pid)
+        if got is None:
+            pytest.skip("this kernel has no /proc/PID/task/TID/children files")
+        want = {p.pid for p in psutil.Process(child.pid).children(recursive=True)}
+        assert set(got) == want == {grandchild}
+        tree = models.ProcessTree(psutil.Process(os.getpid()))
+        tree._scan(0.0)
+        assert {child.pid, grandchild} <= {p.pid for p in tree._members}
+        excl = models.ProcessTree(psutil.Process(os.getpid()), exclude=frozenset({grandchild}))
+        excl._scan(0.0)
+        assert child.pid in {p.pid for p in excl._members}
+        assert grandchild not in {p.pid for p in excl._members}
+    finally:
+        for p in psutil.Process(child.pid).children(recursive=True):
+            p.kill()
+        child.kill()
+        child.wait()
+
+
+def test_without_the_kernel_files_the_tree_asks_psutil(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(models, "proc_descendants", lambda pid: None)
+    child, grandchild = _spawn_tree()
+    try:
+        tree = models.ProcessTree(psutil.Process(os.getpid()), exclude=frozenset({child.pid}))
+        tree._scan(0.0)
+        pids = {p.pid for p in tree._members}
+        assert grandchild in pids and child.pid not in pids
+    finally:
+        for p in psutil.Process(child.pid).children(recursive=True):
+            p.kill()
+        child.kill()
+        child.wait()
+
+
+def test_a_member_whose_pid_was_reused_is_looked_up_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A known member that is no longer the process it was (pid reuse) is replaced by a fresh lookup."""
+    me = psutil.Process(os.getpid())
+    tree = models.ProcessTree(me)
+    stale = psutil.Process(os.getpid())
+    monkeypatch.setattr(stale, "is_running", lambda: False)
+    tree._members = [stale]
+    monkeypatch.setattr(models, "proc_descendants", lambda pid: [os.getpid()])
+    tree._scan(0.0)
+    (member,) = tree._members
+    assert member is not stale and member.pid == os.getpid()

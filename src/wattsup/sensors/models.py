@@ -149,13 +149,49 @@ def host_busy_cpu_s() -> float:
     return float(sum(v for k, v in t._asdict().items() if k not in HOST_IDLE_FIELDS))
 
 
+def proc_descendants(pid: int, proc: str = "/proc") -> list[int] | None:
+    """The pids of process ``pid``'s descendants from the kernel's ``children`` files of each of their threads
+    (Linux 3.5+, ``CONFIG_PROC_CHILDREN``), or None where there are none to read (another OS, a kernel built
+    without them, ``pid`` gone): the caller then asks psutil, which reads every process of the host."""
+    try:
+        with open(f"{proc}/{pid}/task/{pid}/children") as f:
+            f.read()
+    except OSError:
+        return None
+    out: list[int] = []
+    todo = [pid]
+    seen = {pid}
+    while todo:
+        p = todo.pop()
+        try:
+            tids = os.listdir(f"{proc}/{p}/task")
+        except OSError:  # exited meanwhile
+            continue
+        for tid in tids:
+            try:
+                with open(f"{proc}/{p}/task/{tid}/children") as f:
+                    kids = f.read().split()
+            except OSError:  # the thread ended meanwhile
+                continue
+            for k in kids:
+                c = int(k)
+                if c not in seen:
+                    seen.add(c)
+                    out.append(c)
+                    todo.append(c)
+    return out
+
+
 class ProcessTree:
     """Busy CPU seconds of a process and its descendants (children it has reaped included), without the
     processes in ``exclude`` (the meter's own sampler process).
 
-    Finding the descendants reads every process of the host (~1.5 ms with 70 of them), so it is done at
-    most every ``rescan_s``; between scans only the known members' times are read (~20 µs each). A child
-    born since the last scan is counted from the next one on, with the CPU time it has used by then."""
+    Finding the descendants is done at most every ``rescan_s``; between scans only the known members' times
+    are read (~10-20 µs each). On Linux a scan reads the ``children`` file of each thread of the tree
+    (``/proc/PID/task/TID/children``: ~5 µs a thread); elsewhere, or where the kernel has no such files,
+    psutil reads every process of the host (0.45 ms with 68 processes on the development VM; ~3 ms per scan
+    on a 16-core GPU host, where it was most of the sampler's CPU model cost). A child born since the last
+    scan is counted from the next one on, with the CPU time it has used by then."""
 
     def __init__(self, proc: psutil.Process, exclude: frozenset[int] = frozenset(), rescan_s: float = 1.0):
         self.proc = proc
@@ -172,8 +208,24 @@ class ProcessTree:
         return cls(psutil.Process(pid), exclude)
 
     def _scan(self, now: float) -> None:
-        with contextlib.suppress(psutil.Error):
-            self._members = [p for p in self.proc.children(recursive=True) if p.pid not in self.exclude]
+        pids = proc_descendants(self.proc.pid)
+        if pids is None:
+            with contextlib.suppress(psutil.Error):
+                self._members = [p for p in self.proc.children(recursive=True) if p.pid not in self.exclude]
+        else:
+            known = {p.pid: p for p in self._members}
+            members = []
+            for pid in pids:
+                if pid in self.exclude:
+                    continue
+                p = known.get(pid)
+                if p is None or not p.is_running():  # a new child, or a pid reused since the last scan
+                    try:
+                        p = psutil.Process(pid)
+                    except psutil.Error:  # gone already
+                        continue
+                members.append(p)
+            self._members = members
         self._scanned = now
 
     def cpu_s(self) -> float:
