@@ -235,3 +235,23 @@ def test_the_sampler_process_keeps_numpy_to_one_thread() -> None:
         assert child.num_threads() <= 2  # the serving loop and the sampling thread, no math workers
     finally:
         sampler.stop()
+
+
+def test_the_cpu_report_counts_each_gpu_counters_reads(tmp_path: Path) -> None:
+    """The report says what the GPU counter's reads were: how many, their wall time, the steps bracketed
+    and the sample-buffer drains (on a simulated GPU: this host may have none)."""
+    from tests.fakes.gpu_sim import T0, gpu_simulation
+    from tests.fakes.nvml import FakeGpu
+    from wattsup.meter.counter_track import SAMPLES_EVERY_S, CounterTrack
+    from wattsup.meter.process import _write_cpu_report
+
+    with gpu_simulation(FakeGpu(power=300.0), guarded=True) as sim:
+        sim.run_to(T0 + 6.0)
+        _write_cpu_report(tmp_path, sim.sampler, 6.0, 0.0, {"sampling": 0.1})
+        tr = getattr(sim.tracks[0], "primary", sim.tracks[0])
+        assert isinstance(tr, CounterTrack)
+        want = {"reads": tr.reads, "read_s": tr.read_s, "brackets": tr.brackets, "drains": tr.drains}
+    (path,) = tmp_path.glob("sampler-cpu__*.json")
+    got = json.loads(path.read_text())["counter_reads"]
+    assert got == {"gpu:0": want}
+    assert want["brackets"] >= 3 and want["reads"] > want["brackets"] and want["drains"] >= 6 / SAMPLES_EVERY_S - 1

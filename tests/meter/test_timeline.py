@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.fakes.gpu_sim import T0, gpu_simulation
 from tests.fakes.manual_sampler import FunctionTrack, ManualSampler
 from tests.fakes.nvml import FakeClock, FakeGpu, Power
-from wattsup.meter.counter_track import BRACKET_CPU_SHARE, MAX_BRACKET_SPACING_S
+from wattsup.meter.counter_track import BRACKET_CPU_SHARE, MAX_BRACKET_SPACING_S, SAMPLES_EVERY_S
 from wattsup.meter.timeline import (
     BRACKET_EVERY,
     CounterTrack,
@@ -379,6 +379,10 @@ def test_gpu_counter_learns_the_period_and_reads_sparingly() -> None:
         assert (tr.read_s - reads_s) / 20.0 <= BRACKET_CPU_SHARE + 0.03 / 20.0
         # the period is still right when the brackets are many steps apart
         assert tr.period_s == pytest.approx(0.1, abs=0.002)
+        # the counts the sampler's CPU report gives: one bracket per step found, two reads at least each,
+        # and the sample buffer drained every SAMPLES_EVERY_S
+        assert tr.brackets == len(tr.tick_e) and tr.reads >= 2 * tr.brackets
+        assert tr.drains >= 25.0 / SAMPLES_EVERY_S - 1
         # the tick brackets contain the true step times
         base = T0 + 0.037
         for lo, hi in zip(tr.tick_lo, tr.tick_hi, strict=True):

@@ -26,9 +26,11 @@ SPAN_S = 5.0
 LOCAL_SPAN_S = 1.0
 """The shorter span whose calibration, compared with the wide one, shows drift of the samples' scale."""
 MIN_SPAN_S = 0.5
-SAMPLES_EVERY_S = 0.25
-"""How often the driver's buffer of power samples (a few seconds of them) is drained; a window waiting to
-be finalised drains it at once."""
+SAMPLES_EVERY_S = 0.5
+"""How often the driver's buffer of power samples is drained; a window waiting to be finalised drains it at
+once. The buffer holds 119 samples 20 ms apart, 2.36 s (H100, driver 580, idle and at 700 W), so a drain
+every 0.5 s leaves 4.7× margin; each drain costs ~0.6-0.7 ms of CPU there (benchmarks/nvml_call_cost.py,
+RESULTS.md ninth session), 0.13% of a core at this rate against 0.26% at 0.25 s."""
 BRACKET_EVERY = 10
 """Where power samples shape the windows, at most every this many counter ticks is bracketed by reads: the
 calibration needs ticks seconds apart, not every one."""
@@ -94,6 +96,10 @@ class CounterTrack(Track):
         self._next_samples = 0.0
         self.reads = 0
         self.read_s = 0.0
+        self.brackets = 0
+        """Counter steps bracketed by reads (``reads / brackets``: the reads each one took)."""
+        self.drains = 0
+        """Reads of the power-sample buffer."""
         """Seconds spent in counter reads: what the brackets cost (a read busy-waits)."""
         self._attempt_read_s = 0.0  # read seconds of the bracket under way
         self._bracket_cost_s: float | None = None  # read seconds a bracket takes (running mean)
@@ -192,6 +198,7 @@ class CounterTrack(Track):
     def poll(self, now: float) -> float:
         if self.read_samples is not None and now >= self._next_samples:
             new = self.read_samples()
+            self.drains += 1
             with self.lock:
                 for t, p in new:
                     if self.s_t and t <= self.s_t[-1]:
@@ -226,6 +233,7 @@ class CounterTrack(Track):
             assert last is not None
             self._last_read = (t0, t1, e)
             if e != last[2]:
+                self.brackets += 1
                 self.tick_lo.append(last[0])
                 self.tick_hi.append(t1)
                 self.tick_e.append(e)

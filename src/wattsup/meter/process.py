@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wattsup.errors import WattsupError
+from wattsup.meter.counter_track import CounterTrack
 from wattsup.meter.measurement import Measurement
 from wattsup.meter.window import Node
 from wattsup.sensors.base import SensorStatus
@@ -278,6 +279,13 @@ def _write_cpu_report(
             None if None in known else total - cpu_at_ready - sum(x for x in known if x is not None)
         ),
         "polls": sampler.poll_count,
+        # the GPU tracks' sensor reads: counter reads (wall seconds in them), the steps they bracketed,
+        # drains of the power-sample buffer
+        "counter_reads": {
+            tr.name: {"reads": c.reads, "read_s": c.read_s, "brackets": c.brackets, "drains": c.drains}
+            for tr in sampler.tracks
+            if isinstance(c := getattr(tr, "primary", tr), CounterTrack)
+        },
     }
     try:
         folder.mkdir(parents=True, exist_ok=True)
