@@ -7,6 +7,7 @@ process (``wattsup.meter.process``), which receives the tree over its pipe.
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections.abc import Iterable
 
@@ -144,7 +145,7 @@ def build_measurement(
     background CPU share of the window and apportions whole-package counters (``enclosing``: the shares of
     the window a phase lies in, for phases too short to have their own)."""
     start = node.starts[0]
-    duration = sum(b - a for a, b in zip(node.starts, node.ends, strict=True))
+    duration = math.fsum(node.ends) - math.fsum(node.starts)  # exact sums: a phase per inference is many
     own = host.shares(node.starts, node.ends) if host is not None else None
     shares = host_shares(duration, own, enclosing)
     comps = [_component(t, node, duration, shares) for t in tracks]
