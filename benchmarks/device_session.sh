@@ -15,6 +15,7 @@
 #     phasecost  phase_cost_bench.py: what a phase per inference costs, taken apart (clock reads, Python), in
 #                short paired blocks with an A/A floor (BENCH_SECONDS of them, default 60); BENCH_REF_METER=
 #                a previous meter.py (an ignored path, carried) timed in the same rounds
+#     nvmlcost   nvml_call_cost.py: the CPU and wall time of each NVML read the sampler may use, idle and loaded
 #     overhead   in-process overhead and the sampler's CPU (gpu_inprocess_bench.py, overhead part)
 #     serving    serving_bench.py: gpt2 and Llama-3.2-1B (random weights), engines static and continuous,
 #                levels $SERVING_LEVELS (issue 14)
@@ -75,6 +76,10 @@ PY
     timeout 240 python3 benchmarks/gpu_load_probe.py > "$OUT/loadprobe.log" 2>&1; echo "loadprobe rc=$?"
     tail -c 3000 "$OUT/loadprobe.log"
     ;;
+  nvmlcost)
+    timeout 240 python3 benchmarks/nvml_call_cost.py > "$OUT/nvmlcost.log" 2>&1; echo "nvmlcost rc=$?"
+    tail -c 3000 "$OUT/nvmlcost.log"
+    ;;
   phasecost)
     mkdir -p "$OUT/sampler_cpu_phasecost"
     WATTSUP_SAMPLER_CPU_DIR=$OUT/sampler_cpu_phasecost timeout $(( ${BENCH_SECONDS:-60} * 2 + 90 )) \
@@ -83,7 +88,8 @@ PY
 import json, sys
 d = json.load(open(sys.argv[1]))
 print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items() if not isinstance(v, dict)})
-for v in ("none2", "phase", "held", "stamps", "clocks", "empty", "zeus", "ref_phase", "ref_held"):
+for v in ("none2", "phase", "held", "stamps", "clocks", "empty", "zeus", "ref_phase", "ref_held", "py_phase",
+          "py_held"):
     if v in d:
         r = d[v]
         print(v, {lens: (round(x["cost_us_median"], 2), [round(c, 2) for c in x["cost_us_ci95"]],
