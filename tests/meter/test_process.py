@@ -254,4 +254,5 @@ def test_the_cpu_report_counts_each_gpu_counters_reads(tmp_path: Path) -> None:
     (path,) = tmp_path.glob("sampler-cpu__*.json")
     got = json.loads(path.read_text())["counter_reads"]
     assert got == {"gpu:0": want}
-    assert want["brackets"] >= 3 and want["reads"] > want["brackets"] and want["drains"] >= 6 / SAMPLES_EVERY_S - 1
+    assert want["brackets"] >= 3 and want["reads"] > want["brackets"]
+    assert want["drains"] >= 6 / SAMPLES_EVERY_S - 1
