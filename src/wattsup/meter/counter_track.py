@@ -96,11 +96,11 @@ class CounterTrack(Track):
         self._next_samples = 0.0
         self.reads = 0
         self.read_s = 0.0
+        """Seconds spent in counter reads: what the brackets cost (a read busy-waits)."""
         self.brackets = 0
         """Counter steps bracketed by reads (``reads / brackets``: the reads each one took)."""
         self.drains = 0
         """Reads of the power-sample buffer."""
-        """Seconds spent in counter reads: what the brackets cost (a read busy-waits)."""
         self._attempt_read_s = 0.0  # read seconds of the bracket under way
         self._bracket_cost_s: float | None = None  # read seconds a bracket takes (running mean)
         self._memo = SeriesMemo()  # calibration spans, noise and sample period, shared by many intervals
