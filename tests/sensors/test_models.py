@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.resources
 import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -227,8 +228,9 @@ def test_a_process_that_exits_during_the_scan_is_skipped(tmp_path: Path) -> None
     assert got is not None and sorted(got) == [101, 102]
 
 
-def _spawn_tree() -> tuple[Any, int]:
-    """A child that starts a grandchild; returns the child and the grandchild's pid once it runs."""
+@contextlib.contextmanager
+def _spawned_tree() -> Iterator[tuple[int, int]]:
+    """A child that starts a grandchild: (child's pid, grandchild's pid) once both run; killed after."""
     code = (
         "import subprocess, sys, time\n"
         "g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
@@ -237,46 +239,41 @@ def _spawn_tree() -> tuple[Any, int]:
     )
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert child.stdout is not None
-    return child, int(child.stdout.readline())
-
-
-def test_the_tree_of_a_real_process_matches_psutil() -> None:
-    """The kernel's files and psutil's scan of every process find the same descendants, and the tree's CPU
-    time counts them (where this kernel has the files; the fallback is tested below)."""
-    child, grandchild = _spawn_tree()
     try:
-        got = models.proc_descendants(child.pid)
-        if got is None:
-            pytest.skip("this kernel has no /proc/PID/task/TID/children files")
-        want = {p.pid for p in psutil.Process(child.pid).children(recursive=True)}
-        assert set(got) == want == {grandchild}
-        tree = models.ProcessTree(psutil.Process(os.getpid()))
-        tree._scan(0.0)
-        assert {child.pid, grandchild} <= {p.pid for p in tree._members}
-        excl = models.ProcessTree(psutil.Process(os.getpid()), exclude=frozenset({grandchild}))
-        excl._scan(0.0)
-        assert child.pid in {p.pid for p in excl._members}
-        assert grandchild not in {p.pid for p in excl._members}
+        yield child.pid, int(child.stdout.readline())
     finally:
         for p in psutil.Process(child.pid).children(recursive=True):
             p.kill()
         child.kill()
         child.wait()
+        child.stdout.close()
+
+
+def test_the_tree_of_a_real_process_matches_psutil() -> None:
+    """The kernel's files and psutil's scan of every process find the same descendants, and the tree's
+    members include them (where this kernel has the files; the fallback is tested below)."""
+    with _spawned_tree() as (child, grandchild):
+        got = models.proc_descendants(child)
+        if got is None:
+            pytest.skip("this kernel has no /proc/PID/task/TID/children files")
+        want = {p.pid for p in psutil.Process(child).children(recursive=True)}
+        assert set(got) == want == {grandchild}
+        tree = models.ProcessTree(psutil.Process(os.getpid()))
+        tree._scan(0.0)
+        assert {child, grandchild} <= {p.pid for p in tree._members}
+        excl = models.ProcessTree(psutil.Process(os.getpid()), exclude=frozenset({grandchild}))
+        excl._scan(0.0)
+        assert child in {p.pid for p in excl._members}
+        assert grandchild not in {p.pid for p in excl._members}
 
 
 def test_without_the_kernel_files_the_tree_asks_psutil(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(models, "proc_descendants", lambda pid: None)
-    child, grandchild = _spawn_tree()
-    try:
-        tree = models.ProcessTree(psutil.Process(os.getpid()), exclude=frozenset({child.pid}))
+    with _spawned_tree() as (child, grandchild):
+        tree = models.ProcessTree(psutil.Process(os.getpid()), exclude=frozenset({child}))
         tree._scan(0.0)
         pids = {p.pid for p in tree._members}
-        assert grandchild in pids and child.pid not in pids
-    finally:
-        for p in psutil.Process(child.pid).children(recursive=True):
-            p.kill()
-        child.kill()
-        child.wait()
+        assert grandchild in pids and child not in pids
 
 
 def test_a_member_whose_pid_was_reused_is_looked_up_again(monkeypatch: pytest.MonkeyPatch) -> None:
