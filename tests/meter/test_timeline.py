@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable
@@ -14,7 +15,12 @@ from hypothesis import strategies as st
 from tests.fakes.gpu_sim import T0, gpu_simulation
 from tests.fakes.manual_sampler import FunctionTrack, ManualSampler
 from tests.fakes.nvml import FakeClock, FakeGpu, Power
-from wattsup.meter.counter_track import BRACKET_CPU_SHARE, MAX_BRACKET_SPACING_S, SAMPLES_EVERY_S
+from wattsup.meter.counter_track import (
+    BRACKET_CPU_SHARE,
+    MAX_BRACKET_SPACING_S,
+    MIN_SAMPLES_EVERY_S,
+    SAMPLES_EVERY_S,
+)
 from wattsup.meter.timeline import (
     BRACKET_EVERY,
     CounterTrack,
@@ -420,6 +426,34 @@ def test_gpu_short_window_right_after_start_waits_for_a_calibration(length: floa
     assert w.estimate.energy_j > 0
     assert abs(w.error_j) <= w.estimate.bound_j, w
     assert w.estimate.bound_j < 0.1 * w.truth_j
+
+
+@pytest.mark.parametrize(("buffer_s", "want_every_s"), [(4.0, SAMPLES_EVERY_S), (0.3, 0.25), (0.2, 0.125)])
+def test_the_sample_buffer_is_drained_before_it_overflows(buffer_s: float, want_every_s: float) -> None:
+    """A drain that finds samples lost since the last one (a GPU whose buffer holds less than the interval)
+    halves the interval until none are lost; a large buffer keeps it (H100: 2.36 s)."""
+    with gpu_simulation(FakeGpu(power=300.0, buffer_s=buffer_s)) as sim:
+        sim.run_to(T0 + 4.0)
+        tr = sim.tracks[0]
+        assert isinstance(tr, CounterTrack)
+        assert tr.samples_every_s == pytest.approx(want_every_s)
+        n = len(tr.s_t)
+        sim.run_to(T0 + 8.0)
+        new = tr.s_t[n - 1 :]
+        assert max(b - a for a, b in itertools.pairwise(new)) < 0.03  # none lost since: 20 ms apart
+        assert len(new) >= 4.0 / 0.02 - 2
+
+
+def test_the_drain_interval_never_drops_below_its_floor() -> None:
+    """A buffer too small for any rate (or a sampler held up every time) costs at most 8 drains a second."""
+    with gpu_simulation(FakeGpu(power=300.0, buffer_s=0.05)) as sim:
+        sim.run_to(T0 + 6.0)
+        tr = sim.tracks[0]
+        assert isinstance(tr, CounterTrack)
+        assert tr.samples_every_s == MIN_SAMPLES_EVERY_S
+        drains = tr.drains
+        sim.run_to(T0 + 10.0)
+        assert tr.drains - drains <= 4.0 / MIN_SAMPLES_EVERY_S + 1
 
 
 def test_gpu_counter_without_samples_brackets_every_step() -> None:

@@ -30,7 +30,11 @@ SAMPLES_EVERY_S = 0.5
 """How often the driver's buffer of power samples is drained; a window waiting to be finalised drains it at
 once. The buffer holds 119 samples 20 ms apart, 2.36 s (H100, driver 580, idle and at 700 W), so a drain
 every 0.5 s leaves 4.7× margin; each drain costs ~0.6-0.7 ms of CPU there (benchmarks/nvml_call_cost.py,
-RESULTS.md ninth session), 0.13% of a core at this rate against 0.26% at 0.25 s."""
+RESULTS.md ninth session), 0.13% of a core at this rate against 0.26% at 0.25 s. Where a drain finds that
+the buffer overflowed since the last one (its oldest new sample is several sample periods after the last
+one kept: a GPU whose buffer holds less), the interval halves, down to ``MIN_SAMPLES_EVERY_S``."""
+MIN_SAMPLES_EVERY_S = 0.125
+"""The shortest interval between drains (8 a second: ~0.5% of a core on the H100's driver)."""
 BRACKET_EVERY = 10
 """Where power samples shape the windows, at most every this many counter ticks is bracketed by reads: the
 calibration needs ticks seconds apart, not every one."""
@@ -94,6 +98,8 @@ class CounterTrack(Track):
         self.s_p: list[float] = []
         self.s_cum: list[float] = [0.0]
         self._next_samples = 0.0
+        self.samples_every_s = SAMPLES_EVERY_S
+        """The interval between drains of the sample buffer, halved where a drain finds it overflowed."""
         self.reads = 0
         self.read_s = 0.0
         """Seconds spent in counter reads: what the brackets cost (a read busy-waits)."""
@@ -200,6 +206,7 @@ class CounterTrack(Track):
             new = self.read_samples()
             self.drains += 1
             with self.lock:
+                self._check_overflow(new)
                 for t, p in new:
                     if self.s_t and t <= self.s_t[-1]:
                         continue
@@ -212,7 +219,7 @@ class CounterTrack(Track):
                 need = self._need_t()
                 waiting = need is not None and (not self.s_t or self.s_t[-1] < need)
             # a window waiting to be finalised needs a sample past its end: look again soon
-            self._next_samples = now + (0.02 if waiting else SAMPLES_EVERY_S)
+            self._next_samples = now + (0.02 if waiting else self.samples_every_s)
         next_samples = self._next_samples if self.read_samples is not None else math.inf
         guard = self._guard()
         read_every = READ_EVERY_S if self.read_samples is not None else 0.002
@@ -254,6 +261,16 @@ class CounterTrack(Track):
         if waited > 3 * self.period_s:  # no step: a stalled counter; keep watching without burning a core
             return t1 + min(self.period_s / 2, 0.05)
         return t1 + read_every  # waiting for the step: read again soon
+
+    def _check_overflow(self, new: Sequence[tuple[float, float]]) -> None:
+        """A drain whose oldest new sample comes more than three sample periods after the last one kept lost
+        samples (the buffer overflowed between drains): drain twice as often from now on (lock held)."""
+        if not new or len(self.s_t) < 3 or new[0][0] <= self.s_t[-1]:
+            return
+        recent = [*self.s_t[-20:], *(t for t, _ in new)]
+        spacing = statistics.median(b - a for a, b in itertools.pairwise(recent))
+        if new[0][0] - self.s_t[-1] > 3 * spacing:
+            self.samples_every_s = max(self.samples_every_s / 2, MIN_SAMPLES_EVERY_S)
 
     def quiet_s(self, now: float) -> float:
         """Where samples shape the windows, steps are bracketed ``spacing()`` periods apart, so the last seen
