@@ -5,7 +5,8 @@
 #   benchmarks/device_session.sh STAGE...   stages run in the order given:
 #     tests      the real-GPU tests (tests/meter/test_gpu_real.py)
 #     accuracy   in-process accuracy against the independent oracle (gpu_inprocess_bench.py, accuracy part;
-#                BENCH_LOADS=heavy or light for one load: both take ~8 minutes)
+#                BENCH_LOADS=heavy or light for one load: both take ~8 minutes; WATTSUP_SAMPLE_DRAIN_S=0.25
+#                against the default 0.5 is the A/B of the sample-buffer drain rate)
 #     quick      the quick suite on CUDA, timed (issue 17)
 #     quickeager the same with CUDA_MODULE_LOADING=EAGER
 #     profile    the quick suite again, each run under cProfile (WATTSUP_PROFILE_DIR=$OUT/profiles): where a

@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from tests.fakes.gpu_sim import T0, gpu_simulation
 from tests.fakes.manual_sampler import FunctionTrack, ManualSampler
 from tests.fakes.nvml import FakeClock, FakeGpu, Power
+from wattsup.errors import WattsupError
 from wattsup.meter.counter_track import (
     BRACKET_CPU_SHARE,
+    DRAIN_ENV,
     MAX_BRACKET_SPACING_S,
     MIN_SAMPLES_EVERY_S,
     SAMPLES_EVERY_S,
@@ -454,6 +456,21 @@ def test_the_drain_interval_never_drops_below_its_floor() -> None:
         drains = tr.drains
         sim.run_to(T0 + 10.0)
         assert tr.drains - drains <= 4.0 / MIN_SAMPLES_EVERY_S + 1
+
+
+def test_the_drain_interval_may_be_set_and_bad_values_say_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(DRAIN_ENV, "0.25")
+    with gpu_simulation(FakeGpu(power=300.0)) as sim:
+        sim.run_to(T0 + 3.0)
+        tr = sim.tracks[0]
+        assert isinstance(tr, CounterTrack) and tr.samples_every_s == 0.25
+        assert tr.drains >= 3.0 / 0.25 - 1
+    for bad in ("abc", "0", "-1", "5", "nan"):
+        monkeypatch.setenv(DRAIN_ENV, bad)
+        with pytest.raises(WattsupError, match="give the seconds between drains"), gpu_simulation(FakeGpu()):
+            pass
 
 
 def test_gpu_counter_without_samples_brackets_every_step() -> None:

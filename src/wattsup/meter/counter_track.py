@@ -12,10 +12,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
 
+from wattsup.errors import WattsupError
 from wattsup.meter.measurement import Method
 from wattsup.meter.track import Estimate, SeriesMemo, Total, Track, feasible_bound, trim_series, vectorised
 
@@ -35,6 +37,27 @@ the buffer overflowed since the last one (its oldest new sample is several sampl
 one kept: a GPU whose buffer holds less), the interval halves, down to ``MIN_SAMPLES_EVERY_S``."""
 MIN_SAMPLES_EVERY_S = 0.125
 """The shortest interval between drains (8 a second: ~0.5% of a core on the H100's driver)."""
+DRAIN_ENV = "WATTSUP_SAMPLE_DRAIN_S"
+"""Seconds between drains instead of ``SAMPLES_EVERY_S`` (for a GPU whose buffer is known, or an A/B)."""
+
+
+def drain_interval_s() -> float:
+    """``SAMPLES_EVERY_S``, or what ``WATTSUP_SAMPLE_DRAIN_S`` says (0.02 to 2 s)."""
+    v = os.environ.get(DRAIN_ENV, "").strip()
+    if not v:
+        return SAMPLES_EVERY_S
+    try:
+        s = float(v)
+    except ValueError:
+        s = math.nan
+    if not 0.02 <= s <= 2.0:
+        raise WattsupError(
+            f"{DRAIN_ENV}={v!r}: give the seconds between drains of the GPU's power-sample buffer, from 0.02 "
+            f"to 2 (default {SAMPLES_EVERY_S:g}; the buffer holds ~2.4 s on an H100), or unset it"
+        )
+    return s
+
+
 BRACKET_EVERY = 10
 """Where power samples shape the windows, at most every this many counter ticks is bracketed by reads: the
 calibration needs ticks seconds apart, not every one."""
@@ -98,7 +121,7 @@ class CounterTrack(Track):
         self.s_p: list[float] = []
         self.s_cum: list[float] = [0.0]
         self._next_samples = 0.0
-        self.samples_every_s = SAMPLES_EVERY_S
+        self.samples_every_s = drain_interval_s()
         """The interval between drains of the sample buffer, halved where a drain finds it overflowed."""
         self.reads = 0
         self.read_s = 0.0
@@ -270,7 +293,9 @@ class CounterTrack(Track):
         recent = [*self.s_t[-20:], *(t for t, _ in new)]
         spacing = statistics.median(b - a for a, b in itertools.pairwise(recent))
         if new[0][0] - self.s_t[-1] > 3 * spacing:
-            self.samples_every_s = max(self.samples_every_s / 2, MIN_SAMPLES_EVERY_S)
+            self.samples_every_s = max(
+                self.samples_every_s / 2, min(MIN_SAMPLES_EVERY_S, self.samples_every_s)
+            )
 
     def quiet_s(self, now: float) -> float:
         """Where samples shape the windows, steps are bracketed ``spacing()`` periods apart, so the last seen
