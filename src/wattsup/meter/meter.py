@@ -405,8 +405,7 @@ class _Phase:
         node = top.child(self.name)
         if len(node.starts) != len(node.ends):
             raise WattsupError(f"phase {self.name!r} is already open; phases of the same name cannot overlap")
-        if m.sync_phases:
-            self._unbind()
+        if m.sync_phases:  # the phase stays unbound (the setter unbound it): every edge comes here
             node.starts.append(m._now() if m.sync_phase_enter else time.monotonic())
         else:
             self._parent, self._node = top, node

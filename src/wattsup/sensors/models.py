@@ -153,10 +153,7 @@ def proc_descendants(pid: int, proc: str = "/proc") -> list[int] | None:
     """The pids of process ``pid``'s descendants from the kernel's ``children`` files of each of their threads
     (Linux 3.5+, ``CONFIG_PROC_CHILDREN``), or None where there are none to read (another OS, a kernel built
     without them, ``pid`` gone): the caller then asks psutil, which reads every process of the host."""
-    try:
-        with open(f"{proc}/{pid}/task/{pid}/children") as f:
-            f.read()
-    except OSError:
+    if not os.path.exists(f"{proc}/{pid}/task/{pid}/children"):
         return None
     out: list[int] = []
     todo = [pid]
