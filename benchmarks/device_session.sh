@@ -89,7 +89,7 @@ PY
 import json, sys
 d = json.load(open(sys.argv[1]))
 print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items() if not isinstance(v, dict)})
-for v in ("none2", "phase", "held", "stamps", "clocks", "empty", "zeus", "ref_phase", "ref_held", "py_phase",
+for v in ("none2", "phase", "held", "each", "stamps", "clocks", "empty", "zeus", "ref_phase", "ref_held", "py_phase",
           "py_held"):
     if v in d:
         r = d[v]
@@ -101,7 +101,7 @@ PY
   overhead)
     mkdir -p "$OUT/sampler_cpu_overhead"  # where the sampler's CPU went (its report when it stops)
     WATTSUP_SAMPLER_CPU_DIR=$OUT/sampler_cpu_overhead BENCH_ROUNDS=${BENCH_ROUNDS:-20} BENCH_PARTS=overhead \
-      timeout 200 python3 benchmarks/gpu_inprocess_bench.py \
+      timeout 280 python3 benchmarks/gpu_inprocess_bench.py \
       > "$OUT/overhead.log" 2>&1; echo "overhead rc=$?"
     tail -c 1200 "$OUT/overhead.log"; echo
     cat "$OUT"/sampler_cpu_overhead/*.json 2>/dev/null | tr -d ' \n'; echo

@@ -23,7 +23,8 @@
    ``BENCH_DURATIONS`` (default 0.1,0.3,1,3) narrows the lengths; ``BENCH_PEER_REPS=0`` leaves the other
    tools out.
 2. Overhead. Iterations/s of the light loop with no meter, with a wattsup window open and a phase per
-   inference (the default: timestamps only), with a window and no phases, again with no meter, and with
+   inference (the default: timestamps only), the same with the phase as the loop's own
+   (``meter.phase("forward").each(...)``), with a window and no phases, again with no meter, and with
    CodeCarbon, in interleaved rounds of 1.5 s; each against the mean of its round's two runs without a
    meter (their own difference is the A/A noise floor); medians and bootstrap 95% intervals.
 3. Sampler cost: CPU seconds per second of the sampler process over the whole run (from /proc), after its
@@ -34,6 +35,7 @@ Writes $OUT/gpu_inprocess_bench.json and prints a summary. Needs codecarbon and 
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -376,9 +378,16 @@ def tabulate(raw: list[dict[str, object]], grid: CounterGrid) -> list[dict[str, 
 def overhead(work: Callable[[], None]) -> dict[str, object]:
     from codecarbon import EmissionsTracker
 
-    def loop(seconds: float, meter: Meter | None) -> float:
+    def loop(seconds: float, meter: Meter | None, each: bool = False) -> float:
         n = 0
         t = time.perf_counter()
+        if meter is not None and each:  # the phase as the loop's own (the time check inside it)
+            for _ in meter.phase("forward").each(itertools.repeat(None)):
+                if time.perf_counter() - t >= seconds:
+                    break
+                work()
+                n += 1
+            return n / (time.perf_counter() - t)
         while time.perf_counter() - t < seconds:
             if meter is None:
                 work()
@@ -389,7 +398,7 @@ def overhead(work: Callable[[], None]) -> dict[str, object]:
         return n / (time.perf_counter() - t)
 
     loop(3.0, None)
-    variants = ["none", "wattsup", "none2", "wattsup_window", "codecarbon"]
+    variants = ["none", "wattsup", "none2", "wattsup_each", "wattsup_window", "codecarbon"]
     rows = []
     for i in range(ROUNDS):
         r: dict[str, float] = {}
@@ -397,10 +406,10 @@ def overhead(work: Callable[[], None]) -> dict[str, object]:
         for v in variants[k:] + variants[:k]:
             if v in ("none", "none2"):
                 r[v] = loop(1.5, None)
-            elif v in ("wattsup", "wattsup_window"):
+            elif v in ("wattsup", "wattsup_each", "wattsup_window"):
                 mt = Meter("overhead")
                 mt.start()
-                r[v] = loop(1.5, mt if v == "wattsup" else None)
+                r[v] = loop(1.5, None if v == "wattsup_window" else mt, each=v == "wattsup_each")
                 mt.stop()
             else:
                 tr = EmissionsTracker(
@@ -416,7 +425,7 @@ def overhead(work: Callable[[], None]) -> dict[str, object]:
     aa = [1 - r["none2"] / r["none"] for r in rows]
     out["aa_noise_floor_median_pct"] = pct(statistics.median(aa))
     out["aa_noise_floor_ci95_pct"] = boot_ci(aa)
-    for v in ("wattsup", "wattsup_window", "codecarbon"):
+    for v in ("wattsup", "wattsup_each", "wattsup_window", "codecarbon"):
         xs = [1 - 2 * r[v] / (r["none"] + r["none2"]) for r in rows]
         out[f"{v}_slowdown_median_pct"] = pct(statistics.median(xs))
         out[f"{v}_slowdown_ci95_pct"] = boot_ci(xs)

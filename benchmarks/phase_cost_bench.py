@@ -9,20 +9,20 @@ microseconds go on the machine it runs on:
    ``time.perf_counter``, ``time.monotonic_ns``, ``CLOCK_MONOTONIC_COARSE``);
 2. one ``with m.phase("forward"): pass`` pair on a running ``Meter()`` as users write it (the shared sampler
    process), and one pair of an empty context manager of the same shape (the Python alone);
-3. the light loop of the in-process benchmark (a TransformerEncoderLayer, batch 1, on CUDA with a
-   synchronize per inference where there is a GPU, else on the CPU) in short blocks of ``BENCH_BLOCK``
-   inferences, one block per variant in each round, in a shuffled order: nothing around the inference
-   (twice: ``none`` and ``none2``, whose difference is the A/A noise floor); a phase (``with
-   meter.phase("forward")``); the same phase object held (``with held:``, without ``meter.phase``'s
-   lookup); the floor of recording edges (two clock reads appended to two arrays); two bare
-   ``time.monotonic()`` reads; the empty context manager; and, where Zeus is installed and there is a GPU,
-   a Zeus window per inference (``begin_window``/``end_window`` with ``sync_execution=False``: Zeus's
-   nearest to a phase, no sync, as ours). Each variant's cost per inference is the median over rounds of
-   its block's time per inference minus the same round's ``none`` block, with a bootstrap 95% interval;
-   in wall time (what throughput loses), in this thread's CPU time (blind to the core being taken away),
-   and over the "calm" rounds in which no block was preempted. Short paired blocks are what make the
-   figure hold on a shared host: the first GPU run of this benchmark (0.5 s rounds) resolved a phase to
-   ±0.5 µs on a quiet host and to ±15 µs on a busy one.
+3. the light loop of the in-process benchmark (a TransformerEncoderLayer, batch 1, on CUDA with a synchronize
+   per inference where there is a GPU, else on the CPU) in short blocks of ``BENCH_BLOCK`` inferences, one
+   block per variant in each round, in a shuffled order: nothing around the inference (twice: ``none`` and
+   ``none2``, whose difference is the A/A noise floor); a phase (``with meter.phase("forward")``); the same
+   phase object held (``with held:``, without ``meter.phase``'s lookup); the phase as the loop's own (``for _
+   in held.each(range(k))``: the body is the phase, the edges in one generator instead of two method calls);
+   the floor of recording edges (two clock reads appended to two arrays); two bare ``time.monotonic()`` reads;
+   the empty context manager; and, where Zeus is installed and there is a GPU, a Zeus window per inference
+   (``begin_window``/``end_window`` with ``sync_execution=False``: Zeus's nearest to a phase, no sync, as
+   ours). Each variant's cost per inference is the median over rounds of its block's time per inference minus
+   the same round's ``none`` block, with a bootstrap 95% interval; in wall time (what throughput loses), in
+   this thread's CPU time (blind to the core being taken away), and over the "calm" rounds in which no block
+   was preempted. Short paired blocks are what make the figure hold on a shared host: the first GPU run of
+   this benchmark (0.5 s rounds) resolved a phase to ±0.5 µs on a quiet host and to ±15 µs on a busy one.
 4. how quiet the host was: hypervisor steal and busy share from /proc/stat, load average, and the share of
    blocks during which this thread was preempted.
 
@@ -199,6 +199,10 @@ def block(
             with held:
                 work()
         phases[0] += k
+    elif variant == "each":  # the same phase as the loop's own: the body is the phase, one resume per item
+        for _ in held.each(range(k)):
+            work()
+        phases[0] += k
     elif variant == "stamps":  # the floor of recording edges: two clock reads appended to two arrays
         starts, ends = array("d"), array("d")
         start, end = starts.append, ends.append
@@ -289,6 +293,7 @@ def main() -> None:
         "none2",
         "phase",
         "held",
+        "each",
         "stamps",
         "clocks",
         "empty",
