@@ -111,6 +111,25 @@ class CounterGrid:
         (ea, ua), (eb, ub) = self._at(a), self._at(b)
         return eb - ea, ua + ub
 
+    def step_spread(self, lo: float, hi: float) -> dict[str, float] | None:
+        """How far the power moves from one 100 ms step to the next over [lo, hi], from the counter alone:
+        the steps' mean powers' relative sd, and how far each is from the mean over the 2 s around it
+        (median, 90th percentile). The ±1 s oracle takes that movement as zero for a short window."""
+        idx = [i for i in range(10, len(self.p) - 10) if lo <= self.t[i] <= hi]
+        if len(idx) < 3:
+            return None
+        ps = [self.p[i] for i in idx]
+        mean = statistics.fmean(ps)
+        dev = sorted(
+            abs(self.p[i] / ((self.e[i + 10] - self.e[i - 10]) / (self.t[i + 10] - self.t[i - 10])) - 1)
+            for i in idx
+        )
+        return {
+            "step_power_sd_pct": 100 * statistics.pstdev(ps) / mean,
+            "step_vs_2s_median_pct": 100 * statistics.median(dev),
+            "step_vs_2s_p90_pct": 100 * dev[int(0.9 * (len(dev) - 1))],
+        }
+
     def summary(self) -> dict[str, object]:
         return {
             "grid": self.grid,

@@ -299,6 +299,9 @@ def score(name: str, run: dict[str, object], dense: DenseOracle) -> dict[str, ob
     out["windows"] = rows
     out["raw_windows"] = raw
     out["oracle_grid"] = dense.grid.summary()
+    # over the span of wattsup's windows (the other tools' bookkeeping idles the GPU between theirs)
+    spans = [x for w in wins if w["tool"] == "wattsup" for x in w["edges"]]
+    out["oracle_step_spread"] = dense.grid.step_spread(min(spans), max(spans)) if spans else None
     # the meter's own GPU timeline (t, cumulative J) over the whole pass: with the oracle's steps (kept once,
     # at the top), every window can be re-derived and the power around its edges seen
     tl = getattr(m, "timeline", None) or {}

@@ -41,11 +41,18 @@ def rescore(run: dict[str, Any]) -> dict[str, Any]:
             "this run stored no oracle_ticks: only accuracy runs from the fifth session on can be rescored"
         )
     grid = CounterGrid([(t, t, j) for t, j in ticks])
-    return {
-        name: {"grid": grid.summary(), "windows": tabulate(run[name]["raw_windows"], grid)}
-        for name in LOADS
-        if name in run
-    }
+    out = {}
+    for name in (n for n in LOADS if n in run):
+        raw = run[name]["raw_windows"]
+        # over the span of wattsup's windows (the other tools' bookkeeping idles the GPU between theirs)
+        ws = [w for w in raw if "wattsup_j" in w]
+        spread = (
+            grid.step_spread(min(w["a"] for w in ws), max(w["a"] + w["duration_s"] for w in ws))
+            if ws
+            else None
+        )
+        out[name] = {"grid": grid.summary(), "step_spread": spread, "windows": tabulate(raw, grid)}
+    return out
 
 
 def table(path: str, scored: dict[str, Any]) -> str:
@@ -56,6 +63,13 @@ def table(path: str, scored: dict[str, Any]) -> str:
             f"  {name}: on a grid: {g['grid']}, period {g['period_s'] * 1e3:.4f} ms, "
             f"fit residual {g['residual_sd_ms']} ms, steps {g['steps']}"
         )
+        if r.get("step_spread"):
+            sp = r["step_spread"]
+            lines.append(
+                f"  the power from one 100 ms step to the next: sd {sp['step_power_sd_pct']:.2f}%, each step "
+                f"off the 2 s around it by {sp['step_vs_2s_median_pct']:.2f}% (median), "
+                f"{sp['step_vs_2s_p90_pct']:.2f}% (p90)"
+            )
         lines.append(
             "    length  wattsup ±1s  cover   | wattsup grid  cover  (+oracle) | zeus grid  codecarbon grid"
         )

@@ -165,3 +165,16 @@ def test_a_stored_run_is_scored_against_both_oracles(tmp_path: Path) -> None:
     assert "on a grid: True" in text and "0.1 s" in text and "2/2" in text
     with pytest.raises(SystemExit, match="no oracle_ticks"):
         rescore.rescore({"heavy": {"raw_windows": raw}})
+
+
+def test_the_step_spread_is_the_power_moving_between_steps() -> None:
+    g = grid_mod.CounterGrid(steps())
+    sp = g.step_spread(2.0, 38.0)
+    assert sp is not None
+    # ±15 W over 1.3 s and ±5 W over 130 ms, seen in 100 ms means: ~1.5% sd, each step ~1% off the 2 s mean
+    assert 1.0 < sp["step_power_sd_pct"] < 2.5 and 0.3 < sp["step_vs_2s_median_pct"] < 2.0
+    assert sp["step_vs_2s_p90_pct"] > sp["step_vs_2s_median_pct"]
+    flat = grid_mod.CounterGrid([(0.1 * i - 0.002, 0.1 * i + 0.002, 70.0 * i) for i in range(100)])
+    sp = flat.step_spread(2.0, 8.0)
+    assert sp is not None and sp["step_power_sd_pct"] < 1e-6 and sp["step_vs_2s_p90_pct"] < 1e-6
+    assert flat.step_spread(50.0, 60.0) is None  # no steps there
