@@ -89,7 +89,7 @@ PY
 import json, sys
 d = json.load(open(sys.argv[1]))
 print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in d.items() if not isinstance(v, dict)})
-for v in ("none2", "phase", "held", "each", "stamps", "clocks", "empty", "zeus", "ref_phase", "ref_held", "py_phase",
+for v in ("none2", "phase", "held", "each", "stamps", "clocks", "empty", "zeus", "ref_phase", "ref_held", "ref_each", "py_phase",
           "py_held"):
     if v in d:
         r = d[v]

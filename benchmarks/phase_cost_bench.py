@@ -151,8 +151,9 @@ def zeus_monitor() -> Any:
 
 def reference_meter() -> tuple[Any, Any]:
     """``BENCH_REF_METER``: another version of ``wattsup/meter/meter.py`` (a file), loaded beside this one and
-    started on the same shared sampler, so its phases (variants ``ref_phase`` and ``ref_held``) are timed in
-    the same rounds as the current ones: a change to the phase edges measured against its predecessor."""
+    started on the same shared sampler, so its phases (variants ``ref_phase``, ``ref_held`` and, where it has
+    ``each``, ``ref_each``) are timed in the same rounds as the current ones: a change to the phase edges
+    measured against its predecessor."""
     path = os.environ.get("BENCH_REF_METER")
     if not path:
         return None, None
@@ -189,6 +190,9 @@ def block(
         for _ in range(k):
             with REF[0].phase("forward"):
                 work()
+    elif variant == "ref_each":
+        for _ in REF[1].each(range(k)):
+            work()
     elif variant == "ref_held":
         ref_held = REF[1]
         for _ in range(k):
@@ -299,6 +303,7 @@ def main() -> None:
         "empty",
         *(["zeus"] if zeus is not None else []),
         *(["ref_phase", "ref_held"] if ref_meter is not None else []),
+        *(["ref_each"] if ref_meter is not None and hasattr(ref_held, "each") else []),
     ]
     sizes = {v: (ZEUS_BLOCK if v == "zeus" else BLOCK) for v in variants}
     for v in variants:  # warm every path up (first use of a phase takes the full path)

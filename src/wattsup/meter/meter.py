@@ -193,7 +193,9 @@ class Meter:
         self.phase = self._phases.__getitem__  # type: ignore[method-assign,assignment]
         # (the method below, for its signature and docs; per meter, the lookup is the dict's own, in C: a
         # phase around every inference pays no Python frame for it)
-        self._sync_phases = sync_phases
+        self._top: Node | None = None
+        """The innermost open phase (the root while none is), None while the meter is stopped."""
+        self._sync_phases = sync_phases  # (set next to ``_top``: ``each`` reads both at every edge)
         self.sync_phase_enter = sync_phase_enter
         self.host_phases = frozenset(host_phases)
         self.keep_timeline = timeline
@@ -214,8 +216,6 @@ class Meter:
             self.sampler = Sampler(sources)
             self._own_sampler = True
         self._root: Node | None = None
-        self._top: Node | None = None
-        """The innermost open phase (the root while none is), None while the meter is stopped."""
         self._outstanding = 0
         self.measurement: Measurement | None = None
 
@@ -435,20 +435,24 @@ class _Phase:
         mono = time.monotonic  # (looked up once per loop, not per edge)
         parent = node = _UNBOUND
         start = end = _UNBOUND.starts.append
+        # The common edge touches the meter alone (its innermost node and, beside it, whether phases sync),
+        # not this phase: after an inference the caches are cold, and each object is a miss.
         for x in items:
-            if m._top is parent and self._parent is parent:  # bound as last time, not unbound since
+            if m._top is parent and not m._sync_phases:  # under the same parent as last time
                 start(mono())
                 m._top = node
             else:
                 self.__enter__()
-                parent, node, start, end = self._parent, self._node, self._start, self._end
+                top = m._top
+                assert top is not None and top.parent is not None  # (entered: the phase's own node)
+                node, parent, start, end = top, top.parent, top.starts.append, top.ends.append
             try:
                 yield x
             except BaseException:  # GeneratorExit where the loop was left; whatever was thrown in
                 self.__exit__(None, None, None)
                 raise
             t = mono()
-            if m._top is self._node:
+            if m._top is node and not m._sync_phases:
                 end(t)
                 m._top = parent
             else:
