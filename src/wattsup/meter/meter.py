@@ -427,10 +427,10 @@ class _Phase:
         """``for x in meter.phase("forward").each(inputs): model(x)`` — each item handed to the loop's body
         with the phase open around that body (not around fetching the next item): the figures of a ``with``
         inside the loop, for less than it costs (one resume of this generator instead of two method calls:
-        1.8 µs per item against 2.2–2.5 µs on an H100 host; ``benchmarks/RESULTS.md``, tenth session). Leaving the loop, by ``break`` or by an
-        exception from its body, closes the phase there (CPython closes the generator as the loop is left;
-        elsewhere, close it yourself). Every edge that is not the common one takes the ``with`` path, so
-        syncs, nesting and misuse behave the same."""
+        1.8 µs per item against 2.2–2.5 µs on an H100 host; ``benchmarks/RESULTS.md``, tenth session).
+        Leaving the loop, by ``break`` or by an exception from its body, closes the phase there (CPython
+        closes the generator as the loop is left; elsewhere, close it yourself). Every edge that is not the
+        common one takes the ``with`` path, so syncs, nesting and misuse behave the same."""
         m = self.meter
         mono = time.monotonic  # (looked up once per loop, not per edge)
         parent = node = _UNBOUND
