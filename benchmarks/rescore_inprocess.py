@@ -3,11 +3,11 @@
     python benchmarks/rescore_inprocess.py RUN.json[.gz]... [--out RESCORED.json]
 
 A run stores every window (``raw_windows``: its edges, wattsup's joules and bound, the first oracle's
-figure) and every counter step the oracle's reader saw (``oracle_ticks``: the step's time, its bracket's
-midpoint, and joules). From those this prints, per load and window length, wattsup's median |error| and
+figure) and every counter step the oracle's reader saw (``oracle_ticks``: its bracket's midpoint and the
+joules). From those this prints, per load and window length, wattsup's median |error| and
 bound coverage, and the other tools' median |error|, against the ±1 s oracle (as stored) and against the
-grid-timed counter (``counter_grid.py``). Runs before the tenth session stored midpoints only, so the grid
-is fitted to them (the fit needs no more). Needs no GPU and no wattsup.
+grid-timed counter (``counter_grid.py``), fitted to those midpoints (the fit needs no more). Needs no
+GPU; the scoring is the benchmark's own (``gpu_inprocess_bench.tabulate``), so torch and wattsup must import.
 """
 
 from __future__ import annotations

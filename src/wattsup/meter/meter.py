@@ -193,9 +193,7 @@ class Meter:
         self.phase = self._phases.__getitem__  # type: ignore[method-assign,assignment]
         # (the method below, for its signature and docs; per meter, the lookup is the dict's own, in C: a
         # phase around every inference pays no Python frame for it)
-        self._top: Node | None = None
-        """The innermost open phase (the root while none is), None while the meter is stopped."""
-        self._sync_phases = sync_phases  # (set next to ``_top``: ``each`` reads both at every edge)
+        self._sync_phases = sync_phases
         self.sync_phase_enter = sync_phase_enter
         self.host_phases = frozenset(host_phases)
         self.keep_timeline = timeline
@@ -216,6 +214,8 @@ class Meter:
             self.sampler = Sampler(sources)
             self._own_sampler = True
         self._root: Node | None = None
+        self._top: Node | None = None
+        """The innermost open phase (the root while none is), None while the meter is stopped."""
         self._outstanding = 0
         self.measurement: Measurement | None = None
 
@@ -427,32 +427,29 @@ class _Phase:
         """``for x in meter.phase("forward").each(inputs): model(x)`` — each item handed to the loop's body
         with the phase open around that body (not around fetching the next item): the figures of a ``with``
         inside the loop, for less than it costs (one resume of this generator instead of two method calls:
-        1.8 µs per item against 2.2–2.5 µs on an H100 host; ``benchmarks/RESULTS.md``, tenth session).
+        1.4–1.8 µs per item against 1.9–2.5 µs on H100 hosts; ``benchmarks/RESULTS.md``, tenth session).
         Leaving the loop, by ``break`` or by an exception from its body, closes the phase there (CPython
         closes the generator as the loop is left; elsewhere, close it yourself). Every edge that is not the
-        common one takes the ``with`` path, so syncs, nesting and misuse behave the same."""
+        common one takes the ``with`` path, and the common one is the phase's binding that ``with`` uses
+        (unbound while the meter syncs at phase edges), so syncs, nesting and misuse behave the same."""
         m = self.meter
         mono = time.monotonic  # (looked up once per loop, not per edge)
         parent = node = _UNBOUND
         start = end = _UNBOUND.starts.append
-        # The common edge touches the meter alone (its innermost node and, beside it, whether phases sync),
-        # not this phase: after an inference the caches are cold, and each object is a miss.
         for x in items:
-            if m._top is parent and not m._sync_phases:  # under the same parent as last time
+            if m._top is parent and self._parent is parent:  # bound as last time, not unbound since
                 start(mono())
                 m._top = node
             else:
                 self.__enter__()
-                top = m._top
-                assert top is not None and top.parent is not None  # (entered: the phase's own node)
-                node, parent, start, end = top, top.parent, top.starts.append, top.ends.append
+                parent, node, start, end = self._parent, self._node, self._start, self._end
             try:
                 yield x
             except BaseException:  # GeneratorExit where the loop was left; whatever was thrown in
                 self.__exit__(None, None, None)
                 raise
             t = mono()
-            if m._top is node and not m._sync_phases:
+            if m._top is self._node:
                 end(t)
                 m._top = parent
             else:
